@@ -1,0 +1,3 @@
+"""discovery: e-discovery search over chat exports."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,85 @@
+"""Our exception classes and the exit statuses they map to.
+
+Every message is written for a paralegal: one line saying what went wrong and,
+where it helps, what to do. The CLI prints ``str(error)`` and exits with
+``error.exit_status``; nothing else turns exceptions into output.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitStatus(IntEnum):
+    """Process exit statuses (PRODUCT.md §2)."""
+
+    OK = 0
+    ERROR = 1
+    USAGE = 2
+    INTERRUPTED = 130
+
+
+class DiscoveryError(Exception):
+    """Base class: a problem we report in one or two lines."""
+
+    exit_status: ExitStatus = ExitStatus.ERROR
+
+
+class UsageError(DiscoveryError):
+    """The command was called wrongly (bad option value, unknown matter name form)."""
+
+    exit_status = ExitStatus.USAGE
+
+
+class QuerySyntaxError(UsageError):
+    """A query that cannot be parsed; carries the query and the column of the problem."""
+
+    def __init__(self, message: str, query: str, column: int, length: int = 1) -> None:
+        super().__init__(message)
+        self.message = message
+        self.query = query
+        self.column = max(0, min(column, len(query)))
+        self.length = max(1, length)
+
+    def caret_lines(self) -> str:
+        """The query and a caret line pointing at the problem."""
+        return f"{self.query}\n{' ' * self.column}{'^' * self.length}"
+
+    def __str__(self) -> str:
+        return f"query error at column {self.column + 1}: {self.message}\n{self.caret_lines()}"
+
+
+class WildcardTooBroadError(QuerySyntaxError):
+    """A wildcard that expands to more words than we allow."""
+
+
+class MatterNotFoundError(DiscoveryError):
+    """The named matter does not exist under $DISCOVERY_HOME."""
+
+
+class MessageNotFoundError(DiscoveryError):
+    """No message with that control number."""
+
+
+class ImportProblem(DiscoveryError):
+    """A source (or part of one) could not be read; reported, the ingest goes on.
+
+    Attributes:
+        path: the file (or ``archive.zip!member``) at fault.
+        line: the line or entry number where there is one.
+    """
+
+    def __init__(self, path: str, reason: str, line: int | None = None) -> None:
+        self.path = path
+        self.line = line
+        self.reason = reason
+        where = f"{path}:{line}" if line is not None else path
+        super().__init__(f"{where}: {reason}")
+
+
+class UnknownFormatError(ImportProblem):
+    """No importer recognises the file."""
+
+
+class StoreError(DiscoveryError):
+    """The case store is unreadable or from an incompatible version."""

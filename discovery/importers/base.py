@@ -1,0 +1,101 @@
+"""What every importer yields: raw conversations and messages, plus problems.
+
+An importer reads one source (a file, a folder or an archive already opened by
+the caller) and yields :class:`RawConversation`, :class:`RawMessage` and
+:class:`~discovery.errors.ImportProblem` objects. It never writes to the store
+and never raises for bad content: an unreadable file or line becomes an
+``ImportProblem`` (path, line, reason) and the import goes on. Normalisation
+(UTC, thread resolution, control numbers, dedup) happens in
+:mod:`discovery.normalize`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Protocol
+
+from discovery.errors import ImportProblem
+from discovery.model import Attachment, ConversationKind, Participant, Reaction
+
+
+@dataclass(frozen=True, slots=True)
+class RawConversation:
+    """A conversation as the platform names it.
+
+    ``key`` is the platform's own stable id (Slack channel id, Teams chat id,
+    the file name for a transcript); the pair (platform, key) identifies the
+    conversation across custodians.
+    """
+
+    platform: str
+    key: str
+    name: str
+    kind: ConversationKind = ConversationKind.CHANNEL
+    participants: tuple[Participant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawMessage:
+    """One message as read from a source.
+
+    Attributes:
+        conversation_key: the ``key`` of a RawConversation yielded before it.
+        native_id: the platform's own message id ('' when the platform has none;
+            then a deterministic id is derived from the location).
+        sent_at: timezone-aware when the source carries a zone or offset;
+            naive when it does not (read later in the source's ``--tz``).
+        thread_key: native id of the thread root, or None.
+        location: where in the source (member path, ``line 12``, ``page 3``).
+        versions: prior versions of the text, oldest first.
+    """
+
+    platform: str
+    conversation_key: str
+    native_id: str
+    speaker_id: str
+    speaker: str
+    sent_at: datetime
+    text: str
+    thread_key: str | None = None
+    location: str = ""
+    versions: tuple[str, ...] = ()
+    edited: bool = False
+    deleted: bool = False
+    system: bool = False
+    reactions: tuple[Reaction, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+
+ImportItem = RawConversation | RawMessage | ImportProblem
+
+
+@dataclass(frozen=True, slots=True)
+class ImportContext:
+    """What an importer may need besides the path.
+
+    Attributes:
+        tz: the zone for timestamps that carry none (``--tz``), as a tzinfo.
+        display_path: the path to show in problems (the user's spelling,
+            or ``archive.zip!member`` inside an archive).
+    """
+
+    tz: tzinfo
+    display_path: str
+
+
+class Importer(Protocol):
+    """A format reader. ``name`` is the ``--format`` value."""
+
+    name: str
+
+    def sniff(self, path: Path) -> bool:
+        """True when ``path`` (file or folder) looks like this format."""
+        ...
+
+    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        """Yield conversations, messages and problems; never raise for bad content."""
+        ...

@@ -1,0 +1,122 @@
+"""The data model: frozen dataclasses shared by every layer (PRODUCT.md §4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+CONTROL_PREFIX = "MSG-"
+CONTROL_WIDTH = 8
+
+
+def control_number(message_id: int) -> str:
+    """The stable control number shown to users for an internal message id."""
+    return f"{CONTROL_PREFIX}{message_id:0{CONTROL_WIDTH}d}"
+
+
+def parse_control_number(text: str) -> int | None:
+    """The message id in ``MSG-00000042`` or ``42``; None if it is neither."""
+    s = text.strip().upper()
+    if s.startswith(CONTROL_PREFIX):
+        s = s[len(CONTROL_PREFIX) :]
+    return int(s) if s.isdigit() else None
+
+
+class ConversationKind(StrEnum):
+    CHANNEL = "channel"
+    GROUP = "group"
+    DIRECT = "direct"
+    EMAIL_THREAD = "email thread"
+    EXHIBIT = "exhibit"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One imported file, folder or archive."""
+
+    id: int
+    path: str
+    sha256: str
+    size: int
+    format: str
+    custodian: str
+    tz: str
+    imported_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    speaker_id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: int
+    platform: str
+    native_key: str
+    kind: ConversationKind
+    name: str
+    participants: tuple[Participant, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    name: str
+    size: int | None = None
+    sha256: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    emoji: str
+    users: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message as stored.
+
+    Attributes:
+        id: internal id; ``control`` is the control number shown to users.
+        thread_root: id of the thread's root message, or None when not in a thread.
+        sent_at: the time in UTC (timezone-aware).
+        utc_offset: the sender-side offset in minutes as recorded in the source,
+            or None when the source carried no zone ("zone unknown"); then
+            ``sent_at`` was read in the source's ``--tz`` zone.
+        text: the current searchable plain text.
+        versions: prior versions of an edited message, oldest first.
+        custodians: every custodian holding the message.
+        sources: every source path holding it.
+    """
+
+    id: int
+    native_id: str
+    conversation_id: int
+    conversation: str
+    platform: str
+    thread_root: int | None
+    speaker_id: str
+    speaker: str
+    sent_at: datetime
+    utc_offset: int | None
+    text: str
+    versions: tuple[str, ...] = ()
+    edited: bool = False
+    deleted: bool = False
+    system: bool = False
+    reactions: tuple[Reaction, ...] = ()
+    attachments: tuple[Attachment, ...] = ()
+    custodians: tuple[str, ...] = ()
+    sources: tuple[str, ...] = ()
+    tags: tuple[str, ...] = field(default=())
+
+    @property
+    def control(self) -> str:
+        return control_number(self.id)
+
+    def searchable_versions(self) -> tuple[str, ...]:
+        """The current text first, then every prior version (all searchable)."""
+        return (self.text, *self.versions)
