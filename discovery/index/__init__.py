@@ -1,0 +1,56 @@
+"""The full-text index behind a matter. Only this package imports whoosh.
+
+:class:`TextEngine` is what the rest of the code may use; ``open_engine``
+returns the Whoosh implementation. A second engine implements the same
+protocol and is chosen here, without touching ``query/`` or ``search.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+
+class TextEngine(Protocol):
+    """Word and phrase look-ups over message texts, by message id."""
+
+    def indexed_through(self) -> int:
+        """The highest message id in the index (ids are added in increasing order)."""
+        ...
+
+    def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
+        """Index (message id, versions) rows with ids above :meth:`indexed_through`."""
+        ...
+
+    def word_ids(self, words: Sequence[str]) -> set[int]:
+        """Ids of messages containing any of ``words`` (folded, no wildcards)."""
+        ...
+
+    def phrase_ids(self, words: Sequence[str]) -> set[int]:
+        """Ids of messages containing ``words`` at consecutive positions (candidates)."""
+        ...
+
+    def near_ids(self, left: Sequence[str], right: Sequence[str], distance: int) -> set[int]:
+        """Candidate ids where a word of ``left`` lies within ``distance`` of one of ``right``.
+
+        May return more than the exact answer, never less.
+        """
+        ...
+
+    def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
+        """Indexed words fully matching ``regex`` (all start with ``prefix``);
+        None when there are more than ``limit``."""
+        ...
+
+    def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
+        """``ids`` ranked by relevance to ``words``, best first (at most ``limit``)."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def open_engine(path: Path, *, create: bool = False) -> TextEngine:
+    from discovery.index.whoosh_engine import WhooshEngine
+
+    return WhooshEngine(path, create=create)

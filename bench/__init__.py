@@ -1,0 +1,1 @@
+"""Benchmarks: ``python -m bench --messages 200000`` (see docs/BENCHMARKS.md)."""

@@ -1,0 +1,5 @@
+"""``python -m discovery`` runs the command line."""
+
+from discovery.cli import main
+
+main()

@@ -1,0 +1,319 @@
+"""The ``discovery`` command line: thin typer commands over the library.
+
+Every command runs inside :func:`_guard`, the one place where our errors become
+one or two lines on stderr and an exit status (PRODUCT.md §2). Tracebacks are
+never shown (they could print privileged message text); set
+``DISCOVERY_DEBUG=1`` to let them through while developing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from discovery import config
+from discovery.errors import DiscoveryError, ExitStatus, UsageError
+from discovery.model import control_number, parse_control_number
+
+app = typer.Typer(
+    name="discovery",
+    help="Search chat exports like evidence: exact phrase, proximity and boolean queries.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+MatterOpt = Annotated[
+    str, typer.Option("--matter", "-m", help="Matter name (a folder under $DISCOVERY_HOME).")
+]
+
+
+def _out() -> Console:
+    return Console(soft_wrap=False, highlight=False)
+
+
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@contextmanager
+def _guard() -> Iterator[None]:
+    """Turn our errors into a short message and an exit status."""
+    try:
+        yield
+    except DiscoveryError as exc:
+        _err().print(f"discovery: {exc}", markup=False)
+        raise typer.Exit(int(exc.exit_status)) from None
+    except KeyboardInterrupt:
+        _err().print("discovery: interrupted", markup=False)
+        raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:
+        if os.environ.get("DISCOVERY_DEBUG"):
+            raise
+        _err().print(
+            f"discovery: internal error ({type(exc).__name__}); run again with"
+            " DISCOVERY_DEBUG=1 for details",
+            markup=False,
+        )
+        raise typer.Exit(int(ExitStatus.ERROR)) from None
+
+
+def _open(matter: str) -> Any:
+    from discovery.matter import open_matter
+
+    return open_matter(matter)
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or zips to import.")],
+    matter: MatterOpt = config.DEFAULT_MATTER,
+    custodian: Annotated[
+        str | None, typer.Option(help="Custodian the sources were collected from.")
+    ] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", help="Source format, or auto to sniff each file.")
+    ] = "auto",
+    tz: Annotated[
+        str, typer.Option(help="Zone for timestamps that carry none (WhatsApp, transcripts).")
+    ] = "UTC",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Import chat exports into a matter and report what was added, skipped and why."""
+    with _guard():
+        from discovery.ingest import ingest as run_ingest
+        from discovery.matter import open_matter
+        from discovery.render import ingest_table, problem_lines
+
+        zone = config.zone(tz)
+        err = _err()
+        with (
+            open_matter(matter, create=True) as m,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err,
+                transient=True,
+                disable=not err.is_terminal,
+            ) as bar,
+        ):
+            tasks: dict[str, Any] = {}
+
+            def progress(stage: str, advance: int, total: int | None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=total)
+                bar.update(tasks[stage], advance=advance)
+
+            report = run_ingest(
+                m, paths, custodian=custodian, fmt=fmt, tz=zone, tz_name=tz, progress=progress
+            )
+        if as_json:
+            print(json.dumps([s.as_dict() for s in report.sources], ensure_ascii=False))
+        else:
+            out = _out()
+            out.print(ingest_table(report))
+            for line in problem_lines(report):
+                out.print(f"problem: {line}", markup=False)
+            out.print(f"{report.added} messages added to matter {matter!r}", markup=False)
+        if report.failed:
+            raise typer.Exit(int(ExitStatus.ERROR))
+
+
+@app.command()
+def search(
+    query: Annotated[
+        str, typer.Argument(help="A query, e.g. '\"ask forgiveness\" w/5 permission'.")
+    ],
+    matter: MatterOpt = config.DEFAULT_MATTER,
+    limit: Annotated[int, typer.Option(min=1, help="Hits to show.")] = 20,
+    show_all: Annotated[bool, typer.Option("--all", help="Show every hit.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per hit per line.")
+    ] = False,
+    count: Annotated[bool, typer.Option("--count", help="Print only the number of hits.")] = False,
+    sort: Annotated[str, typer.Option(help="relevance or time.")] = "relevance",
+    context: Annotated[
+        int, typer.Option(min=0, help="Messages of conversation to show around each hit.")
+    ] = 0,
+    system: Annotated[
+        bool, typer.Option("--system", help="Include system events (joins, renames, calls).")
+    ] = False,
+) -> None:
+    """Search a matter; hits with keyword-in-context snippets and a summary."""
+    with _guard():
+        from discovery.search import Searcher
+
+        with _open(matter) as m:
+            searcher = Searcher(m)
+            if count:
+                print(searcher.count(query, include_system=system))
+                return
+            result = searcher.search(
+                query,
+                limit=None if show_all else limit,
+                sort=sort,
+                include_system=system,
+                summary=not as_json,
+            )
+            if as_json:
+                _print_json_hits(m, searcher, result, context)
+                return
+            _print_hits(m, searcher, result, context)
+
+
+def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
+    refs = m.store.source_refs([h.message.id for h in result.hits])
+    for hit in result.hits:
+        msg = hit.message
+        holders = refs.get(msg.id, [])
+        obj: dict[str, Any] = {
+            "id": msg.control,
+            "conversation": msg.conversation,
+            "thread": control_number(msg.thread_root) if msg.thread_root else None,
+            "speaker": msg.speaker,
+            "speaker_id": msg.speaker_id,
+            "sent_at": msg.sent_at.isoformat(),
+            "local_time": msg.sent_at.astimezone(m.tz).isoformat(),
+            "utc_offset": msg.utc_offset,
+            "text": msg.text,
+            "versions": list(msg.versions),
+            "snippet": hit.snippet.text,
+            "platform": msg.platform,
+            "custodian": "; ".join(msg.custodians),
+            "custodians": list(msg.custodians),
+            "source": holders[0][1] if holders else None,
+            "sources": list(dict.fromkeys(p for _, p, _ in holders)),
+            "native_id": msg.native_id,
+            "deleted": msg.deleted,
+            "edited": msg.edited,
+            "system": msg.system,
+            "tags": list(msg.tags),
+        }
+        if context:
+            around = m.store.messages(m.store.context_ids(msg.id, context, context))
+            obj["context"] = [
+                {
+                    "id": c.control,
+                    "speaker": c.speaker,
+                    "sent_at": c.sent_at.isoformat(),
+                    "text": c.text,
+                }
+                for c in around
+            ]
+        print(json.dumps(obj, ensure_ascii=False))
+
+
+def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
+    from discovery.render import hits_list, summary_line
+
+    out = _out()
+    if context:
+        for hit in result.hits:
+            _print_conversation(out, m, searcher, hit.message.id, context, result.node)
+            out.print()
+    elif result.hits:
+        out.print(hits_list(result.hits, m.tz))
+    out.print(summary_line(result, len(result.hits)), markup=False)
+
+
+def _print_conversation(
+    out: Console, m: Any, searcher: Any, message_id: int, context: int, node: Any
+) -> None:
+    from discovery.render import conversation_view
+
+    ids = m.store.context_ids(message_id, context, context)
+    hits = searcher.hits(node, ids)
+    marks = {h.message.id: _spans(h) for h in hits}
+    out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks))
+
+
+def _spans(hit: Any) -> list[tuple[int, int]]:
+    from discovery.text import tokenize
+
+    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
+
+
+@app.command()
+def show(
+    message: Annotated[str, typer.Argument(help="Control number, e.g. MSG-00000042 (or 42).")],
+    matter: MatterOpt = config.DEFAULT_MATTER,
+    context: Annotated[int, typer.Option(min=0, help="Messages each side.")] = 5,
+    query: Annotated[str | None, typer.Option(help="Highlight this query's matches.")] = None,
+) -> None:
+    """Show the conversation around one message."""
+    with _guard():
+        from discovery.search import Searcher, parse_query
+
+        mid = parse_control_number(message)
+        if mid is None:
+            raise UsageError(f"{message!r} is not a control number (e.g. MSG-00000042)")
+        with _open(matter) as m:
+            node = parse_query(query) if query else None
+            _print_conversation(_out(), m, Searcher(m), mid, context, node)
+
+
+@app.command()
+def export(
+    query: Annotated[str, typer.Argument(help="The query whose hits to export.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
+    matter: MatterOpt = config.DEFAULT_MATTER,
+    bom: Annotated[bool, typer.Option(help="Start the file with a BOM (for Excel).")] = False,
+    system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,
+) -> None:
+    """Export every hit of a query as CSV (one row per message, time order)."""
+    with _guard():
+        from discovery.export import HIT_COLUMNS, hit_rows, write_csv
+        from discovery.search import Searcher
+
+        with _open(matter) as m:
+            searcher = Searcher(m)
+            result = searcher.search(query, limit=0, sort="time", include_system=system)
+            try:
+                n = write_csv(
+                    out, HIT_COLUMNS, hit_rows(searcher, result.node, result.ids, m.tz), bom=bom
+                )
+            except OSError as exc:
+                raise DiscoveryError(f"cannot write {out}: {exc.strerror or exc}") from None
+        _err().print(f"{n} hits written to {out}", markup=False)
+
+
+@app.command()
+def matters() -> None:
+    """List the matters under $DISCOVERY_HOME with their counts."""
+    with _guard():
+        from discovery.matter import STORE_FILE, list_matters
+        from discovery.render import matters_table
+        from discovery.store import Store
+
+        rows = []
+        for name in list_matters():
+            with Store(config.matter_dir(name) / STORE_FILE) as s:
+                rows.append((name, s.counts()))
+        out = _out()
+        if not rows:
+            out.print(f"no matters under {config.home()}", markup=False)
+            return
+        out.print(matters_table(rows))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("discovery: interrupted\n")
+        sys.exit(int(ExitStatus.INTERRUPTED))

@@ -1,0 +1,83 @@
+"""CSV exports of hit sets (PRODUCT.md §6).
+
+Every cell that a spreadsheet could take for a formula (one starting with
+``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a
+leading apostrophe, the neutralisation OWASP recommends, so an exported
+message can never run in Excel.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import tzinfo
+from pathlib import Path
+
+from discovery.model import control_number
+from discovery.query.ast import Node
+from discovery.search import Searcher
+
+HIT_COLUMNS = (
+    "control_number",
+    "sent_at_utc",
+    "local_time",
+    "conversation",
+    "thread",
+    "speaker",
+    "text",
+    "snippet",
+    "custodians",
+    "platform",
+    "source_paths",
+    "source_sha256",
+    "tags",
+)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PAGE = 500
+
+
+def neutralise(value: str) -> str:
+    """A cell value that no spreadsheet will evaluate as a formula."""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def write_csv(
+    path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool
+) -> int:
+    """Write a neutralised UTF-8 CSV (with a BOM for Excel when asked); returns rows written."""
+    n = 0
+    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            writer.writerow([neutralise(str(v)) for v in row])
+            n += 1
+    return n
+
+
+def hit_rows(
+    searcher: Searcher, node: Node | None, ids: Sequence[int], tz: tzinfo
+) -> Iterator[list[str]]:
+    """One CSV row per hit, fetched page by page."""
+    store = searcher.matter.store
+    for i in range(0, len(ids), PAGE):
+        page = list(ids[i : i + PAGE])
+        refs = store.source_refs(page)
+        for hit in searcher.hits(node, page):
+            m = hit.message
+            holders = refs.get(m.id, [])
+            yield [
+                m.control,
+                m.sent_at.isoformat(),
+                m.sent_at.astimezone(tz).isoformat(),
+                m.conversation,
+                control_number(m.thread_root) if m.thread_root else "",
+                m.speaker,
+                m.text,
+                hit.snippet.text,
+                "; ".join(m.custodians),
+                m.platform,
+                "; ".join(dict.fromkeys(p for _, p, _ in holders)),
+                "; ".join(dict.fromkeys(s for _, _, s in holders)),
+                "; ".join(m.tags),
+            ]

@@ -1,0 +1,77 @@
+"""A matter: one folder holding the SQLite case store and the full-text index."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from discovery import config
+from discovery.errors import MatterNotFoundError
+from discovery.index import TextEngine, open_engine
+from discovery.store import Store
+
+STORE_FILE = "case.sqlite"
+INDEX_DIR = "index"
+
+
+@dataclass
+class Matter:
+    name: str
+    path: Path
+    store: Store
+    engine: TextEngine
+    tz: tzinfo
+
+    def close(self) -> None:
+        self.engine.close()
+        self.store.close()
+
+    def __enter__(self) -> Matter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def catch_up(self, progress: Callable[[int], None] | None = None) -> int:
+        """Index every stored message the index does not hold yet.
+
+        The store commits each source on its own; the index follows. Should an
+        ingest stop between the two, the next open brings the index up to date.
+        """
+        rows = self.store.iter_index_rows(self.engine.indexed_through())
+
+        def versions() -> Iterator[tuple[int, Sequence[str]]]:
+            for n, (mid, text, prior) in enumerate(rows, 1):
+                if progress is not None and n % 1000 == 0:
+                    progress(1000)
+                yield mid, (text, *json.loads(prior)) if prior else (text,)
+
+        return self.engine.add(versions())
+
+    def is_current(self) -> bool:
+        return self.engine.indexed_through() >= self.store.max_message_id()
+
+
+def open_matter(name: str = config.DEFAULT_MATTER, *, create: bool = False) -> Matter:
+    """Open (or with ``create``, create) a matter under ``$DISCOVERY_HOME``."""
+    path = config.matter_dir(name)
+    if not (path / STORE_FILE).exists() and not create:
+        raise MatterNotFoundError(
+            f"no matter {name!r} under {config.home()} (ingest something into it first)"
+        )
+    store = Store(path / STORE_FILE, create=create)
+    engine = open_engine(path / INDEX_DIR, create=True)
+    matter = Matter(name, path, store, engine, config.zone(config.display_zone_name()))
+    if not matter.is_current():
+        matter.catch_up()
+    return matter
+
+
+def list_matters() -> list[str]:
+    home = config.home()
+    if not home.is_dir():
+        return []
+    return sorted(p.name for p in home.iterdir() if (p / STORE_FILE).exists())

@@ -1,0 +1,168 @@
+"""Rich renderables shared by the CLI and the review screen. Nothing here prints."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, tzinfo
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from discovery.ingest import IngestReport
+from discovery.model import Message, control_number
+from discovery.search import Hit, SearchResult, Snippet
+
+HIGHLIGHT = "bold black on yellow"
+
+
+def local_time(dt: datetime, tz: tzinfo) -> str:
+    """``2023-03-04 18:05:09 EST``: a time as shown to reviewers, in the display zone."""
+    local = dt.astimezone(tz)
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
+
+
+def snippet_text(snippet: Snippet) -> Text:
+    text = Text(snippet.text)
+    for start, end in snippet.highlights:
+        text.stylize(HIGHLIGHT, start, end)
+    if snippet.version:
+        text = Text.assemble(Text(f"[earlier version {snippet.version}] ", "dim italic"), text)
+    return text
+
+
+def marked_text(text: str, spans: Iterable[tuple[int, int]]) -> Text:
+    out = Text(text)
+    for start, end in spans:
+        out.stylize(HIGHLIGHT, start, end)
+    return out
+
+
+def summary_line(result: SearchResult, shown: int) -> str:
+    s = "" if result.total == 1 else "s"
+    line = (
+        f"{result.total} message{s} in {result.conversations} conversation"
+        f"{'' if result.conversations == 1 else 's'}, {result.custodians} custodian"
+        f"{'' if result.custodians == 1 else 's'}"
+    )
+    if shown < result.total:
+        line += f" (showing {shown}; --all shows every hit)"
+    return line
+
+
+def hits_list(hits: Sequence[Hit], tz: tzinfo) -> Group:
+    """Each hit as a heading line (control, time, conversation, speaker) and its snippet.
+
+    A list rather than a table keeps snippets readable in an 80-column terminal.
+    """
+    lines: list[RenderableType] = []
+    for hit in hits:
+        m = hit.message
+        lines.append(
+            Text.assemble(
+                (m.control, "cyan"),
+                "  ",
+                local_time(m.sent_at, tz),
+                "  ",
+                (m.conversation, "green"),
+                "  ",
+                (m.speaker, "bold"),
+                (flags(m), "dim"),
+            )
+        )
+        body = snippet_text(hit.snippet)
+        body.pad_left(4)
+        lines.append(body)
+    return Group(*lines)
+
+
+def flags(m: Message) -> str:
+    out = []
+    if m.system:
+        out.append("system")
+    if m.edited:
+        out.append("edited")
+    if m.deleted:
+        out.append("deleted")
+    if m.attachments:
+        out.append(f"{len(m.attachments)} attachment{'s' if len(m.attachments) > 1 else ''}")
+    return f" [{', '.join(out)}]" if out else ""
+
+
+def conversation_view(
+    messages: Sequence[Message],
+    focus: int,
+    tz: tzinfo,
+    marks: dict[int, Sequence[tuple[int, int]]] | None = None,
+) -> RenderableType:
+    """Messages in conversation order; ``focus`` is marked, query matches highlighted."""
+    marks = marks or {}
+    lines: list[RenderableType] = []
+    if messages:
+        first = messages[0]
+        lines.append(Text(f"{first.conversation}  ({first.platform})", style="bold underline"))
+    day = None
+    for m in messages:
+        local = m.sent_at.astimezone(tz)
+        if local.date() != day:
+            day = local.date()
+            lines.append(Text(f"── {day.isoformat()} ──", style="dim"))
+        arrow = "▶ " if m.id == focus else "  "
+        thread = f" ↳ reply to {_ctrl(m.thread_root)}" if m.thread_root else ""
+        head = Text.assemble(
+            (arrow, "bold magenta"),
+            (m.control, "cyan"),
+            " ",
+            local.strftime("%H:%M:%S"),
+            " ",
+            (m.speaker, "bold" if m.id == focus else ""),
+            (thread + flags(m), "dim"),
+        )
+        body = marked_text(m.text, marks.get(m.id, ()))
+        body.pad_left(4)
+        lines.extend([head, body])
+        for i, prior in enumerate(reversed(m.versions), 1):
+            lines.append(Text(f"    (earlier version {i}) {prior}", style="dim"))
+    return Group(*lines)
+
+
+def _ctrl(mid: int | None) -> str:
+    return control_number(mid) if mid else ""
+
+
+def ingest_table(report: IngestReport) -> Table:
+    table = Table(title="Ingest report", expand=False)
+    for col in ("source", "format", "status", "added", "duplicates", "system", "problems"):
+        table.add_column(
+            col, justify="right" if col in ("added", "duplicates", "system") else "left"
+        )
+    for s in report.sources:
+        table.add_row(
+            s.path,
+            s.format,
+            s.status,
+            str(s.added),
+            str(s.duplicates),
+            str(s.system),
+            str(len(s.problems)),
+        )
+    return table
+
+
+def problem_lines(report: IngestReport) -> list[str]:
+    return [str(p) for s in report.sources for p in s.problems]
+
+
+def matters_table(rows: Sequence[tuple[str, dict[str, int]]]) -> Table:
+    table = Table(title="Matters")
+    for col in ("matter", "messages", "conversations", "custodians", "sources"):
+        table.add_column(col, justify="left" if col == "matter" else "right")
+    for name, c in rows:
+        table.add_row(
+            name,
+            str(c["messages"]),
+            str(c["conversations"]),
+            str(c["custodians"]),
+            str(c["sources"]),
+        )
+    return table

@@ -1,0 +1,250 @@
+"""Run a query over a matter: exact hit sets, counts, ranking, snippets, context.
+
+The index proposes candidates (:mod:`discovery.candidates`); every candidate
+that is not already known exactly is checked by :mod:`discovery.query.verify`
+against its own words, so hit sets never depend on engine quirks. System
+events (joins, renames, calls) are left out unless asked for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from discovery.candidates import Planner, TooBroadError, positive_words
+from discovery.errors import UsageError, WildcardTooBroadError
+from discovery.matter import Matter
+from discovery.model import Message
+from discovery.query import verify
+from discovery.query.ast import And, Field, Near, Node, Not, Or
+from discovery.query.parser import parse
+from discovery.query.unparse import unparse
+from discovery.store import from_us
+from discovery.text import VERSION_GAP, tokenize
+
+Sort = Literal["relevance", "time"]
+SORTS: tuple[str, ...] = ("relevance", "time")
+SNIPPET_WORDS = 12
+"""Words of context each side of the first matched word in a snippet."""
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A keyword-in-context excerpt; ``highlights`` are (start, end) offsets in ``text``."""
+
+    text: str
+    highlights: tuple[tuple[int, int], ...] = ()
+    version: int = 0
+    """0 when the hit is in the current text, n for the n-th prior version."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    message: Message
+    snippet: Snippet
+    positions: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    query: str
+    canonical: str
+    ids: tuple[int, ...]
+    """Every hit, in the requested order."""
+    hits: tuple[Hit, ...] = ()
+    """The requested page of hits, with messages and snippets."""
+    conversations: int = 0
+    custodians: int = 0
+    node: Node | None = field(default=None, compare=False)
+
+    @property
+    def total(self) -> int:
+        return len(self.ids)
+
+
+def result_hash(ids: Iterable[int]) -> str:
+    """SHA-256 over the sorted hit ids: the same hits give the same hash."""
+    text = "\n".join(str(i) for i in sorted(ids))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_query(text: str) -> Node:
+    """Parse ``text``; a syntax error is a :class:`QuerySyntaxError` with a caret."""
+    return parse(text)
+
+
+class Searcher:
+    """Runs queries against one open matter."""
+
+    def __init__(self, matter: Matter) -> None:
+        self.matter = matter
+
+    def match(self, query: str, *, include_system: bool = False) -> tuple[Node, set[int]]:
+        """The parsed query and its exact set of hit ids."""
+        node = parse_query(query)
+        planner = Planner(self.matter.engine, self.matter.store, self.matter.tz)
+        try:
+            ids, exact = planner.ids(node)
+        except TooBroadError as exc:
+            col = query.lower().find(exc.pattern)
+            raise WildcardTooBroadError(str(exc), query, max(col, 0), len(exc.pattern)) from None
+        if not include_system and ids:
+            ids -= self.matter.store.system_ids()
+        if not exact and ids:
+            ids = {
+                d.id for d in self._docs(node, ids) if verify.matches(node, d.doc, self.matter.tz)
+            }
+        return node, ids
+
+    def count(self, query: str, *, include_system: bool = False) -> int:
+        return len(self.match(query, include_system=include_system)[1])
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int | None = 20,
+        offset: int = 0,
+        sort: str = "relevance",
+        include_system: bool = False,
+        summary: bool = True,
+    ) -> SearchResult:
+        """Hits of ``query``: all ids in order, and a page of full hits with snippets."""
+        if sort not in SORTS:
+            raise UsageError(f"unknown sort {sort!r}: use relevance or time")
+        node, ids = self.match(query, include_system=include_system)
+        store = self.matter.store
+        rows = store.summary_rows(sorted(ids)) if (summary or sort == "time") else []
+        if sort == "time":
+            ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+        else:
+            planner = Planner(self.matter.engine, store, self.matter.tz)
+            words = sorted(set(positive_words(node, planner)))
+            ordered = self.matter.engine.scores(words, ids, None)
+        conversations = len({r[1] for r in rows})
+        custodians = 0
+        if summary and ids:
+            custodians = len({c for cs in store.custodians_of(sorted(ids)).values() for c in cs})
+        page_ids = ordered[offset : None if limit is None else offset + limit]
+        return SearchResult(
+            query=query,
+            canonical=unparse(node),
+            ids=tuple(ordered),
+            hits=tuple(self.hits(node, page_ids)),
+            conversations=conversations,
+            custodians=custodians,
+            node=node,
+        )
+
+    def hits(self, node: Node | None, ids: Sequence[int]) -> list[Hit]:
+        """Full hits (message, snippet, matched positions) for ``ids``, in that order."""
+        messages = self.matter.store.messages(ids)
+        out = []
+        for m in messages:
+            positions: frozenset[int] = frozenset()
+            if node is not None:
+                doc = _doc(m.searchable_versions(), m, m.custodians, m.tags)
+                positions = frozenset(verify.hit_positions(node, doc, self.matter.tz))
+            out.append(Hit(m, snippet(m, positions), positions))
+        return out
+
+    def _docs(self, node: Node, ids: set[int]) -> Iterable[_Candidate]:
+        store = self.matter.store
+        names = _field_names(node)
+        ordered = sorted(ids)
+        custodians = store.custodians_of(ordered) if "custodian" in names else {}
+        tags = store.tags_of(ordered) if "tag" in names else {}
+        for row in store.verify_rows(ordered):
+            doc = verify.Doc.build(
+                row.versions,
+                {
+                    "speaker": row.speaker,
+                    "conversation": (row.conversation,),
+                    "platform": (row.platform,),
+                    "custodian": custodians.get(row.id, ()),
+                    "tag": tags.get(row.id, ()),
+                },
+                from_us(row.sent_us),
+            )
+            yield _Candidate(row.id, doc)
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    id: int
+    doc: verify.Doc
+
+
+def _doc(
+    versions: Sequence[str], m: Message, custodians: Sequence[str], tags: Sequence[str]
+) -> verify.Doc:
+    return verify.Doc.build(
+        versions,
+        {
+            "speaker": (m.speaker, m.speaker_id),
+            "conversation": (m.conversation,),
+            "platform": (m.platform,),
+            "custodian": tuple(custodians),
+            "tag": tuple(tags),
+        },
+        m.sent_at,
+    )
+
+
+def _field_names(node: Node) -> set[str]:
+    if isinstance(node, Field):
+        return {node.name}
+    if isinstance(node, And | Or):
+        return set().union(*(_field_names(i) for i in node.items))
+    if isinstance(node, Not):
+        return _field_names(node.item)
+    if isinstance(node, Near):
+        return _field_names(node.left) | _field_names(node.right)
+    return set()
+
+
+def snippet(message: Message, positions: frozenset[int], words: int = SNIPPET_WORDS) -> Snippet:
+    """A keyword-in-context excerpt around the first matched word, matches marked.
+
+    The excerpt comes from the version that holds the first match (the current
+    text when nothing matched there or no position is given).
+    """
+    versions = message.searchable_versions()
+    # Token positions of version v start after the previous version ends + gap.
+    spans: list[list[tuple[int, int, int]]] = []
+    pos = 0
+    for i, text in enumerate(versions):
+        if i:
+            pos += VERSION_GAP
+        toks = [(t.pos, t.start, t.end) for t in tokenize(text, pos)]
+        spans.append(toks)
+        if toks:
+            pos = toks[-1][0] + 1
+    version = 0
+    for v, toks in enumerate(spans):
+        if any(p in positions for p, _, _ in toks):
+            version = v
+            break
+    text = versions[version]
+    toks = spans[version]
+    marked = [(s, e) for p, s, e in toks if p in positions]
+    if not toks:
+        return Snippet(_one_line(text[:200]), (), version)
+    first = next((i for i, (p, _, _) in enumerate(toks) if p in positions), 0)
+    lo = max(0, first - words)
+    hi = min(len(toks) - 1, first + words * 2)
+    start = 0 if lo == 0 else toks[lo][1]
+    end = len(text) if hi == len(toks) - 1 else toks[hi][2]
+    prefix = "" if start == 0 else "…"
+    suffix = "" if end == len(text) else "…"
+    body = text[start:end]
+    shift = len(prefix) - start
+    highlights = tuple((s + shift, e + shift) for s, e in marked if s >= start and e <= end)
+    return Snippet(_one_line(prefix + body + suffix), highlights, version)
+
+
+def _one_line(text: str) -> str:
+    """Newlines and tabs as spaces, keeping every offset."""
+    return text.replace("\r", " ").replace("\n", " ").replace("\t", " ")

@@ -1,0 +1,567 @@
+"""The SQLite case store of one matter: sources, conversations, messages, tags, audit.
+
+Message ids are SQLite rowids handed out in insertion order with no gaps
+(``INSERT OR IGNORE`` on the dedup key never consumes one), so the control
+number of a message is fixed the moment it is first stored.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from discovery.errors import MessageNotFoundError, StoreError
+from discovery.model import (
+    Attachment,
+    Conversation,
+    ConversationKind,
+    Message,
+    Participant,
+    Reaction,
+    Source,
+)
+
+SCHEMA_VERSION = 1
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    format TEXT NOT NULL,
+    custodian TEXT NOT NULL,
+    tz TEXT NOT NULL,
+    imported_at TEXT NOT NULL,
+    report TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (sha256, custodian)
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY,
+    platform TEXT NOT NULL,
+    native_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    UNIQUE (platform, native_key)
+);
+CREATE TABLE IF NOT EXISTS participants (
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    speaker_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, speaker_id)
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY,
+    dedup TEXT NOT NULL UNIQUE,
+    native_id TEXT NOT NULL,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    thread_key TEXT,
+    thread_root INTEGER,
+    speaker_id TEXT NOT NULL,
+    speaker TEXT NOT NULL,
+    sent_us INTEGER NOT NULL,
+    utc_offset INTEGER,
+    text TEXT NOT NULL,
+    versions TEXT,
+    edited INTEGER NOT NULL DEFAULT 0,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    system INTEGER NOT NULL DEFAULT 0,
+    extra TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_conv_time ON messages (conversation_id, sent_us, id);
+CREATE INDEX IF NOT EXISTS messages_native ON messages (conversation_id, native_id);
+CREATE INDEX IF NOT EXISTS messages_time ON messages (sent_us);
+CREATE INDEX IF NOT EXISTS messages_speaker ON messages (speaker_id);
+CREATE INDEX IF NOT EXISTS messages_system ON messages (id) WHERE system = 1;
+CREATE TABLE IF NOT EXISTS message_sources (
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    location TEXT NOT NULL,
+    PRIMARY KEY (message_id, source_id, location)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS message_sources_source ON message_sources (source_id);
+CREATE TABLE IF NOT EXISTS tags (
+    message_id INTEGER NOT NULL REFERENCES messages(id),
+    tag TEXT NOT NULL,
+    tagged_at TEXT NOT NULL,
+    PRIMARY KEY (tag, message_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    command TEXT NOT NULL,
+    query TEXT,
+    canonical TEXT,
+    settings TEXT NOT NULL DEFAULT '{}',
+    fingerprint TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    result_hash TEXT NOT NULL
+);
+"""
+
+_MESSAGE_COLUMNS = (
+    "m.id, m.native_id, m.conversation_id, c.name, c.platform, m.thread_root, m.speaker_id,"
+    " m.speaker, m.sent_us, m.utc_offset, m.text, m.versions, m.edited, m.deleted, m.system,"
+    " m.extra"
+)
+
+
+def to_us(dt: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (exact, no float)."""
+    delta = dt - EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def from_us(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A normalised message ready to be stored (see :mod:`discovery.ingest`)."""
+
+    dedup: str
+    native_id: str
+    conversation_id: int
+    thread_key: str | None
+    speaker_id: str
+    speaker: str
+    sent_us: int
+    utc_offset: int | None
+    text: str
+    versions: tuple[str, ...]
+    edited: bool
+    deleted: bool
+    system: bool
+    extra: str | None
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class MessageFields:
+    """What the verifier needs of a message besides its text."""
+
+    id: int
+    versions: tuple[str, ...]
+    speaker: tuple[str, ...]
+    conversation: str
+    platform: str
+    sent_us: int
+
+
+class Store:
+    """One matter's case store. Use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: Path, *, create: bool = False) -> None:
+        if not create and not path.exists():
+            raise StoreError(f"no case store at {path}")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.execute("PRAGMA synchronous=NORMAL")
+            self.db.execute("PRAGMA foreign_keys=ON")
+            self.db.executescript(_SCHEMA)
+            version = self.get_meta("schema_version")
+            if version is None:
+                self.set_meta("schema_version", str(SCHEMA_VERSION))
+            elif int(version) != SCHEMA_VERSION:
+                raise StoreError(
+                    f"{path} is a case store of version {version}; this discovery reads"
+                    f" version {SCHEMA_VERSION}"
+                )
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open case store {path}: {exc}") from exc
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- meta -------------------------------------------------------------
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    # --- writing (inside a transaction opened by the caller) ----------------
+    def begin(self) -> None:
+        self.db.execute("BEGIN IMMEDIATE")
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.in_transaction:
+            self.db.execute("ROLLBACK")
+
+    def find_source(self, sha256: str, custodian: str) -> int | None:
+        row = self.db.execute(
+            "SELECT id FROM sources WHERE sha256 = ? AND custodian = ?", (sha256, custodian)
+        ).fetchone()
+        return row[0] if row else None
+
+    def add_source(
+        self, path: str, sha256: str, size: int, fmt: str, custodian: str, tz: str
+    ) -> int:
+        cur = self.db.execute(
+            "INSERT INTO sources (path, sha256, size, format, custodian, tz, imported_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (path, sha256, size, fmt, custodian, tz, datetime.now(UTC).isoformat()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def set_source_report(self, source_id: int, report: dict[str, object]) -> None:
+        self.db.execute(
+            "UPDATE sources SET report = ? WHERE id = ?", (json.dumps(report), source_id)
+        )
+
+    def upsert_conversation(
+        self,
+        platform: str,
+        key: str,
+        kind: str,
+        name: str,
+        participants: Iterable[Participant] = (),
+    ) -> int:
+        self.db.execute(
+            "INSERT OR IGNORE INTO conversations (platform, native_key, kind, name)"
+            " VALUES (?, ?, ?, ?)",
+            (platform, key, kind, name),
+        )
+        (conv_id,) = self.db.execute(
+            "SELECT id FROM conversations WHERE platform = ? AND native_key = ?", (platform, key)
+        ).fetchone()
+        self.db.executemany(
+            "INSERT OR IGNORE INTO participants (conversation_id, speaker_id, name)"
+            " VALUES (?, ?, ?)",
+            [(conv_id, p.speaker_id, p.name) for p in participants],
+        )
+        return int(conv_id)
+
+    def add_messages(self, source_id: int, messages: Sequence[NewMessage]) -> tuple[int, int]:
+        """Store messages of one source in order; return (added, duplicates).
+
+        A message whose dedup key is already stored is not added again; the
+        source is recorded as holding it.
+        """
+        before = self.max_message_id()
+        self.db.executemany(
+            "INSERT OR IGNORE INTO messages (dedup, native_id, conversation_id, thread_key,"
+            " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
+            " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    m.dedup,
+                    m.native_id,
+                    m.conversation_id,
+                    m.thread_key,
+                    m.speaker_id,
+                    m.speaker,
+                    m.sent_us,
+                    m.utc_offset,
+                    m.text,
+                    json.dumps(m.versions) if m.versions else None,
+                    m.edited,
+                    m.deleted,
+                    m.system,
+                    m.extra,
+                )
+                for m in messages
+            ],
+        )
+        added = self.max_message_id() - before
+        self.db.executemany(
+            "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
+            " SELECT id, ?, ? FROM messages WHERE dedup = ?",
+            [(source_id, m.location, m.dedup) for m in messages],
+        )
+        return added, len(messages) - added
+
+    def resolve_threads(self, since_id: int) -> int:
+        """Link replies to their roots by native id; returns replies still without a root.
+
+        Looks at every unlinked reply, so a root that arrives in a later source
+        adopts the replies stored before it.
+        """
+        self.db.execute(
+            "UPDATE messages SET thread_root = ("
+            "  SELECT r.id FROM messages r WHERE r.conversation_id = messages.conversation_id"
+            "  AND r.native_id = messages.thread_key ORDER BY r.id LIMIT 1)"
+            " WHERE thread_key IS NOT NULL AND thread_root IS NULL"
+        )
+        (orphans,) = self.db.execute(
+            "SELECT count(*) FROM messages WHERE thread_key IS NOT NULL AND thread_root IS NULL"
+            " AND id > ?",
+            (since_id,),
+        ).fetchone()
+        return int(orphans)
+
+    # --- reading ----------------------------------------------------------
+    def max_message_id(self) -> int:
+        (n,) = self.db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+        return int(n)
+
+    def counts(self) -> dict[str, int]:
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
+        return {
+            "messages": one("SELECT count(*) FROM messages"),
+            "conversations": one("SELECT count(*) FROM conversations"),
+            "custodians": one("SELECT count(DISTINCT custodian) FROM sources"),
+            "sources": one("SELECT count(*) FROM sources"),
+        }
+
+    def sources(self) -> list[Source]:
+        rows = self.db.execute(
+            "SELECT id, path, sha256, size, format, custodian, tz, imported_at FROM sources"
+            " ORDER BY id"
+        ).fetchall()
+        return [
+            Source(r[0], r[1], r[2], r[3], r[4], r[5], r[6], datetime.fromisoformat(r[7]))
+            for r in rows
+        ]
+
+    def conversation(self, conv_id: int) -> Conversation:
+        row = self.db.execute(
+            "SELECT id, platform, native_key, kind, name FROM conversations WHERE id = ?",
+            (conv_id,),
+        ).fetchone()
+        parts = self.db.execute(
+            "SELECT speaker_id, name FROM participants WHERE conversation_id = ? ORDER BY name",
+            (conv_id,),
+        ).fetchall()
+        return Conversation(
+            row[0],
+            row[1],
+            row[2],
+            ConversationKind(row[3]),
+            row[4],
+            tuple(Participant(p[0], p[1]) for p in parts),
+        )
+
+    def messages(self, ids: Sequence[int]) -> list[Message]:
+        """Full messages for ``ids``, in the order given; unknown ids are skipped."""
+        found: dict[int, Message] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages m JOIN conversations c"
+                f" ON c.id = m.conversation_id WHERE m.id IN ({marks})",
+                chunk,
+            ).fetchall()
+            holders = self._holders(chunk)
+            tags = self.tags_of(chunk)
+            for r in rows:
+                custodians, paths = holders.get(r[0], ((), ()))
+                found[r[0]] = _message(r, custodians, paths, tags.get(r[0], ()))
+        return [found[i] for i in ids if i in found]
+
+    def message(self, message_id: int) -> Message:
+        found = self.messages([message_id])
+        if not found:
+            raise MessageNotFoundError(f"no message {message_id} in this matter")
+        return found[0]
+
+    def context_ids(self, message_id: int, before: int, after: int) -> list[int]:
+        """Ids of up to ``before``/``after`` messages around one, in conversation time order."""
+        row = self.db.execute(
+            "SELECT conversation_id, sent_us FROM messages WHERE id = ?", (message_id,)
+        ).fetchone()
+        if row is None:
+            raise MessageNotFoundError(f"no message {message_id} in this matter")
+        conv, sent = row
+        earlier = self.db.execute(
+            "SELECT id FROM messages WHERE conversation_id = ? AND (sent_us, id) < (?, ?)"
+            " ORDER BY sent_us DESC, id DESC LIMIT ?",
+            (conv, sent, message_id, before),
+        ).fetchall()
+        later = self.db.execute(
+            "SELECT id FROM messages WHERE conversation_id = ? AND (sent_us, id) > (?, ?)"
+            " ORDER BY sent_us, id LIMIT ?",
+            (conv, sent, message_id, after),
+        ).fetchall()
+        return [r[0] for r in reversed(earlier)] + [message_id] + [r[0] for r in later]
+
+    def iter_index_rows(self, after_id: int) -> Iterator[tuple[int, str, str | None]]:
+        """(id, text, versions JSON) of every message with an id above ``after_id``."""
+        yield from self.db.execute(
+            "SELECT id, text, versions FROM messages WHERE id > ? ORDER BY id", (after_id,)
+        )
+
+    def verify_rows(self, ids: Sequence[int]) -> list[MessageFields]:
+        """The fields the exact verifier needs, for ``ids`` (any order)."""
+        out: list[MessageFields] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for r in self.db.execute(
+                "SELECT m.id, m.text, m.versions, m.speaker, m.speaker_id, c.name, c.platform,"
+                " m.sent_us FROM messages m JOIN conversations c ON c.id = m.conversation_id"
+                f" WHERE m.id IN ({marks})",
+                chunk,
+            ):
+                versions = (r[1], *json.loads(r[2])) if r[2] else (r[1],)
+                out.append(MessageFields(r[0], versions, (r[3], r[4]), r[5], r[6], r[7]))
+        return out
+
+    def summary_rows(self, ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(id, conversation id, sent_us) for ``ids``."""
+        out: list[tuple[int, int, int]] = []
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            out.extend(
+                self.db.execute(
+                    f"SELECT id, conversation_id, sent_us FROM messages WHERE id IN ({marks})",
+                    chunk,
+                )
+            )
+        return out
+
+    def source_refs(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
+        """(custodian, source path, source SHA-256) of every source holding each message."""
+        acc: dict[int, list[tuple[str, str, str]]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for mid, custodian, path, sha in self.db.execute(
+                "SELECT DISTINCT ms.message_id, s.custodian, s.path, s.sha256 FROM message_sources"
+                f" ms JOIN sources s ON s.id = ms.source_id WHERE ms.message_id IN ({marks})"
+                " ORDER BY s.id",
+                chunk,
+            ):
+                acc.setdefault(mid, []).append((custodian, path, sha))
+        return acc
+
+    def custodians_of(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        return {k: v[0] for k, v in self._holders(ids).items()}
+
+    def _holders(self, ids: Sequence[int]) -> dict[int, tuple[tuple[str, ...], tuple[str, ...]]]:
+        acc: dict[int, tuple[list[str], list[str]]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for mid, custodian, path in self.db.execute(
+                "SELECT DISTINCT ms.message_id, s.custodian, s.path FROM message_sources ms"
+                f" JOIN sources s ON s.id = ms.source_id WHERE ms.message_id IN ({marks})"
+                " ORDER BY s.id",
+                chunk,
+            ):
+                cs, ps = acc.setdefault(mid, ([], []))
+                if custodian not in cs:
+                    cs.append(custodian)
+                if path not in ps:
+                    ps.append(path)
+        return {k: (tuple(v[0]), tuple(v[1])) for k, v in acc.items()}
+
+    def tags_of(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+        acc: dict[int, list[str]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for mid, tag in self.db.execute(
+                f"SELECT message_id, tag FROM tags WHERE message_id IN ({marks}) ORDER BY tag",
+                chunk,
+            ):
+                acc.setdefault(mid, []).append(tag)
+        return {k: tuple(v) for k, v in acc.items()}
+
+    # --- field look-ups for queries ------------------------------------------
+    def distinct_speakers(self) -> list[tuple[str, str]]:
+        return self.db.execute("SELECT DISTINCT speaker_id, speaker FROM messages").fetchall()
+
+    def conversation_names(self) -> list[tuple[int, str, str]]:
+        return self.db.execute("SELECT id, name, platform FROM conversations").fetchall()
+
+    def custodian_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT custodian FROM sources")]
+
+    def tag_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT DISTINCT tag FROM tags")]
+
+    def ids_where(self, where: str, params: Sequence[object]) -> set[int]:
+        """Message ids matching a SQL condition over ``messages m`` (internal use)."""
+        return {r[0] for r in self.db.execute(f"SELECT m.id FROM messages m WHERE {where}", params)}
+
+    def ids_of_custodians(self, custodians: Sequence[str]) -> set[int]:
+        marks = ",".join("?" * len(custodians))
+        return {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT ms.message_id FROM message_sources ms JOIN sources s"
+                f" ON s.id = ms.source_id WHERE s.custodian IN ({marks})",
+                list(custodians),
+            )
+        }
+
+    def ids_of_tags(self, tags: Sequence[str]) -> set[int]:
+        marks = ",".join("?" * len(tags))
+        return {
+            r[0]
+            for r in self.db.execute(
+                f"SELECT message_id FROM tags WHERE tag IN ({marks})", list(tags)
+            )
+        }
+
+    def system_ids(self) -> set[int]:
+        return {r[0] for r in self.db.execute("SELECT id FROM messages WHERE system = 1")}
+
+    # --- tags ---------------------------------------------------------------
+    def tag(self, message_ids: Iterable[int], tag: str) -> None:
+        now = datetime.now(UTC).isoformat()
+        self.db.executemany(
+            "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at) VALUES (?, ?, ?)",
+            [(i, tag, now) for i in message_ids],
+        )
+
+    def untag(self, message_ids: Iterable[int], tag: str) -> None:
+        self.db.executemany(
+            "DELETE FROM tags WHERE message_id = ? AND tag = ?", [(i, tag) for i in message_ids]
+        )
+
+
+def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[list[int]]:
+    ids = list(ids)
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
+
+
+def _message(
+    r: Sequence[object],
+    custodians: tuple[str, ...],
+    paths: tuple[str, ...],
+    tags: tuple[str, ...],
+) -> Message:
+    extra = json.loads(str(r[15])) if r[15] else {}
+    return Message(
+        id=int(r[0]),  # type: ignore[call-overload]
+        native_id=str(r[1]),
+        conversation_id=int(r[2]),  # type: ignore[call-overload]
+        conversation=str(r[3]),
+        platform=str(r[4]),
+        thread_root=r[5],  # type: ignore[arg-type]
+        speaker_id=str(r[6]),
+        speaker=str(r[7]),
+        sent_at=from_us(int(r[8])),  # type: ignore[call-overload]
+        utc_offset=r[9],  # type: ignore[arg-type]
+        text=str(r[10]),
+        versions=tuple(json.loads(str(r[11]))) if r[11] else (),
+        edited=bool(r[12]),
+        deleted=bool(r[13]),
+        system=bool(r[14]),
+        reactions=tuple(Reaction(e, tuple(u)) for e, u in extra.get("reactions", [])),
+        attachments=tuple(Attachment(**a) for a in extra.get("attachments", [])),
+        custodians=custodians,
+        sources=paths,
+        tags=tags,
+    )
