@@ -103,10 +103,9 @@ def ingest(
         if not p.exists():
             raise UsageError(f"no such file or folder: {p}")
     report = IngestReport()
-    units = list(iter_sources(list(paths)))
+    forced = None if fmt == "auto" else IMPORTERS[fmt]
+    units = list(iter_sources(list(paths), forced))
     for path, importer in units:
-        if fmt != "auto" and (importer is None or importer.name != fmt):
-            importer = IMPORTERS[fmt]
         if importer is None:
             report.sources.append(
                 SourceReport(

@@ -1,0 +1,271 @@
+"""Plain-text chat transcripts, as attached to court filings and exhibits.
+
+A message starts with a header line in one of these layouts::
+
+    Name (2/3/2023 10:15 AM): text                 # name, then date and time in parentheses
+    [03.02.23, 10:15:00] Name: text                # bracketed date and time, then the name
+    2023-02-03 10:15 - Name: text                  # date and time, a dash, then the name
+    02/03/2023, 10:15 - Name: text
+
+A bracketed or dashed header with no ``Name:`` (``[03.02.23, 10:16] Ann added Bob``)
+is a system line (``system=True``, no speaker). Any other line continues the
+message above it (joined with ``"\\n"``; blank lines inside a message are kept,
+trailing ones dropped).
+
+Dates: ``YYYY-MM-DD`` (and ``YYYY/MM/DD``) is read year-first. Other dates are
+read day-first or month-first for the WHOLE file: if any date's first field is
+above 12 the file is day-first, if any second field is above 12 it is
+month-first; when every date is ambiguous the file is month-first, except
+dotted dates (``03.02.23``), which are day-first by the convention of every
+locale that writes them. Two-digit years are 20YY. Times (12- or 24-hour,
+``AM``/``a. m.``, U+202F before AM/PM) are read with python-dateutil.
+Timestamps carry no zone, so ``sent_at`` is naive: the ingest applies ``--tz``.
+
+Text before the first header (an exhibit's cover lines, "Transcript of ...")
+is kept, not dropped: it becomes one system message with no speaker, located
+at its first line, dated at the first message's time (the preamble precedes
+it) and marked ``extra["preamble"] = "true"``. A header whose date cannot be
+read is an ImportProblem at its line; its continuation lines are skipped with
+it and counted in the problem.
+
+One conversation per file: key = the file name, kind ``exhibit``, platform
+``transcript``. ``native_id`` and ``location`` are ``line N`` (the header line).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from dateutil import parser as dateparser
+
+from discovery.errors import ImportProblem
+from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.model import ConversationKind, Participant
+
+PLATFORM = "transcript"
+SNIFF_LINES = 50
+SNIFF_BYTES = 64 * 1024
+MIN_HEADERS = 2
+
+_SP = r"[ \u00a0\u202f\u2009]"
+DATE = r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4}"
+TIME = rf"\d{{1,2}}[:.]\d{{2}}(?:[:.]\d{{2}})?(?:{_SP}?[AaPp]\.?{_SP}?[Mm]\.?)?"
+_NAME = r"[^\s()\[\]:][^()\[\]:]{0,79}?"
+
+NAME_FIRST_RE = re.compile(
+    rf"^(?P<name>{_NAME}){_SP}+\((?P<date>{DATE}),?{_SP}+(?P<time>{TIME})\):(?:{_SP}?(?P<text>.*))?$"
+)
+BRACKET_RE = re.compile(rf"^\[(?P<date>{DATE}),?{_SP}+(?P<time>{TIME})\]{_SP}*(?P<rest>.*)$")
+DASH_RE = re.compile(
+    rf"^(?P<date>{DATE})(?:,?{_SP}+|T)(?P<time>{TIME}){_SP}+[-–]{_SP}+(?P<rest>.*)$"
+)
+SPEAKER_RE = re.compile(rf"^(?P<name>{_NAME}):(?:{_SP}(?P<text>.*))?$")
+_MARKS = "\u200e\u200f\ufeff\u202a\u202c"
+_LINE_SPLIT = re.compile(r"\r\n|\r|\n")
+
+
+@dataclass(slots=True)
+class _Header:
+    """A parsed header line before its date is interpreted."""
+
+    line: int
+    date: str
+    time: str
+    speaker: str
+    text: str
+    system: bool
+    body: list[str] = field(default_factory=list)
+
+
+def match_header(line: str) -> _Header | None:
+    """The header in ``line`` (line number 0), or None when it continues a message."""
+    s = line.lstrip(_MARKS)
+    m = NAME_FIRST_RE.match(s)
+    if m:
+        name = m.group("name").strip()
+        return _Header(0, m.group("date"), m.group("time"), name, m.group("text") or "", False)
+    m = BRACKET_RE.match(s) or DASH_RE.match(s)
+    if not m:
+        return None
+    rest = m.group("rest").lstrip(_MARKS)
+    sp = SPEAKER_RE.match(rest)
+    if sp:
+        name = sp.group("name").strip()
+        return _Header(0, m.group("date"), m.group("time"), name, sp.group("text") or "", False)
+    return _Header(0, m.group("date"), m.group("time"), "", rest, True)
+
+
+def _fields(date: str) -> list[str]:
+    return re.split(r"[./-]", date)
+
+
+def infer_day_first(dates: list[str]) -> bool:
+    """Whether the non-year-first dates of one file are day-first (see the module doc)."""
+    first_big = second_big = 0
+    dotted = slashed = 0
+    for d in dates:
+        f = _fields(d)
+        if len(f) != 3 or len(f[0]) == 4:
+            continue
+        a, b = int(f[0]), int(f[1])
+        first_big += a > 12
+        second_big += b > 12
+        if "." in d:
+            dotted += 1
+        else:
+            slashed += 1
+    if first_big or second_big:
+        return first_big > second_big
+    return dotted > slashed
+
+
+def parse_datetime(date: str, time: str, day_first: bool) -> datetime:
+    """A naive datetime from a header's date and time. Raises ValueError if unreadable."""
+    f = _fields(date)
+    if len(f) != 3:
+        raise ValueError(f"unreadable date {date!r}")
+    if len(f[0]) == 4:
+        y, mo, d = int(f[0]), int(f[1]), int(f[2])
+    else:
+        a, b, y = int(f[0]), int(f[1]), int(f[2])
+        d, mo = (a, b) if day_first else (b, a)
+        if len(f[2]) <= 2:
+            y += 2000
+    clock = re.sub(r"[\u00a0\u202f\u2009]", " ", time)
+    clock = re.sub(r"([AaPp])\.?\s?([Mm])\.?", r"\1\2", clock)
+    clock = re.sub(
+        r"^(\d{1,2})\.(\d{2})(?:\.(\d{2}))?", lambda m: ":".join(g for g in m.groups() if g), clock
+    )
+    try:
+        t = dateparser.parse(clock, default=datetime(2000, 1, 1))
+        return datetime(y, mo, d, t.hour, t.minute, t.second)
+    except (ValueError, OverflowError, dateparser.ParserError) as e:
+        raise ValueError(f"unreadable date or time '{date} {time}'") from e
+
+
+def _decode(raw: bytes) -> tuple[str, bool]:
+    try:
+        return raw.decode("utf-8-sig"), True
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace").lstrip("\ufeff"), False
+
+
+class TranscriptImporter:
+    """Reads plain-text chat transcripts (one conversation per file)."""
+
+    name = "transcript"
+
+    def sniff(self, path: Path) -> bool:
+        """True when at least two of the first 50 lines are message headers."""
+        try:
+            if not path.is_file():
+                return False
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        except OSError:
+            return False
+        if b"\x00" in head:
+            return False
+        text, _ = _decode(head)
+        lines = _LINE_SPLIT.split(text)[:SNIFF_LINES]
+        return sum(1 for line in lines if match_header(line)) >= MIN_HEADERS
+
+    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            yield ImportProblem(ctx.display_path, f"cannot read the file ({e.strerror or e})")
+            return
+        text, clean = _decode(raw)
+        if not clean:
+            yield ImportProblem(ctx.display_path, "not valid UTF-8; unreadable bytes shown as �")
+        yield from read_transcript(text, path.name, ctx.display_path)
+
+
+def read_transcript(text: str, key: str, display_path: str) -> Iterator[ImportItem]:
+    """The items of one transcript's text (``key`` names the conversation)."""
+    preamble: list[tuple[int, str]] = []
+    headers: list[_Header] = []
+    for n, line in enumerate(_LINE_SPLIT.split(text), start=1):
+        h = match_header(line)
+        if h is not None:
+            h.line = n
+            headers.append(h)
+        elif headers:
+            headers[-1].body.append(line)
+        else:
+            preamble.append((n, line))
+    if not headers:
+        yield ImportProblem(
+            display_path, "no transcript messages found (no 'Name (date time): text' lines)"
+        )
+        return
+
+    day_first = infer_day_first([h.date for h in headers])
+    speakers: dict[str, None] = {}
+    for h in headers:
+        if h.speaker:
+            speakers.setdefault(h.speaker)
+    yield RawConversation(
+        platform=PLATFORM,
+        key=key,
+        name=key,
+        kind=ConversationKind.EXHIBIT,
+        participants=tuple(Participant(s, s) for s in speakers),
+    )
+
+    parsed: list[tuple[_Header, datetime | None, str]] = []
+    for h in headers:
+        try:
+            parsed.append((h, parse_datetime(h.date, h.time, day_first), ""))
+        except ValueError as e:
+            parsed.append((h, None, str(e)))
+
+    first_time = next((t for _, t, _ in parsed if t is not None), None)
+    pre_lines = [(n, s) for n, s in preamble if s.strip()]
+    if pre_lines and first_time is not None:
+        start = pre_lines[0][0]
+        body = "\n".join(s for _, s in preamble[start - 1 :]).strip("\n")
+        yield RawMessage(
+            platform=PLATFORM,
+            conversation_key=key,
+            native_id=f"line {start}",
+            speaker_id="",
+            speaker="",
+            sent_at=first_time,
+            text=body,
+            location=f"line {start}",
+            system=True,
+            extra={"preamble": "true"},
+        )
+    elif pre_lines:
+        yield ImportProblem(
+            display_path, "text before the first message was not imported", pre_lines[0][0]
+        )
+
+    for h, when, error in parsed:
+        body_lines = [h.text, *h.body]
+        while len(body_lines) > 1 and not body_lines[-1].strip():
+            body_lines.pop()
+        if when is None:
+            extra = len(body_lines) - 1
+            more = (
+                f"; it and its {extra} continuation line(s) were skipped" if extra else "; skipped"
+            )
+            yield ImportProblem(display_path, error + more, h.line)
+            continue
+        yield RawMessage(
+            platform=PLATFORM,
+            conversation_key=key,
+            native_id=f"line {h.line}",
+            speaker_id=h.speaker,
+            speaker=h.speaker,
+            sent_at=when,
+            text="\n".join(body_lines),
+            location=f"line {h.line}",
+            system=h.system,
+        )
