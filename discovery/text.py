@@ -44,8 +44,16 @@ def fold(word: str) -> str:
     folded = word.casefold()
     if folded.isascii():
         return folded
-    decomposed = unicodedata.normalize("NFKD", folded)
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
+    # Repeat until stable: NFKD can expose letters that fold further ("ᴬ" -> "A"
+    # -> "a", "ϲ" -> "ς" -> "σ"), and fold(fold(w)) must equal fold(w) so that a
+    # query word printed in canonical form parses back to the same word.
+    for _ in range(4):
+        decomposed = unicodedata.normalize("NFKD", folded)
+        again = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+        if again == folded:
+            break
+        folded = again
+    return folded
 
 
 def tokenize(text: str, first_pos: int = 0) -> Iterator[Token]:

@@ -103,10 +103,10 @@ class WhooshEngine:
         self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
 
     def _ids(self, docnums: Iterable[int]) -> set[int]:
-        if self._docmap is None:
-            return {d + 1 for d in docnums}
-        m = self._docmap
-        return {m[d] for d in docnums}
+        return {self._id(d) for d in docnums}
+
+    def _id(self, docnum: int) -> int:
+        return docnum + 1 if self._docmap is None else self._docmap[docnum]
 
     def _docnums(self, ids: Iterable[int]) -> set[int]:
         if self._docmap is None:
@@ -157,21 +157,40 @@ class WhooshEngine:
         return out
 
     def phrase_ids(self, words: Sequence[str]) -> set[int]:
-        q = query.Phrase("body", list(words))
-        return self._ids(self._s().docs_for_query(q))
+        # Messages holding every word; the verifier checks the order.
+        return self._ids(self._intersect([[w] for w in words]))
 
     def near_ids(self, left: Sequence[str], right: Sequence[str], distance: int) -> set[int]:
-        # Whoosh's span slop is measured differently from w/N; a wider slop keeps
-        # it a superset, and the verifier decides exactly.
-        if not left or not right:
-            return set()
-        q = query.spans.SpanNear2(
-            [_any("body", left), _any("body", right)],
-            slop=distance + 1,
-            ordered=False,
-            mindist=0,
-        )
-        return self._ids(self._s().docs_for_query(q))
+        # Messages holding a word of each side; the verifier checks the distance.
+        return self._ids(self._intersect([list(left), list(right)]))
+
+    def _intersect(self, groups: list[list[str]]) -> list[int]:
+        """Sorted document numbers holding at least one word of every group.
+
+        The rarest group is read in full; every other word is only probed at
+        those documents with ``skip_to``, so a common word ("for", "the") in a
+        phrase costs little more than a rare one.
+        """
+        reader = self._s().reader()
+
+        def df(word: str) -> int:
+            return int(reader.doc_frequency("body", word)) if ("body", word) in reader else 0
+
+        sized = sorted((sum(df(w) for w in g), [w for w in g if df(w)]) for g in groups)
+        if not sized or sized[0][0] == 0:
+            return []
+        base: set[int] = set()
+        for w in sized[0][1]:
+            base.update(reader.postings("body", w).all_ids())
+        docs = sorted(base)
+        for _, group in sized[1:]:
+            found: set[int] = set()
+            for w in group:
+                found.update(d for d, _ in _probe(reader.postings("body", w), docs))
+            docs = [d for d in docs if d in found]
+            if not docs:
+                break
+        return docs
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
         pattern = re.compile(regex)
@@ -187,21 +206,25 @@ class WhooshEngine:
         return found
 
     def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
-        if not ids:
-            return []
+        """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id."""
         s = self._s()
-        q = query.Or([query.Term("body", w) for w in words]) if words else query.Every()
-        results = s.search(q, filter=self._docnums(ids), limit=limit)
-        ranked = [h["id"] for h in results]
-        if limit is not None and len(ranked) >= limit:
-            return ranked[:limit]
-        seen = set(ranked)
-        rest = sorted(ids - seen)
-        ranked.extend(rest)
-        return ranked if limit is None else ranked[:limit]
+        docs = sorted(self._docnums(ids))
+        total = dict.fromkeys(docs, 0.0)
+        for w in set(words):
+            if ("body", w) not in s.reader():
+                continue
+            for d, m in _probe(query.Term("body", w).matcher(s), docs):
+                total[d] += m.score()
+        ranked = sorted(docs, key=lambda d: -total[d])
+        return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
 
 
-def _any(fieldname: str, words: Sequence[str]) -> Any:
-    if len(words) == 1:
-        return query.Term(fieldname, words[0])
-    return query.spans.SpanOr([query.Term(fieldname, w) for w in words])
+def _probe(m: Any, docs: Sequence[int]) -> Iterator[tuple[int, Any]]:
+    """The documents of sorted ``docs`` that matcher ``m`` holds, with ``m`` positioned there."""
+    for d in docs:
+        if m.id() < d:
+            m.skip_to(d)
+        if not m.is_active():
+            return
+        if m.id() == d:
+            yield d, m

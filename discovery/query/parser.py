@@ -1,0 +1,591 @@
+"""Query text -> syntax tree (PRODUCT.md §3), with errors that point at a column.
+
+A hand-written lexer keeps the character offsets of every token; a
+precedence-climbing parser builds :mod:`discovery.query.ast` nodes. Tightest
+first::
+
+    or_expr   := and_expr (OR and_expr)*
+    and_expr  := prox ((AND | AND NOT | NOT) prox)*     # 'a NOT b' = And(a, Not(b))
+    prox      := unary ((W/N | PRE/N | NOT W/N) unary)*  # left-associative
+    unary     := NOT unary | atom
+    atom      := '(' or_expr ')' | field | date | text-run
+    text-run  := adjacent words and quoted phrases -> ONE Phrase (one word -> Word)
+
+Decisions, beyond PRODUCT.md:
+
+* Words are folded with :mod:`discovery.text` (case and accents). ``*`` and
+  ``?`` count as word characters while splitting query words, so ``pirat*`` is
+  one pattern; a word that splits into several (``don't``, ``e-mail``) becomes a
+  phrase. ``**`` is the same as ``*`` and is printed as ``*``. A pattern with no
+  letter or digit (``*``, ``??``) is an error.
+* Connectors are case-insensitive and only when bare: ``"not"`` is a word.
+  ``w/N`` and ``pre/N`` need 1 <= N <= 999 (:data:`MAX_DISTANCE`; the gap between
+  message versions is larger). A bare run starting ``w/`` or ``pre/`` is always
+  read as a connector, so ``w/o`` is an error: quote it to search the words.
+  ``NOT PRE/N`` does not exist (only ``NOT W/N``).
+* ``“`` and ``”`` (pasted from a word processor) work as ``"``.
+* ``name:value`` is a field only at the start of a bare run and when ``name``
+  is a known field (case-insensitive): ``speaker``, ``conversation`` (alias
+  ``channel``), ``custodian``, ``platform``, ``tag``, or a date field ``sent``,
+  ``after``, ``before``. Another name made of ASCII letters and followed by
+  ``:`` and a letter, digit, wildcard or quote (``foo:bar``) is an "unknown
+  field" error (quote it to search the words); anything else with a colon is
+  just words (``http://x`` is the phrase ``http x``, ``10:30`` is ``10 30``).
+  The value must follow the colon directly (a bare run or a quoted phrase).
+* A field followed by a word with no connector (``speaker:alice smith``) is a
+  "missing connector" error with a hint to quote the value. So are ``(a) b``
+  and ``a (b)``.
+* Dates: ``YYYY-MM-DD`` (a day in the display zone) or a timestamp with an
+  offset ``YYYY-MM-DDTHH:MM[:SS[.ffffff]](Z|+HH:MM)``; years 1900-2199. They are
+  stored normalized (``date.isoformat()`` / ``datetime.isoformat()``, so ``Z``
+  prints as ``+00:00``). ``sent:A`` is ``DateRange('sent', A, A)``, ``after:A``
+  is ``DateRange('after', A, None)``, ``before:B`` is
+  ``DateRange('before', None, B)``. Open ranges (``sent:A..``) are errors: use
+  ``after:``/``before:``. ``sent:B..A`` with B after A is an error.
+* Nested ``And``/``Or`` of the same kind are flattened, also through
+  parentheses. Nesting (parentheses and ``NOT``) is limited to
+  :data:`MAX_NESTING` levels.
+
+Every problem raises :class:`~discovery.errors.QuerySyntaxError` with the
+0-based column and length of the offending token; nothing else escapes
+:func:`parse`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum, auto
+
+from discovery import text
+from discovery.errors import QuerySyntaxError
+from discovery.query.ast import (
+    DATE_FIELDS,
+    TEXT_FIELDS,
+    And,
+    DateRange,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Word,
+)
+
+MAX_DISTANCE = 999
+"""Largest N in ``w/N`` (below :data:`discovery.text.VERSION_GAP`)."""
+
+MAX_NESTING = 64
+"""Deepest nesting of parentheses and NOTs (and longest proximity chain)."""
+
+MIN_YEAR, MAX_YEAR = 1900, 2199
+
+FIELD_ALIASES = {"channel": "conversation"}
+"""Alternative field names and the field they stand for."""
+
+QUOTES = '"“”'
+CONNECTOR_WORDS = frozenset({"and", "or", "not"})
+
+_KNOWN_FIELDS = frozenset(TEXT_FIELDS) | frozenset(FIELD_ALIASES) | frozenset(DATE_FIELDS)
+_FIELD_LIST = "speaker, conversation (or channel), custodian, platform, tag, sent, after, before"
+_FIELD_RE = re.compile(r"([A-Za-z]+):")
+_CHUNK_RE = re.compile(r"(?:[^\W_]|[*?])+")
+_WILD_SPLIT_RE = re.compile(r"([*?]+)")
+_PROX_RE = re.compile(r"(w|pre)/(.*)", re.IGNORECASE | re.DOTALL)
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_STAMP_RE = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})",
+    re.IGNORECASE,
+)
+
+
+def parse(query: str) -> Node:
+    """Parse ``query`` into a syntax tree.
+
+    Raises:
+        QuerySyntaxError: the query is not valid; ``column`` and ``length``
+            point at the problem.
+    """
+    tokens = _Lexer(query).tokens()
+    return _Parser(query, tokens).parse()
+
+
+# --------------------------------------------------------------------- tokens
+
+
+class _Kind(Enum):
+    WORD = auto()
+    LPAREN = auto()
+    RPAREN = auto()
+    AND = auto()
+    OR = auto()
+    NOT = auto()
+    NEAR = auto()
+    FIELD = auto()
+    EOF = auto()
+
+
+_CONNECTORS = (_Kind.AND, _Kind.OR, _Kind.NOT, _Kind.NEAR)
+_STARTERS = (_Kind.WORD, _Kind.LPAREN, _Kind.FIELD)
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: _Kind
+    start: int
+    end: int
+    words: tuple[str, ...] = ()
+    distance: int = 0
+    ordered: bool = False
+    negated: bool = False
+    node: Node | None = None
+
+    def name(self) -> str:
+        """The canonical spelling of a connector, for messages."""
+        if self.kind is _Kind.NEAR:
+            return near_name(self.distance, self.ordered, self.negated)
+        if self.kind is _Kind.FIELD:
+            return "a field"
+        return self.kind.name
+
+
+def near_name(distance: int, ordered: bool, negated: bool) -> str:
+    """``W/5``, ``PRE/5`` or ``NOT W/5``: the canonical spelling of a proximity connector."""
+    op = "PRE" if ordered else "W"
+    return f"{'NOT ' if negated else ''}{op}/{distance}"
+
+
+def _is_delim(c: str) -> bool:
+    return c.isspace() or c in "()" or c in QUOTES
+
+
+class _Lexer:
+    def __init__(self, query: str) -> None:
+        self.q = query
+        self.n = len(query)
+        self.out: list[_Token] = []
+
+    def error(self, message: str, column: int, length: int = 1) -> QuerySyntaxError:
+        return _error(message, self.q, column, length)
+
+    def tokens(self) -> list[_Token]:
+        q, n = self.q, self.n
+        i = 0
+        while i < n:
+            c = q[i]
+            if c.isspace():
+                i += 1
+            elif c == "(":
+                self.out.append(_Token(_Kind.LPAREN, i, i + 1))
+                i += 1
+            elif c == ")":
+                self.out.append(_Token(_Kind.RPAREN, i, i + 1))
+                i += 1
+            elif c in QUOTES:
+                content, end = self.quoted(i)
+                words = self.pattern_words(content, i + 1)
+                if not words:
+                    raise self.error("empty quotes: put words between the quotes", i, end - i)
+                self.out.append(_Token(_Kind.WORD, i, end, words=words))
+                i = end
+            else:
+                i = self.bare(i)
+        self.out.append(_Token(_Kind.EOF, n, n))
+        return self.out
+
+    def quoted(self, i: int) -> tuple[str, int]:
+        """The text between the quote at ``i`` and its partner, and the end offset."""
+        j = i + 1
+        while j < self.n and self.q[j] not in QUOTES:
+            j += 1
+        if j >= self.n:
+            raise self.error('unterminated quote: add the closing "', i)
+        return self.q[i + 1 : j], j + 1
+
+    def run_end(self, i: int) -> int:
+        j = i
+        while j < self.n and not _is_delim(self.q[j]):
+            j += 1
+        return j
+
+    def bare(self, i: int) -> int:
+        q = self.q
+        m = _FIELD_RE.match(q, i)
+        if m:
+            name = m.group(1).lower()
+            after = q[m.end()] if m.end() < self.n else ""
+            if name in _KNOWN_FIELDS:
+                return self.field(i, name, m.end())
+            if after and (after in QUOTES or after in "*?" or (after.isalnum())):
+                raise self.error(
+                    f"unknown field {m.group(1)}: (known fields: {_FIELD_LIST});"
+                    " quote it to search the words",
+                    i,
+                    len(m.group(1)),
+                )
+        j = self.run_end(i)
+        raw = q[i:j]
+        low = raw.lower()
+        if low == "and":
+            self.out.append(_Token(_Kind.AND, i, j))
+        elif low == "or":
+            self.out.append(_Token(_Kind.OR, i, j))
+        elif low == "not":
+            self.out.append(_Token(_Kind.NOT, i, j))
+        elif pm := _PROX_RE.fullmatch(raw):
+            self.proximity(i, j, pm)
+        else:
+            words = self.pattern_words(raw, i)
+            if not words:
+                raise self.error(
+                    f"{raw!r} is not a word or a connector (connectors: AND, OR, NOT, W/5, PRE/5)",
+                    i,
+                    j - i,
+                )
+            self.out.append(_Token(_Kind.WORD, i, j, words=words))
+        return j
+
+    def proximity(self, i: int, j: int, pm: re.Match[str]) -> None:
+        op = pm.group(1).upper()
+        digits = pm.group(2)
+        if not digits:
+            raise self.error(f"{op}/ needs a distance, like {op}/5", i, j - i)
+        if not (digits.isascii() and digits.isdigit()):
+            raise self.error(
+                f"{op}/ needs a whole number, like {op}/5 (quote {pm.group(0)!r} to search words)",
+                i,
+                j - i,
+            )
+        n = int(digits)
+        if n < 1 or n > MAX_DISTANCE:
+            raise self.error(f"{op}/N needs N between 1 and {MAX_DISTANCE}", i, j - i)
+        ordered = op == "PRE"
+        prev = self.out[-1] if self.out else None
+        if not ordered and prev is not None and prev.kind is _Kind.NOT:
+            self.out[-1] = _Token(_Kind.NEAR, prev.start, j, distance=n, negated=True)
+        else:
+            self.out.append(_Token(_Kind.NEAR, i, j, distance=n, ordered=ordered))
+
+    def field(self, i: int, name: str, v: int) -> int:
+        q = self.q
+        if v < self.n and q[v] in QUOTES:
+            value, end = self.quoted(v)
+            value_start = v + 1
+        else:
+            end = self.run_end(v)
+            value, value_start = q[v:end], v
+        if not value.strip():
+            raise self.error(
+                f"{name}: needs a value right after the colon, like {name}:"
+                + ("2023-01-31" if name in DATE_FIELDS else "alice"),
+                i,
+                max(1, end - i),
+            )
+        if name in DATE_FIELDS:
+            node: Node = self.date(name, value, value_start)
+        else:
+            words = self.pattern_words(value, value_start)
+            if not words:
+                raise self.error(f"{name}: needs a value with letters or digits", i, end - i)
+            node = Field(FIELD_ALIASES.get(name, name), words)
+        self.out.append(_Token(_Kind.FIELD, i, end, node=node))
+        return end
+
+    def date(self, name: str, value: str, at: int) -> DateRange:
+        if name != "sent":
+            bound = self.date_bound(value, at)
+            return DateRange(name, bound, None) if name == "after" else DateRange(name, None, bound)
+        if ".." not in value:
+            bound = self.date_bound(value, at)
+            return DateRange("sent", bound, bound)
+        cut = value.index("..")
+        left, right = value[:cut], value[cut + 2 :]
+        if not left or not right:
+            raise self.error(
+                "sent: needs a date on both sides of '..' (use after: or before: for open ranges)",
+                at,
+                len(value),
+            )
+        lo = self.date_bound(left, at)
+        hi = self.date_bound(right, at + cut + 2)
+        if _naive_start(lo) > _naive_start(hi):
+            raise self.error(f"reversed date range: {left} is after {right}", at, len(value))
+        return DateRange("sent", lo, hi)
+
+    def date_bound(self, value: str, at: int) -> str:
+        """Validate one date or timestamp and return its normalized text."""
+        hint = "use YYYY-MM-DD or a timestamp with an offset like 2023-01-05T10:00:00+02:00"
+        try:
+            if _DATE_RE.fullmatch(value):
+                d = date.fromisoformat(value)
+                year, out = d.year, d.isoformat()
+            elif _STAMP_RE.fullmatch(value):
+                t = datetime.fromisoformat(value.upper())
+                year, out = t.year, t.isoformat()
+            else:
+                raise ValueError(value)
+        except ValueError:
+            raise self.error(f"bad date {value!r}: {hint}", at, len(value)) from None
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise self.error(
+                f"date {value!r} is out of range (years {MIN_YEAR}-{MAX_YEAR})", at, len(value)
+            )
+        return out
+
+    def pattern_words(self, s: str, offset: int) -> tuple[str, ...]:
+        """Fold the words of ``s`` keeping wildcards; ``offset`` is where ``s`` starts."""
+        out: list[str] = []
+        for m in _CHUNK_RE.finditer(s):
+            current = ""
+            chunk_words: list[str] = []
+            for seg in _WILD_SPLIT_RE.split(m.group()):
+                if not seg:
+                    continue
+                if seg[0] in "*?":
+                    current += seg
+                    continue
+                parts = text.words(seg)
+                if not parts:
+                    continue
+                current += parts[0]
+                for part in parts[1:]:
+                    chunk_words.append(current)
+                    current = part
+            if current:
+                chunk_words.append(current)
+            for w in chunk_words:
+                if not any(c not in "*?" for c in w):
+                    raise self.error(
+                        "wildcard needs at least one letter or digit",
+                        offset + m.start(),
+                        m.end() - m.start(),
+                    )
+                out.append(re.sub(r"\*+", "*", w))
+        return tuple(out)
+
+
+def _naive_start(bound: str) -> datetime:
+    """A bound's start as a naive local time, to catch reversed ranges."""
+    if "T" in bound:
+        return datetime.fromisoformat(bound).replace(tzinfo=None)
+    return datetime.fromisoformat(bound)
+
+
+def _error(message: str, query: str, column: int, length: int = 1) -> QuerySyntaxError:
+    # Whitespace such as newlines and tabs becomes a space so the caret lines up
+    # and the error stays three lines.
+    shown = "".join(" " if c.isspace() else c for c in query)
+    return QuerySyntaxError(message, shown, column, length)
+
+
+# --------------------------------------------------------------------- parser
+
+
+@dataclass(frozen=True, slots=True)
+class _Parsed:
+    node: Node
+    start: int
+    end: int
+
+
+class _Parser:
+    def __init__(self, query: str, tokens: list[_Token]) -> None:
+        self.q = query
+        self.toks = tokens
+        self.i = 0
+        self.depth = 0
+
+    @property
+    def peek(self) -> _Token:
+        return self.toks[self.i]
+
+    def advance(self) -> _Token:
+        tok = self.toks[self.i]
+        self.i += 1
+        return tok
+
+    def error(self, message: str, column: int, length: int = 1) -> QuerySyntaxError:
+        return _error(message, self.q, column, length)
+
+    def err_at(self, message: str, tok: _Token) -> QuerySyntaxError:
+        return self.error(message, tok.start, tok.end - tok.start)
+
+    def parse(self) -> Node:
+        if self.peek.kind is _Kind.EOF:
+            raise self.error("empty query: type some words", 0, max(1, len(self.q)))
+        result = self.or_expr()
+        tok = self.peek
+        if tok.kind is _Kind.RPAREN:
+            raise self.err_at("unbalanced ')': no '(' to close", tok)
+        if tok.kind is not _Kind.EOF:  # pragma: no cover - and_expr reports these
+            raise self.err_at("unexpected text", tok)
+        return result.node
+
+    def enter(self, tok: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.err_at(f"query is nested too deeply (more than {MAX_NESTING} levels)", tok)
+
+    # or_expr := and_expr (OR and_expr)*
+    def or_expr(self) -> _Parsed:
+        first = self.and_expr()
+        items = [first]
+        while self.peek.kind is _Kind.OR:
+            self.advance()
+            items.append(self.and_expr())
+        if len(items) == 1:
+            return first
+        return _Parsed(Or(_flatten(Or, items)), first.start, items[-1].end)
+
+    # and_expr := prox ((AND | AND NOT | NOT) prox)*
+    def and_expr(self) -> _Parsed:
+        first = self.prox()
+        items = [first]
+        while True:
+            tok = self.peek
+            if tok.kind is _Kind.AND:
+                self.advance()
+                if self.peek.kind is _Kind.NOT:
+                    items.append(self.negated(self.advance()))
+                else:
+                    items.append(self.prox())
+            elif tok.kind is _Kind.NOT:
+                items.append(self.negated(self.advance()))
+            elif tok.kind in _STARTERS:
+                prev = self.toks[self.i - 1]
+                hint = ""
+                if prev.kind is _Kind.FIELD and tok.kind is _Kind.WORD:
+                    hint = ' (to search a value with spaces, quote it: speaker:"alice smith")'
+                raise self.err_at(f"missing connector: add AND, OR or NOT before this{hint}", tok)
+            else:
+                break
+        if len(items) == 1:
+            return first
+        return _Parsed(And(_flatten(And, items)), first.start, items[-1].end)
+
+    def negated(self, not_tok: _Token) -> _Parsed:
+        self.enter(not_tok)
+        operand = self.prox()
+        self.depth -= 1
+        return _Parsed(Not(operand.node), not_tok.start, operand.end)
+
+    # prox := unary ((W/N | PRE/N | NOT W/N) unary)*
+    def prox(self) -> _Parsed:
+        left = self.unary()
+        chain = 0
+        while self.peek.kind is _Kind.NEAR:
+            op = self.advance()
+            chain += 1
+            if chain > MAX_NESTING:
+                raise self.err_at(f"too many proximity connectors in a row (max {MAX_NESTING})", op)
+            right = self.unary()
+            for operand in (left, right):
+                self.check_operand(operand, op)
+            node = Near(left.node, right.node, op.distance, op.ordered, op.negated)
+            left = _Parsed(node, left.start, right.end)
+        return left
+
+    def check_operand(self, operand: _Parsed, op: _Token) -> None:
+        problem = _operand_problem(operand.node)
+        if problem is not None:
+            name = op.name()
+            raise self.error(
+                f"{problem} cannot be an operand of {name} ({_PROBLEM_HINT[problem]})",
+                operand.start,
+                operand.end - operand.start,
+            )
+
+    # unary := NOT unary | atom
+    def unary(self) -> _Parsed:
+        tok = self.peek
+        if tok.kind is _Kind.NOT:
+            self.advance()
+            self.enter(tok)
+            operand = self.unary()
+            self.depth -= 1
+            return _Parsed(Not(operand.node), tok.start, operand.end)
+        return self.atom()
+
+    def atom(self) -> _Parsed:
+        tok = self.peek
+        prev = self.toks[self.i - 1] if self.i else None
+        if tok.kind is _Kind.LPAREN:
+            self.advance()
+            if self.peek.kind is _Kind.RPAREN:
+                close = self.peek
+                raise self.error(
+                    "empty group: put a query between ( and )", tok.start, close.end - tok.start
+                )
+            self.enter(tok)
+            inner = self.or_expr()
+            self.depth -= 1
+            close = self.peek
+            if close.kind is not _Kind.RPAREN:
+                raise self.err_at("unbalanced '(': add the closing ')'", tok)
+            self.advance()
+            return _Parsed(inner.node, tok.start, close.end)
+        if tok.kind is _Kind.FIELD:
+            self.advance()
+            assert tok.node is not None
+            return _Parsed(tok.node, tok.start, tok.end)
+        if tok.kind is _Kind.WORD:
+            words: list[str] = []
+            start = tok.start
+            end = tok.end
+            while self.peek.kind is _Kind.WORD:
+                w = self.advance()
+                words.extend(w.words)
+                end = w.end
+            node: Node = Word(words[0]) if len(words) == 1 else Phrase(tuple(words))
+            return _Parsed(node, start, end)
+        # Nothing we can start an operand with.
+        prev_is_conn = prev is not None and prev.kind in _CONNECTORS
+        if tok.kind in (_Kind.EOF, _Kind.RPAREN):
+            if prev_is_conn:
+                assert prev is not None
+                raise self.err_at(f"{prev.name()} has nothing after it", prev)
+            raise self.err_at("unbalanced ')': no '(' to close", tok)
+        # A connector where an operand should be.
+        if prev_is_conn:
+            assert prev is not None
+            raise self.err_at(f"{tok.name()} cannot follow {prev.name()}", tok)
+        raise self.err_at(f"{tok.name()} needs a word or group before it", tok)
+
+
+_PROBLEM_HINT = {
+    "an AND group": "ambiguous",
+    "NOT": "write NOT (a W/5 b) or a AND NOT b instead",
+    "a field": "combine fields with AND",
+    "a date": "combine dates with AND",
+}
+
+
+def _operand_problem(node: Node) -> str | None:
+    """Why ``node`` cannot be a proximity operand, or None if it can."""
+    if isinstance(node, Word | Phrase | Near):
+        return None
+    if isinstance(node, Or):
+        for item in node.items:
+            problem = _operand_problem(item)
+            if problem is not None:
+                return problem
+        return None
+    if isinstance(node, And):
+        return "an AND group"
+    if isinstance(node, Not):
+        return "NOT"
+    if isinstance(node, Field):
+        return "a field"
+    return "a date"
+
+
+def _flatten(kind: type[And] | type[Or], items: list[_Parsed]) -> tuple[Node, ...]:
+    out: list[Node] = []
+    for item in items:
+        if isinstance(item.node, kind):
+            out.extend(item.node.items)
+        else:
+            out.append(item.node)
+    return tuple(out)
