@@ -1,15 +1,16 @@
-"""From a query tree to candidate message ids, using the index and the case store.
+"""From a query tree to its exact set of message ids, using the index and the case store.
 
-Each node gives a set of message ids and whether that set is exact. Words,
-wildcards (fully expanded), fields and dates give exact sets; phrases and
-proximity give supersets (the index's own notion of a phrase or a span is not
-trusted), which :mod:`discovery.query.verify` then settles message by message.
-Nothing here knows which engine is behind :class:`~discovery.index.TextEngine`.
+Words and wildcards (fully expanded against the index's word list) come from
+the index; fields, custodians, tags and dates from the case store; AND, OR and
+NOT are set algebra. A phrase or a proximity group first takes the messages
+holding its words, then :mod:`discovery.query.verify` checks each of them
+against the words' positions, so what a phrase or ``w/N`` means is decided by
+our verifier, never by the engine's span or slop rules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import tzinfo
 
 from discovery.errors import DiscoveryError
@@ -47,7 +48,7 @@ class TooBroadError(DiscoveryError):
 
 
 class Planner:
-    """Computes candidate ids for one query against one matter."""
+    """Computes the exact hit ids of query trees against one matter."""
 
     def __init__(self, engine: TextEngine, store: Store, tz: tzinfo) -> None:
         self.engine = engine
@@ -67,87 +68,60 @@ class Planner:
             return [word]
         if word not in self._expansions:
             prefix = word[: min(i for i in (word.find("*"), word.find("?")) if i >= 0)]
-            regex = verify.wildcard_regex(word).pattern
-            found = self.engine.expand(regex, prefix, MAX_EXPANSION)
+            found = self.engine.expand(verify.wildcard_regex(word).pattern, prefix, MAX_EXPANSION)
             if found is None:
                 raise TooBroadError(word)
             self._expansions[word] = found
         return self._expansions[word]
 
-    def ids(self, node: Node) -> tuple[IdSet, bool]:
-        """(candidate ids, exact) for ``node``."""
-        method: Callable[[Node], tuple[IdSet, bool]] = getattr(self, "_" + type(node).__name__)
-        return method(node)
+    def ids(self, node: Node) -> IdSet:
+        """The ids of the messages matching ``node``."""
+        if isinstance(node, Word):
+            return self.engine.all_of([self.expand(node.text)])
+        if isinstance(node, Or):
+            return set().union(*(self.ids(i) for i in node.items))
+        if isinstance(node, And):
+            return self._and(node)
+        if isinstance(node, Not):
+            return self.all_ids() - self.ids(node.item)
+        if isinstance(node, Phrase | Near):
+            return self._positional(node)
+        if isinstance(node, Field):
+            return self._field(node)
+        if isinstance(node, DateRange):
+            return self._dates(node)
+        raise TypeError(f"not a query node: {type(node).__name__}")
 
-    def _Word(self, node: Word) -> tuple[IdSet, bool]:
-        return self.engine.word_ids(self.expand(node.text)), True
-
-    def _Phrase(self, node: Phrase) -> tuple[IdSet, bool]:
-        if not any(has_wildcard(w) for w in node.words):
-            return self.engine.phrase_ids(node.words), False
-        result: IdSet | None = None
-        for w in sorted(node.words, key=has_wildcard):
-            ids = self.engine.word_ids(self.expand(w))
-            result = ids if result is None else result & ids
-            if not result:
-                break
-        return result or set(), False
-
-    def _Or(self, node: Or) -> tuple[IdSet, bool]:
-        out: IdSet = set()
-        exact = True
-        for item in node.items:
-            ids, ex = self.ids(item)
-            out |= ids
-            exact &= ex
-        return out, exact
-
-    def _And(self, node: And) -> tuple[IdSet, bool]:
+    def _and(self, node: And) -> IdSet:
         positives = [i for i in node.items if not isinstance(i, Not)]
-        negatives = [i.item for i in node.items if isinstance(i, Not)]
-        exact = True
-        result: IdSet | None = None
+        result = None
         for item in positives:
-            ids, ex = self.ids(item)
-            exact &= ex
+            ids = self.ids(item)
             result = ids if result is None else result & ids
             if not result:
-                return set(), True
+                return set()
         if result is None:
             result = set(self.all_ids())
-        for item in negatives:
-            ids, ex = self.ids(item)
-            if ex:
-                result -= ids
-            else:
-                exact = False  # the verifier will settle these
-        return result, exact
+        for item in node.items:
+            if isinstance(item, Not):
+                result -= self.ids(item.item)
+        return result
 
-    def _Not(self, node: Not) -> tuple[IdSet, bool]:
-        ids, exact = self.ids(node.item)
-        if exact:
-            return self.all_ids() - ids, True
-        return set(self.all_ids()), False
+    def _positional(self, node: Phrase | Near) -> IdSet:
+        """Messages holding the words that ``node`` needs, checked by position."""
+        groups = _required(node, self)
+        candidates = self.engine.all_of(groups)
+        if not candidates:
+            return set()
+        words = [w for g in _groups(node, self) for w in g]
+        positions = self.engine.positions(words, candidates)
+        return {
+            mid
+            for mid, pos in positions.items()
+            if verify.matches(node, verify.Doc(pos, {}, EPOCH), self.tz)
+        }
 
-    def _Near(self, node: Near) -> tuple[IdSet, bool]:
-        if node.negated:
-            return self.ids(node.left)[0], False
-        left, right = self._plain_words(node.left), self._plain_words(node.right)
-        if left is not None and right is not None:
-            return self.engine.near_ids(left, right, node.distance), False
-        a, _ = self.ids(node.left)
-        b, _ = self.ids(node.right)
-        return a & b, False
-
-    def _plain_words(self, node: Node) -> list[str] | None:
-        """The words of a Word or an OR of Words (expanded), else None."""
-        if isinstance(node, Word):
-            return self.expand(node.text)
-        if isinstance(node, Or) and all(isinstance(i, Word) for i in node.items):
-            return [w for i in node.items for w in self.expand(i.text)]  # type: ignore[union-attr]
-        return None
-
-    def _Field(self, node: Field) -> tuple[IdSet, bool]:
+    def _field(self, node: Field) -> IdSet:
         def hit(values: Sequence[str]) -> bool:
             doc = verify.Doc.build((), {node.name: values}, EPOCH)
             return verify.matches(node, doc, self.tz)
@@ -155,20 +129,20 @@ class Planner:
         store = self.store
         if node.name == "speaker":
             wanted = sorted({sid for sid, name in store.distinct_speakers() if hit((name, sid))})
-            return _in(store, "m.speaker_id", wanted), True
+            return _in(store, "m.speaker_id", wanted)
         if node.name in ("conversation", "platform"):
             pick = 1 if node.name == "conversation" else 2
             convs = sorted(r[0] for r in store.conversation_names() if hit((r[pick],)))
-            return _in(store, "m.conversation_id", convs), True
+            return _in(store, "m.conversation_id", convs)
         if node.name == "custodian":
             names = [c for c in store.custodian_names() if hit((c,))]
-            return (store.ids_of_custodians(names) if names else set()), True
+            return store.ids_of_custodians(names) if names else set()
         if node.name == "tag":
             tags = [t for t in store.tag_names() if hit((t,))]
-            return (store.ids_of_tags(tags) if tags else set()), True
-        raise AssertionError(f"unknown field {node.name}")
+            return store.ids_of_tags(tags) if tags else set()
+        raise TypeError(f"unknown field {node.name}")
 
-    def _DateRange(self, node: DateRange) -> tuple[IdSet, bool]:
+    def _dates(self, node: DateRange) -> IdSet:
         lo, hi = verify.date_bounds(node, self.tz)
         where: list[str] = []
         params: list[object] = []
@@ -178,12 +152,36 @@ class Planner:
         if hi is not None:
             where.append("m.sent_us < ?")
             params.append(to_us(hi))
-        return self.store.ids_where(" AND ".join(where) or "1", params), True
+        return self.store.ids_where(" AND ".join(where) or "1", params)
+
+
+def _groups(node: Node, planner: Planner) -> list[list[str]]:
+    """Every word group (one per query word, expanded) under a phrase or proximity node."""
+    if isinstance(node, Word):
+        return [planner.expand(node.text)]
+    if isinstance(node, Phrase):
+        return [planner.expand(w) for w in node.words]
+    if isinstance(node, Or):
+        return [g for i in node.items for g in _groups(i, planner)]
+    if isinstance(node, Near):
+        return _groups(node.left, planner) + _groups(node.right, planner)
+    raise TypeError(f"{type(node).__name__} cannot be inside a phrase or proximity group")
+
+
+def _required(node: Node, planner: Planner) -> list[list[str]]:
+    """Word groups a match must hold one word of each (a necessary condition)."""
+    if isinstance(node, Word | Phrase):
+        return _groups(node, planner)
+    if isinstance(node, Or):
+        # Any branch may match: the message holds some word of some branch.
+        return [[w for g in _groups(node, planner) for w in g]]
+    if isinstance(node, Near):
+        left = _required(node.left, planner)
+        return left if node.negated else left + _required(node.right, planner)
+    raise TypeError(f"{type(node).__name__} cannot be inside a phrase or proximity group")
 
 
 def _in(store: Store, column: str, values: Sequence[object]) -> IdSet:
-    if not values:
-        return set()
     out: IdSet = set()
     for i in range(0, len(values), 900):
         chunk = list(values[i : i + 900])
@@ -193,10 +191,8 @@ def _in(store: Store, column: str, values: Sequence[object]) -> IdSet:
 
 def positive_words(node: Node, planner: Planner) -> list[str]:
     """Index words of the parts of ``node`` that must be present (for ranking)."""
-    if isinstance(node, Word):
-        return planner.expand(node.text)
-    if isinstance(node, Phrase):
-        return [x for w in node.words for x in planner.expand(w)]
+    if isinstance(node, Word | Phrase):
+        return [w for g in _groups(node, planner) for w in g]
     if isinstance(node, And | Or):
         return [w for i in node.items for w in positive_words(i, planner)]
     if isinstance(node, Near):

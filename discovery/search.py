@@ -1,9 +1,8 @@
-"""Run a query over a matter: exact hit sets, counts, ranking, snippets, context.
+"""Run a query over a matter: exact hit sets, counts, ranking, snippets.
 
-The index proposes candidates (:mod:`discovery.candidates`); every candidate
-that is not already known exactly is checked by :mod:`discovery.query.verify`
-against its own words, so hit sets never depend on engine quirks. System
-events (joins, renames, calls) are left out unless asked for.
+:mod:`discovery.candidates` computes the exact hit set; this module orders it,
+summarises it and builds snippets. System events (joins, renames, calls) are
+left out unless asked for.
 """
 
 from __future__ import annotations
@@ -18,10 +17,9 @@ from discovery.errors import UsageError, WildcardTooBroadError
 from discovery.matter import Matter
 from discovery.model import Message
 from discovery.query import verify
-from discovery.query.ast import And, Field, Near, Node, Not, Or
+from discovery.query.ast import Node
 from discovery.query.parser import parse
 from discovery.query.unparse import unparse
-from discovery.store import from_us
 from discovery.text import VERSION_GAP, tokenize
 
 Sort = Literal["relevance", "time"]
@@ -86,16 +84,12 @@ class Searcher:
         node = parse_query(query)
         planner = Planner(self.matter.engine, self.matter.store, self.matter.tz)
         try:
-            ids, exact = planner.ids(node)
+            ids = planner.ids(node)
         except TooBroadError as exc:
             col = query.lower().find(exc.pattern)
             raise WildcardTooBroadError(str(exc), query, max(col, 0), len(exc.pattern)) from None
         if not include_system and ids:
             ids -= self.matter.store.system_ids()
-        if not exact and ids:
-            ids = {
-                d.id for d in self._docs(node, ids) if verify.matches(node, d.doc, self.matter.tz)
-            }
         return node, ids
 
     def count(self, query: str, *, include_system: bool = False) -> int:
@@ -150,32 +144,6 @@ class Searcher:
             out.append(Hit(m, snippet(m, positions), positions))
         return out
 
-    def _docs(self, node: Node, ids: set[int]) -> Iterable[_Candidate]:
-        store = self.matter.store
-        names = _field_names(node)
-        ordered = sorted(ids)
-        custodians = store.custodians_of(ordered) if "custodian" in names else {}
-        tags = store.tags_of(ordered) if "tag" in names else {}
-        for row in store.verify_rows(ordered):
-            doc = verify.Doc.build(
-                row.versions,
-                {
-                    "speaker": row.speaker,
-                    "conversation": (row.conversation,),
-                    "platform": (row.platform,),
-                    "custodian": custodians.get(row.id, ()),
-                    "tag": tags.get(row.id, ()),
-                },
-                from_us(row.sent_us),
-            )
-            yield _Candidate(row.id, doc)
-
-
-@dataclass(frozen=True, slots=True)
-class _Candidate:
-    id: int
-    doc: verify.Doc
-
 
 def _doc(
     versions: Sequence[str], m: Message, custodians: Sequence[str], tags: Sequence[str]
@@ -191,18 +159,6 @@ def _doc(
         },
         m.sent_at,
     )
-
-
-def _field_names(node: Node) -> set[str]:
-    if isinstance(node, Field):
-        return {node.name}
-    if isinstance(node, And | Or):
-        return set().union(*(_field_names(i) for i in node.items))
-    if isinstance(node, Not):
-        return _field_names(node.item)
-    if isinstance(node, Near):
-        return _field_names(node.left) | _field_names(node.right)
-    return set()
 
 
 def snippet(message: Message, positions: frozenset[int], words: int = SNIPPET_WORDS) -> Snippet:

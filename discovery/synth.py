@@ -66,7 +66,12 @@ VOCABULARY: tuple[str, ...] = tuple(dict.fromkeys(_STOP + _CONTENT))
 PLANTED: dict[str, tuple[float, tuple[str, ...]]] = {
     "ask forgiveness": (
         0.0015,
-        ("we should just ask forgiveness", "easier to ask forgiveness later", "ask forgiveness"),
+        (
+            "we should just ask forgiveness",
+            "easier to ask forgiveness later",
+            "better to ask forgiveness than permission",
+            "ask forgiveness not permission",
+        ),
     ),
     "for permission": (
         0.0015,

@@ -13,7 +13,11 @@ from typing import Protocol
 
 
 class TextEngine(Protocol):
-    """Word and phrase look-ups over message texts, by message id."""
+    """Word look-ups over message texts, by message id.
+
+    The engine answers which messages hold which words, and where; what a
+    phrase or ``w/N`` means is decided by :mod:`discovery.query.verify`.
+    """
 
     def indexed_through(self) -> int:
         """The highest message id in the index (ids are added in increasing order)."""
@@ -27,15 +31,12 @@ class TextEngine(Protocol):
         """Ids of messages containing any of ``words`` (folded, no wildcards)."""
         ...
 
-    def phrase_ids(self, words: Sequence[str]) -> set[int]:
-        """Ids of messages containing ``words`` at consecutive positions (candidates)."""
+    def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
+        """Ids of messages holding at least one word of every group."""
         ...
 
-    def near_ids(self, left: Sequence[str], right: Sequence[str], distance: int) -> set[int]:
-        """Candidate ids where a word of ``left`` lies within ``distance`` of one of ``right``.
-
-        May return more than the exact answer, never less.
-        """
+    def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:
+        """For each of ``ids``: each of ``words`` it holds -> the word's sorted positions."""
         ...
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:

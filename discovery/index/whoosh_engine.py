@@ -156,13 +156,8 @@ class WhooshEngine:
                 out |= self._ids(reader.postings("body", w).all_ids())
         return out
 
-    def phrase_ids(self, words: Sequence[str]) -> set[int]:
-        # Messages holding every word; the verifier checks the order.
-        return self._ids(self._intersect([[w] for w in words]))
-
-    def near_ids(self, left: Sequence[str], right: Sequence[str], distance: int) -> set[int]:
-        # Messages holding a word of each side; the verifier checks the distance.
-        return self._ids(self._intersect([list(left), list(right)]))
+    def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
+        return self._ids(self._intersect([list(g) for g in groups]))
 
     def _intersect(self, groups: list[list[str]]) -> list[int]:
         """Sorted document numbers holding at least one word of every group.
@@ -191,6 +186,17 @@ class WhooshEngine:
             if not docs:
                 break
         return docs
+
+    def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:
+        reader = self._s().reader()
+        docs = sorted(self._docnums(ids))
+        out: dict[int, dict[str, list[int]]] = {self._id(d): {} for d in docs}
+        for w in set(words):
+            if ("body", w) not in reader:
+                continue
+            for d, m in _probe(reader.postings("body", w), docs):
+                out[self._id(d)][w] = list(m.value_as("positions"))
+        return out
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
         pattern = re.compile(regex)

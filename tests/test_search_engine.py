@@ -1,0 +1,184 @@
+"""The whole search path (index candidates, store fields, verifier) against independent references.
+
+A 20,000-message synthetic Slack export is ingested through the real
+importer; every query's hit set must equal the naive reference evaluator's
+(tests/reference_eval.py) over the same stored texts, and SQLite FTS5's where
+FTS5 means the same thing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+
+import pytest
+
+from discovery.ingest import ingest
+from discovery.matter import Matter, open_matter
+from discovery.query.parser import parse
+from discovery.search import Searcher
+from discovery.synth import generate_slack_export
+from tests.reference_eval import RefMessage, evaluate
+
+N_MESSAGES = 20_000
+
+# (query, may the reference set be empty?)
+QUERIES: list[tuple[str, bool]] = [
+    ("libgen", False),
+    ("LIBGEN", False),
+    ("linea", False),
+    ("Línea", False),
+    ('"ask forgiveness"', False),
+    ("ask forgiveness", False),
+    ('"ask for permission"', False),
+    ('"need to ask for permission"', False),
+    ("forgiveness w/5 permission", False),
+    ("forgiveness W/1 permission", True),
+    ("forgiveness w/2 permission", False),
+    ("forgiveness pre/4 permission", False),
+    ("permission pre/4 forgiveness", True),
+    ('"ask forgiveness" w/3 permission', False),
+    ('"pirat* books"', False),
+    ("pirat*", False),
+    ("book?", False),
+    ("data AND model", False),
+    ("data and model", False),
+    ("data OR libgen", False),
+    ("data AND NOT model", False),
+    ("data NOT model", False),
+    ("books AND model OR libgen AND data", False),
+    ("books and model or libgen and data", False),
+    ("NOT the", False),
+    ("data not w/3 model", False),
+    ("(data OR books) w/2 model", False),
+    ("model w/2 (data OR books)", False),
+    ('"of the" pre/5 data', False),
+    ("data w/5 model w/5 the", False),
+    ('"not" w/1 permission', False),
+    ("th* w/1 data", False),
+    ("speaker:u0000001*", False),
+    ("speaker:U00000003 AND data", False),
+    ("conversation:general AND data", False),
+    ("channel:legal OR libgen", False),
+    ("custodian:alice AND books", False),
+    ("sent:2023-03-12 AND the", False),
+    ("sent:2023-03-01..2023-03-31 AND books", False),
+    ("after:2023-11-01 AND data", False),
+    ("before:2023-02-01", False),
+    ("tag:hot", False),
+    ("tag:hot AND NOT data", False),
+    ('(libgen OR "pirated books") AND NOT speaker:u0000001*', False),
+]
+
+# The same questions in FTS5's syntax (unicode61 with diacritics removed tokenises
+# and folds these texts as discovery does).
+FTS5: dict[str, str] = {
+    "libgen": "libgen",
+    "linea": "linea",
+    '"ask forgiveness"': '"ask forgiveness"',
+    '"ask for permission"': '"ask for permission"',
+    "forgiveness w/5 permission": "NEAR(forgiveness permission, 4)",
+    "forgiveness w/2 permission": "NEAR(forgiveness permission, 1)",
+    "pirat*": "pirat*",
+    "data AND model": "data AND model",
+    "data OR libgen": "data OR libgen",
+    "data AND NOT model": "data NOT model",
+    "books AND model OR libgen AND data": "(books AND model) OR (libgen AND data)",
+}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Matter, list[RefMessage]]]:
+    base = tmp_path_factory.mktemp("engine")
+    export = base / "export"
+    generate_slack_export(export, N_MESSAGES, seed=11)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(base / "home"))
+        mp.setenv("DISCOVERY_TZ", "America/New_York")  # date queries cross the DST change
+        matter = open_matter("engine", create=True)
+        report = ingest(matter, [export], custodian="Alice Example")
+        assert report.added == N_MESSAGES
+        matter.store.tag(range(5, N_MESSAGES, 97), "hot")
+        messages = matter.store.messages(range(1, N_MESSAGES + 1))
+        refs = [
+            RefMessage(
+                list(m.searchable_versions()),
+                {
+                    "speaker": [m.speaker, m.speaker_id],
+                    "conversation": [m.conversation],
+                    "platform": [m.platform],
+                    "custodian": list(m.custodians),
+                    "tag": list(m.tags),
+                },
+                m.sent_at,
+            )
+            for m in messages
+        ]
+        yield matter, refs
+        matter.close()
+
+
+def _reference(matter: Matter, refs: list[RefMessage], query: str) -> set[int]:
+    node = parse(query)
+    return {i for i, r in enumerate(refs, 1) if evaluate(node, r, matter.tz)}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("query", "may_be_empty"), QUERIES)
+def test_hits_equal_reference(
+    corpus: tuple[Matter, list[RefMessage]], query: str, may_be_empty: bool
+) -> None:
+    matter, refs = corpus
+    expected = _reference(matter, refs, query)
+    _, got = Searcher(matter).match(query, include_system=True)
+    assert got == expected
+    assert len(expected) < len(refs)
+    if not may_be_empty:
+        assert expected
+
+
+@pytest.fixture(scope="module")
+def fts(
+    corpus: tuple[Matter, list[RefMessage]], tmp_path_factory: pytest.TempPathFactory
+) -> sqlite3.Connection:
+    matter, _ = corpus
+    db = sqlite3.connect(tmp_path_factory.mktemp("fts") / "fts.sqlite")
+    db.execute('CREATE VIRTUAL TABLE t USING fts5(body, tokenize="unicode61 remove_diacritics 2")')
+    rows = [(i, text) for i, text, versions in matter.store.iter_index_rows(0) if not versions]
+    assert len(rows) == N_MESSAGES  # no prior versions in Slack exports: one text each
+    db.executemany("INSERT INTO t (rowid, body) VALUES (?, ?)", rows)
+    return db
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", sorted(FTS5))
+def test_hits_equal_fts5(
+    corpus: tuple[Matter, list[RefMessage]], fts: sqlite3.Connection, query: str
+) -> None:
+    matter, _ = corpus
+    expected = {r[0] for r in fts.execute("SELECT rowid FROM t WHERE t MATCH ?", (FTS5[query],))}
+    _, got = Searcher(matter).match(query, include_system=True)
+    assert got == expected
+    assert expected
+
+
+def test_system_events_are_left_out_unless_asked(corpus: tuple[Matter, list[RefMessage]]) -> None:
+    matter, _ = corpus
+    searcher = Searcher(matter)
+    system = matter.store.system_ids()
+    everything = searcher.match("NOT zzzzunused", include_system=True)[1]
+    assert searcher.match("NOT zzzzunused")[1] == everything - system
+
+
+def test_top_hits_and_counts_agree(corpus: tuple[Matter, list[RefMessage]]) -> None:
+    matter, _ = corpus
+    searcher = Searcher(matter)
+    result = searcher.search('"ask forgiveness"', limit=5, sort="time")
+    assert result.total == searcher.count('"ask forgiveness"')
+    assert len(result.hits) == 5
+    times = [h.message.sent_at for h in result.hits]
+    assert times == sorted(times)
+    for hit in result.hits:
+        marked = [hit.snippet.text[s:e].lower() for s, e in hit.snippet.highlights]
+        assert marked == ["ask", "forgiveness"] * (len(marked) // 2)
+        assert marked
