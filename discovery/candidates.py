@@ -33,6 +33,12 @@ from discovery.store import EPOCH, Store, to_us
 MAX_EXPANSION = 1000
 """The most index words one wildcard may stand for."""
 
+SELECTIVE = 20
+"""A phrase word group this many times more common than the rarest is not intersected."""
+
+FILTER_IN_SQL = 5000
+"""Up to this many ids, a date range is checked on their times rather than over the matter."""
+
 IdSet = set[int]
 
 
@@ -93,11 +99,18 @@ class Planner:
         raise TypeError(f"not a query node: {type(node).__name__}")
 
     def _and(self, node: And) -> IdSet:
-        positives = [i for i in node.items if not isinstance(i, Not)]
-        result = None
+        # Text first, dates last: a date range then only filters the few ids left.
+        positives = sorted(
+            (i for i in node.items if not isinstance(i, Not)),
+            key=lambda i: isinstance(i, DateRange),
+        )
+        result: IdSet | None = None
         for item in positives:
-            ids = self.ids(item)
-            result = ids if result is None else result & ids
+            if isinstance(item, DateRange) and result is not None:
+                result = self._dates(item, within=result)
+            else:
+                ids = self.ids(item)
+                result = ids if result is None else result & ids
             if not result:
                 return set()
         if result is None:
@@ -108,18 +121,36 @@ class Planner:
         return result
 
     def _positional(self, node: Phrase | Near) -> IdSet:
-        """Messages holding the words that ``node`` needs, checked by position."""
-        groups = _required(node, self)
+        """Messages holding the words that ``node`` needs, checked by position.
+
+        Candidates come from the rarer word groups only: a group far more
+        common than the rarest ("for" beside "permission") would cost a pass
+        over its postings and remove little. Positions come from the index,
+        or, when some word is far more common than the candidates are many,
+        from the stored texts tokenised again (the same tokenizer built the
+        index, so both give the same positions; the engine test runs both).
+        """
+        sized = sorted(
+            (sum(self.engine.doc_count(w) for w in g), g) for g in _required(node, self)
+        )
+        if not sized or sized[0][0] == 0:
+            return set()
+        groups = [g for n, g in sized if n <= SELECTIVE * sized[0][0]]
         candidates = self.engine.all_of(groups)
         if not candidates:
             return set()
         words = [w for g in _groups(node, self) for w in g]
-        positions = self.engine.positions(words, candidates)
-        return {
-            mid
-            for mid, pos in positions.items()
-            if verify.matches(node, verify.Doc(pos, {}, EPOCH), self.tz)
-        }
+        if sized[-1][0] > SELECTIVE * len(candidates):
+            # A common word: re-reading the few candidates' texts is cheaper than
+            # decoding that word's postings.
+            docs = (
+                (r.id, verify.Doc.build(r.versions, {}, EPOCH))
+                for r in self.store.verify_rows(sorted(candidates))
+            )
+        else:
+            positions = self.engine.positions(words, candidates)
+            docs = ((mid, verify.Doc(pos, {}, EPOCH)) for mid, pos in positions.items())
+        return {mid for mid, doc in docs if verify.matches(node, doc, self.tz)}
 
     def _field(self, node: Field) -> IdSet:
         def hit(values: Sequence[str]) -> bool:
@@ -142,17 +173,26 @@ class Planner:
             return store.ids_of_tags(tags) if tags else set()
         raise TypeError(f"unknown field {node.name}")
 
-    def _dates(self, node: DateRange) -> IdSet:
+    def _dates(self, node: DateRange, within: IdSet | None = None) -> IdSet:
         lo, hi = verify.date_bounds(node, self.tz)
+        lo_us = None if lo is None else to_us(lo)
+        hi_us = None if hi is None else to_us(hi)
+        if within is not None and len(within) <= FILTER_IN_SQL:
+            return {
+                mid
+                for mid, _, sent in self.store.summary_rows(sorted(within))
+                if (lo_us is None or sent >= lo_us) and (hi_us is None or sent < hi_us)
+            }
         where: list[str] = []
         params: list[object] = []
-        if lo is not None:
+        if lo_us is not None:
             where.append("m.sent_us >= ?")
-            params.append(to_us(lo))
-        if hi is not None:
+            params.append(lo_us)
+        if hi_us is not None:
             where.append("m.sent_us < ?")
-            params.append(to_us(hi))
-        return self.store.ids_where(" AND ".join(where) or "1", params)
+            params.append(hi_us)
+        found = self.store.ids_where(" AND ".join(where) or "1", params)
+        return found if within is None else found & within
 
 
 def _groups(node: Node, planner: Planner) -> list[list[str]]:

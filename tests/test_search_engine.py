@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from discovery import candidates
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.query.parser import parse
@@ -182,3 +183,20 @@ def test_top_hits_and_counts_agree(corpus: tuple[Matter, list[RefMessage]]) -> N
         marked = [hit.snippet.text[s:e].lower() for s, e in hit.snippet.highlights]
         assert marked == ["ask", "forgiveness"] * (len(marked) // 2)
         assert marked
+
+
+POSITIONAL = [q for q, _ in QUERIES if any(k in q.lower() for k in ('"', "w/", "pre/"))]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("selective", [1, 10**9], ids=["texts", "index-positions"])
+def test_both_position_sources_equal_reference(
+    corpus: tuple[Matter, list[RefMessage]], selective: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Phrases and proximity are checked on re-tokenised texts or on index positions;
+    force each path in turn."""
+    matter, refs = corpus
+    monkeypatch.setattr(candidates, "SELECTIVE", selective)
+    searcher = Searcher(matter)
+    for query in POSITIONAL:
+        assert searcher.match(query, include_system=True)[1] == _reference(matter, refs, query)

@@ -31,6 +31,10 @@ class TextEngine(Protocol):
         """Ids of messages containing any of ``words`` (folded, no wildcards)."""
         ...
 
+    def doc_count(self, word: str) -> int:
+        """How many messages hold ``word``."""
+        ...
+
     def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
         """Ids of messages holding at least one word of every group."""
         ...

@@ -11,6 +11,7 @@ field checks that at open and a full map is read if it ever does not hold.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,10 @@ class WhooshEngine:
                 out |= self._ids(reader.postings("body", w).all_ids())
         return out
 
+    def doc_count(self, word: str) -> int:
+        reader = self._s().reader()
+        return int(reader.doc_frequency("body", word)) if ("body", word) in reader else 0
+
     def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
         return self._ids(self._intersect([list(g) for g in groups]))
 
@@ -167,10 +172,7 @@ class WhooshEngine:
         phrase costs little more than a rare one.
         """
         reader = self._s().reader()
-
-        def df(word: str) -> int:
-            return int(reader.doc_frequency("body", word)) if ("body", word) in reader else 0
-
+        df = self.doc_count
         sized = sorted((sum(df(w) for w in g), [w for w in g if df(w)]) for g in groups)
         if not sized or sized[0][0] == 0:
             return []
@@ -212,12 +214,17 @@ class WhooshEngine:
         return found
 
     def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
-        """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id."""
+        """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id.
+
+        Words held by more than a tenth of all messages are left out: their
+        weight is close to nil and reading their postings is most of the cost.
+        """
         s = self._s()
         docs = sorted(self._docnums(ids))
         total = dict.fromkeys(docs, 0.0)
+        common = s.reader().doc_count_all() / 10
         for w in set(words):
-            if ("body", w) not in s.reader():
+            if not 0 < self.doc_count(w) <= common:
                 continue
             for d, m in _probe(query.Term("body", w).matcher(s), docs):
                 total[d] += m.score()
@@ -226,11 +233,31 @@ class WhooshEngine:
 
 
 def _probe(m: Any, docs: Sequence[int]) -> Iterator[tuple[int, Any]]:
-    """The documents of sorted ``docs`` that matcher ``m`` holds, with ``m`` positioned there."""
+    """The documents of sorted ``docs`` that matcher ``m`` holds, with ``m`` positioned there.
+
+    Whoosh's own ``skip_to`` walks a block one posting at a time in Python;
+    for its leaf matchers (whoosh 2.7's W3LeafMatcher) we bisect the block's
+    decoded ids instead. Any other matcher goes through ``skip_to``.
+    """
+    fast = hasattr(m, "_read_ids") and hasattr(m, "block_max_id")
     for d in docs:
-        if m.id() < d:
-            m.skip_to(d)
         if not m.is_active():
             return
+        if fast:
+            if d > m.block_max_id():
+                m._skip_to_block(lambda d=d: d > m.block_max_id())
+                if not m.is_active():
+                    return
+            if m._ids is None:
+                m._read_ids()
+            m._i = bisect_left(m._ids, d, m._i)
+            if m._i == m._blocklength:  # past this block's ids: continue in the next
+                m._next_block()
+                if not m.is_active():
+                    return
+        elif m.id() < d:
+            m.skip_to(d)
+            if not m.is_active():
+                return
         if m.id() == d:
             yield d, m
