@@ -115,9 +115,9 @@ class Planner:
                 return set()
         if result is None:
             result = set(self.all_ids())
-        for item in node.items:
-            if isinstance(item, Not):
-                result -= self.ids(item.item)
+        for negative in node.items:
+            if isinstance(negative, Not):
+                result -= self.ids(negative.item)
         return result
 
     def _positional(self, node: Phrase | Near) -> IdSet:
@@ -162,8 +162,11 @@ class Planner:
             wanted = sorted({sid for sid, name in store.distinct_speakers() if hit((name, sid))})
             return _in(store, "m.speaker_id", wanted)
         if node.name in ("conversation", "platform"):
-            pick = 1 if node.name == "conversation" else 2
-            convs = sorted(r[0] for r in store.conversation_names() if hit((r[pick],)))
+            convs = sorted(
+                conv_id
+                for conv_id, name, platform in store.conversation_names()
+                if hit((name,) if node.name == "conversation" else (platform,))
+            )
             return _in(store, "m.conversation_id", convs)
         if node.name == "custodian":
             names = [c for c in store.custodian_names() if hit((c,))]
