@@ -130,9 +130,7 @@ class Planner:
         from the stored texts tokenised again (the same tokenizer built the
         index, so both give the same positions; the engine test runs both).
         """
-        sized = sorted(
-            (sum(self.engine.doc_count(w) for w in g), g) for g in _required(node, self)
-        )
+        sized = sorted((sum(self.engine.doc_count(w) for w in g), g) for g in _required(node, self))
         if not sized or sized[0][0] == 0:
             return set()
         groups = [g for n, g in sized if n <= SELECTIVE * sized[0][0]]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
@@ -33,6 +33,9 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
+MAX_MESSAGE_ID = 2**63 - 1
+"""The largest id SQLite can hold; a longer number is not a control number."""
+
 MatterOpt = Annotated[
     str, typer.Option("--matter", "-m", help="Matter name (a folder under $DISCOVERY_HOME).")
 ]
@@ -46,26 +49,35 @@ def _err() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+def _say(text: str) -> None:
+    """Write an error report to stderr as is.
+
+    Not through rich: rich wraps long lines at the terminal width (80 when
+    piped), which breaks a message in two and moves a caret off its column.
+    """
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
 @contextmanager
 def _guard() -> Iterator[None]:
     """Turn our errors into a short message and an exit status."""
     try:
         yield
     except DiscoveryError as exc:
-        _err().print(f"discovery: {exc}", markup=False)
+        _say(f"discovery: {exc}")
         raise typer.Exit(int(exc.exit_status)) from None
     except KeyboardInterrupt:
-        _err().print("discovery: interrupted", markup=False)
+        _say("discovery: interrupted")
         raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
     except typer.Exit:
         raise
     except Exception as exc:
         if os.environ.get("DISCOVERY_DEBUG"):
             raise
-        _err().print(
+        _say(
             f"discovery: internal error ({type(exc).__name__}); run again with"
-            " DISCOVERY_DEBUG=1 for details",
-            markup=False,
+            " DISCOVERY_DEBUG=1 for details"
         )
         raise typer.Exit(int(ExitStatus.ERROR)) from None
 
@@ -91,7 +103,13 @@ def ingest(
     ] = "UTC",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
-    """Import chat exports into a matter and report what was added, skipped and why."""
+    """Import chat exports into a matter and report what was added, skipped and why.
+
+    Unreadable entries inside a source are listed as problems (path:line) and
+    skipped; the rest of the source is imported. Exit status 0 when every
+    source was imported (or had been already), 1 when a whole source failed or
+    was not recognised; the other sources are imported either way.
+    """
     with _guard():
         from discovery.ingest import ingest as run_ingest
         from discovery.matter import open_matter
@@ -126,9 +144,12 @@ def ingest(
         else:
             out = _out()
             out.print(ingest_table(report))
+            # One line each, never wrapped: reviewers grep these for path:line.
             for line in problem_lines(report):
-                out.print(f"problem: {line}", markup=False)
-            out.print(f"{report.added} messages added to matter {matter!r}", markup=False)
+                out.print(f"problem: {line}", markup=False, soft_wrap=True)
+            out.print(
+                f"{report.added} messages added to matter {matter!r}", markup=False, soft_wrap=True
+            )
         if report.failed:
             raise typer.Exit(int(ExitStatus.ERROR))
 
@@ -237,7 +258,7 @@ def _print_conversation(
 
     ids = m.store.context_ids(message_id, context, context)
     hits = searcher.hits(node, ids)
-    marks = {h.message.id: _spans(h) for h in hits}
+    marks: dict[int, Sequence[tuple[int, int]]] = {h.message.id: _spans(h) for h in hits}
     out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks))
 
 
@@ -259,7 +280,7 @@ def show(
         from discovery.search import Searcher, parse_query
 
         mid = parse_control_number(message)
-        if mid is None:
+        if mid is None or mid > MAX_MESSAGE_ID:
             raise UsageError(f"{message!r} is not a control number (e.g. MSG-00000042)")
         with _open(matter) as m:
             node = parse_query(query) if query else None

@@ -7,6 +7,7 @@ where it helps, what to do. The CLI prints ``str(error)`` and exits with
 
 from __future__ import annotations
 
+import unicodedata
 from enum import IntEnum
 
 
@@ -42,11 +43,27 @@ class QuerySyntaxError(UsageError):
         self.length = max(1, length)
 
     def caret_lines(self) -> str:
-        """The query and a caret line pointing at the problem."""
-        return f"{self.query}\n{' ' * self.column}{'^' * self.length}"
+        """The query on one line and carets under the problem.
+
+        Control characters (tab, newline) show as one space each, and the caret
+        is indented by terminal cells, so it stays under the problem after wide
+        (CJK) or combining characters.
+        """
+        shown = "".join(" " if unicodedata.category(c) == "Cc" else c for c in self.query)
+        pad = _cells(shown[: self.column])
+        width = max(1, _cells(shown[self.column : self.column + self.length]))
+        return f"{shown}\n{' ' * pad}{'^' * width}"
 
     def __str__(self) -> str:
         return f"query error at column {self.column + 1}: {self.message}\n{self.caret_lines()}"
+
+
+def _cells(text: str) -> int:
+    """Terminal columns ``text`` takes."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
 
 
 class WildcardTooBroadError(QuerySyntaxError):

@@ -157,8 +157,9 @@ def _ingest_source(
             exc if isinstance(exc, ImportProblem) else ImportProblem(str(path), str(exc))
         )
         return rep
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        # An importer bug must not lose the rest of the ingest; say what happened.
+    except Exception as exc:
+        # An importer bug (of any kind: reading stores nothing yet) must not lose
+        # the rest of the ingest; say what happened.
         rep.status = "failed"
         rep.problems.append(ImportProblem(str(path), f"unreadable ({type(exc).__name__}: {exc})"))
         return rep

@@ -8,6 +8,7 @@ left out unless asked for.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -20,7 +21,7 @@ from discovery.query import verify
 from discovery.query.ast import Node
 from discovery.query.parser import parse
 from discovery.query.unparse import unparse
-from discovery.text import VERSION_GAP, tokenize
+from discovery.text import VERSION_GAP, fold, tokenize
 
 Sort = Literal["relevance", "time"]
 SORTS: tuple[str, ...] = ("relevance", "time")
@@ -86,8 +87,8 @@ class Searcher:
         try:
             ids = planner.ids(node)
         except TooBroadError as exc:
-            col = query.lower().find(exc.pattern)
-            raise WildcardTooBroadError(str(exc), query, max(col, 0), len(exc.pattern)) from None
+            start, end = _find_pattern(query, exc.pattern)
+            raise WildcardTooBroadError(str(exc), query, start, end - start) from None
         if not include_system and ids:
             ids -= self.matter.store.system_ids()
         return node, ids
@@ -159,6 +160,14 @@ def _doc(
         },
         m.sent_at,
     )
+
+
+def _find_pattern(query: str, pattern: str) -> tuple[int, int]:
+    """Where in the query text the (folded) wildcard pattern was written."""
+    for m in re.finditer(r"[^\W_*?]*[*?][\w*?]*", query):
+        if re.sub(r"\*+", "*", fold(m.group())) == pattern:
+            return m.start(), m.end()
+    return 0, len(query)
 
 
 def snippet(message: Message, positions: frozenset[int], words: int = SNIPPET_WORDS) -> Snippet:

@@ -23,6 +23,7 @@ from discovery.model import (
     Participant,
     Reaction,
     Source,
+    control_number,
 )
 
 SCHEMA_VERSION = 1
@@ -374,7 +375,7 @@ class Store:
     def message(self, message_id: int) -> Message:
         found = self.messages([message_id])
         if not found:
-            raise MessageNotFoundError(f"no message {message_id} in this matter")
+            raise MessageNotFoundError(f"no message {control_number(message_id)} in this matter")
         return found[0]
 
     def context_ids(self, message_id: int, before: int, after: int) -> list[int]:
@@ -383,7 +384,7 @@ class Store:
             "SELECT conversation_id, sent_us FROM messages WHERE id = ?", (message_id,)
         ).fetchone()
         if row is None:
-            raise MessageNotFoundError(f"no message {message_id} in this matter")
+            raise MessageNotFoundError(f"no message {control_number(message_id)} in this matter")
         conv, sent = row
         earlier = self.db.execute(
             "SELECT id FROM messages WHERE conversation_id = ? AND (sent_us, id) < (?, ?)"

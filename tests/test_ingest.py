@@ -1,0 +1,336 @@
+"""Ingest: idempotence, dedup across custodians, stable control numbers, threads,
+atomic sources, zone-less timestamps, the real Slack sample, index catch-up."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from discovery.cli import app
+from discovery.importers.base import ImportContext, ImportItem, RawMessage
+from discovery.importers.detect import IMPORTERS
+from discovery.ingest import ingest
+from discovery.matter import Matter, open_matter
+from discovery.search import Searcher
+from discovery.store import Store
+from tests.conftest import FIXTURES, SAMPLES
+
+ACME = FIXTURES / "slack" / "acme"
+JSONL = FIXTURES / "jsonl" / "messages.jsonl"
+US_12H = FIXTURES / "transcript" / "us_12h.txt"
+SLACK_SAMPLE = SAMPLES / "slack" / "slack-export-viewer_testarchive.zip"
+
+
+def snapshot(store: Store) -> dict[int, tuple[str, str, str]]:
+    """id -> (native id, conversation key, dedup key) of every stored message."""
+    return {
+        r[0]: (r[1], r[2], r[3])
+        for r in store.db.execute(
+            "SELECT m.id, m.native_id, c.native_key, m.dedup FROM messages m"
+            " JOIN conversations c ON c.id = m.conversation_id ORDER BY m.id"
+        )
+    }
+
+
+def table_counts(store: Store) -> dict[str, int]:
+    return {
+        t: int(store.db.execute(f"SELECT count(*) FROM {t}").fetchone()[0])
+        for t in ("messages", "sources", "conversations", "participants", "message_sources")
+    }
+
+
+def by_native(m: Matter, native_id: str) -> Any:
+    (mid,) = m.store.db.execute(
+        "SELECT id FROM messages WHERE native_id = ?", (native_id,)
+    ).fetchone()
+    return m.store.message(mid)
+
+
+# --- idempotence and dedup ----------------------------------------------------------------------
+
+
+def test_reingest_adds_nothing_and_renumbers_nothing(tmp_path: Path) -> None:
+    with open_matter("m", create=True) as m:
+        first = ingest(m, [ACME])
+        assert first.added == 50
+        before = snapshot(m.store)
+        assert sorted(before) == list(range(1, 51))
+
+        again = ingest(m, [ACME])
+        assert again.added == 0
+        assert [s.status for s in again.sources] == ["already imported"]
+        assert snapshot(m.store) == before
+
+        # The same export grown by one day: a new source (new SHA-256), so every old
+        # message goes through dedup; only the new one is added, numbered after the rest.
+        grown = tmp_path / "acme-grown"
+        shutil.copytree(ACME, grown)
+        (grown / "general" / "2023-03-20.json").write_text(
+            '[{"type": "message", "user": "U04ACME0MC", "text": "one more thing",'
+            ' "ts": "1679300000.000900"}]',
+            encoding="utf-8",
+        )
+        more = ingest(m, [grown])
+        (rep,) = more.sources
+        assert (rep.status, rep.added, rep.duplicates) == ("imported", 1, 50)
+        after = snapshot(m.store)
+        assert {k: after[k] for k in before} == before
+        assert after[51][0] == "1679300000.000900"
+        assert m.store.counts()["messages"] == 51
+
+
+def test_same_export_from_second_custodian_is_one_message_with_both(tmp_path: Path) -> None:
+    copy = tmp_path / "bob-acme"
+    shutil.copytree(ACME, copy)
+    with open_matter("m", create=True) as m:
+        assert ingest(m, [ACME], custodian="alice").added == 50
+        before = snapshot(m.store)
+        second = ingest(m, [copy], custodian="bob")
+        (rep,) = second.sources
+        assert (rep.status, rep.added, rep.duplicates) == ("imported", 0, 50)
+        assert snapshot(m.store) == before
+        messages = m.store.messages(sorted(before))
+        assert len(messages) == 50
+        for msg in messages:
+            assert msg.custodians == ("alice", "bob")
+            assert msg.sources == (str(ACME), str(copy))
+        assert m.store.counts()["custodians"] == 2
+        # The very same path again under a third custodian is recorded too.
+        third = ingest(m, [ACME], custodian="carol")
+        assert third.sources[0].duplicates == 50
+        assert m.store.message(1).custodians == ("alice", "bob", "carol")
+        # Search sees one message per hit, holding every custodian.
+        (hit,) = Searcher(m).search('"long tail"').hits
+        assert hit.message.custodians == ("alice", "bob", "carol")
+
+
+def test_control_numbers_are_stable_across_matters(tmp_path: Path) -> None:
+    copy = tmp_path / "elsewhere" / "acme"
+    shutil.copytree(ACME, copy)
+    with open_matter("one", create=True) as m1:
+        ingest(m1, [ACME])
+        ingest(m1, [JSONL])
+        ingest(m1, [US_12H])
+        one = snapshot(m1.store)
+    # The same sources in the same order, in one call and from another place on disk.
+    with open_matter("two", create=True) as m2:
+        ingest(m2, [copy, JSONL, US_12H])
+        two = snapshot(m2.store)
+    assert len(one) == 50 + 3 + 5
+    assert one == two
+    # A different order gives other numbers (so the check above is not vacuous).
+    with open_matter("three", create=True) as m3:
+        ingest(m3, [JSONL, ACME, US_12H])
+        assert snapshot(m3.store) != one
+        assert {v for v in snapshot(m3.store).values()} == set(one.values())
+
+
+# --- threads --------------------------------------------------------------------------------------
+
+
+def test_thread_roots_across_days_and_tombstones() -> None:
+    with open_matter("m", create=True) as m:
+        (rep,) = ingest(m, [ACME]).sources
+        assert rep.unthreaded == 0
+        root = by_native(m, "1678405800.000124")  # 2023-03-09
+        assert root.thread_root is None
+        for native in ("1678406280.000125", "1678407600.000126", "1678456800.000127"):
+            reply = by_native(m, native)  # the last two are filed under 2023-03-10
+            assert reply.thread_root == root.id, native
+            assert reply.conversation_id == root.conversation_id
+        tomb = by_native(m, "1678464000.000128")
+        assert tomb.deleted is True
+        assert tomb.thread_root is None
+        reply = by_native(m, "1678464300.000129")
+        assert reply.thread_root == tomb.id
+        assert reply.deleted is False
+        assert not (
+            m.store.db.execute(
+                "SELECT count(*) FROM messages WHERE thread_key IS NOT NULL AND thread_root IS NULL"
+            ).fetchone()[0]
+        )
+
+
+# --- atomic sources ------------------------------------------------------------------------------
+
+
+def test_source_failing_while_stored_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = Store.add_messages
+
+    def add_then_fail(self: Store, source_id: int, messages: Any) -> tuple[int, int]:
+        real(self, source_id, messages)
+        assert self.max_message_id() > 3  # rows really were written before the failure
+        raise RuntimeError("disk on fire")
+
+    with open_matter("m", create=True) as m:
+        ingest(m, [JSONL])
+        before_rows, before_counts = snapshot(m.store), table_counts(m.store)
+        monkeypatch.setattr(Store, "add_messages", add_then_fail)
+        with pytest.raises(RuntimeError, match="disk on fire"):
+            ingest(m, [ACME])
+        assert snapshot(m.store) == before_rows
+        assert table_counts(m.store) == before_counts
+        assert not m.store.db.in_transaction
+        monkeypatch.setattr(Store, "add_messages", real)
+        again = ingest(m, [ACME])
+        assert again.added == 50
+        assert sorted(snapshot(m.store)) == list(range(1, 54))  # no gap where it failed
+        assert Searcher(m).count("libgen") == 4 + 1  # acme's four and the JSONL's one
+
+
+def test_importer_crashing_midway_fails_its_source_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    broken = tmp_path / "broken-acme"
+    shutil.copytree(ACME, broken)
+    slack = IMPORTERS["slack"]
+    real_read = type(slack).read
+
+    def crashing_read(self: Any, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        n = 0
+        for item in real_read(self, path, ctx):
+            yield item
+            n += isinstance(item, RawMessage)
+            if path == broken and n == 10:
+                raise AttributeError("'NoneType' object has no attribute 'get'")
+
+    monkeypatch.setattr(type(slack), "read", crashing_read)
+    with open_matter("m", create=True) as m:
+        report = ingest(m, [broken, JSONL])
+        assert report.failed
+        bad, good = report.sources
+        assert bad.status == "failed" and bad.added == 0
+        assert bad.problems and str(broken) in str(bad.problems[0])
+        assert "AttributeError" in str(bad.problems[0])
+        assert (good.status, good.added) == ("imported", 3)
+        assert table_counts(m.store)["messages"] == 3
+        assert table_counts(m.store)["sources"] == 1
+        monkeypatch.setattr(type(slack), "read", real_read)
+        assert ingest(m, [broken]).added == 50
+
+
+def test_cli_exit_1_when_a_source_failed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def failing_read(self: Any, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        raise IndexError("list index out of range")
+        yield  # pragma: no cover
+
+    monkeypatch.setattr(type(IMPORTERS["slack"]), "read", failing_read)
+    result = CliRunner().invoke(app, ["ingest", str(ACME), str(JSONL)])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stdout + result.stderr
+    assert f"problem: {ACME}: unreadable (IndexError" in result.stdout
+    assert "3 messages added" in result.stdout
+
+
+# --- time zones -----------------------------------------------------------------------------------
+
+
+def test_zoneless_timestamps_read_in_tz(tmp_path: Path) -> None:
+    summer = tmp_path / "summer.txt"
+    summer.write_text(
+        "Ann Lee (7/4/2023 10:15 AM): fireworks at noon\n"
+        "Bob Ray (7/4/2023 10:16 AM): see you there\n"
+        "Ann Lee (7/4/2023 10:17 AM): bring the permits\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        app, ["ingest", str(US_12H), str(summer), "--tz", "America/New_York", "-m", "ny"]
+    )
+    assert result.exit_code == 0, result.stdout + result.stderr
+    with open_matter("ny") as m:
+        assert {s.path: s.tz for s in m.store.sources()} == {
+            str(US_12H): "America/New_York",
+            str(summer): "America/New_York",
+        }
+        rows = m.store.messages(range(1, m.store.max_message_id() + 1))
+        times = {r.text: r.sent_at for r in rows}
+        assert times["Licensing every title would take years."] == datetime(
+            2023, 2, 3, 15, 15, tzinfo=UTC
+        )  # EST, UTC-5
+        assert times["Who wrote that? Please ask for permission first."] == datetime(
+            2023, 2, 13, 14, 5, tzinfo=UTC
+        )
+        assert times["fireworks at noon"] == datetime(2023, 7, 4, 14, 15, tzinfo=UTC)  # EDT
+        assert all(r.utc_offset is None for r in rows)
+        assert all(r.sent_at.utcoffset() is not None for r in rows)
+    # Without --tz the same wall-clock times are read as UTC.
+    assert CliRunner().invoke(app, ["ingest", str(US_12H), "-m", "utc"]).exit_code == 0
+    with open_matter("utc") as m:
+        (first,) = m.store.messages([1])
+        assert first.sent_at == datetime(2023, 2, 3, 10, 15, tzinfo=UTC)
+        assert m.store.sources()[0].tz == "UTC"
+
+
+# --- the real Slack sample ---------------------------------------------------------------------
+
+
+@pytest.mark.skipif(not SLACK_SAMPLE.exists(), reason="real Slack sample not present")
+def test_real_slack_sample() -> None:
+    with open_matter("sample", create=True) as m:
+        (rep,) = ingest(m, [SLACK_SAMPLE]).sources
+        # 158 entries in the archive; 8 channel joins and 3 integration adds are events.
+        assert (rep.status, rep.added, rep.system, rep.problems) == ("imported", 158, 11, [])
+        assert m.store.counts()["conversations"] == 2
+
+        msg = by_native(m, "1452837352.000006")
+        assert (msg.conversation, msg.speaker, msg.speaker_id) == ("enrique", "hamza", "U0BMQB6JE")
+        assert msg.sent_at == datetime(2016, 1, 15, 5, 55, 52, 6, tzinfo=UTC)
+        assert msg.text.startswith("@abilinski: Created an issue for a setup.py")
+        assert msg.system is False
+
+        msg = by_native(m, "1452845924.000009")
+        assert (msg.speaker, msg.speaker_id) == ("hamza", "U0BMQB6JE")
+        assert msg.sent_at == datetime(2016, 1, 15, 8, 18, 44, 9, tzinfo=UTC)
+        assert msg.text == 'Nope. Just "install" the executor.'
+
+        msg = by_native(m, "1452845865.000008")
+        assert (msg.speaker, msg.speaker_id) == ("abilinski", "U0BMYT2FL")
+
+        join = by_native(m, "1452837318.000005")
+        assert join.system is True
+        assert join.speaker == "heroeshannibal"  # no display name: the user name
+        assert join.text == "@heroeshannibal has joined the channel"
+        add = by_native(m, "1452988903.000006")
+        assert (add.system, add.conversation) == (True, "traveling-sailor")
+        bot = by_native(m, "1454892394.000004")  # a bot's commit notice is content
+        assert bot.system is False
+        assert "executor with simulated annealing" in bot.text
+
+        searcher = Searcher(m)
+        assert searcher.count('"has joined the channel"') == 0
+        assert searcher.count('"has joined the channel"', include_system=True) == 8
+
+
+# --- index catch-up -------------------------------------------------------------------------------
+
+
+def test_index_catches_up_after_crash_between_store_and_index(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with open_matter("m", create=True) as m:
+        engine_type = type(m.engine)
+        with monkeypatch.context() as patched:
+
+            def crash(self: Any, rows: Any) -> int:
+                raise RuntimeError("killed while indexing")
+
+            patched.setattr(engine_type, "add", crash)
+            with pytest.raises(RuntimeError, match="killed while indexing"):
+                ingest(m, [ACME])
+        assert m.store.counts()["messages"] == 50  # the store committed
+        assert m.engine.indexed_through() == 0  # the index did not
+        assert not m.is_current()
+    with open_matter("m") as m:
+        assert m.is_current()
+        assert m.engine.indexed_through() == 50
+        searcher = Searcher(m)
+        assert searcher.count("libgen") == 4
+        assert searcher.count('"ask forgiveness"') > 0
+    result = CliRunner().invoke(app, ["search", "libgen", "--count", "-m", "m"])
+    assert result.stdout == "4\n"
