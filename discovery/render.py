@@ -132,10 +132,9 @@ def _ctrl(mid: int | None) -> str:
 
 def ingest_table(report: IngestReport) -> Table:
     table = Table(title="Ingest report", expand=False)
-    for col in ("source", "format", "status", "added", "duplicates", "system", "problems"):
-        table.add_column(
-            col, justify="right" if col in ("added", "duplicates", "system") else "left"
-        )
+    table.add_column("source", overflow="fold")
+    for col in ("format", "status", "added", "dupes", "system", "problems"):
+        table.add_column(col, justify="left" if col in ("format", "status") else "right")
     for s in report.sources:
         table.add_row(
             s.path,
