@@ -239,7 +239,7 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
 
 
 def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
-    from discovery.render import hits_list, summary_line
+    from discovery.render import hits_view, summary_line
 
     out = _out()
     if context:
@@ -247,7 +247,7 @@ def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             _print_conversation(out, m, searcher, hit.message.id, context, result.node)
             out.print()
     elif result.hits:
-        out.print(hits_list(result.hits, m.tz))
+        out.print(hits_view(result.hits, m.tz, out.width))
     out.print(summary_line(result, len(result.hits)), markup=False)
 
 

@@ -50,6 +50,34 @@ def summary_line(result: SearchResult, shown: int) -> str:
     return line
 
 
+WIDE = 120
+"""From this terminal width on, hits are shown as a table; below it, as a list."""
+
+
+def hits_view(hits: Sequence[Hit], tz: tzinfo, width: int) -> RenderableType:
+    """A table of hits on a wide terminal, a two-line-per-hit list on a narrow one."""
+    return hits_table(hits, tz) if width >= WIDE else hits_list(hits, tz)
+
+
+def hits_table(hits: Sequence[Hit], tz: tzinfo) -> Table:
+    table = Table(expand=True, pad_edge=False)
+    table.add_column("control", no_wrap=True, style="cyan")
+    table.add_column("time", no_wrap=True)
+    table.add_column("conversation", overflow="fold", max_width=22)
+    table.add_column("speaker", overflow="fold", max_width=18)
+    table.add_column("snippet", ratio=1)
+    for hit in hits:
+        m = hit.message
+        table.add_row(
+            m.control,
+            local_time(m.sent_at, tz),
+            m.conversation,
+            Text(m.speaker + flags(m)),
+            snippet_text(hit.snippet),
+        )
+    return table
+
+
 def hits_list(hits: Sequence[Hit], tz: tzinfo) -> Group:
     """Each hit as a heading line (control, time, conversation, speaker) and its snippet.
 
