@@ -41,6 +41,7 @@ QUERIES: list[tuple[str, str, str | None]] = [
     ("boolean", "(libgen OR pirated) AND NOT permission", "(libgen OR pirated) NOT permission"),
     ("wildcard", "pirat*", "pirat*"),
     ("date-filtered phrase", '"ask forgiveness" AND sent:2023-03-01..2023-06-30', None),
+    ("phrase of two common words", '"of the"', '"of the"'),
 ]
 REPS = 21
 
