@@ -26,10 +26,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from discovery.synth import generate_slack_export
-
 from discovery.matter import open_matter
 from discovery.search import Searcher
+from discovery.synth import generate_slack_export
 
 # (label, discovery query, FTS5 MATCH or None where FTS5 cannot say the same)
 QUERIES: list[tuple[str, str, str | None]] = [

@@ -1,0 +1,246 @@
+"""What the review screen does to a matter, free of any widget: search, page, context, tag, export.
+
+The screen runs searches in a worker thread while the reviewer keeps reading,
+so this object holds two SQLite connections to the case store: one for the
+search worker, one for everything else (context, pages, tags, export). Each is
+used under its own lock, so a slow search never holds up the next-hit redraw.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from discovery.errors import DiscoveryError, UsageError
+from discovery.export import HIT_COLUMNS, hit_rows, write_csv
+from discovery.matter import STORE_FILE, Matter
+from discovery.model import Message
+from discovery.query.ast import Node
+from discovery.search import Hit, Searcher, SearchResult
+from discovery.store import Store
+from discovery.text import tokenize
+
+PAGE = 50
+"""Hits fetched (with snippets) per page of the hit list."""
+BUILTIN_TAGS = ("hot", "responsive", "privileged")
+_TAG = re.compile(r"^[\w][\w .&/-]{0,39}$")
+
+
+@dataclass(frozen=True, slots=True)
+class Filters:
+    """The filter panel's values; empty strings mean "any"."""
+
+    speaker: str = ""
+    conversation: str = ""
+    custodian: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+    def is_empty(self) -> bool:
+        return not any(
+            (self.speaker, self.conversation, self.custodian, self.date_from, self.date_to)
+        )
+
+    def query(self) -> str:
+        """The filter as query text in the field syntax of docs/QUERY.md.
+
+        Raises:
+            UsageError: a date that is not YYYY-MM-DD, or a range that ends before it starts.
+        """
+        parts = []
+        for name, value in (
+            ("speaker", self.speaker),
+            ("conversation", self.conversation),
+            ("custodian", self.custodian),
+        ):
+            words = _field_words(value)
+            if words:
+                parts.append(f'{name}:"{words}"')
+        start, end = _day(self.date_from, "from"), _day(self.date_to, "to")
+        if start and end:
+            if end < start:
+                raise UsageError(f"the date range ends ({end}) before it starts ({start})")
+            parts.append(f"sent:{start}..{end}")
+        elif start:
+            parts.append(f"after:{start}")
+        elif end:
+            parts.append(f"before:{date.fromisoformat(end) + timedelta(days=1)}")
+        return " AND ".join(parts)
+
+
+def _field_words(value: str) -> str:
+    """A field value as a quotable phrase: its words, nothing that could break the quotes."""
+    return " ".join(t.text for t in tokenize(value.replace('"', " ")))
+
+
+def _day(value: str, which: str) -> str:
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise UsageError(f"the {which} date {value!r} is not a date like 2023-03-07") from None
+
+
+def combine(query: str, filter_query: str) -> str:
+    """The reviewer's query ANDed with the filter's (either may be empty)."""
+    query = query.strip()
+    if not filter_query:
+        return query
+    if not query:
+        return filter_query
+    return f"({query}) AND {filter_query}"
+
+
+def normalise_tag(text: str) -> str:
+    """A tag as stored: trimmed, lower case, inner spaces collapsed.
+
+    Raises:
+        UsageError: an empty tag or one with characters a query could not name.
+    """
+    tag = " ".join(text.split()).lower()
+    if not _TAG.match(tag):
+        raise UsageError(
+            "a tag is 1 to 40 letters, digits, spaces or - _ . & / and starts with a letter"
+        )
+    return tag
+
+
+@dataclass
+class Results:
+    """One search's hit set, its summary, and the hits fetched so far (a prefix of ``ids``)."""
+
+    query: str
+    result: SearchResult
+    hits: list[Hit] = field(default_factory=list)
+
+    @property
+    def ids(self) -> tuple[int, ...]:
+        return self.result.ids
+
+    @property
+    def total(self) -> int:
+        return self.result.total
+
+    @property
+    def node(self) -> Node | None:
+        return self.result.node
+
+    @property
+    def complete(self) -> bool:
+        return len(self.hits) >= self.total
+
+
+class Session:
+    """A matter opened for review. Safe to call from the UI thread and from workers."""
+
+    def __init__(self, matter: Matter, *, sort: str = "time") -> None:
+        self.matter = matter
+        self.sort = sort
+        self._ui_lock = threading.RLock()
+        self._search_lock = threading.Lock()
+        self._searcher = Searcher(matter)
+        self._search_store = Store(matter.path / STORE_FILE)
+        self._search_matter = Matter(
+            matter.name, matter.path, self._search_store, matter.engine, matter.tz
+        )
+        self._search_searcher = Searcher(self._search_matter)
+
+    def close(self) -> None:
+        with self._search_lock:
+            self._search_store.close()
+
+    @property
+    def name(self) -> str:
+        return self.matter.name
+
+    # --- searching (worker thread) ------------------------------------------------------
+    def search(self, query: str) -> Results:
+        """All hit ids of ``query`` in review order, the summary, and the first page of hits."""
+        with self._search_lock:
+            result = self._search_searcher.search(query, limit=PAGE, sort=self.sort)
+        return Results(query, result, list(result.hits))
+
+    # --- pages, context, tags (UI thread or workers) --------------------------------------
+    def load_through(self, results: Results, index: int) -> int:
+        """Fetch pages until hit ``index`` is loaded (or all are); returns hits loaded."""
+        with self._ui_lock:
+            while len(results.hits) <= index and not results.complete:
+                start = len(results.hits)
+                page = results.ids[start : start + PAGE]
+                results.hits.extend(self._searcher.hits(results.node, page))
+        return len(results.hits)
+
+    def context(
+        self, message_id: int, around: int, node: Node | None, *, from_start: bool = False
+    ) -> tuple[list[Message], dict[int, list[tuple[int, int]]]]:
+        """Messages around one (or the conversation's first ones) and the query's matches.
+
+        Returns the messages in conversation order and, per message id, the
+        (start, end) offsets of matched words in its current text.
+        """
+        with self._ui_lock:
+            store = self.matter.store
+            if from_start:
+                ids = self._conversation_start(message_id, 2 * around + 1)
+            else:
+                ids = store.context_ids(message_id, around, around)
+            hits = self._searcher.hits(node, ids)
+        marks = {h.message.id: _spans(h) for h in hits}
+        return [h.message for h in hits], marks
+
+    def _conversation_start(self, message_id: int, n: int) -> list[int]:
+        store = self.matter.store
+        row = store.db.execute(
+            "SELECT id FROM messages WHERE conversation_id ="
+            " (SELECT conversation_id FROM messages WHERE id = ?)"
+            " ORDER BY sent_us, id LIMIT 1",
+            (message_id,),
+        ).fetchone()
+        first = int(row[0]) if row else message_id
+        return store.context_ids(first, 0, n - 1)
+
+    def conversation_of(self, ids: Sequence[int]) -> dict[int, int]:
+        """Conversation id of each of ``ids``."""
+        with self._ui_lock:
+            return {r[0]: r[1] for r in self.matter.store.summary_rows(list(ids))}
+
+    def set_tag(self, message_id: int, tag: str, on: bool) -> tuple[str, ...]:
+        """Add or remove one tag; returns the message's tags afterwards."""
+        with self._ui_lock:
+            store = self.matter.store
+            (store.tag if on else store.untag)([message_id], tag)
+            return store.tags_of([message_id]).get(message_id, ())
+
+    def tag_names(self) -> list[str]:
+        with self._ui_lock:
+            return sorted(set(self.matter.store.tag_names()) | set(BUILTIN_TAGS))
+
+    def export(self, results: Results, path: Path) -> int:
+        """Write every hit of ``results`` as CSV (PRODUCT.md §6); returns rows written.
+
+        Runs on the search connection, so reading continues while a large set is written.
+
+        Raises:
+            DiscoveryError: the file cannot be written.
+        """
+        with self._search_lock:
+            try:
+                return write_csv(
+                    path,
+                    HIT_COLUMNS,
+                    hit_rows(self._search_searcher, results.node, results.ids, self.matter.tz),
+                    bom=False,
+                )
+            except OSError as exc:
+                raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _spans(hit: Hit) -> list[tuple[int, int]]:
+    """(start, end) offsets of the matched words in the hit's current text."""
+    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]

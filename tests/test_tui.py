@@ -1,0 +1,507 @@
+"""The review screen, driven with Textual's Pilot on the acme Slack fixture.
+
+Every key path is exercised and asserted on widget state and on the case
+store; SVG snapshots (pytest-textual-snapshot) pin the main screens at 80x24
+and 120x40. Regenerate them with ``pytest tests/test_tui.py --snapshot-update``
+and look at the SVGs before accepting them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import shutil
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from typer.testing import CliRunner
+
+from discovery.cli import app as cli_app
+from discovery.export import HIT_COLUMNS
+from discovery.ingest import ingest
+from discovery.matter import Matter, open_matter
+from discovery.search import Searcher
+from discovery.tui import Filters, ReviewApp, Session
+from discovery.tui.session import combine, normalise_tag
+from tests.conftest import FIXTURES
+
+pytestmark = pytest.mark.tui
+
+ACME = FIXTURES / "slack" / "acme"
+LIBGEN = ["MSG-00000016", "MSG-00000029", "MSG-00000039", "MSG-00000045"]
+"""The four acme messages that mention Libgen, in time order."""
+
+Scenario = Callable[[ReviewApp, Pilot[None]], Awaitable[None]]
+
+
+@pytest.fixture(scope="session")
+def acme_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    home = tmp_path_factory.mktemp("tui_acme_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(home))
+        mp.delenv("DISCOVERY_TZ", raising=False)
+        with open_matter("default", create=True) as m:
+            assert ingest(m, [ACME]).added == 50
+    return home
+
+
+@pytest.fixture
+def matter(acme_home: Path, discovery_home: Path) -> Iterator[Matter]:
+    """This test's own copy of the acme matter, open."""
+    shutil.copytree(acme_home, discovery_home)
+    with open_matter("default") as m:
+        yield m
+
+
+@pytest.fixture
+def review(matter: Matter) -> Iterator[ReviewApp]:
+    session = Session(matter)
+    yield ReviewApp(session, blink=False)
+    session.close()
+
+
+def drive(app: ReviewApp, scenario: Scenario, size: tuple[int, int] = (120, 40)) -> None:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await scenario(app, pilot)
+
+    asyncio.run(main())
+
+
+async def settle(app: ReviewApp, pilot: Pilot[Any]) -> None:
+    """Wait for the workers (search, export) and the messages they post."""
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def search(app: ReviewApp, pilot: Pilot[Any], query: str, *, type_it: bool = False) -> None:
+    """Enter a query in the query bar (typed key by key, or pasted) and wait for its hits."""
+    await pilot.press("slash")
+    app.query_bar.input.value = "" if type_it else query
+    await pilot.press(*(query if type_it else ""), "enter")
+    await settle(app, pilot)
+
+
+def controls(app: ReviewApp) -> list[str]:
+    assert app.results is not None
+    return [h.message.control for h in app.results.hits]
+
+
+def current(app: ReviewApp) -> str:
+    assert app.hit is not None
+    return app.hit.message.control
+
+
+# --- searching --------------------------------------------------------------------------------
+
+
+def test_typing_a_query_shows_the_hits_totals_and_the_first_hit_in_context(
+    review: ReviewApp,
+) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        assert app.focused is app.query_bar.input
+        await search(app, pilot, "libgen", type_it=True)
+        assert controls(app) == LIBGEN
+        assert app.table.row_count == 4
+        assert app.focused is app.table
+        totals = str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
+        assert "4 messages in 4 conversations, 1 custodian" in totals
+        assert current(app) == LIBGEN[0]
+        assert app.pane.focus_id == 16
+        assert 16 in app.pane.message_ids and len(app.pane.message_ids) > 1
+
+    drive(review, scenario)
+
+
+def test_an_invalid_query_shows_the_caret_as_you_type_and_the_app_lives_on(
+    review: ReviewApp,
+) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await pilot.press(*"(libgen AND")
+        await pilot.pause()
+        assert "query error" in app.query_bar.error_message
+        assert app.query_bar.query_one("#query-error").display
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.error is not None and app.results is None
+        assert app.is_running
+        # The caret sits under the column the error names.
+        lines = app.query_bar.error_message.splitlines()
+        assert lines[-1].index("^") == app.error.column  # type: ignore[attr-defined]
+        # Fixing the query clears the error and searches.
+        await search(app, pilot, "libgen")
+        assert app.query_bar.error_message == ""
+        assert not app.query_bar.query_one("#query-error").display
+        assert controls(app) == LIBGEN
+
+    drive(review, scenario)
+
+
+def test_a_query_with_no_hits_says_so(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "zzzznothing")
+        assert app.results is not None and app.results.total == 0
+        assert "No hits" in str(app.pane.query_one("#body").visual)  # type: ignore[attr-defined]
+
+    drive(review, scenario)
+
+
+def test_query_history_walks_with_up_and_down(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await search(app, pilot, "permission")
+        await pilot.press("slash")
+        app.query_bar.input.value = ""
+        await pilot.press("up")
+        assert app.query_bar.input.value == "permission"
+        await pilot.press("up")
+        assert app.query_bar.input.value == "libgen"
+        await pilot.press("down")
+        assert app.query_bar.input.value == "permission"
+        await pilot.press("down")
+        assert app.query_bar.input.value == ""
+        await pilot.press("escape")
+        assert app.focused is app.table
+
+    drive(review, scenario)
+
+
+# --- walking the hits ---------------------------------------------------------------------------
+
+
+def test_next_and_previous_hit_with_keys_and_vim_aliases(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("j")
+        assert current(app) == LIBGEN[1]
+        assert app.pane.focus_id == 29
+        await pilot.press("down")
+        assert current(app) == LIBGEN[2]
+        await pilot.press("j", "j", "j")  # stops at the last hit
+        assert current(app) == LIBGEN[3]
+        await pilot.press("k")
+        assert current(app) == LIBGEN[2]
+        await pilot.press("up", "up", "up")
+        assert current(app) == LIBGEN[0]
+
+    drive(review, scenario)
+
+
+def test_clicking_a_hit_selects_it(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        # Row 3 of the table: the header is row 0 of the widget.
+        await pilot.click("#hits", offset=(20, 3))
+        await pilot.pause()
+        assert current(app) == LIBGEN[2]
+        assert app.pane.focus_id == 39
+
+    drive(review, scenario)
+
+
+def test_next_and_previous_hit_in_the_same_conversation(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen OR books OR licensed")
+        hits = app.results.hits if app.results else []
+        conv = [h.message.conversation_id for h in hits]
+        # A conversation with at least two hits that are not adjacent in the list.
+        start = next(
+            i for i in range(len(conv)) if any(conv[k] == conv[i] for k in range(i + 2, len(conv)))
+        )
+        expected = next(k for k in range(start + 1, len(conv)) if conv[k] == conv[start])
+        app.table.move_cursor(row=start)
+        await pilot.pause()
+        await pilot.press("right_square_bracket")
+        assert app.index == expected
+        assert conv[app.index] == conv[start]
+        await pilot.press("left_square_bracket")
+        assert app.index == start
+        # J and K are the same keys.
+        await pilot.press("J")
+        assert app.index == expected
+        await pilot.press("K")
+        assert app.index == start
+
+    drive(review, scenario)
+
+
+def test_widen_narrow_context_and_jump_to_the_conversation_start(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("j")  # MSG-29, in the middle of model-training
+        default = len(app.pane.message_ids)
+        assert app.context == 3
+        await pilot.press("plus")
+        assert app.context == 5
+        assert len(app.pane.message_ids) > default
+        await pilot.press("minus", "minus", "minus", "minus")
+        assert app.context == 0
+        assert app.pane.message_ids == [29]
+        await pilot.press("minus")  # stays at 0
+        assert app.context == 0
+        await pilot.press("equals_sign")
+        assert app.context == 1
+        assert len(app.pane.message_ids) == 3
+        await pilot.press("g")
+        first = app.session.matter.store.db.execute(
+            "SELECT min(id) FROM messages WHERE conversation_id = ?",
+            (app.hit.message.conversation_id if app.hit else 0,),
+        ).fetchone()[0]
+        assert app.at_start and app.pane.message_ids[0] == first
+        assert app.pane.scroll_y == 0
+        await pilot.press("g")  # back to the hit
+        assert not app.at_start and 29 in app.pane.message_ids
+
+    drive(review, scenario)
+
+
+# --- tagging ------------------------------------------------------------------------------------
+
+
+def test_tags_are_stored_and_found_by_tag_queries(review: ReviewApp, matter: Matter) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("h")  # MSG-16 hot
+        await pilot.press("j", "h", "r")  # MSG-29 hot and responsive
+        await pilot.press("j", "p")  # MSG-39 privileged
+        await pilot.press("j", "h", "h")  # MSG-45 hot, then untagged
+        assert app.hit is not None and app.hit.message.tags == ()
+        await pilot.press("k")
+        assert app.hit is not None and app.hit.message.tags == ("privileged",)
+        assert str(app.table.get_cell("2", "tags")) == "P"
+        assert str(app.table.get_cell("1", "tags")) == "HR"
+        # A tag of one's own, through the small input.
+        await pilot.press("t")
+        await pilot.press(*"Follow up", "enter")
+        await pilot.pause()
+        assert app.hit is not None and "follow up" in app.hit.message.tags
+        assert str(app.table.get_cell("2", "tags")) == "P+"
+
+    drive(review, scenario)
+    searcher = Searcher(matter)
+    assert searcher.match("tag:hot")[1] == {16, 29}
+    assert searcher.match("tag:responsive")[1] == {29}
+    assert searcher.match("tag:privileged")[1] == {39}
+    assert searcher.match('tag:"follow up"')[1] == {39}
+    # And from the command line, as the issue asks.
+    out = CliRunner().invoke(cli_app, ["search", "tag:hot", "--json"])
+    assert out.exit_code == 0
+    assert sorted(line.split('"id": "')[1][:12] for line in out.stdout.splitlines()) == [
+        "MSG-00000016",
+        "MSG-00000029",
+    ]
+
+
+def test_a_bad_custom_tag_is_refused_in_place(review: ReviewApp, matter: Matter) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("t", *"!!", "enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "TagScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.screen_stack[0]
+
+    drive(review, scenario)
+    assert matter.store.tag_names() == []
+
+
+def test_tagging_before_any_search_does_nothing(review: ReviewApp, matter: Matter) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("escape", "h", "t")
+        await pilot.pause()
+        assert app.is_running
+
+    drive(review, scenario)
+    assert matter.store.tag_names() == []
+
+
+# --- filtering ----------------------------------------------------------------------------------
+
+
+def test_the_filter_panel_narrows_the_hits_with_field_queries(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.click("#f-speaker")
+        await pilot.press(*"priya")
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.filters == Filters(speaker="priya")
+        assert controls(app) == [LIBGEN[2]]
+        # Dates: a range that keeps the hits of 03-07 and 03-08 only.
+        await pilot.press("f")
+        await pilot.pause()
+        await pilot.click("#f-speaker")
+        app.screen.query_one("#f-speaker").value = ""  # type: ignore[attr-defined]
+        app.screen.query_one("#f-date_from").value = "2023-03-07"  # type: ignore[attr-defined]
+        app.screen.query_one("#f-date_to").value = "2023-03-08"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert controls(app) == LIBGEN[:2]
+        # A bad date is refused in the panel; Clear removes every filter.
+        await pilot.press("f")
+        await pilot.pause()
+        app.screen.query_one("#f-date_to").value = "March 8"  # type: ignore[attr-defined]
+        await pilot.click("#f-date_to")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "FilterScreen"
+        await pilot.click("#clear")
+        await settle(app, pilot)
+        assert app.filters.is_empty()
+        assert controls(app) == LIBGEN
+
+    drive(review, scenario)
+
+
+def test_filter_query_text() -> None:
+    f = Filters(
+        speaker='Dana "D" Whitfield',
+        conversation="legal-review",
+        custodian="",
+        date_from="2023-03-01",
+        date_to="2023-03-31",
+    )
+    assert f.query() == (
+        'speaker:"dana d whitfield" AND conversation:"legal review" AND sent:2023-03-01..2023-03-31'
+    )
+    assert Filters(date_to="2023-03-08").query() == "before:2023-03-09"
+    assert Filters(date_from="2023-03-08").query() == "after:2023-03-08"
+    assert combine("a OR b", 'speaker:"x"') == '(a OR b) AND speaker:"x"'
+    assert combine("", "after:2023-03-08") == "after:2023-03-08"
+    assert combine(" libgen ", "") == "libgen"
+    from discovery.errors import UsageError
+
+    with pytest.raises(UsageError, match="before it starts"):
+        Filters(date_from="2023-03-09", date_to="2023-03-08").query()
+    with pytest.raises(UsageError, match="not a date"):
+        Filters(date_from="yesterday").query()
+    assert normalise_tag("  Follow   UP ") == "follow up"
+    with pytest.raises(UsageError):
+        normalise_tag("")
+
+
+# --- export -------------------------------------------------------------------------------------
+
+
+def test_export_writes_the_hit_set_as_csv(review: ReviewApp, tmp_path: Path) -> None:
+    out = tmp_path / "hits.csv"
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#export-path").value = str(out)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.exported == (out, 4)
+
+    drive(review, scenario)
+    with out.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert tuple(rows[0]) == HIT_COLUMNS
+    assert [r[0] for r in rows[1:]] == LIBGEN
+
+
+def test_export_to_an_unwritable_place_is_reported(review: ReviewApp, tmp_path: Path) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#export-path").value = str(tmp_path / "no" / "such" / "h.csv")  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.exported is None and app.is_running
+
+    drive(review, scenario)
+
+
+# --- help, paging, quit -------------------------------------------------------------------------
+
+
+def test_help_lists_the_keys_and_closes(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("escape", "question_mark")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ == "HelpScreen"
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.__class__.__name__ != "HelpScreen"
+        await pilot.press("q")
+        await pilot.pause()
+        assert not app.is_running
+
+    drive(review, scenario)
+
+
+def test_large_hit_sets_load_page_by_page(
+    review: ReviewApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discovery.tui import session as session_module
+
+    monkeypatch.setattr(session_module, "PAGE", 5)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "the OR a OR we OR i")
+        assert app.results is not None
+        total = app.results.total
+        assert total > 12
+        # The first page and the one after it (fetched ahead of the cursor), not all.
+        assert len(app.results.hits) == 10 and app.table.row_count == 10
+        for _ in range(total + 2):
+            await pilot.press("j")
+        assert app.index == total - 1
+        assert app.table.row_count == total
+        assert [h.message.id for h in app.results.hits] == list(app.results.ids)
+
+    drive(review, scenario)
+
+
+def test_the_tui_command_opens_nothing_for_a_missing_matter() -> None:
+    out = CliRunner().invoke(cli_app, ["tui", "--matter", "nosuch"])
+    assert out.exit_code == 1
+    assert "no matter 'nosuch'" in out.stderr
+
+
+# --- snapshots ----------------------------------------------------------------------------------
+
+
+async def _walked(pilot: Pilot[Any]) -> None:
+    app = pilot.app
+    assert isinstance(app, ReviewApp)
+    await search(app, pilot, '"libgen" OR permission')
+    await pilot.press("j", "h")
+    await pilot.pause()
+    app.clear_notifications()
+    await pilot.pause()
+
+
+async def _bad_query(pilot: Pilot[Any]) -> None:
+    await pilot.press(*"(ask AND forgiveness) w/5 permission")
+    await pilot.pause()
+
+
+async def _help(pilot: Pilot[Any]) -> None:
+    await pilot.press("escape", "question_mark")
+    await pilot.pause()
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+@pytest.mark.parametrize(
+    "name,run_before",
+    [("hits", _walked), ("syntax_error", _bad_query), ("help", _help)],
+)
+def test_snapshot(
+    review: ReviewApp,
+    snap_compare: Any,
+    size: tuple[int, int],
+    name: str,
+    run_before: Callable[[Pilot[Any]], Awaitable[None]],
+) -> None:
+    assert snap_compare(review, terminal_size=size, run_before=run_before)
