@@ -1,0 +1,251 @@
+"""The audit log: what was searched, when, by whom, and what came back (PRODUCT.md §6).
+
+Every ``search``, ``export``, batch term and exhibit list appends one entry:
+time (UTC), OS user, command, the query as typed and its canonical form, the
+settings that decide what a query means (tokenizer rules, discovery version,
+display zone, whether system events count), the matter's fingerprint, the hit
+count and :func:`discovery.search.result_hash` of the hit ids.
+
+**Where it lives.** ``$DISCOVERY_HOME/audit.sqlite``, one log for all
+matters, *outside* the matter folders: deleting a matter and ingesting the
+same sources again must leave the log in place, so that ``discovery audit
+--rerun`` can prove the rebuilt matter answers the same.
+
+**Fingerprint.** SHA-256 over the matter's sources in ingest order: each
+source's SHA-256, custodian, format and the zone its times were read in.
+Ingest order is part of it because control numbers (and so result hashes)
+follow it; the same sources ingested in the same order give the same
+fingerprint, whatever their paths or import times.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import json
+import os
+import sqlite3
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from discovery import __version__, config
+from discovery.errors import DiscoveryError, UsageError
+from discovery.matter import Matter, open_matter
+from discovery.search import Searcher, result_hash
+from discovery.store import Store
+from discovery.text import VERSION_GAP, WORD_RE
+
+LOG_FILE = "audit.sqlite"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS audit (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    user TEXT NOT NULL,
+    matter TEXT NOT NULL,
+    command TEXT NOT NULL,
+    query TEXT NOT NULL,
+    canonical TEXT NOT NULL,
+    settings TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    hits INTEGER NOT NULL,
+    result_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS audit_matter ON audit (matter, id);
+"""
+_COLUMNS = (
+    "id, at, user, matter, command, query, canonical, settings, fingerprint, hits, result_hash"
+)
+
+TOKENIZER = {
+    "words": f"maximal runs of Unicode letters and digits ({WORD_RE.pattern})",
+    "fold": "casefold, then NFKD with combining marks removed",
+    "stop_words": "none",
+    "version_gap": VERSION_GAP,
+}
+
+
+class AuditError(DiscoveryError):
+    """The audit log cannot be read or written."""
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    id: int
+    at: str
+    user: str
+    matter: str
+    command: str
+    query: str
+    canonical: str
+    settings: dict[str, Any]
+    fingerprint: str
+    hits: int
+    result_hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at,
+            "user": self.user,
+            "matter": self.matter,
+            "command": self.command,
+            "query": self.query,
+            "canonical": self.canonical,
+            "settings": self.settings,
+            "fingerprint": self.fingerprint,
+            "hits": self.hits,
+            "result_hash": self.result_hash,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Rerun:
+    """The outcome of running a logged entry again."""
+
+    entry: Entry
+    hits: int
+    result_hash: str
+    fingerprint: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def matches(self) -> bool:
+        return self.result_hash == self.entry.result_hash
+
+    @property
+    def same_matter(self) -> bool:
+        return self.fingerprint == self.entry.fingerprint
+
+
+def log_path() -> Path:
+    return config.home() / LOG_FILE
+
+
+def os_user() -> str:
+    """The OS account running discovery (``unknown`` when it cannot be told)."""
+    try:
+        return getpass.getuser()
+    except Exception:  # getpass raises OSError, KeyError or ImportError by platform
+        return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
+
+
+def fingerprint(store: Store) -> str:
+    """SHA-256 over the sources in ingest order (see the module notes)."""
+    parts = [[s.sha256, s.custodian, s.format, s.tz] for s in store.sources()]
+    return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
+
+
+def settings(matter: Matter, *, include_system: bool, **extra: Any) -> dict[str, Any]:
+    """What decides the meaning of a query, recorded with each entry."""
+    return {
+        "discovery_version": __version__,
+        "tokenizer": TOKENIZER,
+        "display_zone": _zone_name(matter),
+        "include_system": include_system,
+        **extra,
+    }
+
+
+def _zone_name(matter: Matter) -> str:
+    return str(getattr(matter.tz, "key", None) or config.display_zone_name())
+
+
+def _connect() -> sqlite3.Connection:
+    path = log_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        db.executescript(_SCHEMA)
+    except (OSError, sqlite3.Error) as exc:
+        raise AuditError(f"cannot open the audit log {path}: {exc}") from None
+    return db
+
+
+def record(
+    matter: Matter,
+    command: str,
+    query: str,
+    canonical: str,
+    ids: Iterable[int],
+    *,
+    include_system: bool = False,
+    **extra: Any,
+) -> Entry:
+    """Append one entry for a result just produced; returns it with its id."""
+    ids = list(ids)
+    values = (
+        datetime.now(UTC).isoformat(timespec="seconds"),
+        os_user(),
+        matter.name,
+        command,
+        query,
+        canonical,
+        json.dumps(settings(matter, include_system=include_system, **extra), ensure_ascii=False),
+        fingerprint(matter.store),
+        len(ids),
+        result_hash(ids),
+    )
+    try:
+        with closing(_connect()) as db:
+            cur = db.execute(
+                f"INSERT INTO audit ({_COLUMNS.split(', ', 1)[1]})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                values,
+            )
+            new_id = int(cur.lastrowid or 0)
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot write the audit log {log_path()}: {exc}") from None
+    return _entry((new_id, *values))
+
+
+def entries(matter: str | None = None) -> list[Entry]:
+    """Logged entries, oldest first; only one matter's when ``matter`` is given."""
+    if matter:
+        return _select("WHERE matter = ? ORDER BY id", (matter,))
+    return _select("ORDER BY id", ())
+
+
+def entry(entry_id: int) -> Entry:
+    found = _select("WHERE id = ?", (entry_id,))
+    if not found:
+        raise UsageError(f"no audit entry {entry_id} in {log_path()}")
+    return found[0]
+
+
+def _select(where: str, params: tuple[Any, ...]) -> list[Entry]:
+    if not log_path().exists():
+        return []
+    try:
+        with closing(_connect()) as db:
+            return [_entry(r) for r in db.execute(f"SELECT {_COLUMNS} FROM audit {where}", params)]
+    except sqlite3.Error as exc:
+        raise AuditError(f"cannot read the audit log {log_path()}: {exc}") from None
+
+
+def _entry(r: Any) -> Entry:
+    return Entry(
+        int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]), r[8], int(r[9]), r[10]
+    )
+
+
+def rerun(entry_id: int) -> Rerun:
+    """Run a logged entry again on its matter, as it was run then, and hash the result.
+
+    The entry's display zone and system-event setting are used (not today's
+    environment); a tag selection is read from the tags again.
+    """
+    e = entry(entry_id)
+    with open_matter(e.matter) as matter:
+        zone = e.settings.get("display_zone")
+        if zone:
+            matter.tz = config.zone(str(zone))
+        if e.settings.get("selection") == "tag":
+            ids = matter.store.ids_of_tags([str(e.settings.get("tag", ""))])
+        else:
+            include_system = bool(e.settings.get("include_system", False))
+            ids = Searcher(matter).match(e.query, include_system=include_system)[1]
+        return Rerun(e, len(ids), result_hash(ids), fingerprint(matter.store))

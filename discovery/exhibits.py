@@ -1,0 +1,157 @@
+"""Exhibit lists: selected messages with stable exhibit numbers and context (PRODUCT.md §6).
+
+Messages are selected by review tag or by query, put in time order (ties by
+control number) and numbered ``PREFIX-000001``, ``PREFIX-000002``, ... The
+order depends only on the selected messages, so the same selection always
+gives the same numbers. Each exhibit carries an excerpt of its conversation:
+up to N messages before and after it, one line each, the exhibit's own line
+marked ``>>``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from pathlib import Path
+
+from discovery.errors import DiscoveryError, UsageError
+from discovery.matter import Matter
+from discovery.model import Message
+from discovery.search import Searcher
+
+EXHIBIT_COLUMNS = (
+    "exhibit",
+    "control_number",
+    "sent_at_utc",
+    "local_time",
+    "conversation",
+    "speaker",
+    "text",
+    "custodians",
+    "tags",
+    "context",
+)
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
+MAX_CONTEXT = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Exhibit:
+    number: str
+    message: Message
+    context: tuple[Message, ...]
+    """The conversation around the message, in time order, the message included."""
+
+
+def check_prefix(prefix: str) -> str:
+    """The prefix as given, or a :class:`UsageError` naming what is allowed."""
+    if not _PREFIX_RE.match(prefix):
+        raise UsageError(
+            f"invalid exhibit prefix {prefix!r}: use 1-32 letters, digits, '.' or '_'"
+            " (e.g. PX or DEF_EX)"
+        )
+    return prefix
+
+
+def exhibit_number(prefix: str, n: int) -> str:
+    return f"{prefix}-{n:06d}"
+
+
+def select(
+    matter: Matter, *, tag: str | None = None, query: str | None = None
+) -> tuple[set[int], str]:
+    """The ids selected by a tag or a query, and the selection as query text.
+
+    A tag selects exactly the messages carrying it (system events included:
+    someone tagged them); a query selects its hits as ``discovery search``
+    finds them.
+    """
+    if (tag is None) == (query is None):
+        raise UsageError("give exactly one of --tag or --query")
+    if tag is not None:
+        if not tag.strip():
+            raise UsageError("the tag is empty")
+        return matter.store.ids_of_tags([tag]), f"tag:{_quoted(tag)}"
+    assert query is not None
+    return Searcher(matter).match(query)[1], query
+
+
+def _quoted(value: str) -> str:
+    return value if re.fullmatch(r"[^\W_]+", value) else '"' + value.replace('"', "") + '"'
+
+
+def build(
+    matter: Matter, ids: Sequence[int] | set[int], prefix: str, context: int
+) -> list[Exhibit]:
+    """Number the selected messages in time order and attach their context."""
+    check_prefix(prefix)
+    if not 0 <= context <= MAX_CONTEXT:
+        raise UsageError(f"--context must be between 0 and {MAX_CONTEXT}")
+    rows = matter.store.summary_rows(sorted(ids))
+    ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+    around = {mid: matter.store.context_ids(mid, context, context) for mid in ordered}
+    needed = sorted({i for ids_ in around.values() for i in ids_})
+    messages = {m.id: m for m in matter.store.messages(needed)}
+    return [
+        Exhibit(exhibit_number(prefix, n), messages[mid], tuple(messages[i] for i in around[mid]))
+        for n, mid in enumerate(ordered, 1)
+    ]
+
+
+def _line(m: Message, tz: tzinfo, mark: bool) -> str:
+    when = m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    text = m.text.replace("\r\n", "\n").replace("\n", "\n    ")
+    flags = " [deleted]" if m.deleted else ""
+    return f"{'>>' if mark else '  '} [{when}] {m.control} {m.speaker}: {text}{flags}"
+
+
+def context_text(exhibit: Exhibit, tz: tzinfo) -> str:
+    """The excerpt as plain text, one line per message, the exhibit marked ``>>``."""
+    return "\n".join(_line(m, tz, m.id == exhibit.message.id) for m in exhibit.context)
+
+
+def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:
+    """One CSV row per exhibit (see :data:`EXHIBIT_COLUMNS`)."""
+    for e in exhibits:
+        m = e.message
+        yield [
+            e.number,
+            m.control,
+            m.sent_at.isoformat(),
+            m.sent_at.astimezone(tz).isoformat(),
+            m.conversation,
+            m.speaker,
+            m.text,
+            "; ".join(m.custodians),
+            "; ".join(m.tags),
+            context_text(e, tz),
+        ]
+
+
+def transcript(exhibit: Exhibit, tz: tzinfo) -> str:
+    """A transcript file's text: a short header, then the excerpt."""
+    m = exhibit.message
+    head = [
+        f"Exhibit {exhibit.number}",
+        f"Control number: {m.control}",
+        f"Conversation: {m.conversation} ({m.platform})",
+        f"Custodians: {'; '.join(m.custodians)}",
+        f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
+        "",
+    ]
+    return "\n".join(head) + context_text(exhibit, tz) + "\n"
+
+
+def write_transcripts(exhibits: Sequence[Exhibit], folder: Path, tz: tzinfo) -> int:
+    """One ``<exhibit number>.txt`` per exhibit (UTF-8) into ``folder``; returns files written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for e in exhibits:
+            (folder / f"{e.number}.txt").write_text(transcript(e, tz), encoding="utf-8")
+    except OSError as exc:
+        raise DiscoveryError(
+            f"cannot write transcripts to {folder}: {exc.strerror or exc}"
+        ) from None
+    return len(exhibits)

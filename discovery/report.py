@@ -1,0 +1,258 @@
+"""Search term reports for a batch (PRODUCT.md §6), as CSV or XLSX, and their comparison.
+
+One row per term, in the batch's order:
+
+* ``messages``: messages the term hits;
+* ``unique_messages``: of those, messages hit by no other term of the batch;
+* ``conversations``: conversations holding a hit;
+* ``conversation_days``: distinct (conversation, calendar day) pairs of the
+  hits, days taken in the report's zone. A day is the local calendar date, so
+  a 23- or 25-hour day at a daylight-saving change is still one day;
+* ``custodians``: custodians holding any hit (a message held by several
+  custodians counts for each);
+* ``first_hit``, ``last_hit``: the earliest and latest hit, local time in the
+  report's zone (ISO 8601 to the second, with offset; empty without hits).
+
+The ``TOTAL`` row counts the same over the messages hit by any term; its
+``unique_messages`` is the number hit by exactly one term, its ``query`` is
+empty.
+
+The hit sets come from :meth:`discovery.search.Searcher.match`, one call per
+term; the counting reads each hit message's conversation and time once for
+the union of all hits (a few SQL queries), so it does not grow with the size
+of the matter.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from datetime import date, tzinfo
+from pathlib import Path
+
+from discovery.batch import Term
+from discovery.errors import DiscoveryError, UsageError
+from discovery.export import FORMULA_STARTS, neutralise, write_csv
+from discovery.matter import Matter
+from discovery.search import Searcher
+from discovery.store import from_us
+
+REPORT_COLUMNS = (
+    "term",
+    "query",
+    "messages",
+    "unique_messages",
+    "conversations",
+    "conversation_days",
+    "custodians",
+    "first_hit",
+    "last_hit",
+)
+TOTAL = "TOTAL"
+NUMBER_COLUMNS = REPORT_COLUMNS[2:7]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRow:
+    term: str
+    query: str
+    messages: int
+    unique_messages: int
+    conversations: int
+    conversation_days: int
+    custodians: int
+    first_hit: str
+    last_hit: str
+
+    def cells(self) -> list[str | int]:
+        return [getattr(self, f.name) for f in fields(self)]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A search term report: the term rows, the total row and each term's hit ids."""
+
+    rows: tuple[ReportRow, ...]
+    total: ReportRow
+    hits: tuple[frozenset[int], ...]
+    zone: str
+
+    def all_rows(self) -> list[ReportRow]:
+        return [*self.rows, self.total]
+
+
+def build_report(
+    matter: Matter,
+    terms: Sequence[Term],
+    tz: tzinfo,
+    *,
+    zone_name: str = "",
+    include_system: bool = False,
+) -> Report:
+    """Run every term and count its hits at message, conversation, day and custodian level."""
+    searcher = Searcher(matter)
+    hits = [frozenset(searcher.match(t.query, include_system=include_system)[1]) for t in terms]
+    union: set[int] = set().union(*hits)
+    facts = _facts(matter, sorted(union), tz)
+    times_hit = Counter(i for h in hits for i in h)
+    once = {i for i, n in times_hit.items() if n == 1}
+    rows = tuple(
+        _row(t.name, t.canonical, h, len(h & once), facts, tz)
+        for t, h in zip(terms, hits, strict=True)
+    )
+    total = _row(TOTAL, "", union, len(once), facts, tz)
+    return Report(rows, total, tuple(hits), zone_name or str(tz))
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the counts need of each hit message."""
+
+    time: dict[int, int]
+    """Sent time (µs since the epoch, UTC)."""
+    conversation: dict[int, int]
+    day: dict[int, int]
+    """A number standing for the message's (conversation, local calendar day)."""
+    custodians: dict[int, tuple[str, ...]]
+
+
+def _facts(matter: Matter, ids: Sequence[int], tz: tzinfo) -> _Facts:
+    times: dict[int, int] = {}
+    convs: dict[int, int] = {}
+    days: dict[int, int] = {}
+    day_keys: dict[tuple[int, date], int] = {}
+    local_date: dict[int, date] = {}
+    for mid, conv, sent in matter.store.summary_rows(ids):
+        times[mid] = sent
+        convs[mid] = conv
+        second = sent // 1_000_000
+        d = local_date.get(second)
+        if d is None:
+            d = local_date[second] = from_us(second * 1_000_000).astimezone(tz).date()
+        days[mid] = day_keys.setdefault((conv, d), len(day_keys))
+    return _Facts(times, convs, days, matter.store.custodians_of(ids))
+
+
+def _row(
+    name: str, query: str, ids: Iterable[int], unique: int, facts: _Facts, tz: tzinfo
+) -> ReportRow:
+    ids = list(ids)
+    stamps = [facts.time[i] for i in ids]
+    holders: set[str] = set()
+    for cs in {facts.custodians.get(i, ()) for i in ids}:
+        holders.update(cs)
+    return ReportRow(
+        term=name,
+        query=query,
+        messages=len(ids),
+        unique_messages=unique,
+        conversations=len({facts.conversation[i] for i in ids}),
+        conversation_days=len({facts.day[i] for i in ids}),
+        custodians=len(holders),
+        first_hit=_local(min(stamps), tz) if stamps else "",
+        last_hit=_local(max(stamps), tz) if stamps else "",
+    )
+
+
+def _local(us: int, tz: tzinfo) -> str:
+    return from_us(us).astimezone(tz).isoformat(timespec="seconds")
+
+
+# --- output ----------------------------------------------------------------
+def write_report_csv(report: Report, path: Path, *, bom: bool = False) -> int:
+    """The report as a neutralised UTF-8 CSV; returns rows written (with TOTAL)."""
+    try:
+        rows = ([str(v) for v in r.cells()] for r in report.all_rows())
+        return write_csv(path, REPORT_COLUMNS, rows, bom=bom)
+    except OSError as exc:
+        raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def write_report_xlsx(report: Report, path: Path) -> None:
+    """The report as an XLSX: a header row, frozen panes, numbers as numbers.
+
+    Every text cell goes through :func:`discovery.export.neutralise`, so a term
+    name or query starting with ``=``, ``+``, ``-`` or ``@`` is stored as text,
+    never as a formula (openpyxl would otherwise write ``=...`` as one).
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Search term report"
+    ws.append(list(REPORT_COLUMNS))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in report.all_rows():
+        ws.append([neutralise(v) if isinstance(v, str) else v for v in row.cells()])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "C2"
+    for col, width in zip("ABCDEFGHI", (28, 48, 10, 10, 10, 10, 10, 26, 26), strict=True):
+        ws.column_dimensions[col].width = width
+    try:
+        wb.save(path)
+    except OSError as exc:
+        raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+# --- comparing two runs ------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """How one term's row differs between an earlier report and this one.
+
+    ``status`` is ``added``, ``removed``, ``changed`` or ``same``; ``changes``
+    maps a column to (earlier value, current value) for every column that
+    differs (numbers as ints).
+    """
+
+    term: str
+    status: str
+    changes: dict[str, tuple[str | int, str | int]]
+
+
+def read_report_csv(path: Path) -> list[dict[str, str]]:
+    """Rows of a report CSV written by :func:`write_report_csv` (neutralisation undone)."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path} is not a search term report CSV: {exc}") from None
+    if not rows or any(c not in rows[0] for c in REPORT_COLUMNS):
+        raise UsageError(
+            f"{path} is not a search term report CSV (expected the columns"
+            f" {', '.join(REPORT_COLUMNS)})"
+        )
+    return [{k: _unneutralise(v or "") for k, v in r.items() if k in REPORT_COLUMNS} for r in rows]
+
+
+def _unneutralise(value: str) -> str:
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def compare(earlier: Sequence[dict[str, str]], report: Report) -> list[RowChange]:
+    """Row-by-row differences, matched by term name; the current order, then removed terms."""
+    before = {r["term"]: r for r in earlier}
+    out: list[RowChange] = []
+    for row in report.all_rows():
+        old = before.pop(row.term, None)
+        if old is None:
+            out.append(RowChange(row.term, "added", {}))
+            continue
+        changes: dict[str, tuple[str | int, str | int]] = {}
+        for col, value in zip(REPORT_COLUMNS[1:], row.cells()[1:], strict=True):
+            was: str | int = old.get(col, "")
+            if col in NUMBER_COLUMNS:
+                was = int(was) if str(was).isdigit() else was
+            if was != value:
+                changes[col] = (was, value)
+        out.append(RowChange(row.term, "changed" if changes else "same", changes))
+    out.extend(RowChange(name, "removed", {}) for name in before)
+    return out

@@ -1,0 +1,172 @@
+"""The audit log: an entry for every search, export, batch and exhibit list.
+
+Re-runs reproduce the hashes, also after the matter is deleted and its sources
+ingested again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from discovery import __version__, audit, config
+from discovery.cli import app
+from discovery.search import result_hash
+from tests.conftest import FIXTURES
+
+ACME = FIXTURES / "slack" / "acme"
+TRANSCRIPT = FIXTURES / "transcript" / "us_12h.txt"
+
+
+def invoke(*args: str) -> Result:
+    result = CliRunner().invoke(app, list(args))
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result
+
+
+def ingest_all() -> None:
+    for path, who in ((ACME, "Dana"), (TRANSCRIPT, "court")):
+        assert invoke("ingest", str(path), "--custodian", who, "--tz", "America/New_York",
+                      "--matter", "acme").exit_code == 0  # fmt: skip
+
+
+def entries() -> list[dict[str, object]]:
+    result = invoke("audit", "--json")
+    assert result.exit_code == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_every_command_is_logged_with_its_facts(tmp_path: Path) -> None:
+    ingest_all()
+    terms = tmp_path / "terms.txt"
+    terms.write_text("a: libgen\nb: pirat* w/2 books\n", encoding="utf-8")
+    assert invoke("search", "LIBGEN", "--matter", "acme").exit_code == 0
+    assert invoke("search", "libgen", "--matter", "acme", "--count").exit_code == 0
+    assert invoke("search", "libgen", "--matter", "acme", "--json").exit_code == 0
+    out = tmp_path / "hits.csv"
+    assert invoke("export", "libgen", "--out", str(out), "--matter", "acme").exit_code == 0
+    rep = tmp_path / "r.csv"
+    assert invoke("batch", str(terms), "--report", str(rep), "--matter", "acme").exit_code == 0
+    ex = tmp_path / "ex.csv"
+    assert (
+        invoke("exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(ex), "-m", "acme")
+        .exit_code == 0
+    )  # fmt: skip
+    log = entries()
+    assert [e["command"] for e in log] == [
+        "search", "search", "search", "export", "batch", "batch", "exhibits",
+    ]  # fmt: skip
+    first = log[0]
+    assert first["query"] == "LIBGEN" and first["canonical"] == "libgen"
+    assert first["hits"] == 5  # four in the Slack export, one in the transcript
+    assert first["matter"] == "acme"
+    assert first["user"] and isinstance(first["user"], str)
+    assert str(first["at"]).endswith("+00:00")
+    settings = first["settings"]
+    assert isinstance(settings, dict)
+    assert settings["discovery_version"] == __version__
+    assert settings["tokenizer"]["stop_words"] == "none"
+    assert settings["display_zone"] == "UTC"
+    assert len({e["result_hash"] for e in log if e["canonical"] == "libgen"}) == 1
+    assert log[4]["settings"]["term"] == "a"
+    assert log[5]["canonical"] == "pirat* W/2 books"
+    assert log[3]["settings"]["out"] == str(out)
+    # the hash is the SHA-256 of the sorted hit ids
+    hits = [
+        json.loads(x)["id"]
+        for x in invoke("search", "libgen", "-m", "acme", "--json").stdout.splitlines()
+    ]
+    ids = [int(h.split("-")[1]) for h in hits]
+    assert first["result_hash"] == result_hash(ids)
+
+
+def test_rerun_after_deleting_and_reingesting_the_matter(tmp_path: Path) -> None:
+    ingest_all()
+    terms = tmp_path / "terms.txt"
+    terms.write_text(
+        'libgen\n"ask forgiveness" w/5 permission\nsent:2023-03-07 AND data\nspeaker:marcus\n',
+        encoding="utf-8",
+    )
+    assert invoke("batch", str(terms), "--report", str(tmp_path / "r.csv"), "-m", "acme",
+                  "--tz", "America/New_York").exit_code == 0  # fmt: skip
+    assert invoke("search", "pirat* OR forgiv*", "-m", "acme").exit_code == 0
+    assert (
+        invoke("export", "NOT libgen", "--out", str(tmp_path / "e.csv"), "-m", "acme").exit_code
+        == 0
+    )
+    before = entries()
+    fingerprint = before[0]["fingerprint"]
+
+    shutil.rmtree(config.home() / "acme")
+    assert (config.home() / audit.LOG_FILE).exists()  # the log lives outside the matter
+    ingest_all()
+
+    result = invoke("audit", "--rerun", "all")
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == len(before) == 6
+    assert all("same as logged" in line for line in lines)
+    again = [json.loads(x) for x in invoke("audit", "--rerun", "all", "--json").stdout.splitlines()]
+    assert all(x["matches"] and x["same_matter"] for x in again)
+    assert {x["fingerprint"] for x in again} == {fingerprint}
+
+
+def test_rerun_tells_when_the_result_differs() -> None:
+    ingest_all()
+    assert invoke("search", "tag:hot", "-m", "acme").exit_code == 0
+    (entry,) = audit.entries("acme")
+    assert entry.hits == 0
+    from discovery.matter import open_matter
+
+    with open_matter("acme") as m:
+        m.store.tag([16], "hot")
+    result = invoke("audit", "--rerun", str(entry.id))
+    assert result.exit_code == 1
+    assert "DIFFERENT: logged 0 hits" in result.stdout and "now 1 hits" in result.stdout
+
+
+def test_rerun_uses_the_logged_zone(monkeypatch: pytest.MonkeyPatch) -> None:
+    ingest_all()
+    monkeypatch.setenv("DISCOVERY_TZ", "Asia/Tokyo")
+    assert invoke("search", "sent:2023-03-08", "-m", "acme").exit_code == 0
+    monkeypatch.setenv("DISCOVERY_TZ", "America/Los_Angeles")
+    result = invoke("audit", "--rerun", "1")
+    assert result.exit_code == 0 and "same as logged" in result.stdout
+
+
+def test_a_different_matter_is_flagged() -> None:
+    ingest_all()
+    assert invoke("search", "libgen", "-m", "acme").exit_code == 0
+    assert invoke("ingest", str(FIXTURES / "jsonl" / "messages.jsonl"), "-m", "acme").exit_code == 0
+    result = invoke("audit", "--rerun", "1")
+    assert "sources differ" in result.stdout
+
+
+def test_audit_failure_does_not_hide_results() -> None:
+    ingest_all()
+    (config.home() / audit.LOG_FILE).mkdir()  # a folder where the log file should be
+    result = invoke("search", "libgen", "-m", "acme", "--count")
+    assert result.stdout.strip() == "5"
+    assert result.exit_code == 1
+    assert "NOT recorded in the audit log" in result.stderr
+
+
+def test_bad_rerun_arguments() -> None:
+    assert invoke("audit").stdout.startswith("no audit entries")
+    assert invoke("audit", "--rerun", "x").exit_code == 2
+    missing = invoke("audit", "--rerun", "99")
+    assert missing.exit_code == 2 and "no audit entry 99" in missing.stderr
+
+
+def test_os_user_has_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    def boom() -> str:
+        raise OSError("no user")
+
+    monkeypatch.setattr(audit.getpass, "getuser", boom)
+    monkeypatch.setenv("USER", "paralegal")
+    monkeypatch.delenv("USERNAME", raising=False)
+    assert audit.os_user() == "paralegal"

@@ -1,0 +1,121 @@
+"""Exhibit lists: numbering in time order, stable numbers, context excerpts, transcripts."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from discovery import exhibits
+from discovery.cli import app
+from discovery.ingest import ingest
+from discovery.matter import open_matter
+from tests.conftest import FIXTURES
+
+ACME = FIXTURES / "slack" / "acme"
+# Tagged out of time order on purpose: 45 (03-11), 16 (03-07), 29 (03-08), 39 (03-10).
+TAGGED = [45, 16, 29, 39]
+
+
+@pytest.fixture
+def acme() -> None:
+    with open_matter("default", create=True) as m:
+        ingest(m, [ACME], custodian="Dana")
+        m.store.tag(TAGGED, "hot")
+
+
+def invoke(*args: str) -> Result:
+    return CliRunner().invoke(app, list(args))
+
+
+def read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_numbered_in_time_order_with_context(acme: None, tmp_path: Path) -> None:
+    out = tmp_path / "ex.csv"
+    result = invoke("exhibits", "--tag", "hot", "--prefix", "PX", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    rows = read(out)
+    assert [r["exhibit"] for r in rows] == [f"PX-00000{n}" for n in range(1, 5)]
+    assert [r["control_number"] for r in rows] == [
+        "MSG-00000016",
+        "MSG-00000029",
+        "MSG-00000039",
+        "MSG-00000045",
+    ]
+    assert [r["sent_at_utc"] for r in rows] == sorted(r["sent_at_utc"] for r in rows)
+    first = rows[0]["context"].splitlines()
+    marked = [line for line in first if line.startswith(">>")]
+    assert len(marked) == 1 and "MSG-00000016" in marked[0] and "Libgen is essential" in marked[0]
+    assert len(first) == 7  # three before, the exhibit, three after (default --context 3)
+    assert rows[0]["tags"] == "hot"
+
+
+def test_numbers_are_stable_when_rebuilt(acme: None, tmp_path: Path) -> None:
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    assert invoke("exhibits", "--tag", "hot", "--prefix", "PX", "--out", str(a)).exit_code == 0
+    assert invoke("exhibits", "--tag", "hot", "--prefix", "PX", "--out", str(b)).exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+    # the same selection made by a query numbers the same messages the same way
+    q = tmp_path / "q.csv"
+    assert (
+        invoke("exhibits", "--query", "tag:hot", "--prefix", "PX", "--out", str(q)).exit_code == 0
+    )
+    assert [r["exhibit"] + r["control_number"] for r in read(q)] == [
+        r["exhibit"] + r["control_number"] for r in read(a)
+    ]
+
+
+def test_query_selection_context_and_transcripts(acme: None, tmp_path: Path) -> None:
+    out, folder = tmp_path / "ex.csv", tmp_path / "transcripts"
+    result = invoke(
+        "exhibits", "--query", "libgen", "--prefix", "DEF_EX", "--out", str(out),
+        "--context", "1", "--transcripts", str(folder),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    rows = read(out)
+    assert len(rows) == 4
+    assert all(len(r["context"].splitlines()) <= 3 for r in rows)
+    files = sorted(p.name for p in folder.iterdir())
+    assert files == [f"DEF_EX-00000{n}.txt" for n in range(1, 5)]
+    text = (folder / "DEF_EX-000001.txt").read_text(encoding="utf-8")
+    assert text.startswith("Exhibit DEF_EX-000001\nControl number: MSG-00000016\n")
+    assert ">> [" in text
+
+
+def test_context_zero_is_the_message_alone(acme: None) -> None:
+    with open_matter("default") as m:
+        (e,) = exhibits.build(m, {16}, "PX", 0)
+        assert [c.id for c in e.context] == [16]
+        assert exhibits.context_text(e, m.tz).startswith(">> [")
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--tag", "hot", "--query", "libgen"], "exactly one of --tag or --query"),
+        ([], "exactly one of --tag or --query"),
+        (["--tag", "hot", "--prefix", "P X"], "invalid exhibit prefix"),
+        (["--tag", "hot", "--prefix", "=PX"], "invalid exhibit prefix"),
+        (["--query", "libgen w/"], "query error"),
+    ],
+)
+def test_bad_usage_exits_2(acme: None, tmp_path: Path, args: list[str], needle: str) -> None:
+    if "--prefix" not in args:
+        args = [*args, "--prefix", "PX"]
+    result = invoke("exhibits", *args, "--out", str(tmp_path / "x.csv"))
+    assert result.exit_code == 2
+    assert needle in result.stderr
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_an_empty_selection_writes_a_header_only(acme: None, tmp_path: Path) -> None:
+    out = tmp_path / "ex.csv"
+    result = invoke("exhibits", "--tag", "nothing", "--prefix", "PX", "--out", str(out))
+    assert result.exit_code == 0
+    assert read(out) == []
+    assert out.read_text(encoding="utf-8").startswith(",".join(exhibits.EXHIBIT_COLUMNS))

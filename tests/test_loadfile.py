@@ -1,0 +1,85 @@
+"""Concordance DAT load files: delimiters, encoding, escapes, one text file per message."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from discovery import loadfile
+from discovery.cli import app
+from discovery.ingest import ingest
+from discovery.matter import open_matter
+from tests.conftest import FIXTURES
+
+BOM = b"\xef\xbb\xbf"
+
+
+@pytest.fixture
+def acme() -> None:
+    with open_matter("default", create=True) as m:
+        ingest(m, [FIXTURES / "slack" / "acme"], custodian="Dana")
+
+
+def test_delimiters_are_the_concordance_defaults() -> None:
+    assert loadfile.COLUMN == "\x14"  # ASCII 020, displayed as ¶ in code page 437
+    assert loadfile.QUOTE == "þ" == "\u00fe"  # ASCII 254
+    assert loadfile.NEWLINE == "®" == "\u00ae"  # ASCII 174
+    assert loadfile.record(["a", "b"]) == "þaþ\x14þbþ\r\n"
+
+
+def test_values_cannot_break_the_record() -> None:
+    line = loadfile.record(["Þór þór", "two\r\nlines\nhere", "tab\x14bed"])
+    assert line == "þÞór thórþ\x14þtwo®lines®hereþ\x14þtab bedþ\r\n"
+    assert line.count("\x14") == 2 and line.count("\u00fe") == 6
+
+
+def test_cli_writes_dat_and_text_files(acme: None, tmp_path: Path) -> None:
+    dat = tmp_path / "prod" / "load.dat"
+    result = CliRunner().invoke(
+        app,
+        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
+         "--loadfile", str(dat)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    raw = dat.read_bytes()
+    assert raw.startswith(BOM + "þCONTROLNUMBERþ\x14".encode())
+    assert raw.endswith(b"\r\n") and raw.count(b"\r\n") == 5  # header + 4 records
+    records = loadfile.read_dat(dat)
+    assert list(records[0]) == list(loadfile.FIELDS)
+    assert [r["EXHIBIT"] for r in records] == ["PX-000001", "PX-000002", "PX-000003", "PX-000004"]
+    first = records[0]
+    assert first["CONTROLNUMBER"] == "MSG-00000016"
+    assert first["CUSTODIAN"] == "Dana"
+    assert first["SENTTIME_UTC"] == "2023-03-07 15:15:00"
+    assert first["SPEAKER"] == "tom.o"
+    assert first["CONVERSATION"] == "data-acquisition"
+    assert "Marcus" in first["PARTICIPANTS"].split(";")
+    assert first["TEXTPATH"] == "TEXT\\MSG-00000016.txt"
+    for r in records:
+        text_file = dat.parent / r["TEXTPATH"].replace("\\", "/")
+        body = text_file.read_bytes()
+        assert body.startswith(BOM)
+        assert "libgen" in body.decode("utf-8-sig").lower()
+    assert len(list((dat.parent / "TEXT").iterdir())) == 4
+
+
+def test_earlier_versions_go_into_the_text_file(acme: None) -> None:
+    with open_matter("default") as m:
+        msg = replace(m.store.message(16), text="now\nsecond line", versions=("before",))
+        body = loadfile.text_file_body(msg)
+    assert body == "now\nsecond line\n\n--- earlier version 1 ---\nbefore\n"
+
+
+def test_unwritable_target_is_a_clear_error(acme: None, tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = CliRunner().invoke(
+        app,
+        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
+         "--loadfile", str(blocker / "load.dat")],
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "cannot write the load file" in result.stderr
