@@ -11,14 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
 
+from discovery.custodians import CustodianMap
 from discovery.errors import DiscoveryError, ImportProblem, UsageError
 from discovery.importers.base import ImportContext, Importer, RawConversation, RawMessage
-from discovery.importers.detect import IMPORTERS, iter_sources
+from discovery.importers.detect import IMPORTERS, Unit, iter_sources
 from discovery.matter import Matter
 from discovery.store import NewMessage, to_us
 
@@ -94,8 +96,15 @@ def ingest(
     tz: tzinfo = UTC,
     tz_name: str = "UTC",
     progress: ProgressFn | None = None,
+    custodian_map: CustodianMap | None = None,
 ) -> IngestReport:
-    """Import ``paths`` into ``matter`` and bring its index up to date."""
+    """Import ``paths`` into ``matter`` and bring its index up to date.
+
+    Zips that no importer reads whole are extracted into a temporary folder
+    removed before returning (see :func:`discovery.importers.detect.iter_sources`).
+    ``custodian_map`` places each source under a custodian by its path below
+    the named path; sources it does not place get ``custodian``.
+    """
     if fmt != "auto" and fmt not in IMPORTERS:
         known = ", ".join(["auto", *sorted(IMPORTERS)])
         raise UsageError(f"unknown format {fmt!r}: use one of {known}")
@@ -104,43 +113,61 @@ def ingest(
             raise UsageError(f"no such file or folder: {p}")
     report = IngestReport()
     forced = None if fmt == "auto" else IMPORTERS[fmt]
-    units = list(iter_sources(list(paths), forced))
-    for path, importer in units:
-        if importer is None:
+    with tempfile.TemporaryDirectory(prefix="discovery-ingest-") as work:
+        units = list(iter_sources(list(paths), forced, Path(work)))
+        for unit in units:
             report.sources.append(
-                SourceReport(
-                    str(path),
-                    status="unrecognised",
-                    problems=[ImportProblem(str(path), "not a format discovery can read")],
-                )
+                _ingest_unit(matter, unit, _custodian(unit, custodian, custodian_map), tz, tz_name)
             )
-            continue
-        report.sources.append(
-            _ingest_source(matter, path, importer, custodian or DEFAULT_CUSTODIAN, tz, tz_name)
-        )
-        if progress is not None:
-            progress("reading", 1, len(units))
+            if progress is not None:
+                progress("reading", 1, len(units))
     todo = matter.store.max_message_id() - matter.engine.indexed_through()
     if todo > 0:
         matter.catch_up(None if progress is None else lambda n: progress("indexing", n, todo))
     return report
 
 
-def _ingest_source(
-    matter: Matter, path: Path, importer: Importer, custodian: str, tz: tzinfo, tz_name: str
+def _custodian(unit: Unit, custodian: str | None, mapping: CustodianMap | None) -> str:
+    mapped = None if mapping is None else mapping.custodian_for(unit.relative)
+    return mapped or custodian or DEFAULT_CUSTODIAN
+
+
+def _ingest_unit(
+    matter: Matter, unit: Unit, custodian: str, tz: tzinfo, tz_name: str
 ) -> SourceReport:
-    rep = SourceReport(str(path), importer.name)
+    if unit.problem is not None:  # a refused or damaged archive, an unsafe member
+        return SourceReport(unit.shown, status="failed", problems=[unit.problem])
+    if unit.importer is None:
+        return SourceReport(
+            unit.shown,
+            status="unrecognised",
+            problems=[ImportProblem(unit.shown, "not a format discovery can read")],
+        )
+    return _ingest_source(matter, unit.path, unit.importer, custodian, tz, tz_name, unit.shown)
+
+
+def _ingest_source(
+    matter: Matter,
+    path: Path,
+    importer: Importer,
+    custodian: str,
+    tz: tzinfo,
+    tz_name: str,
+    display: str | None = None,
+) -> SourceReport:
+    shown = str(path) if display is None else display
+    rep = SourceReport(shown, importer.name)
     try:
         sha, size = sha256_of(path)
     except OSError as exc:
         rep.status = "failed"
-        rep.problems.append(ImportProblem(str(path), f"cannot read: {exc.strerror or exc}"))
+        rep.problems.append(ImportProblem(shown, f"cannot read: {exc.strerror or exc}"))
         return rep
     store = matter.store
     if store.find_source(sha, custodian) is not None:
         rep.status = "already imported"
         return rep
-    ctx = ImportContext(tz=tz, display_path=str(path))
+    ctx = ImportContext(tz=tz, display_path=shown)
     conversations: dict[str, RawConversation] = {}
     raws: list[RawMessage] = []
     try:
@@ -154,19 +181,24 @@ def _ingest_source(
     except DiscoveryError as exc:  # an importer giving up on the whole source
         rep.status = "failed"
         rep.problems.append(
-            exc if isinstance(exc, ImportProblem) else ImportProblem(str(path), str(exc))
+            exc if isinstance(exc, ImportProblem) else ImportProblem(shown, str(exc))
         )
         return rep
     except Exception as exc:
         # An importer bug (of any kind: reading stores nothing yet) must not lose
         # the rest of the ingest; say what happened.
         rep.status = "failed"
-        rep.problems.append(ImportProblem(str(path), f"unreadable ({type(exc).__name__}: {exc})"))
+        rep.problems.append(ImportProblem(shown, f"unreadable ({type(exc).__name__}: {exc})"))
+        return rep
+    if not raws and rep.problems:
+        # Nothing readable, only problems (no text layer, not the format it looked
+        # like): the source failed; nothing is recorded, so a fixed copy imports later.
+        rep.status = "failed"
         return rep
 
     store.begin()
     try:
-        source_id = store.add_source(str(path), sha, size, importer.name, custodian, tz_name)
+        source_id = store.add_source(shown, sha, size, importer.name, custodian, tz_name)
         conv_ids: dict[str, int] = {}
         for key, conv in conversations.items():
             conv_ids[key] = store.upsert_conversation(

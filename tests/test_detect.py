@@ -26,7 +26,12 @@ def name_of(path: Path) -> str | None:
 
 
 def test_registry() -> None:
-    assert list(IMPORTERS) == ["slack", "csv", "jsonl", "transcript"]
+    names = list(IMPORTERS)
+    assert names[0] == "slack"
+    assert {"csv", "jsonl", "pdf", "html", "transcript"} <= set(names)
+    # The loose sniffers come last: HTML exhibits are the fallback for any HTML
+    # (formats with their own HTML are sniffed before), then plain transcripts.
+    assert names[-2:] == ["html", "transcript"]
     for name, imp in IMPORTERS.items():
         assert imp.name == name
 
@@ -37,7 +42,7 @@ def test_registry() -> None:
         ("slack/acme", "slack"),
         ("slack/malformed", "slack"),
         ("transcript/us_12h.txt", "transcript"),
-        ("transcript/european_bracket.txt", "transcript"),
+        ("transcript/european_bracket.txt", "whatsapp"),
         ("csv/bom_aliases.csv", "csv"),
         ("jsonl/messages.jsonl", "jsonl"),
         ("slack/acme/users.json", None),

@@ -10,26 +10,63 @@ file in it is a unit of its own. Files that no importer recognises are
 returned with ``importer=None`` so that the caller can report them. Operating
 system litter (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, ``__MACOSX``)
 is skipped while walking a folder (never when named explicitly).
+
+Zips are sniffed by content, not by name. A zip is offered whole to the
+importers first (a Slack export zip, a WhatsApp chat zip, an RSMF zip); one
+that no importer claims is a collection: it is extracted into the caller's
+temporary folder (:mod:`discovery.archive`: limits, safe names) and its
+members are units of their own, shown as ``outer.zip!inner/path.json``;
+zips inside it are treated the same way.
 """
 
 from __future__ import annotations
 
 import os
-import zipfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
 
+from discovery.archive import (
+    MAX_DEPTH,
+    MAX_TOTAL_BYTES,
+    ArchiveError,
+    extract,
+    is_archive,
+    refusal,
+)
+from discovery.errors import ImportProblem
 from discovery.importers.base import Importer
+from discovery.importers.discord import DiscordImporter
+from discovery.importers.google_chat import GoogleChatImporter
+from discovery.importers.html_exhibit import HtmlExhibitImporter
+from discovery.importers.mail import MailImporter
+from discovery.importers.mattermost import MattermostImporter
+from discovery.importers.meta import MetaImporter
+from discovery.importers.pdf import PdfImporter
+from discovery.importers.rsmf import RsmfImporter
 from discovery.importers.slack import SlackImporter
 from discovery.importers.tabular import CsvImporter, JsonlImporter
+from discovery.importers.teams import TeamsImporter
+from discovery.importers.telegram import TelegramImporter
 from discovery.importers.transcript import TranscriptImporter
+from discovery.importers.whatsapp import WhatsAppImporter
 
 _ORDER: tuple[Importer, ...] = (
     SlackImporter(),
+    RsmfImporter(),  # before email: an .rsmf/.eml with X-RSMF headers and rsmf.zip
+    TeamsImporter(),
+    DiscordImporter(),
+    GoogleChatImporter(),
+    MattermostImporter(),  # before jsonl: its first line is {"type": "version"}
+    WhatsAppImporter(),  # before transcript: first line "[date, time] Name:" / "date, time - "
+    MetaImporter(),  # Messenger/Instagram/Workplace: thread folders, message_N.json/.html
+    TelegramImporter(),  # before the HTML exhibit fallback: messagesN.html
+    MailImporter(),  # .eml and mbox; after RSMF (an .eml carrying rsmf.zip)
     # Specific formats (Teams, RSMF, WhatsApp, ...) go here, one line each.
+    PdfImporter(),  # %PDF- in the first kilobyte
     CsvImporter(),
     JsonlImporter(),
+    HtmlExhibitImporter(),  # fallback for any HTML: after every format with its own HTML
     TranscriptImporter(),  # loosest: any text with two "Name (date time): ..." lines
 )
 
@@ -40,17 +77,61 @@ JUNK_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", ".g
 
 
 class Unit(NamedTuple):
-    """One importable unit: the path and the importer for it (None: unrecognised)."""
+    """One importable unit.
+
+    Attributes:
+        path: where the unit is on disk (inside the ingest's temporary folder
+            for a member of an archive).
+        importer: the importer for it (None: unrecognised, or ``problem`` says why).
+        display: the path shown and recorded for it: the user's spelling, or
+            ``outer.zip!inner/path.json`` for a member of an archive ('' means
+            ``str(path)``).
+        problem: why the unit cannot be read at all (an archive refused or
+            damaged, an unsafe member name); None otherwise.
+        named: the path the user named that this unit was found under (its
+            display spelling), for custodian mapping ('' means ``display``).
+    """
 
     path: Path
     importer: Importer | None
+    display: str = ""
+    problem: ImportProblem | None = None
+    named: str = ""
+
+    @property
+    def shown(self) -> str:
+        """The display path (``display``, or the path itself)."""
+        return self.display or str(self.path)
+
+    @property
+    def relative(self) -> str:
+        """The unit's path below the named path, ``/``-separated (``!`` counts as ``/``)."""
+        shown, named = self.shown, self.named or self.shown
+        rest = shown[len(named) :] if shown.startswith(named) else shown
+        return "/".join(p for p in rest.replace("!", "/").replace("\\", "/").split("/") if p)
+
+
+def _unit(
+    path: Path,
+    importer: Importer | None,
+    display: str,
+    problem: ImportProblem | None = None,
+    named: str = "",
+) -> Unit:
+    """A Unit, leaving ``display`` and ``named`` empty where they are just ``str(path)``."""
+    here = str(path)
+    return Unit(
+        path, importer, "" if display == here else display, problem, "" if named == here else named
+    )
 
 
 def _sniffs(importer: Importer, path: Path) -> bool:
     """``importer.sniff(path)``, with unreadable paths counted as "no"."""
     try:
         return bool(importer.sniff(path))
-    except (OSError, ValueError, UnicodeError, zipfile.BadZipFile, RuntimeError, EOFError):
+    except Exception:
+        # A sniff is a guess: one that trips over a damaged file (a zlib error inside
+        # a zip, a parser bug) means "not mine", never a failed ingest.
         return False
 
 
@@ -62,52 +143,123 @@ def detect(path: Path, candidates: Iterable[Importer] | None = None) -> Importer
     return None
 
 
-def iter_sources(paths: Iterable[Path], importer: Importer | None = None) -> Iterator[Unit]:
+def iter_sources(
+    paths: Iterable[Path], importer: Importer | None = None, workspace: Path | None = None
+) -> Iterator[Unit]:
     """Expand files, folders and zips into importable units, in a deterministic order.
+
+    A zip is first offered whole to the importers (a Slack export zip, a
+    WhatsApp chat zip, an RSMF zip are one unit each); only when none claims
+    it is it opened, and its members become units of their own (nested zips
+    likewise, up to :data:`~discovery.archive.MAX_DEPTH` deep). Every zip is
+    checked against the limits of :mod:`discovery.archive` first.
 
     Args:
         paths: what the user named, in the order given.
         importer: a forced format (``--format``); then only it is tried, and a
             file named explicitly is given to it without sniffing.
+        workspace: a temporary folder the caller owns and removes, where
+            archives are extracted; without one, archives no importer claims
+            are not opened (they come back unrecognised).
 
     Yields:
         One :class:`Unit` per export folder/zip or file. A path that does not
         exist, or a file no importer recognises, comes with ``importer=None``.
     """
-    candidates = None if importer is None else (importer,)
+    walker = _Walker(None if importer is None else (importer,), workspace)
     for path in paths:
+        named = str(path)
         if not path.exists():
-            yield Unit(path, None)
+            yield _unit(path, None, named, None, named)
         elif path.is_dir():
-            found = detect(path, candidates)
+            found = detect(path, walker.candidates)
             if found is not None:
-                yield Unit(path, found)
+                yield _unit(path, found, named, None, named)
             else:
-                yield from _walk(path, candidates)
+                yield from walker.walk(path, named, "/", named, 0)
         elif importer is not None:
-            yield Unit(path, importer)
+            reason = refusal(path) if is_archive(path) else None
+            problem = None if reason is None else ImportProblem(named, reason)
+            yield _unit(path, None if problem else importer, named, problem, named)
         else:
-            yield Unit(path, detect(path))
+            yield from walker.file(path, named, named, 0)
 
 
-def _walk(root: Path, candidates: tuple[Importer, ...] | None) -> Iterator[Unit]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        here = Path(dirpath)
-        dirnames.sort()
-        keep = []
-        for d in dirnames:
-            if d in JUNK_NAMES:
-                continue
-            found = detect(here / d, candidates)
-            if found is not None:
-                # A folder some importer reads whole (a Slack export): yield it in
-                # its sorted place among the files and do not descend into it.
-                filenames.append(d)
-            else:
-                keep.append(d)
-        dirnames[:] = keep
-        for name in sorted(filenames):
-            if name in JUNK_NAMES:
-                continue
-            p = here / name
-            yield Unit(p, detect(p, candidates))
+class _Walker:
+    """Walks folders and archives; remembers how much archive content it extracted."""
+
+    def __init__(self, candidates: tuple[Importer, ...] | None, workspace: Path | None) -> None:
+        self.candidates = candidates
+        self.workspace = workspace
+        self.extracted = 0
+        self.archives = 0
+
+    def file(self, path: Path, display: str, named: str, depth: int) -> Iterator[Unit]:
+        """The unit(s) of one file: itself, or the members of an archive no importer claims."""
+        archive = is_archive(path)
+        if archive:
+            reason = refusal(path)
+            if reason is not None:
+                yield _unit(path, None, display, ImportProblem(display, reason), named)
+                return
+        found = detect(path, self.candidates)
+        if found is not None or not archive or self.workspace is None:
+            yield _unit(path, found, display, None, named)
+            return
+        yield from self.archive(path, display, named, depth + 1)
+
+    def archive(self, path: Path, display: str, named: str, depth: int) -> Iterator[Unit]:
+        assert self.workspace is not None
+        if depth > MAX_DEPTH:
+            reason = f"archives nested more than {MAX_DEPTH} deep; not opened"
+            yield _unit(path, None, display, ImportProblem(display, reason), named)
+            return
+        self.archives += 1
+        dest = self.workspace / f"archive-{self.archives}"
+        try:
+            got = extract(path, dest, MAX_TOTAL_BYTES - self.extracted)
+        except ArchiveError as e:
+            yield _unit(path, None, display, ImportProblem(display, str(e)), named)
+            return
+        self.extracted += got.size
+        for member, reason in got.problems:
+            where = f"{display}!{member}"
+            yield _unit(path, None, where, ImportProblem(where, reason), named)
+        found = detect(dest, self.candidates) if got.written else None
+        if found is not None:  # the zip holds one export folder at its root
+            yield _unit(dest, found, display, None, named)
+            return
+        yield from self.walk(dest, display, "!", named, depth)
+
+    def walk(self, root: Path, display: str, sep: str, named: str, depth: int) -> Iterator[Unit]:
+        """The units under the folder ``root``, shown as ``display + sep + relative path``."""
+
+        def shown(p: Path) -> str:
+            rel = p.relative_to(root).as_posix()
+            return f"{display.rstrip('/')}/{rel}" if sep == "/" else f"{display}{sep}{rel}"
+
+        for dirpath, dirnames, filenames in os.walk(root):
+            here = Path(dirpath)
+            dirnames.sort()
+            keep = []
+            folders: dict[str, Importer] = {}
+            for d in dirnames:
+                if d in JUNK_NAMES:
+                    continue
+                found = detect(here / d, self.candidates)
+                if found is not None:
+                    # A folder some importer reads whole (a Slack export): yield it in
+                    # its sorted place among the files and do not descend into it.
+                    filenames.append(d)
+                    folders[d] = found
+                else:
+                    keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                if name in JUNK_NAMES:
+                    continue
+                p = here / name
+                if name in folders:
+                    yield _unit(p, folders[name], shown(p), None, named)
+                else:
+                    yield from self.file(p, shown(p), named, depth)

@@ -35,7 +35,7 @@ One conversation per file: key = the file name, kind ``exhibit``, platform
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -72,7 +72,7 @@ _LINE_SPLIT = re.compile(r"\r\n|\r|\n")
 class _Header:
     """A parsed header line before its date is interpreted."""
 
-    line: int
+    location: str
     date: str
     time: str
     speaker: str
@@ -82,12 +82,12 @@ class _Header:
 
 
 def match_header(line: str) -> _Header | None:
-    """The header in ``line`` (line number 0), or None when it continues a message."""
+    """The header in ``line`` (no location yet), or None when it continues a message."""
     s = line.lstrip(_MARKS)
     m = NAME_FIRST_RE.match(s)
     if m:
         name = m.group("name").strip()
-        return _Header(0, m.group("date"), m.group("time"), name, m.group("text") or "", False)
+        return _Header("", m.group("date"), m.group("time"), name, m.group("text") or "", False)
     m = BRACKET_RE.match(s) or DASH_RE.match(s)
     if not m:
         return None
@@ -95,8 +95,8 @@ def match_header(line: str) -> _Header | None:
     sp = SPEAKER_RE.match(rest)
     if sp:
         name = sp.group("name").strip()
-        return _Header(0, m.group("date"), m.group("time"), name, sp.group("text") or "", False)
-    return _Header(0, m.group("date"), m.group("time"), "", rest, True)
+        return _Header("", m.group("date"), m.group("time"), name, sp.group("text") or "", False)
+    return _Header("", m.group("date"), m.group("time"), "", rest, True)
 
 
 def _fields(date: str) -> list[str]:
@@ -186,19 +186,49 @@ class TranscriptImporter:
         yield from read_transcript(text, path.name, ctx.display_path)
 
 
+_LINE_LOCATION = re.compile(r"^line (\d+)$")
+
+
+def problem_at(display_path: str, location: str, reason: str) -> ImportProblem:
+    """A problem at ``location`` (``line N`` becomes its line; other places lead the reason)."""
+    m = _LINE_LOCATION.match(location)
+    if m:
+        return ImportProblem(display_path, reason, int(m.group(1)))
+    return ImportProblem(display_path, f"{location}: {reason}" if location else reason)
+
+
 def read_transcript(text: str, key: str, display_path: str) -> Iterator[ImportItem]:
     """The items of one transcript's text (``key`` names the conversation)."""
-    preamble: list[tuple[int, str]] = []
+    lines = [(f"line {n}", s) for n, s in enumerate(_LINE_SPLIT.split(text), start=1)]
+    yield from read_transcript_lines(lines, key, display_path)
+
+
+def read_transcript_lines(
+    lines: Iterable[tuple[str, str]],
+    key: str,
+    display_path: str,
+    *,
+    platform: str = PLATFORM,
+    name: str | None = None,
+) -> Iterator[ImportItem]:
+    """The items of a transcript given as ``(location, line)`` pairs, in reading order.
+
+    ``location`` names where the line is (``line 12``, ``page 3, line 12``); it
+    becomes the ``native_id`` and ``location`` of the message its header starts.
+    PDF and HTML exhibits feed their text through here. ``name`` is the
+    conversation's display name (default: ``key``).
+    """
+    preamble: list[tuple[str, str]] = []
     headers: list[_Header] = []
-    for n, line in enumerate(_LINE_SPLIT.split(text), start=1):
+    for location, line in lines:
         h = match_header(line)
         if h is not None:
-            h.line = n
+            h.location = location
             headers.append(h)
         elif headers:
             headers[-1].body.append(line)
         else:
-            preamble.append((n, line))
+            preamble.append((location, line))
     if not headers:
         yield ImportProblem(
             display_path, "no transcript messages found (no 'Name (date time): text' lines)"
@@ -211,9 +241,9 @@ def read_transcript(text: str, key: str, display_path: str) -> Iterator[ImportIt
         if h.speaker:
             speakers.setdefault(h.speaker)
     yield RawConversation(
-        platform=PLATFORM,
+        platform=platform,
         key=key,
-        name=key,
+        name=key if name is None else name,
         kind=ConversationKind.EXHIBIT,
         participants=tuple(Participant(s, s) for s in speakers),
     )
@@ -226,25 +256,25 @@ def read_transcript(text: str, key: str, display_path: str) -> Iterator[ImportIt
             parsed.append((h, None, str(e)))
 
     first_time = next((t for _, t, _ in parsed if t is not None), None)
-    pre_lines = [(n, s) for n, s in preamble if s.strip()]
-    if pre_lines and first_time is not None:
-        start = pre_lines[0][0]
-        body = "\n".join(s for _, s in preamble[start - 1 :]).strip("\n")
+    first_kept = next((i for i, (_, s) in enumerate(preamble) if s.strip()), None)
+    if first_kept is not None and first_time is not None:
+        start = preamble[first_kept][0]
+        body = "\n".join(s for _, s in preamble[first_kept:]).strip("\n")
         yield RawMessage(
-            platform=PLATFORM,
+            platform=platform,
             conversation_key=key,
-            native_id=f"line {start}",
+            native_id=start,
             speaker_id="",
             speaker="",
             sent_at=first_time,
             text=body,
-            location=f"line {start}",
+            location=start,
             system=True,
             extra={"preamble": "true"},
         )
-    elif pre_lines:
-        yield ImportProblem(
-            display_path, "text before the first message was not imported", pre_lines[0][0]
+    elif first_kept is not None:
+        yield problem_at(
+            display_path, preamble[first_kept][0], "text before the first message was not imported"
         )
 
     for h, when, error in parsed:
@@ -256,16 +286,16 @@ def read_transcript(text: str, key: str, display_path: str) -> Iterator[ImportIt
             more = (
                 f"; it and its {extra} continuation line(s) were skipped" if extra else "; skipped"
             )
-            yield ImportProblem(display_path, error + more, h.line)
+            yield problem_at(display_path, h.location, error + more)
             continue
         yield RawMessage(
-            platform=PLATFORM,
+            platform=platform,
             conversation_key=key,
-            native_id=f"line {h.line}",
+            native_id=h.location,
             speaker_id=h.speaker,
             speaker=h.speaker,
             sent_at=when,
             text="\n".join(body_lines),
-            location=f"line {h.line}",
+            location=h.location,
             system=h.system,
         )

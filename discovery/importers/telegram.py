@@ -1,0 +1,434 @@
+"""Telegram Desktop exports: JSON (one chat, or the whole account) and HTML.
+
+JSON shapes::
+
+    {"name": "Book Club", "type": "private_group", "id": 123, "messages": [...]}   # one chat
+    {"chats": {"list": [{"name", "type", "id", "messages"}, ...]}, ...}              # account
+
+A message: ``id``, ``type`` (``message`` | ``service``), ``date``
+(``2023-12-31T21:05:09``, no zone) beside ``date_unixtime`` (``"1704056709"``),
+``from``/``from_id``, ``text`` (a string, or a list of strings and entity
+objects ``{"type": "bold", "text": "..."}``), ``edited``/``edited_unixtime``,
+``reply_to_message_id``, ``action``/``actor``/``actor_id`` (service),
+``photo``/``file``/``file_name``/``media_type``/``sticker_emoji``,
+``reactions`` [{"emoji", "recent": [{"from"}]}].
+
+Decisions worth knowing:
+
+* **Times**: ``date_unixtime`` is preferred (``sent_at`` aware, UTC); without
+  it ``date`` is read as a naive local time (``--tz`` applies).
+* **Text**: a list is joined in order (entity objects contribute their
+  ``text``); for a ``text_link`` entity whose ``href`` differs from its text,
+  the link follows in parentheses so it is searchable.
+* **Replies are not threads**: Telegram chats are flat and a reply quotes one
+  earlier message (reply chains are not conversations of their own), so
+  ``thread_key`` stays None. The exception is a forum topic: a reply to a
+  ``topic_created`` service message files the message in that topic's thread
+  (``thread_key`` = the topic's id).
+* **Service messages** (``type: service``: joins, pins, calls, topic and
+  title changes) are kept with ``system=True``; their text is the actor and
+  action (``Ann invite members Bob``: the action with spaces) plus any text or title.
+* ``edited`` set when ``edited``/``edited_unixtime`` is present (the export
+  keeps no earlier text). Media (``photo``, ``file``, stickers, voice notes)
+  give attachments named after the file, with its ``file_size`` when present.
+* Conversations: key ``str(id)`` (else the chat's name, else the file name);
+  kinds: ``personal_chat``/``bot_chat``/``saved_messages`` -> ``direct``,
+  groups and supergroups -> ``group``, channels -> ``channel``.
+* **HTML** (``messages.html``, ``messages2.html`` …, each a unit): parsed with
+  beautifulsoup4's own parser, nothing executed or fetched. ``div.message``
+  blocks: ``.from_name`` (a "joined" block without one is by the previous
+  sender), ``.date[title]`` (``31.12.2023 21:05:09 UTC+03:00``: aware with the
+  offset; without one, naive), ``.text``, media links, ``div.service`` ->
+  system. Key: the chat's name in the page header (the folder's name when
+  absent), so the pages of one chat form one conversation.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from bs4 import BeautifulSoup, Tag
+
+from discovery.errors import ImportProblem
+from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.model import Attachment, ConversationKind, Participant, Reaction
+
+PLATFORM = "telegram"
+SNIFF_BYTES = 64 * 1024
+_KINDS: dict[str, ConversationKind] = {
+    "personal_chat": ConversationKind.DIRECT,
+    "bot_chat": ConversationKind.DIRECT,
+    "saved_messages": ConversationKind.DIRECT,
+    "private_group": ConversationKind.GROUP,
+    "private_supergroup": ConversationKind.GROUP,
+    "public_supergroup": ConversationKind.GROUP,
+    "private_channel": ConversationKind.CHANNEL,
+    "public_channel": ConversationKind.CHANNEL,
+}
+_JSON_HINTS = (
+    re.compile(rb'"date_unixtime"\s*:'),
+    re.compile(rb'"chats"\s*:\s*\{\s*"about"|"chats"\s*:\s*\{\s*"list"'),
+    re.compile(
+        rb'"type"\s*:\s*"(?:personal_chat|private_group|private_supergroup|'
+        rb'public_supergroup|private_channel|public_channel|saved_messages|bot_chat)"'
+    ),
+)
+HTML_NAME_RE = re.compile(r"^messages\d*\.html?$", re.IGNORECASE)
+HTML_DATE_RE = re.compile(
+    r"(\d{1,2})\.(\d{1,2})\.(\d{4})\s+(\d{1,2}):(\d{2})(?::(\d{2}))?"
+    r"(?:\s*UTC\s*([+-])(\d{1,2}):?(\d{2}))?"
+)
+MEDIA_KEYS = ("photo", "file", "thumbnail")
+
+
+def _s(v: Any) -> str:
+    return v if isinstance(v, str) else ""
+
+
+def flatten_text(text: Any) -> str:
+    """A message's ``text`` (a string, or a list of strings and entity objects) as one string."""
+    if isinstance(text, str):
+        return text
+    if not isinstance(text, list):
+        return ""
+    out: list[str] = []
+    for part in text:
+        if isinstance(part, str):
+            out.append(part)
+        elif isinstance(part, dict):
+            t = _s(part.get("text"))
+            out.append(t)
+            href = _s(part.get("href"))
+            if part.get("type") == "text_link" and href and href != t:
+                out.append(f" ({href})")
+    return "".join(out)
+
+
+def _unix(v: Any) -> datetime | None:
+    if isinstance(v, bool):
+        return None
+    try:
+        n = int(v) if isinstance(v, int | str) else None
+    except ValueError:
+        return None
+    if n is None:
+        return None
+    try:
+        return datetime.fromtimestamp(n, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def message_time(msg: Mapping[str, Any]) -> datetime | None:
+    """``date_unixtime`` as aware UTC, else ``date`` naive; None when neither reads."""
+    when = _unix(msg.get("date_unixtime"))
+    if when is not None:
+        return when
+    date = msg.get("date")
+    if isinstance(date, str):
+        try:
+            parsed = datetime.fromisoformat(date)
+        except ValueError:
+            return None
+        return parsed
+    return None
+
+
+class TelegramImporter:
+    """Reads Telegram Desktop JSON (one chat or the account) and HTML exports."""
+
+    name = "telegram"
+
+    def sniff(self, path: Path) -> bool:
+        """A ``.json`` with Telegram's keys, or a ``messagesN.html`` written by Telegram."""
+        if not path.is_file():
+            return False
+        suffix = path.suffix.lower()
+        if suffix == ".json":
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+            if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+                return False
+            return b'"messages"' in head and any(r.search(head) for r in _JSON_HINTS)
+        if suffix in (".html", ".htm") and HTML_NAME_RE.match(path.name):
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+            return b"page_wrap" in head and b"history" in head
+        return False
+
+    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        try:
+            raw = path.read_bytes()
+        except OSError as e:
+            yield ImportProblem(ctx.display_path, f"cannot read the file ({e.strerror or e})")
+            return
+        if path.suffix.lower() in (".html", ".htm"):
+            yield from read_html(raw, path, ctx.display_path)
+            return
+        try:
+            data = json.loads(raw.decode("utf-8-sig"))
+        except UnicodeDecodeError as e:
+            yield ImportProblem(ctx.display_path, f"not UTF-8 text (byte {e.start})")
+            return
+        except json.JSONDecodeError as e:
+            yield ImportProblem(ctx.display_path, f"not valid JSON: {e.msg}", e.lineno)
+            return
+        except RecursionError:
+            yield ImportProblem(ctx.display_path, "not valid JSON: nested too deeply")
+            return
+        if not isinstance(data, dict):
+            yield ImportProblem(ctx.display_path, "not a Telegram export (expected an object)")
+            return
+        chats = data.get("chats")
+        if isinstance(chats, dict) and isinstance(chats.get("list"), list):
+            for n, chat in enumerate(chats["list"], start=1):
+                if not isinstance(chat, dict):
+                    yield ImportProblem(ctx.display_path, f"chat {n} is not an object; skipped")
+                    continue
+                yield from _read_chat(chat, f"{path.stem} chat {n}", f"chat {n} ", ctx)
+            return
+        if "messages" in data:
+            yield from _read_chat(data, path.name, "", ctx)
+            return
+        yield ImportProblem(ctx.display_path, "no 'messages' and no 'chats.list' in the file")
+
+
+def _read_chat(
+    chat: Mapping[str, Any], fallback_key: str, where: str, ctx: ImportContext
+) -> Iterator[ImportItem]:
+    cid = chat.get("id")
+    name = _s(chat.get("name"))
+    key = str(cid) if isinstance(cid, int | str) and str(cid) else (name or fallback_key)
+    messages = chat.get("messages")
+    if not isinstance(messages, list):
+        yield ImportProblem(ctx.display_path, f"{where}has no 'messages' list".strip())
+        return
+    topics = {
+        str(m.get("id"))
+        for m in messages
+        if isinstance(m, dict) and m.get("type") == "service" and m.get("action") == "topic_created"
+    }
+    out: list[RawMessage] = []
+    people: dict[str, str] = {}
+    for n, msg in enumerate(messages, start=1):
+        if not isinstance(msg, dict):
+            yield ImportProblem(ctx.display_path, f"{where}message {n} is not an object", n)
+            continue
+        when = message_time(msg)
+        if when is None:
+            yield ImportProblem(ctx.display_path, f"{where}message {n} has no readable date", n)
+            continue
+        raw = _message(msg, key, when, topics, f"{where}message {n}")
+        if not raw.system and raw.speaker_id:
+            people.setdefault(raw.speaker_id, raw.speaker)
+        out.append(raw)
+    kind = _KINDS.get(
+        _s(chat.get("type")), ConversationKind.GROUP if len(people) > 2 else ConversationKind.DIRECT
+    )
+    yield RawConversation(
+        platform=PLATFORM,
+        key=key,
+        name=name or (", ".join(people.values()) if people else key),
+        kind=kind,
+        participants=tuple(Participant(i, n) for i, n in people.items()),
+    )
+    yield from out
+
+
+def _message(
+    msg: Mapping[str, Any], key: str, when: datetime, topics: set[str], where: str
+) -> RawMessage:
+    system = msg.get("type") == "service"
+    text = flatten_text(msg.get("text"))
+    if system:
+        actor = _s(msg.get("actor")) or _s(msg.get("from"))
+        speaker_id = _s(msg.get("actor_id")) or _s(msg.get("from_id")) or actor
+        speaker = actor
+        bits = [actor, _s(msg.get("action")).replace("_", " ")]
+        members = msg.get("members")
+        if isinstance(members, list):
+            bits.append(", ".join(m for m in members if isinstance(m, str)))
+        for k in ("title", "message_id"):
+            v = msg.get(k)
+            if isinstance(v, str | int) and not isinstance(v, bool):
+                bits.append(str(v))
+        text = " ".join(b for b in [*bits, text] if b)
+    else:
+        speaker = _s(msg.get("from"))
+        speaker_id = _s(msg.get("from_id")) or speaker
+    reply = msg.get("reply_to_message_id")
+    thread = str(reply) if reply is not None and str(reply) in topics else None
+    mid = msg.get("id")
+    native = str(mid) if isinstance(mid, int | str) and not isinstance(mid, bool) else ""
+    return RawMessage(
+        platform=PLATFORM,
+        conversation_key=key,
+        native_id=native,
+        speaker_id=speaker_id,
+        speaker=speaker,
+        sent_at=when,
+        text=text,
+        thread_key=thread,
+        location=where,
+        edited=bool(msg.get("edited") or msg.get("edited_unixtime")),
+        system=system,
+        reactions=_reactions(msg.get("reactions")),
+        attachments=_media(msg),
+    )
+
+
+def _reactions(raw: Any) -> tuple[Reaction, ...]:
+    if not isinstance(raw, list):
+        return ()
+    out = []
+    for r in raw:
+        if not isinstance(r, dict):
+            continue
+        emoji = _s(r.get("emoji")) or _s(r.get("document_id"))
+        if not emoji:
+            continue
+        recent = r.get("recent")
+        users = (
+            tuple(_s(u.get("from")) for u in recent if isinstance(u, dict) and _s(u.get("from")))
+            if isinstance(recent, list)
+            else ()
+        )
+        out.append(Reaction(emoji, users))
+    return tuple(out)
+
+
+def _media(msg: Mapping[str, Any]) -> tuple[Attachment, ...]:
+    out = []
+    size = msg.get("file_size") if isinstance(msg.get("file_size"), int) else None
+    for k in MEDIA_KEYS[:2]:
+        ref = _s(msg.get(k))
+        if not ref:
+            continue
+        name = _s(msg.get("file_name")) if k == "file" else ""
+        if ref.startswith("(") and ref.endswith(")"):  # "(File not included. ...)"
+            out.append(Attachment(name or _s(msg.get("media_type")) or k))
+        else:
+            out.append(Attachment(name or PurePosixPath(ref).name or ref, size, url=ref))
+    return tuple(out)
+
+
+# --- HTML --------------------------------------------------------------------------------
+
+
+def parse_html_date(title: str) -> datetime | None:
+    """``31.12.2023 21:05:09 UTC+03:00`` -> aware; without ``UTC±hh:mm`` -> naive."""
+    m = HTML_DATE_RE.search(title)
+    if m is None:
+        return None
+    d, mo, y, h, mi, s = (int(g) if g else 0 for g in m.groups()[:6])
+    try:
+        when = datetime(y, mo, d, h, mi, s)
+    except ValueError:
+        return None
+    if m.group(7):
+        delta = timedelta(hours=int(m.group(8)), minutes=int(m.group(9)))
+        if delta >= timedelta(hours=24):
+            return None
+        when = when.replace(tzinfo=timezone(delta if m.group(7) == "+" else -delta))
+    return when
+
+
+def read_html(raw: bytes, path: Path, display: str) -> Iterator[ImportItem]:
+    """The items of one Telegram ``messagesN.html`` page."""
+    try:
+        soup = BeautifulSoup(raw.decode("utf-8-sig", errors="replace"), "html.parser")
+    except Exception as e:  # bs4's own parser can choke on pathological markup
+        yield ImportProblem(display, f"unreadable HTML ({type(e).__name__})")
+        return
+    header = soup.select_one(".page_header .text")
+    name = header.get_text(" ", strip=True) if isinstance(header, Tag) else ""
+    key = name or path.parent.name or path.stem
+    out: list[RawMessage] = []
+    people: dict[str, None] = {}
+    last = ""
+    pending: list[tuple[str, str, int]] = []  # service lines before the first dated message
+    for n, div in enumerate(soup.select("div.message"), start=1):
+        classes: list[str] | str = div.get("class") or []
+        service = "service" in (classes.split() if isinstance(classes, str) else classes)
+        date_el = div.select_one(".date[title]")
+        title = str(date_el.get("title", "")) if isinstance(date_el, Tag) else ""
+        mid = str(div.get("id", "")).removeprefix("message")
+        if service:
+            body = div.select_one(".body")
+            text = body.get_text(" ", strip=True) if isinstance(body, Tag) else ""
+            if mid.startswith("-") or not text:
+                continue  # a day separator ("31 December 2023"), not an event
+            when = parse_html_date(title) or _previous_time(out)
+            if when is None:
+                pending.append((mid, text, n))
+            else:
+                out.append(_html_raw(key, mid, "", when, text, True, n))
+            continue
+        when = parse_html_date(title)
+        if when is None:
+            yield ImportProblem(display, f"message {n} has no readable date", n)
+            continue
+        from_el = div.select_one(".from_name")
+        if isinstance(from_el, Tag):
+            for extra in from_el.select(".details, .date"):
+                extra.decompose()
+            last = from_el.get_text(" ", strip=True)
+        text_el = div.select_one(".text")
+        text = text_el.get_text("\n", strip=True) if isinstance(text_el, Tag) else ""
+        atts = tuple(
+            Attachment(PurePosixPath(str(a.get("href"))).name, url=str(a.get("href")))
+            for a in div.select(".media_wrap a[href]")
+            if not str(a.get("href")).startswith(("#", "http"))
+        )
+        if last:
+            people.setdefault(last)
+        for p_mid, p_text, p_n in pending:  # undated events take the next message's time
+            out.append(_html_raw(key, p_mid, "", when, p_text, True, p_n))
+        pending.clear()
+        out.append(_html_raw(key, mid, last, when, text, False, n, atts))
+    for _, _, p_n in pending:
+        yield ImportProblem(display, "a service line with no dated message to place it by", p_n)
+    if not out:
+        yield ImportProblem(display, "no Telegram messages found in the HTML")
+        return
+    yield RawConversation(
+        platform=PLATFORM,
+        key=key,
+        name=name or key,
+        kind=ConversationKind.GROUP if len(people) > 2 else ConversationKind.DIRECT,
+        participants=tuple(Participant(p, p) for p in people),
+    )
+    yield from out
+
+
+def _previous_time(out: list[RawMessage]) -> datetime | None:
+    return out[-1].sent_at if out else None
+
+
+def _html_raw(
+    key: str,
+    mid: str,
+    speaker: str,
+    when: datetime,
+    text: str,
+    system: bool,
+    n: int,
+    atts: tuple[Attachment, ...] = (),
+) -> RawMessage:
+    return RawMessage(
+        platform=PLATFORM,
+        conversation_key=key,
+        native_id=mid,
+        speaker_id=speaker,
+        speaker=speaker,
+        sent_at=when,
+        text=text,
+        location=f"message {n}",
+        system=system,
+        attachments=atts,
+    )

@@ -1,0 +1,470 @@
+"""WhatsApp exported chats ("Export chat"), Android and iOS, plain or zipped with media.
+
+Line shapes (any locale's date order, 12- or 24-hour clock)::
+
+    12/31/23, 9:05 PM - Ann Lee: text            # Android
+    31/12/2023, 21:05 - Ann Lee: text
+    2023/12/31, 21:05 - Ann Lee: text
+    [31.12.23, 21:05:09] Ann Lee: text           # iOS
+    [12/31/23 21:05] Ann Lee: text
+
+``AM``/``a. m.``/``p. m.``, U+202F or U+2009 before AM/PM, leading U+200E marks
+and CRLF are all accepted (header parsing and dates come from
+:mod:`discovery.importers.transcript`). A line that is not a header continues
+the message above it.
+
+Decisions worth knowing:
+
+* **Sniffing**: the first non-blank line must be a WhatsApp header (Android:
+  date, comma, time, `` - ``; iOS: ``[date, time]`` or ``[date time]``). An
+  exhibit with a cover page or ``2023-02-03 10:15 - Name:`` (no comma) is left
+  to the transcript importer. A zip is WhatsApp when it holds ``_chat.txt``,
+  a ``*WhatsApp*.txt`` or a single ``.txt`` whose first line is such a header.
+* **Day/month order, per file**: year-first dates are unambiguous. Otherwise,
+  if any date's first field is above 12 the file is day-first, if any second
+  field is above 12 it is month-first (the majority wins should both occur).
+  When every date is ambiguous, the reading under which the dates run in
+  order (an export is chronological) wins; when both do, dotted or dashed
+  dates (``31.12.23``) are day-first, slashed dates with a 12-hour clock are
+  month-first (US), slashed dates with a 24-hour clock day-first (most other
+  locales). Two-digit years are 20YY.
+* **Times carry no zone**: ``sent_at`` is naive; the ingest applies ``--tz``.
+* **Speakers**: the text before the first ``:`` after the header. A header
+  with no ``:`` (``Ann added Bob``, the end-to-end notice, ``You were
+  added``) is a system line with no speaker. iOS also writes system lines with
+  the group's (or contact's) name as speaker and a U+200E before the text
+  (``[…] Book Club: ‎Ann added Bob``): a text starting with U+200E that reads
+  like a system event, the end-to-end notice, or any line whose "speaker" is
+  the chat's own name (from ``WhatsApp Chat - NAME.txt``) is a system line too,
+  with no speaker. A "speaker" holding a quotation mark is a system line
+  (``Ann changed the subject to "Plan: B"``).
+* **Media**: ``<attached: 00000001-PHOTO-….jpg>``, ``IMG-….jpg (file
+  attached)``, ``<Media omitted>`` and iOS ``image omitted`` give attachments;
+  the text is kept as exported. Inside a zip (or beside a plain chat file) the
+  named file's size and SHA-256 are recorded.
+* ``This message was deleted`` / ``You deleted this message`` are kept with
+  ``deleted=True``; a trailing ``<This message was edited>`` sets ``edited``
+  and is removed from the text.
+* One conversation per chat: key = the chat file's name (the zip's name for a
+  zip), name = the chat's name from ``WhatsApp Chat with NAME`` /
+  ``WhatsApp Chat - NAME`` (else the file's stem); kind ``group`` when there
+  are more than two speakers or group events, else ``direct``. ``native_id``
+  and ``location`` are ``line N`` (``_chat.txt line N`` inside a zip).
+* A zip is read in memory, never extracted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import zipfile
+import zlib
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
+from pathlib import Path, PurePosixPath
+from typing import IO
+
+from discovery.errors import ImportProblem
+from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.transcript import (
+    _LINE_SPLIT,
+    _MARKS,
+    _SP,
+    BRACKET_RE,
+    DASH_RE,
+    DATE,
+    TIME,
+    _decode,
+    parse_datetime,
+)
+from discovery.model import Attachment, ConversationKind, Participant
+
+PLATFORM = "whatsapp"
+SNIFF_BYTES = 16 * 1024
+MAX_SPEAKER = 80
+
+ANDROID_RE = re.compile(rf"^{DATE},{_SP}+{TIME}{_SP}+[-–]{_SP}")
+IOS_RE = re.compile(rf"^\[{DATE},?{_SP}+{TIME}\]{_SP}")
+_LRM = "\u200e"
+_QUOTES = '"“”«»„'
+
+E2E_RE = re.compile(
+    r"^(?:Messages (?:and calls )?(?:to this (?:group|chat) )?are (?:now )?"
+    r"(?:secured with|end-to-end encrypted)|Messages and calls are end-to-end encrypted)",
+    re.IGNORECASE,
+)
+SYSTEM_TEXT_RE = re.compile(
+    r"(?:created (?:the )?group|created this group|\badded\b|\bremoved\b|\bleft$|"
+    r"joined using this group's invite link|changed (?:the subject|this group's icon|"
+    r"the group description|the group name|their phone number|to \+)|"
+    r"deleted this group's icon|security code (?:with .* )?changed|"
+    r"(?:missed )?(?:voice|video|group) call|now an admin|disappearing messages|"
+    r"were added$|is a contact|blocked this contact|unblocked this contact)",
+    re.IGNORECASE,
+)
+ATTACHED_RE = re.compile(r"<attached:\s*([^>]+?)\s*>")
+FILE_ATTACHED_RE = re.compile(r"^(?P<name>.+?)\s+\(file attached\)", re.IGNORECASE)
+OMITTED_RE = re.compile(
+    r"^(?:<Media omitted>|(?:image|video|audio|sticker|GIF|document|Contact card) omitted)$",
+    re.IGNORECASE,
+)
+DELETED_TEXTS = frozenset(
+    {"this message was deleted", "you deleted this message", "this message was deleted."}
+)
+EDITED_RE = re.compile(r"\s*<This message was edited>\s*$", re.IGNORECASE)
+CHAT_NAME_RE = re.compile(r"^WhatsApp Chat(?: with | - )(?P<name>.+)$", re.IGNORECASE)
+
+
+def is_whatsapp_header(line: str) -> bool:
+    """Whether ``line`` has WhatsApp's own header shape (stricter than a transcript's)."""
+    s = line.lstrip(_MARKS)
+    return bool(ANDROID_RE.match(s) or IOS_RE.match(s))
+
+
+def _first_line_is_header(text: str) -> bool:
+    for line in _LINE_SPLIT.split(text):
+        if line.strip(_MARKS + " \t"):
+            return is_whatsapp_header(line)
+    return False
+
+
+def chat_name(file_name: str) -> str:
+    """The chat's name from an export file name (``WhatsApp Chat with Ann.txt`` -> ``Ann``)."""
+    stem = PurePosixPath(file_name).stem
+    m = CHAT_NAME_RE.match(stem)
+    return m.group("name").strip() if m else stem
+
+
+# --- day/month order -------------------------------------------------------------------
+
+
+def _fields(date: str) -> list[str]:
+    return re.split(r"[./-]", date)
+
+
+def infer_day_first(dates: list[str], twelve_hour: bool) -> bool:
+    """Whether one file's non-year-first dates are day-first (rule in the module doc)."""
+    triples: list[tuple[int, int, int]] = []
+    dotted = slashed = 0
+    for d in dates:
+        f = _fields(d)
+        if len(f) != 3 or len(f[0]) == 4 or not all(x.isdigit() for x in f):
+            continue
+        triples.append((int(f[0]), int(f[1]), int(f[2])))
+        if "/" in d:
+            slashed += 1
+        else:
+            dotted += 1
+    first_big = sum(1 for a, _, _ in triples if a > 12)
+    second_big = sum(1 for _, b, _ in triples if b > 12)
+    if first_big or second_big:
+        return first_big > second_big
+    day_first_inversions = _inversions([(y, b, a) for a, b, y in triples])
+    month_first_inversions = _inversions([(y, a, b) for a, b, y in triples])
+    if day_first_inversions != month_first_inversions:
+        return day_first_inversions < month_first_inversions
+    if dotted > slashed:
+        return True
+    return not twelve_hour
+
+
+def _inversions(days: list[tuple[int, int, int]]) -> int:
+    return sum(1 for x, y in pairwise(days) if y < x)
+
+
+# --- parsing ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Line:
+    """A header line before its date is interpreted."""
+
+    line: int
+    date: str
+    time: str
+    rest: str
+    body: list[str] = field(default_factory=list)
+
+
+def _header(line: str) -> _Line | None:
+    s = line.lstrip(_MARKS)
+    m = BRACKET_RE.match(s) or DASH_RE.match(s)
+    if m is None:
+        return None
+    return _Line(0, m.group("date"), m.group("time"), m.group("rest"))
+
+
+def _split_speaker(rest: str) -> tuple[str, str] | None:
+    """(speaker, text) of a header's remainder, or None when it names no speaker."""
+    s = rest.lstrip(_MARKS)
+    i = s.find(":")
+    if i <= 0:
+        return None
+    name = s[:i].strip().strip(_MARKS).strip()
+    if not name or len(name) > MAX_SPEAKER or any(q in name for q in _QUOTES):
+        return None
+    text = s[i + 1 :]
+    if text.startswith((" ", "\u00a0")):
+        text = text[1:]
+    return name, text
+
+
+Lookup = Callable[[str], tuple[int, str] | None]
+"""Size and SHA-256 of a media file by its name, when the export holds it."""
+
+
+def _attachments(text: str, lookup: Lookup) -> tuple[Attachment, ...]:
+    plain = text.strip().strip(_MARKS).strip()
+    names = [n.strip(_MARKS) for n in ATTACHED_RE.findall(plain)]
+    first = plain.split("\n", 1)[0].strip(_MARKS)
+    m = FILE_ATTACHED_RE.match(first)
+    if m:
+        names.append(m.group("name").strip(_MARKS).strip())
+    out = []
+    for n in names:
+        found = lookup(n)
+        out.append(Attachment(n, found[0], found[1]) if found else Attachment(n))
+    if not names and OMITTED_RE.match(first.strip()):
+        out.append(Attachment(first.strip()))
+    return tuple(out)
+
+
+def read_chat(
+    text: str, key: str, name: str, display_path: str, lookup: Lookup, where: str = ""
+) -> Iterator[ImportItem]:
+    """The items of one chat's text.
+
+    Args:
+        text: the decoded chat file.
+        key: the conversation key (the chat file's or the zip's name).
+        name: the chat's display name (also recognised as a system "speaker").
+        display_path: the path shown in problems.
+        lookup: finds media files named in the chat.
+        where: prefix of ``native_id``/``location`` (``"_chat.txt "`` in a zip).
+    """
+    headers: list[_Line] = []
+    leading = 0
+    for n, line in enumerate(_LINE_SPLIT.split(text), start=1):
+        h = _header(line)
+        if h is not None:
+            h.line = n
+            headers.append(h)
+        elif headers:
+            headers[-1].body.append(line)
+        elif line.strip(_MARKS + " \t"):
+            leading = leading or n
+    if not headers:
+        yield ImportProblem(display_path, "no WhatsApp messages found")
+        return
+    if leading:
+        yield ImportProblem(display_path, "text before the first message was not imported", leading)
+    twelve_hour = any(re.search(r"[AaPp]\.?\s?[Mm]\.?$", h.time) for h in headers)
+    day_first = infer_day_first([h.date for h in headers], twelve_hour)
+
+    parsed: list[tuple[_Line, datetime | None, str]] = []
+    for h in headers:
+        try:
+            parsed.append((h, parse_datetime(h.date, h.time, day_first), ""))
+        except ValueError as e:
+            parsed.append((h, None, str(e)))
+
+    messages: list[RawMessage] = []
+    problems: list[ImportProblem] = []
+    speakers: dict[str, None] = {}
+    group_events = False
+    for h, when, error in parsed:
+        lines = [h.rest, *h.body]
+        while len(lines) > 1 and not lines[-1].strip():
+            lines.pop()
+        if when is None:
+            more = len(lines) - 1
+            tail = f"; it and its {more} continuation line(s) were skipped" if more else ""
+            problems.append(ImportProblem(display_path, error + (tail or "; skipped"), h.line))
+            continue
+        msg = _message(h, when, lines, key, name, lookup, where)
+        if msg.system:
+            group_events = group_events or bool(re.search(r"group|added", msg.text, re.I))
+        elif msg.speaker:
+            speakers.setdefault(msg.speaker)
+        messages.append(msg)
+
+    kind = ConversationKind.GROUP if group_events or len(speakers) > 2 else ConversationKind.DIRECT
+    yield RawConversation(
+        platform=PLATFORM,
+        key=key,
+        name=name,
+        kind=kind,
+        participants=tuple(Participant(s, s) for s in speakers),
+    )
+    yield from problems
+    yield from messages
+
+
+def _message(
+    h: _Line,
+    when: datetime,
+    lines: list[str],
+    key: str,
+    chat: str,
+    lookup: Lookup,
+    where: str,
+) -> RawMessage:
+    split = _split_speaker(lines[0])
+    speaker, system = "", True
+    if split is not None:
+        speaker, first = split
+        lines = [first, *lines[1:]]
+        starts_lrm = first.startswith(_LRM)
+        bare = first.strip(_MARKS + " ")
+        media = ATTACHED_RE.search(bare) or OMITTED_RE.match(bare)
+        if E2E_RE.match(bare) or (
+            starts_lrm
+            and not media
+            and bare.lower() not in DELETED_TEXTS
+            and (speaker == chat or SYSTEM_TEXT_RE.search(bare))
+        ):
+            speaker = ""
+        else:
+            system = False
+    else:
+        lines = [lines[0].lstrip(_MARKS), *lines[1:]]
+    text = "\n".join(lines)
+    edited = bool(EDITED_RE.search(text))
+    if edited:
+        text = EDITED_RE.sub("", text)
+    text = text.lstrip(_MARKS)
+    deleted = not system and text.strip().strip(_MARKS).lower() in DELETED_TEXTS
+    at = f"{where}line {h.line}"
+    return RawMessage(
+        platform=PLATFORM,
+        conversation_key=key,
+        native_id=at,
+        speaker_id=speaker,
+        speaker=speaker,
+        sent_at=when,
+        text=text,
+        location=at,
+        edited=edited,
+        deleted=deleted,
+        system=system,
+        attachments=() if system else _attachments(text, lookup),
+    )
+
+
+# --- files and zips --------------------------------------------------------------------
+
+
+def _hash_stream(fh: IO[bytes]) -> tuple[int, str]:
+    """Size and SHA-256 of a stream, read in blocks (media files can be large)."""
+    h = hashlib.sha256()
+    size = 0
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        h.update(block)
+        size += len(block)
+    return size, h.hexdigest()
+
+
+_NOT_MEDIA = (".txt", ".json", ".jsonl", ".csv", ".zip", ".eml", ".mbox", ".html", ".htm", ".rsmf")
+
+
+def _chat_member(zf: zipfile.ZipFile) -> str | None:
+    """The chat text inside a WhatsApp export zip, or None when the zip is not one.
+
+    An export holds one chat text and its media, at most one folder deep. A
+    collection zip (other exports beside a chat) is not claimed, so the
+    archive handling reads each of its members instead of dropping them.
+    """
+    names = [n for n in zf.namelist() if "__MACOSX" not in n and not n.endswith("/")]
+    txts = [n for n in names if n.lower().endswith(".txt")]
+    if len(txts) != 1 or any(n.count("/") > 1 for n in names):
+        return None
+    if any(n.lower().endswith(_NOT_MEDIA) for n in names if n != txts[0]):
+        return None
+    return txts[0]
+
+
+class WhatsAppImporter:
+    """Reads WhatsApp chat exports: the ``.txt``, or the zip with media."""
+
+    name = "whatsapp"
+
+    def sniff(self, path: Path) -> bool:
+        """True for a chat file whose first line is a WhatsApp header, or such a zip."""
+        if not path.is_file():
+            return False
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                member = _chat_member(zf)
+                if member is None:
+                    return False
+                with zf.open(member) as fh:
+                    head = fh.read(SNIFF_BYTES)
+        else:
+            with path.open("rb") as fh:
+                head = fh.read(SNIFF_BYTES)
+        if b"\x00" in head:
+            return False
+        return _first_line_is_header(_decode(head)[0])
+
+    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        try:
+            if zipfile.is_zipfile(path):
+                yield from self._read_zip(path, ctx)
+                return
+            raw = path.read_bytes()
+        except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as e:
+            yield ImportProblem(ctx.display_path, f"cannot read the file ({e})")
+            return
+        text, clean = _decode(raw)
+        if not clean:
+            yield ImportProblem(ctx.display_path, "not valid UTF-8; unreadable bytes shown as �")
+        folder = path.parent
+
+        def beside(name: str) -> tuple[int, str] | None:
+            p = folder / name
+            if "/" in name or "\\" in name or not p.is_file() or p == path:
+                return None
+            try:
+                with p.open("rb") as fh:
+                    return _hash_stream(fh)
+            except OSError:
+                return None
+
+        yield from read_chat(text, path.name, chat_name(path.name), ctx.display_path, beside)
+
+    def _read_zip(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        with zipfile.ZipFile(path) as zf:
+            member = _chat_member(zf)
+            if member is None:
+                yield ImportProblem(ctx.display_path, "no WhatsApp chat (.txt) inside the zip")
+                return
+            display = f"{ctx.display_path}!{member}"
+            try:
+                raw = zf.read(member)
+            except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as e:
+                yield ImportProblem(display, f"cannot read the chat ({e})")
+                return
+            by_name = {
+                PurePosixPath(n).name: n
+                for n in zf.namelist()
+                if n != member and not n.endswith("/") and "__MACOSX" not in n
+            }
+
+            def inside(name: str) -> tuple[int, str] | None:
+                full = by_name.get(name)
+                if full is None:
+                    return None
+                try:
+                    with zf.open(full) as fh:
+                        return _hash_stream(fh)
+                except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError):
+                    return None
+
+            text, clean = _decode(raw)
+            if not clean:
+                yield ImportProblem(display, "not valid UTF-8; unreadable bytes shown as �")
+            base = PurePosixPath(member).name
+            name = chat_name(path.name if base == "_chat.txt" else base)
+            yield from read_chat(text, path.name, name, display, inside, f"{base} ")

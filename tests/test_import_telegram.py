@@ -1,0 +1,224 @@
+"""The Telegram importer: single chat, full account, entity text, dates, service, HTML, samples."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from discovery.errors import ImportProblem
+from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.detect import detect
+from discovery.importers.telegram import (
+    TelegramImporter,
+    flatten_text,
+    message_time,
+    parse_html_date,
+)
+from discovery.ingest import ingest
+from discovery.matter import open_matter
+from discovery.model import Attachment, ConversationKind, Reaction
+from discovery.search import Searcher
+from tests.conftest import FIXTURES, SAMPLES
+
+FIX = FIXTURES / "telegram"
+HTML = FIX / "ChatExport_2024-01-02" / "messages.html"
+SAMPLE_DIR = SAMPLES / "telegram"
+
+
+def read(path: Path) -> list[ImportItem]:
+    return list(TelegramImporter().read(path, ImportContext(UTC, path.name)))
+
+
+def messages(items: list[ImportItem]) -> list[RawMessage]:
+    return [i for i in items if isinstance(i, RawMessage)]
+
+
+def by_id(items: list[ImportItem]) -> dict[str, RawMessage]:
+    return {m.native_id: m for m in messages(items)}
+
+
+def test_single_chat() -> None:
+    items = read(FIX / "single_chat.json")
+    (conv,) = [i for i in items if isinstance(i, RawConversation)]
+    assert (conv.platform, conv.key, conv.name, conv.kind) == (
+        "telegram",
+        "1234567890",
+        "Ledger Crew",
+        ConversationKind.GROUP,
+    )
+    assert [(p.speaker_id, p.name) for p in conv.participants] == [
+        ("user101", "Ann Lee"),
+        ("user102", "Bob Ray"),
+    ]
+    ms = by_id(items)
+    assert ms["2"].text == "Plain string text about the ledger"
+    assert (ms["2"].speaker, ms["2"].speaker_id) == ("Ann Lee", "user101")
+    assert ms["2"].sent_at == datetime(2023, 12, 31, 21, 5, tzinfo=UTC)  # date_unixtime wins
+    reply = ms["3"]
+    assert (
+        reply.text == "See the vault and this memo (https://example.org/memo), ask for permission"
+    )
+    assert reply.edited and reply.thread_key is None  # a reply is not a thread
+    assert reply.reactions == (Reaction("👍", ("Ann Lee",)),)
+    assert ms["4"].attachments == (
+        Attachment("photo_1@31-12-2023_21-09-00.jpg", url="photos/photo_1@31-12-2023_21-09-00.jpg"),
+    )
+    assert ms["5"].attachments == (Attachment("ledger.pdf", 2048, url="files/ledger.pdf"),)
+    assert ms["1"].system and "create group" in ms["1"].text and "Ledger Crew" in ms["1"].text
+    assert ms["6"].system
+    assert ms["7"].thread_key == "6"  # forum topic: a thread
+    assert ms["8"].sent_at == datetime(2023, 12, 31, 21, 13)  # bad unixtime: naive `date`
+    problems = [i for i in items if isinstance(i, ImportProblem)]
+    assert [p.line for p in problems] == [9, 10]
+
+
+def test_full_account_export() -> None:
+    items = read(FIX / "account.json")
+    convs = [i for i in items if isinstance(i, RawConversation)]
+    assert [(c.key, c.name, c.kind) for c in convs] == [
+        ("102", "Bob Ray", ConversationKind.DIRECT),
+        ("103", "Cy Diaz", ConversationKind.DIRECT),
+    ]
+    ms = messages(items)
+    assert ms[0].sent_at == datetime(2024, 1, 1, 9, 0)  # only `date`: zone unknown
+    assert ms[0].conversation_key == "102"
+    assert ms[1].sent_at == datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+    assert any(isinstance(i, ImportProblem) and "chat 3" in i.reason for i in items)
+
+
+def test_html_export() -> None:
+    items = read(HTML)
+    (conv,) = [i for i in items if isinstance(i, RawConversation)]
+    assert conv.key == conv.name == "Ledger Crew"
+    ms = messages(items)
+    assert [(m.native_id, m.speaker, m.system) for m in ms] == [
+        ("1", "", True),
+        ("2", "Ann Lee", False),
+        ("3", "Ann Lee", False),  # a "joined" block: the previous sender
+        ("4", "Bob Ray", False),  # "via @bot" details dropped from the name
+    ]
+    plus3 = timezone(timedelta(hours=3))
+    assert ms[1].sent_at == datetime(2023, 12, 31, 21, 5, tzinfo=plus3)
+    assert ms[0].sent_at == ms[1].sent_at  # an undated event takes the next message's time
+    assert ms[1].text == "Plain string text about the ledger\nsecond line"
+    assert ms[2].attachments[0].name == "photo_1@31-12-2023_21-06-00.jpg"
+    assert ms[3].sent_at == datetime(2023, 12, 31, 21, 7)  # no offset: naive
+    (problem,) = [i for i in items if isinstance(i, ImportProblem)]
+    assert "no readable date" in problem.reason
+
+
+def test_helpers() -> None:
+    assert flatten_text("a") == "a"
+    assert flatten_text(["a", {"type": "bold", "text": "b"}, 3, None]) == "ab"
+    assert flatten_text(None) == ""
+    assert message_time({"date_unixtime": "0"}) == datetime(1970, 1, 1, tzinfo=UTC)
+    assert message_time({"date": "2024-01-01T09:00:00"}) == datetime(2024, 1, 1, 9)
+    assert message_time({"date": "yesterday"}) is None
+    assert parse_html_date("01.02.2024 03:04:05 UTC-05:30") == datetime(
+        2024, 2, 1, 3, 4, 5, tzinfo=timezone(-timedelta(hours=5, minutes=30))
+    )
+    assert parse_html_date("32.01.2024 03:04:05") is None
+
+
+def test_sniff() -> None:
+    imp = TelegramImporter()
+    for p in (FIX / "single_chat.json", FIX / "account.json", HTML):
+        assert imp.sniff(p), p
+        assert getattr(detect(p), "name", None) == "telegram"
+    assert not imp.sniff(FIXTURES / "messenger" / "inbox" / "annlee_a1b2c3" / "message_1.json")
+    assert not imp.sniff(FIXTURES / "slack" / "acme" / "users.json")
+
+
+def test_ingest_naive_date_with_tz() -> None:
+    with open_matter("tg", create=True) as m:
+        ingest(m, [FIX / "account.json"], tz=ZoneInfo("Asia/Tokyo"), tz_name="Asia/Tokyo")
+        (hit,) = Searcher(m).search('"zone unknown"').hits
+        assert hit.message.sent_at == datetime(2024, 1, 1, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+        assert hit.message.utc_offset is None
+        (hit,) = Searcher(m).search("vault").hits
+        assert hit.message.sent_at == datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "name", ["chat-miner_single_export.json", "chat-miner_full_account_export.json"]
+)
+def test_real_samples(name: str) -> None:
+    path = SAMPLE_DIR / name
+    if not path.exists():
+        pytest.skip("shared Telegram sample not present")
+    with open_matter("s", create=True) as m:
+        report = ingest(m, [path])
+        assert (report.sources[0].format, report.sources[0].added) == ("telegram", 2)
+        (hit,) = Searcher(m).search('"minimal message"').hits
+        assert hit.message.speaker == "Author 1"
+        assert hit.message.sent_at == datetime(2018, 12, 5, 10, 39, 10, tzinfo=UTC)
+        (link,) = Searcher(m).search("telegram").hits
+        assert link.message.speaker == "Author 2"
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    which=st.sampled_from(
+        ["single_chat.json", "account.json", "ChatExport_2024-01-02/messages.html"]
+    ),
+    cut=st.integers(min_value=0, max_value=5000),
+    edits=st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 255)), max_size=8),
+)
+def test_mutated_inputs_never_raise(which: str, cut: int, edits: list[tuple[int, int]]) -> None:
+    data = bytearray((FIX / which).read_bytes()[: cut + 1])
+    for pos, value in edits:
+        data[pos % len(data)] = value
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / Path(which).name
+        p.write_bytes(bytes(data))
+        TelegramImporter().sniff(p)
+        items = read(p)
+    assert items
+    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
+
+
+_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(-(2**70), 2**70), st.text(max_size=6)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_KEYS = st.sampled_from(
+    [
+        "id",
+        "type",
+        "date",
+        "date_unixtime",
+        "from",
+        "from_id",
+        "text",
+        "edited",
+        "action",
+        "actor",
+        "reply_to_message_id",
+        "photo",
+        "file",
+        "file_size",
+        "reactions",
+        "members",
+    ]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(msgs=st.lists(st.dictionaries(_KEYS, _VALUES, max_size=8), max_size=4), single=st.booleans())
+def test_odd_values_never_raise(msgs: list[dict[str, object]], single: bool) -> None:
+    doc = {"name": "x", "messages": msgs} if single else {"chats": {"list": [{"messages": msgs}]}}
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "result.json"
+        p.write_text(json.dumps(doc))
+        items = read(p)
+    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
