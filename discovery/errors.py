@@ -98,5 +98,9 @@ class UnknownFormatError(ImportProblem):
     """No importer recognises the file."""
 
 
+class IndexBusyError(DiscoveryError):
+    """Another process is writing the matter's index (an ingest is running)."""
+
+
 class StoreError(DiscoveryError):
     """The case store is unreadable or from an incompatible version."""

@@ -167,7 +167,7 @@ def _ingest_source(
     if store.find_source(sha, custodian) is not None:
         rep.status = "already imported"
         return rep
-    ctx = ImportContext(tz=tz, display_path=shown)
+    ctx = ImportContext(tz=tz, display_path=shown, sha256=sha)
     conversations: dict[str, RawConversation] = {}
     raws: list[RawMessage] = []
     try:
@@ -212,7 +212,11 @@ def _ingest_source(
                 conv_ids[raw.conversation_key] = store.upsert_conversation(
                     raw.platform, raw.conversation_key, "channel", raw.conversation_key
                 )
-            news.append(normalize(raw, conv_ids[raw.conversation_key], tz))
+            try:
+                news.append(normalize(raw, conv_ids[raw.conversation_key], tz))
+            except (ValueError, OverflowError) as exc:  # e.g. an offset beyond ±24 h
+                at = f"{raw.location}: " if raw.location else ""
+                rep.problems.append(ImportProblem(shown, f"{at}unusable time ({exc}); skipped"))
         news.sort(key=lambda m: m.sent_us)  # stable: import order breaks ties
         since = store.max_message_id()
         rep.added, rep.duplicates = store.add_messages(source_id, news)
@@ -249,6 +253,8 @@ def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
         )
     )
     extra: dict[str, object] = {}
+    if raw.extra:  # what the format had beyond the model (Slack subtype, CSV columns)
+        extra["fields"] = dict(raw.extra)
     if raw.reactions:
         extra["reactions"] = [[r.emoji, list(r.users)] for r in raw.reactions]
     if raw.attachments:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
 from discovery import config
-from discovery.errors import MatterNotFoundError
+from discovery.errors import IndexBusyError, MatterNotFoundError
 from discovery.index import TextEngine, open_engine
 from discovery.store import Store
 
@@ -66,7 +67,10 @@ def open_matter(name: str = config.DEFAULT_MATTER, *, create: bool = False) -> M
     engine = open_engine(path / INDEX_DIR, create=True)
     matter = Matter(name, path, store, engine, config.zone(config.display_zone_name()))
     if not matter.is_current():
-        matter.catch_up()
+        # If an ingest is writing, it brings the index up to date itself;
+        # searches meanwhile answer from what is indexed (see search.py).
+        with suppress(IndexBusyError):
+            matter.catch_up()
     return matter
 
 

@@ -21,7 +21,7 @@ from discovery.query import verify
 from discovery.query.ast import Node
 from discovery.query.parser import parse
 from discovery.query.unparse import unparse
-from discovery.text import VERSION_GAP, fold, tokenize
+from discovery.text import fold, version_tokens
 
 Sort = Literal["relevance", "time"]
 SORTS: tuple[str, ...] = ("relevance", "time")
@@ -91,6 +91,11 @@ class Searcher:
             raise WildcardTooBroadError(str(exc), query, start, end - start) from None
         if not include_system and ids:
             ids -= self.matter.store.system_ids()
+        # While an ingest is still indexing, answer only over what is indexed,
+        # so a text query and a field or NOT query see the same messages.
+        indexed = self.matter.engine.indexed_through()
+        if ids and max(ids) > indexed:
+            ids = {i for i in ids if i <= indexed}
         return node, ids
 
     def count(self, query: str, *, include_system: bool = False) -> int:
@@ -177,21 +182,12 @@ def snippet(message: Message, positions: frozenset[int], words: int = SNIPPET_WO
     text when nothing matched there or no position is given).
     """
     versions = message.searchable_versions()
-    # Token positions of version v start after the previous version ends + gap.
-    spans: list[list[tuple[int, int, int]]] = []
-    pos = 0
-    for i, text in enumerate(versions):
-        if i:
-            pos += VERSION_GAP
-        toks = [(t.pos, t.start, t.end) for t in tokenize(text, pos)]
-        spans.append(toks)
-        if toks:
-            pos = toks[-1][0] + 1
-    version = 0
-    for v, toks in enumerate(spans):
-        if any(p in positions for p, _, _ in toks):
-            version = v
-            break
+    spans: list[list[tuple[int, int, int]]] = [[] for _ in versions]
+    for t in version_tokens(versions):
+        spans[t.version].append((t.pos, t.start, t.end))
+    version = next(
+        (v for v, toks in enumerate(spans) if any(p in positions for p, _, _ in toks)), 0
+    )
     text = versions[version]
     toks = spans[version]
     marked = [(s, e) for p, s, e in toks if p in positions]

@@ -1,4 +1,7 @@
-"""The SQLite case store of one matter: sources, conversations, messages, tags, audit.
+"""The SQLite case store of one matter: sources, conversations, messages, tags.
+
+The audit log lives beside the matters (:mod:`discovery.audit`), so it
+survives deleting and re-ingesting a matter.
 
 Message ids are SQLite rowids handed out in insertion order with no gaps
 (``INSERT OR IGNORE`` on the dedup key never consumes one), so the control
@@ -93,18 +96,6 @@ CREATE TABLE IF NOT EXISTS tags (
     tagged_at TEXT NOT NULL,
     PRIMARY KEY (tag, message_id)
 ) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS audit (
-    id INTEGER PRIMARY KEY,
-    at TEXT NOT NULL,
-    user TEXT NOT NULL,
-    command TEXT NOT NULL,
-    query TEXT,
-    canonical TEXT,
-    settings TEXT NOT NULL DEFAULT '{}',
-    fingerprint TEXT NOT NULL,
-    hits INTEGER NOT NULL,
-    result_hash TEXT NOT NULL
-);
 """
 
 _MESSAGE_COLUMNS = (

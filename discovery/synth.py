@@ -220,6 +220,7 @@ def generate_slack_export(
     year: int = 2023,
     thread_rate: float = 0.08,
     mention_rate: float = 0.03,
+    edit_rate: float = 0.02,
     zip_path: Path | None = None,
 ) -> SynthStats:
     """Write a synthetic Slack export of ``n_messages`` messages to ``out_dir``.
@@ -233,6 +234,7 @@ def generate_slack_export(
         year: the calendar year the times fall in (UTC).
         thread_rate: share of messages that are thread replies.
         mention_rate: share of messages that mention a user (``<@U...>``).
+        edit_rate: share of messages edited, with their earlier text exported.
         zip_path: also write the same members into this zip.
 
     Raises:
@@ -286,6 +288,12 @@ def generate_slack_export(
         text = text[:1].upper() + text[1:] + rng.choice((".", ".", "", "?", "!"))
         user = rng.choice(members[c])
         msg: dict[str, object] = {"type": "message", "text": text, "user": user, "ts": ts}
+        if rng.random() < edit_rate:
+            # An edit, exported with the earlier text (Slack's previous_message):
+            # ordinary words only, so the planted counts stay exact.
+            earlier = rng.choices(VOCABULARY, cum_weights=cum, k=rng.randint(2, 12))
+            msg["edited"] = {"user": user, "ts": ts}
+            msg["previous_message"] = {"text": " ".join(earlier)}
         if recent[c] and rng.random() < thread_rate:
             root = rng.choice(recent[c])
             root_ts = str(root["ts"])

@@ -30,12 +30,17 @@ VERSION_GAP = 1000
 
 @dataclass(frozen=True, slots=True)
 class Token:
-    """One word of a text: its folded form, position and character span."""
+    """One word of a text: its folded form, position, character span, and version.
+
+    ``version`` is 0 for a message's current text and n for its n-th prior
+    version (see :func:`version_tokens`); ``start``/``end`` index that version.
+    """
 
     text: str
     pos: int
     start: int
     end: int
+    version: int = 0
 
 
 @lru_cache(maxsize=200_000)
@@ -56,7 +61,7 @@ def fold(word: str) -> str:
     return folded
 
 
-def tokenize(text: str, first_pos: int = 0) -> Iterator[Token]:
+def tokenize(text: str, first_pos: int = 0, version: int = 0) -> Iterator[Token]:
     """Yield the words of ``text`` with positions starting at ``first_pos``."""
     pos = first_pos
     for m in WORD_RE.finditer(text):
@@ -66,10 +71,10 @@ def tokenize(text: str, first_pos: int = 0) -> Iterator[Token]:
         if not word.isalnum():
             parts = WORD_RE.findall(word)
             for part in parts:
-                yield Token(part, pos, m.start(), m.end())
+                yield Token(part, pos, m.start(), m.end(), version)
                 pos += 1
             continue
-        yield Token(word, pos, m.start(), m.end())
+        yield Token(word, pos, m.start(), m.end(), version)
         pos += 1
 
 
@@ -85,7 +90,7 @@ def version_tokens(versions: Iterable[str]) -> Iterator[Token]:
         if i:
             pos += VERSION_GAP
         last = pos - 1
-        for tok in tokenize(text, pos):
+        for tok in tokenize(text, pos, i):
             last = tok.pos
             yield tok
         pos = last + 1

@@ -334,3 +334,82 @@ def test_index_catches_up_after_crash_between_store_and_index(
         assert searcher.count('"ask forgiveness"') > 0
     result = CliRunner().invoke(app, ["search", "libgen", "--count", "-m", "m"])
     assert result.stdout == "4\n"
+
+
+# --- review fixes: bad times, extra fields, separators, a busy index --------------------------
+
+
+def write_jsonl(path: Path, rows: list[str]) -> Path:
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_unusable_time_skips_that_message_only(tmp_path: Path) -> None:
+    src = write_jsonl(
+        tmp_path / "t.jsonl",
+        [
+            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00+25:00",'
+            ' "text": "bad offset"}',
+            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00+01:00",'
+            ' "text": "good one"}',
+        ],
+    )
+    with open_matter("m", create=True) as m:
+        (rep,) = ingest(m, [src]).sources
+        assert rep.status == "imported" and rep.added == 1
+        assert any("unusable time" in str(p) for p in rep.problems)
+        assert Searcher(m).count("good") == 1
+
+
+def test_fields_beyond_the_model_are_kept(tmp_path: Path) -> None:
+    src = write_jsonl(
+        tmp_path / "t.jsonl",
+        [
+            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z",'
+            ' "text": "hello", "device": "phone 7"}'
+        ],
+    )
+    with open_matter("m", create=True) as m:
+        ingest(m, [src])
+        (extra,) = m.store.db.execute("SELECT extra FROM messages").fetchone()
+    assert "phone 7" in extra
+
+
+def test_a_record_separator_inside_a_text_does_not_split_it(tmp_path: Path) -> None:
+    src = write_jsonl(
+        tmp_path / "t.jsonl",
+        [
+            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z",'
+            ' "text": "ask\\u001eforgiveness"}'
+        ],
+    )
+    with open_matter("m", create=True) as m:
+        ingest(m, [src])
+        assert Searcher(m).count('"ask forgiveness"') == 1
+
+
+def test_search_answers_over_what_is_indexed_while_an_ingest_writes(tmp_path: Path) -> None:
+    with open_matter("m", create=True) as m:
+        ingest(m, [ACME])
+    engine_dir = open_matter("m").path / "index"
+    from whoosh import index as whoosh_index  # the test holds the lock as an ingest would
+
+    lock = whoosh_index.open_dir(str(engine_dir)).writer()
+    try:
+        with open_matter("m") as m:
+            m.store.db.execute(  # a stored but not yet indexed message
+                "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
+                " sent_us, text) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra')"
+            )
+        with open_matter("m") as m:  # opening does not fail on the held lock
+            searcher = Searcher(m)
+            assert searcher.count("libgen") == 4
+            assert max(searcher.match("NOT zzz")[1]) == 50
+        result = CliRunner().invoke(app, ["ingest", str(US_12H), "--matter", "m"])
+        assert result.exit_code == 1
+        assert "being written by another discovery process" in result.stderr
+    finally:
+        lock.cancel()
+    with open_matter("m") as m:  # the lock released: the next open catches up
+        # acme's 4, the inserted one, and the transcript's stored before the index refused
+        assert Searcher(m).count("libgen") == 6

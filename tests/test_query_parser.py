@@ -146,6 +146,8 @@ def test_canonical_form(query: str, canonical: str) -> None:
 
 
 MALFORMED: list[tuple[str, int, str]] = [
+    ("(", 0, "unbalanced '('"),
+    ("a AND ( ", 6, "unbalanced '('"),
     # query, 0-based column of the caret, a fragment of the message
     ("", 0, "empty query"),
     ("   ", 0, "empty query"),

@@ -8,6 +8,7 @@ FTS5 means the same thing.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 
@@ -142,12 +143,21 @@ def test_hits_equal_reference(
 def fts(
     corpus: tuple[Matter, list[RefMessage]], tmp_path_factory: pytest.TempPathFactory
 ) -> sqlite3.Connection:
+    """FTS5 over the same texts; an edited message's earlier text in a column of its own,
+    so that, as in discovery, no phrase spans two versions."""
     matter, _ = corpus
     db = sqlite3.connect(tmp_path_factory.mktemp("fts") / "fts.sqlite")
-    db.execute('CREATE VIRTUAL TABLE t USING fts5(body, tokenize="unicode61 remove_diacritics 2")')
-    rows = [(i, text) for i, text, versions in matter.store.iter_index_rows(0) if not versions]
-    assert len(rows) == N_MESSAGES  # no prior versions in Slack exports: one text each
-    db.executemany("INSERT INTO t (rowid, body) VALUES (?, ?)", rows)
+    db.execute(
+        'CREATE VIRTUAL TABLE t USING fts5(body, earlier, tokenize="unicode61 remove_diacritics 2")'
+    )
+    rows = [
+        (i, text, " ".join(json.loads(versions)) if versions else "")
+        for i, text, versions in matter.store.iter_index_rows(0)
+    ]
+    assert len(rows) == N_MESSAGES
+    assert all(len(json.loads(v)) == 1 for _, _, v in matter.store.iter_index_rows(0) if v)
+    assert sum(1 for r in rows if r[2]) > 100  # edited messages are part of the comparison
+    db.executemany("INSERT INTO t (rowid, body, earlier) VALUES (?, ?, ?)", rows)
     return db
 
 

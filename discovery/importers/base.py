@@ -6,7 +6,7 @@ the caller) and yields :class:`RawConversation`, :class:`RawMessage` and
 and never raises for bad content: an unreadable file or line becomes an
 ``ImportProblem`` (path, line, reason) and the import goes on. Normalisation
 (UTC, thread resolution, control numbers, dedup) happens in
-:mod:`discovery.normalize`.
+:mod:`discovery.ingest`.
 """
 
 from __future__ import annotations
@@ -81,10 +81,20 @@ class ImportContext:
         tz: the zone for timestamps that carry none (``--tz``), as a tzinfo.
         display_path: the path to show in problems (the user's spelling,
             or ``archive.zip!member`` inside an archive).
+        sha256: the source's SHA-256. Formats whose conversation is the file
+            itself (transcripts, WhatsApp chats, exhibits) key the conversation
+            by name and content, so two different files that share a name
+            (every iOS export is ``_chat.txt``) never merge, while the same
+            file from two custodians still deduplicates.
     """
 
     tz: tzinfo
     display_path: str
+    sha256: str = ""
+
+    def file_key(self, name: str) -> str:
+        """The conversation key for a conversation that is one file."""
+        return f"{name}#{self.sha256[:16]}" if self.sha256 else name
 
 
 class Importer(Protocol):

@@ -19,8 +19,9 @@ from typing import Any
 from whoosh import fields, index, query
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
+from whoosh.index import LockError
 
-from discovery.errors import StoreError
+from discovery.errors import IndexBusyError, StoreError
 from discovery.text import version_tokens
 
 VERSION_SEP = "\x1e"
@@ -130,13 +131,21 @@ class WhooshEngine:
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
         last = self.indexed_through()
-        writer = self.ix.writer(limitmb=256)
+        try:
+            writer = self.ix.writer(limitmb=256)
+        except LockError:
+            raise IndexBusyError(
+                f"the index at {self.path} is being written by another discovery process"
+                " (an ingest?); try again when it has finished"
+            ) from None
         added = 0
         try:
             for mid, versions in rows:
                 if mid <= last:
                     continue
-                writer.add_document(id=mid, body=VERSION_SEP.join(versions))
+                # A separator inside a text is just a non-word character there.
+                body = VERSION_SEP.join(v.replace(VERSION_SEP, " ") for v in versions)
+                writer.add_document(id=mid, body=body)
                 last = mid
                 added += 1
         except BaseException:

@@ -546,6 +546,8 @@ class _Parser:
             if prev_is_conn:
                 assert prev is not None
                 raise self.err_at(f"{prev.name()} has nothing after it", prev)
+            if prev is not None and prev.kind is _Kind.LPAREN and tok.kind is _Kind.EOF:
+                raise self.err_at("unbalanced '(': add the closing ')'", prev)
             raise self.err_at("unbalanced ')': no '(' to close", tok)
         # A connector where an operand should be.
         if prev_is_conn:
