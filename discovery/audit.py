@@ -16,6 +16,14 @@ source's SHA-256, custodian, format and the zone its times were read in.
 Ingest order is part of it because control numbers (and so result hashes)
 follow it; the same sources ingested in the same order give the same
 fingerprint, whatever their paths or import times.
+
+**Tags.** Review tags are not part of the fingerprint (tagging does not change
+the evidence), but ``tag:`` queries and tag selections depend on them. Each
+entry's settings carry ``tags_fingerprint``, a SHA-256 over the tags table
+(tag, message id; not the tagging times), and :class:`Rerun` tells whether it
+changed since. Tagging and untagging in the review screen are logged too
+(commands ``tag`` and ``untag``: the tag as query, the message id hashed);
+they record a change, so there is nothing to re-run.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from typing import Any
 from discovery import __version__, config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.matter import Matter, open_matter
+from discovery.query.ast import Field
 from discovery.search import Searcher, result_hash
 from discovery.store import Store
 from discovery.text import VERSION_GAP, WORD_RE
@@ -66,6 +75,10 @@ TOKENIZER = {
     "stop_words": "none",
     "version_gap": VERSION_GAP,
 }
+
+
+RERUNNABLE = frozenset({"search", "export", "batch", "exhibits"})
+"""Commands whose entries ``rerun`` can run again (not ``tag``/``untag``)."""
 
 
 class AuditError(DiscoveryError):
@@ -110,6 +123,9 @@ class Rerun:
     hits: int
     result_hash: str
     fingerprint: str
+    tags_fingerprint: str = ""
+    uses_tags: bool = False
+    """Whether the entry's result depends on review tags (a ``tag:`` field or a tag selection)."""
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -119,6 +135,12 @@ class Rerun:
     @property
     def same_matter(self) -> bool:
         return self.fingerprint == self.entry.fingerprint
+
+    @property
+    def same_tags(self) -> bool | None:
+        """Whether the tags table is as it was when logged (None: the entry predates the check)."""
+        logged = self.entry.settings.get("tags_fingerprint")
+        return None if logged is None else logged == self.tags_fingerprint
 
 
 def log_path() -> Path:
@@ -139,6 +161,16 @@ def fingerprint(store: Store) -> str:
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
+def tags_fingerprint(store: Store) -> str:
+    """SHA-256 over the tags table: every (tag, message id), sorted; tagging times left out."""
+    digest = hashlib.sha256()
+    for tag, message_id in store.db.execute(
+        "SELECT tag, message_id FROM tags ORDER BY tag, message_id"
+    ):
+        digest.update(json.dumps([tag, message_id], ensure_ascii=False).encode() + b"\n")
+    return digest.hexdigest()
+
+
 def settings(matter: Matter, *, include_system: bool, **extra: Any) -> dict[str, Any]:
     """What decides the meaning of a query, recorded with each entry."""
     return {
@@ -146,6 +178,7 @@ def settings(matter: Matter, *, include_system: bool, **extra: Any) -> dict[str,
         "tokenizer": TOKENIZER,
         "display_zone": _zone_name(matter),
         "include_system": include_system,
+        "tags_fingerprint": tags_fingerprint(matter.store),
         **extra,
     }
 
@@ -237,15 +270,41 @@ def rerun(entry_id: int) -> Rerun:
 
     The entry's display zone and system-event setting are used (not today's
     environment); a tag selection is read from the tags again.
+
+    Raises:
+        UsageError: no such entry, or one that records a change (``tag``, ``untag``).
     """
     e = entry(entry_id)
+    if e.command not in RERUNNABLE:
+        raise UsageError(
+            f"audit entry {entry_id} records a {e.command}; there is nothing to re-run"
+        )
     with open_matter(e.matter) as matter:
         zone = e.settings.get("display_zone")
         if zone:
             matter.tz = config.zone(str(zone))
         if e.settings.get("selection") == "tag":
             ids = matter.store.ids_of_tags([str(e.settings.get("tag", ""))])
+            uses_tags = True
         else:
             include_system = bool(e.settings.get("include_system", False))
-            ids = Searcher(matter).match(e.query, include_system=include_system)[1]
-        return Rerun(e, len(ids), result_hash(ids), fingerprint(matter.store))
+            node, ids = Searcher(matter).match(e.query, include_system=include_system)
+            uses_tags = _names_tags(node)
+        return Rerun(
+            e,
+            len(ids),
+            result_hash(ids),
+            fingerprint(matter.store),
+            tags_fingerprint(matter.store),
+            uses_tags,
+        )
+
+
+def _names_tags(node: object) -> bool:
+    """Whether a query tree has a ``tag:`` field anywhere."""
+    if isinstance(node, Field):
+        return node.name == "tag"
+    if isinstance(node, tuple | list):
+        return any(_names_tags(n) for n in node)
+    slots = getattr(type(node), "__slots__", ())
+    return any(_names_tags(getattr(node, name)) for name in slots)

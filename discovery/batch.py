@@ -12,6 +12,11 @@ Two layouts (PRODUCT.md §6, issue 5):
   (any order, case-insensitive, further columns ignored); an empty name is
   the query as written.
 
+Lines end at LF, CR LF or CR only (a form feed or vertical tab is not a line
+break). A control character (other than tab) in a term is refused, with its
+line and column: the report's XLSX cannot hold one, and a term name is
+printed in the report as written.
+
 Every line is parsed before anything runs, and every problem is collected:
 :class:`BatchSyntaxError` lists each with its line and column (exit 2).
 Names must be unique, since a report names its rows by them and
@@ -28,12 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from discovery.errors import QuerySyntaxError, UsageError
+from discovery.export import XLSX_ILLEGAL
 from discovery.query.ast import DATE_FIELDS, TEXT_FIELDS, Node
 from discovery.query.parser import FIELD_ALIASES, parse
 from discovery.query.unparse import unparse
 
 MAX_TERMS = 10_000
 _NAME_RE = re.compile(r'^\s*([^":()\s][^":()]*?)\s*:[ \t]+(\S.*)$')
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _FIELDS = frozenset(TEXT_FIELDS) | frozenset(DATE_FIELDS) | frozenset(FIELD_ALIASES)
 
 
@@ -129,6 +136,12 @@ def parse_terms(text: str, *, csv_layout: bool = False, source: str = "TERMS") -
     return terms
 
 
+def _control_problem(line: int, column: int, char: str, where: str) -> TermProblem:
+    return TermProblem(
+        line, column, f"a control character (U+{ord(char):04X}) in the {where}; remove it"
+    )
+
+
 def _query_message(exc: QuerySyntaxError, column: int) -> str:
     if column:
         return exc.message
@@ -142,9 +155,13 @@ Entry = tuple[int, int, str, str]
 def _text_entries(text: str) -> tuple[list[Entry], list[TermProblem]]:
     entries: list[Entry] = []
     problems: list[TermProblem] = []
-    for n, line in enumerate(text.splitlines(), 1):
+    for n, line in enumerate(_LINE_BREAK.split(text), 1):
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
+            continue
+        bad = XLSX_ILLEGAL.search(line)
+        if bad:
+            problems.append(_control_problem(n, bad.start() + 1, bad.group(), "term"))
             continue
         m = _NAME_RE.match(line)
         if m and m.group(1).casefold() not in _FIELDS:
@@ -179,6 +196,14 @@ def _csv_entries(text: str) -> tuple[list[Entry], list[TermProblem]]:
             name = row[ni].strip() if ni is not None and ni < len(row) else ""
             if not query:
                 problems.append(TermProblem(line, 0, "a row with no query"))
+                continue
+            bad = [
+                _control_problem(line, 0, m.group(), where)
+                for where, value in (("name", name), ("query", query))
+                if (m := XLSX_ILLEGAL.search(value))
+            ]
+            if bad:
+                problems.append(bad[0])
                 continue
             entries.append((line, 0, name or query, query))
     except csv.Error as exc:

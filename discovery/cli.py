@@ -36,6 +36,13 @@ app = typer.Typer(
 MAX_MESSAGE_ID = 2**63 - 1
 """The largest id SQLite can hold; a longer number is not a control number."""
 
+MAX_CONTEXT = 100
+"""Most messages of context each side of a hit (``search``, ``exhibits``)."""
+MAX_SHOW_CONTEXT = 1000
+"""Most messages each side for ``show``, which reads one conversation."""
+MAX_LIMIT = 1_000_000
+"""Most hits ``--limit`` asks for (``--all`` shows every hit)."""
+
 MatterOpt = Annotated[
     str, typer.Option("--matter", "-m", help="Matter name (a folder under $DISCOVERY_HOME).")
 ]
@@ -177,7 +184,9 @@ def search(
         str, typer.Argument(help="A query, e.g. '\"ask forgiveness\" w/5 permission'.")
     ],
     matter: MatterOpt = config.DEFAULT_MATTER,
-    limit: Annotated[int, typer.Option(min=1, help="Hits to show.")] = 20,
+    limit: Annotated[
+        int, typer.Option(min=1, max=MAX_LIMIT, help="Hits to show (--all for every hit).")
+    ] = 20,
     show_all: Annotated[bool, typer.Option("--all", help="Show every hit.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per hit per line.")
@@ -185,7 +194,10 @@ def search(
     count: Annotated[bool, typer.Option("--count", help="Print only the number of hits.")] = False,
     sort: Annotated[str, typer.Option(help="relevance or time.")] = "relevance",
     context: Annotated[
-        int, typer.Option(min=0, help="Messages of conversation to show around each hit.")
+        int,
+        typer.Option(
+            min=0, max=MAX_CONTEXT, help="Messages of conversation to show around each hit."
+        ),
     ] = 0,
     system: Annotated[
         bool, typer.Option("--system", help="Include system events (joins, renames, calls).")
@@ -274,25 +286,21 @@ def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
 def _print_conversation(
     out: Console, m: Any, searcher: Any, message_id: int, context: int, node: Any
 ) -> None:
-    from discovery.render import conversation_view
+    from discovery.render import conversation_view, hit_spans
 
     ids = m.store.context_ids(message_id, context, context)
     hits = searcher.hits(node, ids)
-    marks: dict[int, Sequence[tuple[int, int]]] = {h.message.id: _spans(h) for h in hits}
+    marks: dict[int, Sequence[tuple[int, int]]] = {h.message.id: hit_spans(h) for h in hits}
     out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks))
-
-
-def _spans(hit: Any) -> list[tuple[int, int]]:
-    from discovery.text import tokenize
-
-    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
 
 
 @app.command()
 def show(
     message: Annotated[str, typer.Argument(help="Control number, e.g. MSG-00000042 (or 42).")],
     matter: MatterOpt = config.DEFAULT_MATTER,
-    context: Annotated[int, typer.Option(min=0, help="Messages each side.")] = 5,
+    context: Annotated[
+        int, typer.Option(min=0, max=MAX_SHOW_CONTEXT, help="Messages each side.")
+    ] = 5,
     query: Annotated[str | None, typer.Option(help="Highlight this query's matches.")] = None,
 ) -> None:
     """Show the conversation around one message."""
@@ -368,7 +376,7 @@ def tui(
         raise typer.Exit(status)
 
 
-# --- audit log, batches, exhibits (issue 5) ----------------------------------
+# --- the audit log (shared with cli_reports) ----------------------------------
 def _audited(
     m: Any, command: str, query: str, node: Any, ids: Any, *, include_system: bool, **extra: Any
 ) -> None:
@@ -388,258 +396,22 @@ def _audit_one(
         audit.record(m, command, query, canonical, ids, include_system=include_system, **extra)
     except Exception as exc:  # never let the log hide a result that was already shown
         reason = str(exc) if isinstance(exc, DiscoveryError) else type(exc).__name__
-        _say(f"discovery: warning: this {command} was NOT recorded in the audit log ({reason})")
+        done = _DONE.get(command, "it ran")
+        _say(
+            f"discovery: warning: {done}, but this {command} was NOT recorded in the audit log"
+            f" ({reason})"
+        )
         return False
     return True
 
 
-def _report_table(report: Any) -> Any:
-    from rich.table import Table
-
-    from discovery.report import REPORT_COLUMNS
-
-    table = Table(title=f"Search term report (days in {report.zone})", title_justify="left")
-    shown = [c for c in REPORT_COLUMNS if c != "query"]  # the CSV has the canonical queries
-    for col in shown:
-        table.add_column(col.replace("_", " "), justify="right" if col[0] in "mucd" else "left")
-    for row in report.all_rows():
-        values = [str(getattr(row, c)) for c in shown]
-        table.add_row(*values[:-2], *(v[:16].replace("T", " ") for v in values[-2:]))
-    return table
-
-
-def _comparison_lines(changes: Any, earlier: str) -> list[str]:
-    lines = [f"compared with {earlier}:"]
-    for c in changes:
-        if c.status == "same":
-            continue
-        if c.status != "changed":
-            lines.append(f"  {c.term}: {c.status}")
-            continue
-        diffs = ", ".join(f"{col} {was} -> {now}" for col, (was, now) in c.changes.items())
-        lines.append(f"  {c.term}: {diffs}")
-    if len(lines) == 1:
-        lines.append("  no changes")
-    return lines
-
-
-def _audit_table(entries: Any) -> Any:
-    from rich.table import Table
-
-    table = Table()
-    for col in ("id", "at (UTC)", "user", "matter", "command", "hits", "hash", "query"):
-        table.add_column(col, justify="right" if col in ("id", "hits") else "left")
-    for e in entries:
-        table.add_row(
-            str(e.id),
-            e.at,
-            e.user,
-            e.matter,
-            e.command,
-            str(e.hits),
-            e.result_hash[:12],
-            e.canonical,
-        )
-    return table
-
-
-def _rerun_line(outcome: Any) -> str:
-    e = outcome.entry
-    head = f"#{e.id} {e.command} {e.canonical!r} on {e.matter}:"
-    if outcome.matches:
-        line = f"{head} {outcome.hits} hits, hash {outcome.result_hash[:12]} - same as logged"
-    else:
-        line = (
-            f"{head} DIFFERENT: logged {e.hits} hits ({e.result_hash[:12]}), now"
-            f" {outcome.hits} hits ({outcome.result_hash[:12]})"
-        )
-    if not outcome.same_matter:
-        line += " [the matter's sources differ from when it was logged]"
-    return line
-
-
-@app.command()
-def batch(
-    terms: Annotated[
-        Path, typer.Argument(help="TERMS file: one query per line ('name: query'), or CSV.")
-    ],
-    report: Annotated[Path, typer.Option("--report", help="Search term report CSV to write.")],
-    matter: MatterOpt = config.DEFAULT_MATTER,
-    xlsx: Annotated[Path | None, typer.Option(help="Also write the report as XLSX.")] = None,
-    tz: Annotated[
-        str | None, typer.Option(help="Zone for days and dates (default $DISCOVERY_TZ or UTC).")
-    ] = None,
-    compare: Annotated[
-        Path | None, typer.Option(help="An earlier report CSV: show what changed.")
-    ] = None,
-    bom: Annotated[bool, typer.Option(help="Start the CSV with a BOM (for Excel).")] = False,
-    system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,
-) -> None:
-    """Run a saved batch of search terms and write the search term report.
-
-    Every line of TERMS is parsed first; if any has a syntax error, all of
-    them are listed (line and column) and nothing runs (exit 2).
-    """
-    with _guard():
-        from discovery.batch import read_terms
-        from discovery.report import (
-            build_report,
-            read_report_csv,
-            write_report_csv,
-            write_report_xlsx,
-        )
-        from discovery.report import compare as compare_reports
-
-        parsed = read_terms(terms)
-        earlier = read_report_csv(compare) if compare is not None else None
-        zone_name = tz or config.display_zone_name()
-        zone = config.zone(zone_name)
-        with _open(matter) as m:
-            m.tz = zone
-            result = build_report(m, parsed, zone, zone_name=zone_name, include_system=system)
-            write_report_csv(result, report, bom=bom)
-            if xlsx is not None:
-                write_report_xlsx(result, xlsx)
-            logged = all(
-                [
-                    _audit_one(
-                        m,
-                        "batch",
-                        t.query,
-                        t.node,
-                        hits,
-                        include_system=system,
-                        batch=str(terms),
-                        term=t.name,
-                    )
-                    for t, hits in zip(parsed, result.hits, strict=True)
-                ]
-            )
-        out = _out()
-        out.print(_report_table(result))
-        if earlier is not None:
-            for line in _comparison_lines(compare_reports(earlier, result), str(compare)):
-                out.print(line, markup=False, soft_wrap=True)
-        written = f"{report}" + (f" and {xlsx}" if xlsx is not None else "")
-        _err().print(f"report of {len(parsed)} terms written to {written}", markup=False)
-        if not logged:
-            raise typer.Exit(int(ExitStatus.ERROR))
-
-
-@app.command()
-def exhibits(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Exhibit list CSV to write.")],
-    prefix: Annotated[str, typer.Option(help="Exhibit number prefix: PX gives PX-000001.")],
-    tag: Annotated[str | None, typer.Option(help="Select the messages with this tag.")] = None,
-    query: Annotated[str | None, typer.Option(help="Select the hits of this query.")] = None,
-    matter: MatterOpt = config.DEFAULT_MATTER,
-    context: Annotated[
-        int, typer.Option(min=0, max=100, help="Messages of context each side.")
-    ] = 3,
-    transcripts: Annotated[
-        Path | None, typer.Option(help="Folder for one transcript .txt per exhibit.")
-    ] = None,
-    loadfile: Annotated[
-        Path | None,
-        typer.Option(help="Also write a Concordance DAT load file (texts in TEXT/ beside it)."),
-    ] = None,
-    bom: Annotated[bool, typer.Option(help="Start the CSV with a BOM (for Excel).")] = False,
-) -> None:
-    """Build an exhibit list: selected messages numbered in time order, with context."""
-    with _guard():
-        from discovery import exhibits as ex
-        from discovery.export import write_csv
-        from discovery.loadfile import write_loadfile
-        from discovery.search import parse_query
-
-        ex.check_prefix(prefix)
-        with _open(matter) as m:
-            ids, selection = ex.select(m, tag=tag, query=query)
-            items = ex.build(m, ids, prefix, context)
-            try:
-                n = write_csv(out, ex.EXHIBIT_COLUMNS, ex.rows(items, m.tz), bom=bom)
-            except OSError as exc:
-                raise DiscoveryError(f"cannot write {out}: {exc.strerror or exc}") from None
-            if transcripts is not None:
-                ex.write_transcripts(items, transcripts, m.tz)
-            if loadfile is not None:
-                numbers = {e.message.id: e.number for e in items}
-                write_loadfile(
-                    m.store, [e.message for e in items], loadfile, exhibit_numbers=numbers
-                )
-            err = _err()
-            err.print(f"{n} exhibits written to {out}", markup=False)
-            if transcripts is not None:
-                err.print(f"{n} transcripts written to {transcripts}", markup=False)
-            if loadfile is not None:
-                err.print(f"load file written to {loadfile} (text files in TEXT/)", markup=False)
-            extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
-            if tag is not None:
-                extra.update(selection="tag", tag=tag)
-            node = parse_query(query) if query is not None else None
-            _audited(m, "exhibits", selection, node, ids, include_system=tag is not None, **extra)
-
-
-@app.command("audit")
-def audit_log(
-    matter: Annotated[
-        str | None, typer.Option("--matter", "-m", help="Only this matter's entries.")
-    ] = None,
-    rerun: Annotated[
-        str | None,
-        typer.Option(help="Run entry ID again (or 'all') and compare its result hash."),
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-) -> None:
-    """The log of every search, batch, export and exhibit list; re-run entries to check them.
-
-    The log is $DISCOVERY_HOME/audit.sqlite, outside the matter folders, so it
-    survives deleting and re-ingesting a matter. With --rerun the exit status
-    is 1 when any hash differs.
-    """
-    with _guard():
-        from discovery import audit
-
-        if rerun is None:
-            found = audit.entries(matter)
-            if as_json:
-                for e in found:
-                    print(json.dumps(e.as_dict(), ensure_ascii=False))
-            elif found:
-                _out().print(_audit_table(found))
-            else:
-                _out().print(f"no audit entries in {audit.log_path()}", markup=False)
-            return
-        if rerun.strip().lower() == "all":
-            ids = [e.id for e in audit.entries(matter)]
-        elif rerun.strip().isdigit():
-            ids = [int(rerun)]
-        else:
-            raise UsageError(f"--rerun takes an entry number or 'all', not {rerun!r}")
-        ok = True
-        for entry_id in ids:
-            try:
-                outcome = audit.rerun(entry_id)
-            except DiscoveryError as exc:
-                if len(ids) == 1:
-                    raise
-                _say(f"discovery: entry {entry_id}: {exc}")
-                ok = False
-                continue
-            ok = ok and outcome.matches
-            if as_json:
-                obj = {
-                    **outcome.entry.as_dict(),
-                    "rerun_hits": outcome.hits,
-                    "rerun_hash": outcome.result_hash,
-                    "matches": outcome.matches,
-                    "same_matter": outcome.same_matter,
-                }
-                print(json.dumps(obj, ensure_ascii=False))
-            else:
-                _out().print(_rerun_line(outcome), markup=False, soft_wrap=True)
-        if not ok:
-            raise typer.Exit(int(ExitStatus.ERROR))
+_DONE = {
+    "search": "the results were shown",
+    "export": "the file was written",
+    "batch": "the report was written",
+    "exhibits": "the exhibit list was written",
+}
+"""What already happened when an audit write fails, for the warning."""
 
 
 def main() -> None:
@@ -649,3 +421,7 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("discovery: interrupted\n")
         sys.exit(int(ExitStatus.INTERRUPTED))
+
+
+# The report commands register themselves on ``app``; imported last, as they use the above.
+from discovery import cli_reports  # noqa: E402, F401

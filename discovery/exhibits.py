@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
-from discovery.errors import DiscoveryError, UsageError
+from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.matter import Matter
 from discovery.model import Message
+from discovery.query.ast import WILDCARDS
+from discovery.query.parser import QUOTES, parse
 from discovery.search import Searcher
 
 EXHIBIT_COLUMNS = (
@@ -66,20 +68,48 @@ def select(
 
     A tag selects exactly the messages carrying it (system events included:
     someone tagged them); a query selects its hits as ``discovery search``
-    finds them.
+    finds them. A tag is given back as :func:`tag_query` (``tag:hot``).
     """
     if (tag is None) == (query is None):
         raise UsageError("give exactly one of --tag or --query")
     if tag is not None:
         if not tag.strip():
             raise UsageError("the tag is empty")
-        return matter.store.ids_of_tags([tag]), f"tag:{_quoted(tag)}"
+        return matter.store.ids_of_tags([tag]), tag_query(tag)
     assert query is not None
     return Searcher(matter).match(query)[1], query
 
 
-def _quoted(value: str) -> str:
-    return value if re.fullmatch(r"[^\W_]+", value) else '"' + value.replace('"', "") + '"'
+_UNQUOTABLE = frozenset(QUOTES) | frozenset(WILDCARDS)
+
+
+def tag_query(tag: str) -> str:
+    """The tag as a ``tag:`` query that names it (``tag:hot``, ``tag:"not hot"``).
+
+    The query language has no escapes, so a tag with a quote mark or a
+    wildcard (``*``, ``?``) in it cannot be written as a query; nor can one
+    without a letter or digit. Such a tag is refused rather than logged as a
+    query that names another tag. (The query's ``tag:`` field matches a tag's
+    words, so ``tag:"a&b"`` also finds a tag ``a b``; an exhibit selection by
+    tag, and its re-run from the audit log, take the tag exactly.)
+
+    Raises:
+        UsageError: a tag the query language cannot name.
+    """
+    bad = sorted({c for c in tag if c in _UNQUOTABLE})
+    if bad:
+        raise UsageError(
+            f"the tag {tag!r} cannot be written as a query (it holds {' '.join(bad)});"
+            " rename the tag without quote marks, '*' or '?'"
+        )
+    text = f"tag:{tag}" if re.fullmatch(r"[^\W_]+", tag) else f'tag:"{tag}"'
+    try:
+        parse(text)
+    except QuerySyntaxError:
+        raise UsageError(
+            f"the tag {tag!r} cannot be written as a query (it needs a letter or digit)"
+        ) from None
+    return text
 
 
 def build(

@@ -4,11 +4,16 @@ Every cell that a spreadsheet could take for a formula (one starting with
 ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a
 leading apostrophe, the neutralisation OWASP recommends, so an exported
 message can never run in Excel.
+
+XLSX cells cannot hold the C0 control characters other than tab, line feed
+and carriage return (openpyxl refuses them); :func:`xlsx_text` writes each as
+the visible text ``\\xNN`` (``\\x07`` for a bell) instead.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 from pathlib import Path
@@ -33,12 +38,19 @@ HIT_COLUMNS = (
     "tags",
 )
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Characters an XLSX cell cannot hold (the set openpyxl refuses)."""
 PAGE = 500
 
 
 def neutralise(value: str) -> str:
     """A cell value that no spreadsheet will evaluate as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+def xlsx_text(value: str) -> str:
+    """A text cell an XLSX can hold: forbidden control characters as ``\\xNN``, neutralised."""
+    return neutralise(XLSX_ILLEGAL.sub(lambda m: f"\\x{ord(m.group()):02x}", value))
 
 
 def write_csv(

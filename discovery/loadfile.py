@@ -23,7 +23,10 @@ So a record is::
 * a line break inside a value is written as ``®`` (the newline delimiter);
   several custodians or participants are separated by ``;`` (multi-value);
 * Concordance has no escape for its delimiters, so a U+0014 inside a value
-  becomes a space and a ``þ`` becomes ``th`` (its usual transliteration);
+  becomes a space, a ``þ`` becomes ``th`` (its usual transliteration) and a
+  literal ``®`` becomes ``(R)`` (else the import would read it as a line
+  break); a ``;`` inside one custodian's or participant's name becomes ``,``
+  (else the name would be split into two values of the multi-value field);
 * the message text is not in the DAT: each message gets a UTF-8 (BOM) text
   file ``TEXT/<control number>.txt`` beside the DAT, and the ``TEXTPATH``
   field holds its path relative to the DAT, Windows style
@@ -76,9 +79,14 @@ class LoadFileResult:
 
 def clean(value: str) -> str:
     """A value safe inside a Concordance field (see the module notes)."""
-    value = value.replace(COLUMN, " ").replace(QUOTE, "th")
+    value = value.replace(COLUMN, " ").replace(QUOTE, "th").replace(NEWLINE, "(R)")
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     return value.replace("\n", NEWLINE)
+
+
+def multi_value(names: Sequence[str]) -> str:
+    """Names as one multi-value field: ``;`` between them, a ``;`` inside one made ``,``."""
+    return MULTI.join(name.replace(MULTI, ",") for name in names)
 
 
 def record(values: Sequence[str]) -> str:
@@ -111,7 +119,9 @@ def write_loadfile(
             for m in messages:
                 if m.conversation_id not in participants:
                     conv = store.conversation(m.conversation_id)
-                    participants[m.conversation_id] = MULTI.join(p.name for p in conv.participants)
+                    participants[m.conversation_id] = multi_value(
+                        [p.name for p in conv.participants]
+                    )
                 name = f"{m.control}.txt"
                 (text_dir / name).write_text(text_file_body(m), encoding="utf-8-sig")
                 f.write(
@@ -119,7 +129,7 @@ def write_loadfile(
                         [
                             m.control,
                             numbers.get(m.id, ""),
-                            MULTI.join(m.custodians),
+                            multi_value(m.custodians),
                             m.sent_at.strftime("%Y-%m-%d %H:%M:%S"),
                             m.speaker,
                             participants[m.conversation_id],

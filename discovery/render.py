@@ -12,6 +12,7 @@ from rich.text import Text
 from discovery.ingest import IngestReport
 from discovery.model import Message, control_number
 from discovery.search import Hit, SearchResult, Snippet
+from discovery.text import tokenize
 
 HIGHLIGHT = "bold black on yellow"
 
@@ -29,6 +30,11 @@ def snippet_text(snippet: Snippet) -> Text:
     if snippet.version:
         text = Text.assemble(Text(f"[earlier version {snippet.version}] ", "dim italic"), text)
     return text
+
+
+def hit_spans(hit: Hit) -> list[tuple[int, int]]:
+    """(start, end) offsets of the hit's matched words in its current text."""
+    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
 
 
 def marked_text(text: str, spans: Iterable[tuple[int, int]]) -> Text:

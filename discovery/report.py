@@ -34,7 +34,7 @@ from pathlib import Path
 
 from discovery.batch import Term
 from discovery.errors import DiscoveryError, UsageError
-from discovery.export import FORMULA_STARTS, neutralise, write_csv
+from discovery.export import FORMULA_STARTS, write_csv, xlsx_text
 from discovery.matter import Matter
 from discovery.search import Searcher
 from discovery.store import from_us
@@ -173,9 +173,11 @@ def write_report_csv(report: Report, path: Path, *, bom: bool = False) -> int:
 def write_report_xlsx(report: Report, path: Path) -> None:
     """The report as an XLSX: a header row, frozen panes, numbers as numbers.
 
-    Every text cell goes through :func:`discovery.export.neutralise`, so a term
+    Every text cell goes through :func:`discovery.export.xlsx_text`, so a term
     name or query starting with ``=``, ``+``, ``-`` or ``@`` is stored as text,
-    never as a formula (openpyxl would otherwise write ``=...`` as one).
+    never as a formula (openpyxl would otherwise write ``=...`` as one), and a
+    control character XLSX cannot hold is written as ``\\xNN`` rather than
+    failing the whole file.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -187,7 +189,7 @@ def write_report_xlsx(report: Report, path: Path) -> None:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in report.all_rows():
-        ws.append([neutralise(v) if isinstance(v, str) else v for v in row.cells()])
+        ws.append([xlsx_text(v) if isinstance(v, str) else v for v in row.cells()])
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
     ws.freeze_panes = "C2"

@@ -153,6 +153,7 @@ def test_audit_failure_does_not_hide_results() -> None:
     assert result.stdout.strip() == "5"
     assert result.exit_code == 1
     assert "NOT recorded in the audit log" in result.stderr
+    assert "the results were shown, but this search was NOT recorded" in result.stderr
 
 
 def test_bad_rerun_arguments() -> None:
@@ -170,3 +171,90 @@ def test_os_user_has_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("USER", "paralegal")
     monkeypatch.delenv("USERNAME", raising=False)
     assert audit.os_user() == "paralegal"
+
+
+def test_rerun_says_when_tags_changed() -> None:
+    ingest_all()
+    from discovery.matter import open_matter
+
+    with open_matter("acme") as m:
+        m.store.tag([16], "hot")
+    assert invoke("search", "tag:hot", "-m", "acme").exit_code == 0
+    assert invoke("search", "libgen", "-m", "acme").exit_code == 0
+    logged = audit.entries("acme")
+    assert logged[0].settings["tags_fingerprint"] == logged[1].settings["tags_fingerprint"]
+    same = invoke("audit", "--rerun", "all")
+    assert same.exit_code == 0 and "tags changed" not in same.stdout
+
+    with open_matter("acme") as m:
+        m.store.tag([30], "later")  # another tag: tag:hot still finds the same message
+    result = invoke("audit", "--rerun", "all")
+    first, second = result.stdout.strip().splitlines()
+    assert "same as logged" in first and "[review tags changed since it was logged]" in first
+    assert "same as logged" in second and "tags changed" not in second  # libgen needs no tags
+    rows = [json.loads(x) for x in invoke("audit", "--rerun", "all", "--json").stdout.splitlines()]
+    assert [r["same_tags"] for r in rows] == [False, False]
+    assert all(r["same_matter"] for r in rows)  # the sources did not change
+
+    with open_matter("acme") as m:  # the same tags again (tagging times differ): unchanged
+        m.store.untag([30], "later")
+        m.store.untag([16], "hot")
+        m.store.tag([16], "hot")
+    again = invoke("audit", "--rerun", "all", "--json").stdout.splitlines()
+    assert [json.loads(x)["same_tags"] for x in again] == [True, True]
+
+
+def test_tags_fingerprint_covers_tag_and_message() -> None:
+    ingest_all()
+    from discovery.matter import open_matter
+
+    with open_matter("acme") as m:
+        empty = audit.tags_fingerprint(m.store)
+        m.store.tag([16], "hot")
+        one = audit.tags_fingerprint(m.store)
+        m.store.untag([16], "hot")
+        m.store.tag([17], "hot")
+        moved = audit.tags_fingerprint(m.store)
+        m.store.untag([17], "hot")
+        m.store.tag([17], "hot2")
+        renamed = audit.tags_fingerprint(m.store)
+    assert len({empty, one, moved, renamed}) == 4
+
+
+def test_exhibits_by_tag_logs_a_query_that_names_the_tag(tmp_path: Path) -> None:
+    ingest_all()
+    from discovery.matter import open_matter
+    from discovery.search import Searcher
+
+    with open_matter("acme") as m:
+        m.store.tag([16], "not hot")
+        m.store.tag([17], 'say "hi"')
+    out = tmp_path / "ex.csv"
+    ok = invoke("exhibits", "--tag", "not hot", "--prefix", "PX", "--out", str(out), "-m", "acme")
+    assert ok.exit_code == 0, ok.stderr
+    (entry,) = audit.entries("acme")
+    assert entry.query == 'tag:"not hot"' and entry.settings["tag"] == "not hot"
+    with open_matter("acme") as m:
+        assert Searcher(m).match(entry.query)[1] == {16}  # the logged query re-runs as logged
+    bad = invoke("exhibits", "--tag", 'say "hi"', "--prefix", "PX", "--out", str(out), "-m", "acme")
+    assert bad.exit_code == 2
+    assert "cannot be written as a query" in bad.stderr
+    assert len(audit.entries("acme")) == 1  # nothing run, nothing logged
+
+
+def test_tag_changes_are_logged_but_not_rerun() -> None:
+    ingest_all()
+    from discovery.matter import open_matter
+
+    assert invoke("search", "libgen", "-m", "acme").exit_code == 0
+    with open_matter("acme") as m:
+        m.store.tag([16], "hot")
+        audit.record(m, "tag", "hot", "hot", [16], tag="hot")
+    tag_entry = audit.entries("acme")[-1]
+    assert tag_entry.command == "tag" and tag_entry.result_hash == result_hash([16])
+    refused = invoke("audit", "--rerun", str(tag_entry.id))
+    assert refused.exit_code == 2 and "nothing to re-run" in refused.stderr
+    everything = invoke("audit", "--rerun", "all")
+    assert everything.exit_code == 0 and len(everything.stdout.strip().splitlines()) == 1
+    listed = invoke("audit")
+    assert listed.exit_code == 0 and "tag" in listed.stdout

@@ -99,3 +99,21 @@ def test_unreadable_terms_file(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00libgen")
     bad = CliRunner().invoke(app, ["batch", str(binary), "--report", "r.csv"])
     assert bad.exit_code == 2 and "not UTF-8" in bad.stderr
+
+
+def test_control_characters_are_refused_with_line_and_column() -> None:
+    with pytest.raises(BatchSyntaxError) as info:
+        parse_terms("libgen\nbe\x07ll: libgen\n  data \x0c x\n\x0c\n# co\x01mment\n")
+    problems = info.value.problems
+    assert [(p.line, p.column) for p in problems] == [(2, 3), (3, 8)]
+    assert "U+0007" in problems[0].message and "U+000C" in problems[1].message
+    with pytest.raises(BatchSyntaxError) as csv_info:
+        parse_terms("name,query\nok,libgen\nb\x1bad,libgen\n", csv_layout=True)
+    (problem,) = csv_info.value.problems
+    assert problem.line == 3 and "U+001B" in problem.message and "name" in problem.message
+
+
+def test_a_form_feed_does_not_start_a_new_line() -> None:
+    with pytest.raises(BatchSyntaxError) as info:
+        parse_terms("a: libgen\x0cb: books\nc: data\n")
+    assert [p.line for p in info.value.problems] == [1]

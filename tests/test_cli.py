@@ -437,6 +437,55 @@ def test_show_unknown_message_exits_1(acme: Path) -> None:
     ]
 
 
+# --- bounds on numbers -------------------------------------------------------------------------
+
+
+def test_every_int_option_has_bounds() -> None:
+    """An unbounded int reaches SQLite's LIMIT and overflows there (OverflowError)."""
+    group: Any = typer.main.get_command(app)
+    ints = [
+        (name, param.name, param.min, param.max)
+        for name, command in group.commands.items()
+        for param in command.params
+        if param.type_descriptor.annotation is int
+    ]
+    assert {(n, p) for n, p, _, _ in ints} >= {
+        ("search", "limit"), ("search", "context"), ("show", "context"), ("exhibits", "context"),
+    }  # fmt: skip
+    assert all(lo is not None and hi is not None for _, _, lo, hi in ints), ints
+
+
+HUGE = "99999999999999999999"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "libgen", "--context", HUGE),
+        ("search", "libgen", "--json", "--context", HUGE),
+        ("search", "libgen", "--limit", HUGE),
+        ("show", "16", "--context", HUGE),
+        ("exhibits", "--query", "libgen", "--prefix", "PX", "--out", "x.csv", "--context", HUGE),
+        ("search", "libgen", "--context", "101"),
+        ("show", "16", "--context", "-1"),
+    ],
+)
+def test_huge_numbers_are_usage_errors_not_crashes(acme: Path, args: tuple[str, ...]) -> None:
+    result = run(*args)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert re.search(r"Invalid value for '--(context|limit)': Input should be", result.stderr)
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_largest_allowed_numbers_work(acme: Path) -> None:
+    from discovery.cli import MAX_CONTEXT, MAX_LIMIT, MAX_SHOW_CONTEXT
+
+    assert run("search", "libgen", "--limit", str(MAX_LIMIT)).exit_code == 0
+    wide = run("search", "libgen", "--json", "--context", str(MAX_CONTEXT))
+    assert wide.exit_code == 0 and len(json_lines(wide.stdout)) == LIBGEN_HITS
+    assert controls(run("show", "16", "--context", str(MAX_SHOW_CONTEXT)).stdout)
+
+
 # --- export -------------------------------------------------------------------------------------
 
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner, Result
 
 from discovery import exhibits
 from discovery.cli import app
+from discovery.errors import UsageError
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 from tests.conftest import FIXTURES
@@ -119,3 +120,20 @@ def test_an_empty_selection_writes_a_header_only(acme: None, tmp_path: Path) -> 
     assert result.exit_code == 0
     assert read(out) == []
     assert out.read_text(encoding="utf-8").startswith(",".join(exhibits.EXHIBIT_COLUMNS))
+
+
+@pytest.mark.parametrize(
+    ("tag", "query"),
+    [("hot", "tag:hot"), ("not hot", 'tag:"not hot"'), ("a&b", 'tag:"a&b"'), ("x_y", 'tag:"x_y"')],
+)
+def test_tag_query_names_the_tag(tag: str, query: str) -> None:
+    from discovery.query.parser import parse
+
+    assert exhibits.tag_query(tag) == query
+    parse(query)  # it is a valid query
+
+
+@pytest.mark.parametrize("tag", ['say "hi"', "“quoted”", "hot*", "h?t", "!!!"])
+def test_tags_a_query_cannot_name_are_refused(tag: str) -> None:
+    with pytest.raises(UsageError, match="cannot be written as a query"):
+        exhibits.tag_query(tag)

@@ -83,3 +83,29 @@ def test_unwritable_target_is_a_clear_error(acme: None, tmp_path: Path) -> None:
     )  # fmt: skip
     assert result.exit_code == 1
     assert "cannot write the load file" in result.stderr
+
+
+def test_a_literal_newline_marker_is_not_read_as_a_line_break() -> None:
+    assert loadfile.clean("Acme® Corp\nnext line") == "Acme(R) Corp®next line"
+    # only the real line break survives as ®, so the importer restores one line break
+    assert loadfile.clean("®\r\n®").count(loadfile.NEWLINE) == 1
+
+
+def test_a_semicolon_inside_a_name_does_not_split_the_multi_value_field() -> None:
+    assert loadfile.multi_value(["Doe; Jane", "Roe"]) == "Doe, Jane;Roe"
+    assert loadfile.multi_value([]) == ""
+
+
+def test_custodian_with_semicolon_and_mark_in_the_dat(tmp_path: Path) -> None:
+    with open_matter("default", create=True) as m:
+        ingest(m, [FIXTURES / "slack" / "acme"], custodian="Doe; Jane®")
+    dat = tmp_path / "load.dat"
+    result = CliRunner().invoke(
+        app,
+        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
+         "--loadfile", str(dat)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    records = loadfile.read_dat(dat)
+    assert {r["CUSTODIAN"] for r in records} == {"Doe, Jane(R)"}
+    assert all(loadfile.NEWLINE not in r["CUSTODIAN"] for r in records)

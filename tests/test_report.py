@@ -26,7 +26,14 @@ from discovery.batch import parse_terms
 from discovery.cli import app
 from discovery.ingest import ingest
 from discovery.matter import open_matter
-from discovery.report import REPORT_COLUMNS, Report, ReportRow, compare, read_report_csv
+from discovery.report import (
+    REPORT_COLUMNS,
+    Report,
+    ReportRow,
+    compare,
+    read_report_csv,
+    write_report_xlsx,
+)
 from discovery.synth import generate_slack_export
 from tests.conftest import FIXTURES
 from tests.reference_eval import RefMessage, evaluate
@@ -295,3 +302,27 @@ def test_report_of_an_empty_hit_set(tmp_path: Path) -> None:
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
     assert rows[1] == ["none", "zzzznothing", "0", "0", "0", "0", "0", "", ""]
     assert rows[3][:4] == ["TOTAL", "", "4", "4"]
+
+
+def test_control_characters_do_not_break_the_xlsx(tmp_path: Path) -> None:
+    row = ReportRow("bell\x07name", "q\x00uery", 1, 1, 1, 1, 1, "", "")
+    total = ReportRow("TOTAL", "=\x1bcmd", 1, 1, 1, 1, 1, "", "")
+    path = tmp_path / "r.xlsx"
+    write_report_xlsx(Report((row,), total, (), "UTC"), path)
+    ws = load_workbook(path).active
+    assert [c.value for c in ws[2]][:3] == ["bell\\x07name", "q\\x00uery", 1]
+    assert ws.cell(3, 2).value == "'=\\x1bcmd"  # escaped, and still no formula
+
+
+def test_batch_refuses_a_term_with_a_control_character(tmp_path: Path) -> None:
+    with open_matter("default", create=True) as m:
+        ingest(m, [FIXTURES / "slack" / "acme"], custodian="Dana")
+    terms = tmp_path / "t.txt"
+    terms.write_text("libgen\nbe\x07ll: libgen\n", encoding="utf-8")
+    report, xlsx = tmp_path / "r.csv", tmp_path / "r.xlsx"
+    result = CliRunner().invoke(
+        app, ["batch", str(terms), "--report", str(report), "--xlsx", str(xlsx)]
+    )
+    assert result.exit_code == 2
+    assert "line 2, column 3: a control character (U+0007)" in result.stderr
+    assert not report.exists() and not xlsx.exists()

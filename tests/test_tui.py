@@ -23,7 +23,7 @@ from discovery.cli import app as cli_app
 from discovery.export import HIT_COLUMNS
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
-from discovery.search import Searcher
+from discovery.search import Searcher, result_hash
 from discovery.tui import Filters, ReviewApp, Session
 from discovery.tui.session import combine, normalise_tag
 from tests.conftest import FIXTURES
@@ -505,3 +505,67 @@ def test_snapshot(
     run_before: Callable[[Pilot[Any]], Awaitable[None]],
 ) -> None:
     assert snap_compare(review, terminal_size=size, run_before=run_before)
+
+
+# --- the audit log ------------------------------------------------------------------------------
+
+
+def test_searches_exports_and_tag_changes_are_audited(review: ReviewApp, tmp_path: Path) -> None:
+    from discovery import audit
+
+    out = tmp_path / "hits.csv"
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen", type_it=True)  # typed key by key: still one entry
+        await pilot.press("h")
+        await pilot.press("h")
+        await pilot.press("x")
+        await pilot.pause()
+        app.screen.query_one("#export-path").value = str(out)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+        assert app.exported == (out, 4)
+
+    drive(review, scenario)
+    log = audit.entries("default")
+    assert [e.command for e in log] == ["search", "tag", "untag", "export"]
+    searched, tagged, untagged, exported = log
+    assert searched.query == "libgen" and searched.hits == 4
+    assert searched.settings["via"] == "tui" and searched.settings["include_system"] is False
+    assert tagged.query == "hot" and tagged.settings["tag"] == "hot"
+    assert tagged.result_hash == untagged.result_hash == result_hash([16])
+    assert tagged.settings["tags_fingerprint"] != untagged.settings["tags_fingerprint"]
+    assert exported.settings["out"] == str(out) and exported.result_hash == searched.result_hash
+    # The screen's search re-runs from the log like any other.
+    assert audit.rerun(searched.id).matches and audit.rerun(exported.id).matches
+
+
+def test_an_audit_failure_is_reported_and_the_action_still_done(matter: Matter) -> None:
+    from discovery import audit, config
+
+    (config.home() / audit.LOG_FILE).mkdir()  # a folder where the log file should be
+    session = Session(matter)
+    try:
+        results = session.search("libgen")
+        assert results.total == 4
+        assert results.audit_error and "NOT recorded in the audit log" in results.audit_error
+        tags, problem = session.set_tag(16, "hot", True)
+        assert tags == ("hot",) and problem and "tag was NOT recorded" in problem
+        n, problem = session.export(results, config.home() / "hits.csv")
+        assert n == 4 and problem and "export was NOT recorded" in problem
+    finally:
+        session.close()
+
+
+def test_the_screen_warns_when_a_search_is_not_logged(review: ReviewApp) -> None:
+    from discovery import audit, config
+
+    (config.home() / audit.LOG_FILE).mkdir()
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        assert controls(app) == LIBGEN  # the hits are shown all the same
+        messages = [n.message for n in app._notifications]
+        assert any("search was NOT recorded in the audit log" in m for m in messages), messages
+
+    drive(review, scenario)

@@ -168,6 +168,7 @@ class ReviewApp(App[None]):
         self.results = results
         self.index = 0
         self.at_start = False
+        self._audit_warning(results.audit_error)
         table = self.table
         table.clear()
         table.add_hits(results.hits, 0)
@@ -302,9 +303,15 @@ class ReviewApp(App[None]):
             self.notify("No hit to tag: search first.", severity="warning", timeout=3)
             return
         on = tag not in hit.message.tags
-        tags = self.session.set_tag(hit.message.id, tag, on)
+        tags, problem = self.session.set_tag(hit.message.id, tag, on)
         self._replace_tags(tags)
         self.notify(f"{hit.message.control} {'tagged' if on else 'untagged'} {tag}", timeout=2)
+        self._audit_warning(problem)
+
+    def _audit_warning(self, problem: str | None) -> None:
+        """Tell the reviewer an action was done but not logged (PRODUCT.md §6)."""
+        if problem:
+            self.notify(f"Warning: {problem}", severity="error", timeout=10)
 
     def _replace_tags(self, tags: tuple[str, ...]) -> None:
         r, hit = self.results, self.hit
@@ -351,15 +358,16 @@ class ReviewApp(App[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, results: Results, path: Path) -> None:
         try:
-            n = self.session.export(results, path)
+            n, problem = self.session.export(results, path)
         except DiscoveryError as exc:
             self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
             return
-        self.call_from_thread(self._exported, path, n)
+        self.call_from_thread(self._exported, path, n, problem)
 
-    def _exported(self, path: Path, n: int) -> None:
+    def _exported(self, path: Path, n: int, problem: str | None = None) -> None:
         self.exported = (path, n)
         self.notify(f"{n} hits written to {path}", timeout=5)
+        self._audit_warning(problem)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(KEYS))

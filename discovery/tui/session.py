@@ -4,6 +4,11 @@ The screen runs searches in a worker thread while the reviewer keeps reading,
 so this object holds two SQLite connections to the case store: one for the
 search worker, one for everything else (context, pages, tags, export). Each is
 used under its own lock, so a slow search never holds up the next-hit redraw.
+
+Every search that completes, every export and every tag change is written to
+the audit log (PRODUCT.md §6), on the connection of the thread that made it. A
+failed audit write does not undo the action: the method reports it
+(``audit_error``) and the screen shows a warning.
 """
 
 from __future__ import annotations
@@ -14,12 +19,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
+from discovery import audit
 from discovery.errors import DiscoveryError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter
 from discovery.model import Message
 from discovery.query.ast import Node
+from discovery.query.unparse import unparse
+from discovery.render import hit_spans
 from discovery.search import Hit, Searcher, SearchResult
 from discovery.store import Store
 from discovery.text import tokenize
@@ -118,6 +127,8 @@ class Results:
     query: str
     result: SearchResult
     hits: list[Hit] = field(default_factory=list)
+    audit_error: str | None = None
+    """Why the search was not recorded in the audit log, if it was not."""
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -164,7 +175,8 @@ class Session:
         """All hit ids of ``query`` in review order, the summary, and the first page of hits."""
         with self._search_lock:
             result = self._search_searcher.search(query, limit=PAGE, sort=self.sort)
-        return Results(query, result, list(result.hits))
+            problem = _log(self._search_matter, "search", query, result.node, result.ids)
+        return Results(query, result, list(result.hits), problem)
 
     # --- pages, context, tags (UI thread or workers) --------------------------------------
     def load_through(self, results: Results, index: int) -> int:
@@ -191,7 +203,7 @@ class Session:
             else:
                 ids = store.context_ids(message_id, around, around)
             hits = self._searcher.hits(node, ids)
-        marks = {h.message.id: _spans(h) for h in hits}
+        marks = {h.message.id: hit_spans(h) for h in hits}
         return [h.message for h in hits], marks
 
     def _conversation_start(self, message_id: int, n: int) -> list[int]:
@@ -210,28 +222,37 @@ class Session:
         with self._ui_lock:
             return {r[0]: r[1] for r in self.matter.store.summary_rows(list(ids))}
 
-    def set_tag(self, message_id: int, tag: str, on: bool) -> tuple[str, ...]:
-        """Add or remove one tag; returns the message's tags afterwards."""
+    def set_tag(self, message_id: int, tag: str, on: bool) -> tuple[tuple[str, ...], str | None]:
+        """Add or remove one tag and log it (command ``tag`` or ``untag``).
+
+        Returns:
+            The message's tags afterwards, and why the change was not logged (or None).
+        """
         with self._ui_lock:
             store = self.matter.store
             (store.tag if on else store.untag)([message_id], tag)
-            return store.tags_of([message_id]).get(message_id, ())
+            tags = store.tags_of([message_id]).get(message_id, ())
+            problem = _log(self.matter, "tag" if on else "untag", tag, None, [message_id], tag=tag)
+        return tags, problem
 
     def tag_names(self) -> list[str]:
         with self._ui_lock:
             return sorted(set(self.matter.store.tag_names()) | set(BUILTIN_TAGS))
 
-    def export(self, results: Results, path: Path) -> int:
-        """Write every hit of ``results`` as CSV (PRODUCT.md §6); returns rows written.
+    def export(self, results: Results, path: Path) -> tuple[int, str | None]:
+        """Write every hit of ``results`` as CSV (PRODUCT.md §6) and log the export.
 
         Runs on the search connection, so reading continues while a large set is written.
+
+        Returns:
+            Rows written, and why the export was not logged (or None).
 
         Raises:
             DiscoveryError: the file cannot be written.
         """
         with self._search_lock:
             try:
-                return write_csv(
+                n = write_csv(
                     path,
                     HIT_COLUMNS,
                     hit_rows(self._search_searcher, results.node, results.ids, self.matter.tz),
@@ -239,8 +260,28 @@ class Session:
                 )
             except OSError as exc:
                 raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+            problem = _log(
+                self._search_matter, "export", results.query, results.node, results.ids,
+                out=str(path),
+            )  # fmt: skip
+        return n, problem
 
 
-def _spans(hit: Hit) -> list[tuple[int, int]]:
-    """(start, end) offsets of the matched words in the hit's current text."""
-    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
+def _log(
+    matter: Matter,
+    command: str,
+    query: str,
+    node: Node | None,
+    ids: Sequence[int],
+    **extra: Any,
+) -> str | None:
+    """Append one audit entry from the review screen; None, or why it could not be written."""
+    canonical = unparse(node) if node is not None else query
+    try:
+        audit.record(
+            matter, command, query, canonical, ids, include_system=False, via="tui", **extra
+        )
+    except Exception as exc:  # the action is done; the screen warns instead of crashing
+        reason = str(exc) if isinstance(exc, DiscoveryError) else type(exc).__name__
+        return f"this {command} was NOT recorded in the audit log ({reason})"
+    return None
