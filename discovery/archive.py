@@ -27,10 +27,12 @@ reported as unrecognised files rather than opened.
 
 from __future__ import annotations
 
+import hashlib
 import zipfile
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
 
 MAX_TOTAL_BYTES = 4 * 1024**3
 """Total uncompressed bytes allowed in one archive (and extracted by one ingest)."""
@@ -46,6 +48,31 @@ MAX_DEPTH = 8
 JUNK_PARTS = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".git"})
 _OFFICE_MARKERS = frozenset({"[Content_Types].xml", "mimetype", "META-INF/MANIFEST.MF"})
 _CHUNK = 1 << 20
+
+ZIP_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    KeyError,
+    ValueError,
+    zipfile.BadZipFile,
+    zlib.error,
+    RuntimeError,
+    EOFError,
+    NotImplementedError,
+)
+"""What opening or reading a damaged, encrypted or odd zip (or member) can raise."""
+
+
+def sha256_stream(fh: IO[bytes]) -> tuple[int, str]:
+    """Size and SHA-256 (hex) of a stream, read in blocks (members can be large).
+
+    Raises what reading ``fh`` raises (for a zip member, one of :data:`ZIP_ERRORS`).
+    """
+    h = hashlib.sha256()
+    size = 0
+    while block := fh.read(_CHUNK):
+        h.update(block)
+        size += len(block)
+    return size, h.hexdigest()
 
 
 class ArchiveError(Exception):
@@ -76,7 +103,7 @@ def is_archive(path: Path) -> bool:
             return False
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
-    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError):
+    except ZIP_ERRORS:
         return False
     return not any(n in _OFFICE_MARKERS for n in names[:50])
 
@@ -86,7 +113,7 @@ def refusal(path: Path) -> str | None:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
-    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as e:
+    except ZIP_ERRORS as e:
         return f"damaged zip archive ({e})"
     if len(infos) > MAX_MEMBERS:
         return f"archive refused: {len(infos):,} members (limit {MAX_MEMBERS:,})"
@@ -144,7 +171,7 @@ def extract(path: Path, dest: Path, budget: int = MAX_TOTAL_BYTES) -> Extraction
     written = 0
     try:
         zf = zipfile.ZipFile(path)
-    except (OSError, zipfile.BadZipFile, ValueError, RuntimeError, EOFError) as e:
+    except ZIP_ERRORS as e:
         raise ArchiveError(f"damaged zip archive ({e})") from None
     with zf:
         for info in zf.infolist():
@@ -183,15 +210,7 @@ def extract(path: Path, dest: Path, budget: int = MAX_TOTAL_BYTES) -> Extraction
             except ArchiveError:
                 target.unlink(missing_ok=True)
                 raise
-            except (
-                OSError,
-                zipfile.BadZipFile,
-                zlib.error,
-                ValueError,
-                RuntimeError,
-                EOFError,
-                NotImplementedError,
-            ) as e:
+            except ZIP_ERRORS as e:
                 target.unlink(missing_ok=True)
                 out.problems.append((info.filename, f"cannot extract ({type(e).__name__}: {e})"))
                 continue

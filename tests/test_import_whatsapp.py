@@ -18,6 +18,7 @@ from discovery.importers.base import ImportContext, ImportItem, RawConversation,
 from discovery.importers.detect import detect
 from discovery.importers.whatsapp import (
     WhatsAppImporter,
+    chat_key,
     chat_name,
     infer_day_first,
     is_whatsapp_header,
@@ -48,15 +49,16 @@ def conversation(items: list[ImportItem]) -> RawConversation:
 
 def test_android_us_12_hour_with_narrow_and_thin_spaces() -> None:
     items = read(FIX / "android_us_12h.txt")
+    lines = (FIX / "android_us_12h.txt").read_text(encoding="utf-8").splitlines()
     conv = conversation(items)
     assert (conv.platform, conv.key, conv.kind) == (
         "whatsapp",
-        "android_us_12h.txt",
+        chat_key([s for n, s in enumerate(lines, 1) if n in (1, 2, 3, 4, 7)]),
         ConversationKind.GROUP,
     )
     assert [p.name for p in conv.participants] == ["Ann Lee", "Bob Ray", "Cy Diaz"]
     ms = messages(items)
-    assert [(m.native_id, m.speaker, m.sent_at, m.system) for m in ms] == [
+    assert [(m.location, m.speaker, m.sent_at, m.system) for m in ms] == [
         ("line 1", "", datetime(2023, 12, 30, 20, 0), True),  # end-to-end notice
         ("line 2", "", datetime(2023, 12, 30, 20, 1), True),  # created group
         ("line 3", "", datetime(2023, 12, 30, 20, 1), True),  # added
@@ -179,14 +181,16 @@ def test_zip_with_media_read_in_memory(tmp_path: Path) -> None:
     assert getattr(detect(z), "name", None) == "whatsapp"
     items = read(z, "exports/book.zip")
     conv = conversation(items)
-    assert (conv.key, conv.name) == ("WhatsApp Chat - Book Club.zip", "Book Club")
+    assert conv.key.startswith("chat-")
+    assert conv.name == "Book Club"
     ms = messages(items)
     assert ms[3].attachments == (
         Attachment(
             "00000001-PHOTO-2023-12-31-21-06-30.jpg", len(photo), hashlib.sha256(photo).hexdigest()
         ),
     )
-    assert ms[3].native_id == "_chat.txt line 4"
+    assert ms[3].location == "_chat.txt line 4"
+    assert ms[3].native_id.startswith("2023-12-31T21:06:30 ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["WhatsApp Chat - Book Club.zip"]
 
 

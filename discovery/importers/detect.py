@@ -7,7 +7,10 @@ the loose text sniffers last. Adding a format is one line in
 A unit is what one importer reads in one go: a Slack export (folder or zip)
 is ONE unit, however many files it holds; any other folder is walked and each
 file in it is a unit of its own. Files that no importer recognises are
-returned with ``importer=None`` so that the caller can report them. Operating
+returned with ``importer=None`` so that the caller can report them; a file
+that cannot be opened comes with the problem ``cannot read: <reason>``, and
+an unclaimed ``.json``/``.jsonl`` that is not valid JSON with ``not valid
+JSON at line N``. Operating
 system litter (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, ``__MACOSX``)
 is skipped while walking a folder (never when named explicitly).
 
@@ -21,6 +24,7 @@ zips inside it are treated the same way.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -135,6 +139,48 @@ def _sniffs(importer: Importer, path: Path) -> bool:
         return False
 
 
+def unreadable(path: Path) -> str | None:
+    """``cannot read: <reason>`` when the file cannot be opened (permissions), else None."""
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    return None
+
+
+MAX_JSON_CHECK = 64 * 1024**2
+"""Largest unclaimed ``.json`` that is parsed to say where it stops being JSON."""
+
+
+def json_trouble(path: Path) -> str | None:
+    """Why an unclaimed ``.json``/``.jsonl`` file is not JSON (``not valid JSON at line N``).
+
+    None when it is valid JSON (then it is simply not a format we know), too
+    large to check, or not named ``.json``/``.jsonl``.
+    """
+    suffix = path.suffix.lower()
+    if suffix not in (".json", ".jsonl"):
+        return None
+    try:
+        if path.stat().st_size > MAX_JSON_CHECK:
+            return None
+        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    docs = [(1, text)] if suffix == ".json" else list(enumerate(text.splitlines(), start=1))
+    for first, doc in docs:
+        if suffix == ".jsonl" and not doc.strip():
+            continue
+        try:
+            json.loads(doc)
+        except json.JSONDecodeError as e:
+            return f"not valid JSON at line {first + e.lineno - 1} ({e.msg})"
+        except RecursionError:
+            return "not valid JSON (nested too deeply)"
+    return None
+
+
 def detect(path: Path, candidates: Iterable[Importer] | None = None) -> Importer | None:
     """The first importer (in registry order) whose sniff recognises ``path``, or None."""
     for importer in IMPORTERS.values() if candidates is None else candidates:
@@ -196,6 +242,10 @@ class _Walker:
 
     def file(self, path: Path, display: str, named: str, depth: int) -> Iterator[Unit]:
         """The unit(s) of one file: itself, or the members of an archive no importer claims."""
+        cannot = unreadable(path)
+        if cannot is not None:
+            yield _unit(path, None, display, ImportProblem(display, cannot), named)
+            return
         archive = is_archive(path)
         if archive:
             reason = refusal(path)
@@ -203,6 +253,11 @@ class _Walker:
                 yield _unit(path, None, display, ImportProblem(display, reason), named)
                 return
         found = detect(path, self.candidates)
+        if found is None and not archive:
+            trouble = json_trouble(path)
+            if trouble is not None:
+                yield _unit(path, None, display, ImportProblem(display, trouble), named)
+                return
         if found is not None or not archive or self.workspace is None:
             yield _unit(path, found, display, None, named)
             return

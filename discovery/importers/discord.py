@@ -38,16 +38,9 @@ from typing import Any
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.jsondoc import (
-    head,
-    integer,
-    items,
-    load_json,
-    looks_like_json,
-    mapping,
-    parse_iso,
-    text_of,
-)
+from discovery.importers.jsondoc import integer, items, looks_like_json, mapping, text_of
+from discovery.importers.textio import head_text, load_json
+from discovery.importers.times import parse_iso
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 PLATFORM = "discord"
@@ -84,15 +77,15 @@ class DiscordImporter:
 
     def sniff(self, path: Path) -> bool:
         """A JSON file whose head has DCE's ``guild``, ``channel`` and ``messages`` keys."""
-        text = head(path)
+        text = head_text(path)
         if not looks_like_json(text):
             return False
         return all(k in text for k in ('"guild"', '"channel"', '"messages"'))  # type: ignore[operator]
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        value, problem = load_json(path, ctx.display_path)
-        if problem is not None:
-            yield problem
+        value, problems = load_json(path, ctx.display_path)
+        yield from problems
+        if value is None and problems:
             return
         yield from read_export(value, ctx.display_path)
 

@@ -49,17 +49,9 @@ from typing import Any
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.jsondoc import (
-    from_epoch,
-    head,
-    integer,
-    items,
-    load_json,
-    looks_like_json,
-    mapping,
-    parse_iso,
-    text_of,
-)
+from discovery.importers.jsondoc import integer, items, looks_like_json, mapping, text_of
+from discovery.importers.textio import head_text, load_json
+from discovery.importers.times import from_epoch, parse_iso, sort_key
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 CHAT = "google_chat"
@@ -95,7 +87,7 @@ def parse_chat_date(value: Any) -> datetime | None:
     """A Google Chat ``created_date`` (see the module doc), or None when unreadable."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         n = int(value)
-        return from_epoch(n, 10**6 if n > 10**14 else 1000 if n > 10**11 else 1)
+        return from_epoch(n)
     iso = parse_iso(value)
     if iso is not None:
         return iso
@@ -134,12 +126,12 @@ def parse_chat_date(value: Any) -> datetime | None:
 
 
 def _chat_messages_file(path: Path) -> bool:
-    text = head(path)
+    text = head_text(path)
     return path.name == "messages.json" and looks_like_json(text) and '"messages"' in str(text)
 
 
 def _hangouts_file(path: Path) -> bool:
-    text = head(path)
+    text = head_text(path)
     if not looks_like_json(text):
         return False
     return ('"conversations"' in text or '"conversation_state"' in text) and (  # type: ignore[operator]
@@ -177,9 +169,9 @@ class GoogleChatImporter:
         if path.name == "messages.json":
             yield from _read_space(path.parent, where, single=True)
             return
-        value, problem = load_json(path, where)
-        if problem is not None:
-            yield problem
+        value, problems = load_json(path, where)
+        yield from problems
+        if value is None and problems:
             return
         yield from read_hangouts(value, where)
 
@@ -195,13 +187,12 @@ def _read_space(folder: Path, where: str, single: bool = False) -> Iterator[Impo
         gi_where = (
             f"{where.rpartition('/')[0]}/group_info.json" if single else f"{where}/group_info.json"
         )
-        value, problem = load_json(folder / "group_info.json", gi_where)
-        if problem is not None:
-            yield problem
+        value, problems = load_json(folder / "group_info.json", gi_where)
+        yield from problems
         info = mapping(value)
-    value, problem = load_json(folder / "messages.json", msg_where)
-    if problem is not None:
-        yield problem
+    value, problems = load_json(folder / "messages.json", msg_where)
+    yield from problems
+    if value is None and problems:
         return
     yield from read_space(value, info, key, msg_where)
 
@@ -247,15 +238,11 @@ def read_space(doc: Any, info: Mapping[str, Any], key: str, where: str) -> Itera
         topic = text_of(m.get("topic_id")).strip()
         if not topic:
             continue
-        order = (_sortable(sent), n)
+        order = (sort_key(sent), n)
         if topic not in roots or order < roots[topic][0]:
             roots[topic] = (order, _native(m, n))
     for n, m, sent in parsed:
         yield _chat_message(m, n, sent, key, roots, where)
-
-
-def _sortable(dt: datetime) -> float:
-    return (dt if dt.tzinfo else dt.replace(tzinfo=UTC)).timestamp()
 
 
 def _native(m: Mapping[str, Any], n: int) -> str:

@@ -24,7 +24,10 @@ This importer is the fallback for HTML: formats with their own HTML layout
 It accepts files named ``.html``/``.htm``/``.xhtml`` that start with markup,
 and files of any name that start with ``<!DOCTYPE html`` or ``<html``.
 
-One conversation per file: key = the file name, kind ``exhibit``, platform ``html``.
+One conversation per file: key = the file name plus the start of its SHA-256
+(``ImportContext.file_key``), name = the file name, kind ``exhibit``, platform
+``html``. Text is read as UTF-8 (bad bytes reported and shown as U+FFFD) unless
+the page declares another charset in a ``<meta>``.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem
+from discovery.importers.textio import decode_html, head, read_bytes
 from discovery.importers.transcript import match_header, read_transcript_lines
 
 PLATFORM = "html"
@@ -69,16 +73,13 @@ class HtmlExhibitImporter:
 
     def sniff(self, path: Path) -> bool:
         """True for ``.html``/``.htm`` markup, or any file that opens as an HTML document."""
-        if not path.is_file():
+        raw = head(path, SNIFF_BYTES)
+        if raw is None:
             return False
-        with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-        head = head.removeprefix(b"\xef\xbb\xbf")
-        if b"\x00" in head:
-            return False
+        start = raw.removeprefix(b"\xef\xbb\xbf")
         if path.suffix.lower() in SUFFIXES:
-            return bool(_MARKUP_START.match(head))
-        return bool(_HTML_START.match(head))
+            return bool(_MARKUP_START.match(start))
+        return bool(_HTML_START.match(start))
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         try:
@@ -89,11 +90,16 @@ class HtmlExhibitImporter:
                     f"HTML file of {size:,} bytes is over the {MAX_BYTES:,}-byte limit; not read",
                 )
                 return
-            raw = path.read_bytes()
         except OSError as e:
             yield ImportProblem(ctx.display_path, f"cannot read the file ({e.strerror or e})")
             return
-        lines = html_lines(raw)
+        raw, problems = read_bytes(path, ctx.display_path)
+        yield from problems
+        if raw is None:
+            return
+        markup, problems = decode_html(raw, ctx.display_path)
+        yield from problems
+        lines = html_lines(markup)
         if not any(match_header(text) for _, text in lines):
             kept = sum(1 for _, text in lines if text.strip())
             yield ImportProblem(
@@ -102,10 +108,12 @@ class HtmlExhibitImporter:
                 f" {kept} line(s) of page text not imported (nothing to date them by)",
             )
             return
-        yield from read_transcript_lines(lines, path.name, ctx.display_path, platform=PLATFORM)
+        yield from read_transcript_lines(
+            lines, ctx.file_key(path.name), ctx.display_path, platform=PLATFORM, name=path.name
+        )
 
 
-def html_lines(raw: bytes) -> list[tuple[str, str]]:
+def html_lines(raw: bytes | str) -> list[tuple[str, str]]:
     """The text lines of an HTML document as ``(location, text)``, blank lines dropped."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # bs4 warns about markup that looks like a URL or file

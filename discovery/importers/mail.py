@@ -57,6 +57,7 @@ from bs4 import BeautifulSoup
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import head, read_bytes
 from discovery.model import Attachment, ConversationKind, Participant
 
 PLATFORM = "email"
@@ -102,22 +103,18 @@ class MailImporter:
 
     def sniff(self, path: Path) -> bool:
         """An ``.eml`` (or extension-less) file of RFC 5322 headers, or an mbox."""
-        if not path.is_file():
+        raw = head(path, SNIFF_BYTES)
+        if raw is None:
             return False
-        with path.open("rb") as fh:
-            head = fh.read(SNIFF_BYTES)
-        if b"\x00" in head:
-            return False
-        if FROM_LINE_RE.match(head):
-            rest = head.split(b"\n", 1)[1] if b"\n" in head else b""
+        if FROM_LINE_RE.match(raw):
+            rest = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
             return _looks_like_headers(rest)
-        return path.suffix.lower() in (".eml", "") and _looks_like_headers(head)
+        return path.suffix.lower() in (".eml", "") and _looks_like_headers(raw)
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            yield ImportProblem(ctx.display_path, f"cannot read the file ({e.strerror or e})")
+        raw, problems = read_bytes(path, ctx.display_path)
+        yield from problems
+        if raw is None:
             return
         box = Box(ctx.display_path)
         if FROM_LINE_RE.match(raw) or path.suffix.lower() in (".mbox", ".mbx"):
@@ -191,8 +188,11 @@ class Box:
             return
         if isinstance(raw, str):
             self.problems.append(ImportProblem(self.display, raw, line))
-        else:
-            self.messages.append(raw)
+            return
+        message, undecodable = raw
+        if undecodable:
+            self.problems.append(ImportProblem(self.display, undecodable, line))
+        self.messages.append(message)
 
     def items(self) -> Iterator[ImportItem]:
         if not self.messages and not self.problems:
@@ -209,7 +209,10 @@ class Box:
             )
         yield from self.messages
 
-    def _message(self, msg: Message, location: str, sep: str | None) -> RawMessage | str:
+    def _message(
+        self, msg: Message, location: str, sep: str | None
+    ) -> tuple[RawMessage, str] | str:
+        """The message and its body's byte problem (''), or why the message is skipped."""
         own = message_ids(_header(msg, "Message-ID"))
         native = own[0] if own else ""
         refs = message_ids(_header(msg, "References"))
@@ -234,9 +237,9 @@ class Box:
                 if a:
                     thread.people.setdefault(a.lower(), n or a.lower())
 
-        body, attachments = _body(msg)
+        body, attachments, undecodable = _body(msg)
         text = f"Subject: {subject}\n\n{body}" if subject else body
-        return RawMessage(
+        message = RawMessage(
             platform=PLATFORM,
             conversation_key=key,
             native_id=native,
@@ -248,6 +251,7 @@ class Box:
             location=location or native or "message 1",
             attachments=attachments,
         )
+        return message, undecodable
 
 
 def _header(msg: Message, name: str) -> str:
@@ -268,7 +272,27 @@ def _date(value: str) -> datetime | None:
         return None
 
 
-def _decoded(part: Message) -> str:
+def _decoded(part: Message) -> tuple[str, str]:
+    """A text part's text, and '' or the problem when its bytes do not fit its charset."""
+    payload = part.get_payload(decode=True)
+    if isinstance(payload, bytes):
+        charset = part.get_content_charset() or "utf-8"
+        try:
+            return payload.decode(charset), ""
+        except LookupError:  # an unknown charset name: read as UTF-8
+            charset = "utf-8"
+            try:
+                return payload.decode(charset), ""
+            except UnicodeDecodeError:
+                pass
+        except UnicodeDecodeError:
+            pass
+        label = "UTF-8" if charset.lower().replace("_", "-") in ("utf-8", "utf8") else charset
+        return _lenient(part), f"not valid {label}; unreadable bytes shown as \ufffd"
+    return _lenient(part), ""
+
+
+def _lenient(part: Message) -> str:
     if isinstance(part, EmailMessage):
         try:
             content = part.get_content()
@@ -296,7 +320,9 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _body(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
+def _body(msg: Message) -> tuple[str, tuple[Attachment, ...], str]:
+    """Body text, attachments, and the first undecodable-bytes problem ('' when none)."""
+    undecodable = ""
     plain: str | None = None
     html: str | None = None
     attachments: list[Attachment] = []
@@ -319,9 +345,11 @@ def _body(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
                 )
             )
         elif ctype == "text/plain" and plain is None:
-            plain = _decoded(part)
+            plain, bad = _decoded(part)
+            undecodable = undecodable or bad
         elif ctype == "text/html" and html is None:
-            html = _decoded(part)
+            html, bad = _decoded(part)
+            undecodable = undecodable or bad
     if plain is not None and plain.strip():
         body = plain
     elif html is not None:
@@ -329,4 +357,4 @@ def _body(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
     else:
         body = plain or ""
     body = body.replace("\r\n", "\n").replace("\r", "\n")
-    return body.strip("\n"), tuple(attachments)
+    return body.strip("\n"), tuple(attachments), undecodable

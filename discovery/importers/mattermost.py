@@ -39,7 +39,9 @@ from typing import Any
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.jsondoc import from_epoch, head, integer, items, mapping, text_of
+from discovery.importers.jsondoc import integer, items, mapping, text_of
+from discovery.importers.textio import decode_text, head_text, read_bytes
+from discovery.importers.times import from_epoch
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 PLATFORM = "mattermost"
@@ -61,7 +63,7 @@ class MattermostImporter:
 
     def sniff(self, path: Path) -> bool:
         """JSONL whose first line is ``"type": "version"``, or a post object with ``create_at``."""
-        text = head(path)
+        text = head_text(path)
         if text is None:
             return False
         first = next((ln for ln in text.splitlines() if ln.strip()), "")
@@ -80,11 +82,12 @@ class MattermostImporter:
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         where = ctx.display_path
-        try:
-            text = path.read_bytes().decode("utf-8-sig", errors="replace")
-        except OSError as e:
-            yield ImportProblem(where, f"cannot read the file ({e.strerror or e})")
+        raw, problems = read_bytes(path, where)
+        yield from problems
+        if raw is None:
             return
+        text, problems = decode_text(raw, where)
+        yield from problems
         yield from read_text(text, where)
 
 

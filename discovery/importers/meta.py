@@ -48,19 +48,19 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from bs4 import BeautifulSoup, Tag
-from dateutil import parser as dateparser
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import decode_html, decode_json, head, read_bytes
+from discovery.importers.times import from_epoch, parse_loose, sort_key
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 PART_RE = re.compile(r"(?:^|_)message_(\d+)\.(json|html?)$", re.IGNORECASE)
@@ -104,21 +104,22 @@ def _parts(folder: Path) -> list[Path]:
 
 
 def _sniff_json(path: Path) -> bool:
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES)
-    if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+    raw = head(path, SNIFF_BYTES)
+    if raw is None or not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         return False
-    return any(r.search(head) for r in _JSON_MARKERS) or (
-        b'"participants"' in head and b'"thread_path"' in head
+    return any(r.search(raw) for r in _JSON_MARKERS) or (
+        b'"participants"' in raw and b'"thread_path"' in raw
     )
 
 
 def _sniff_html(path: Path) -> bool:
     if not PART_RE.search(path.name):
         return False
-    with path.open("rb") as fh:
-        head = fh.read(SNIFF_BYTES).lower()
-    return b"<html" in head and (b"_a6-g" in head or b'class="message"' in head)
+    raw = head(path, SNIFF_BYTES)
+    if raw is None:
+        return False
+    low = raw.lower()
+    return b"<html" in low and (b"_a6-g" in low or b'class="message"' in low)
 
 
 @dataclass(slots=True)
@@ -179,10 +180,9 @@ class MetaImporter:
         thread = _Thread()
         msgs: list[_Msg] = []
         for f, display in zip(files, displays, strict=True):
-            try:
-                raw = f.read_bytes()
-            except OSError as e:
-                yield ImportProblem(display, f"cannot read the file ({e.strerror or e})")
+            raw, problems = read_bytes(f, display)
+            yield from problems
+            if raw is None:
                 continue
             if f.suffix.lower() == ".json":
                 yield from _read_json(raw, f.name, display, thread, msgs)
@@ -205,7 +205,7 @@ class MetaImporter:
             participants=tuple(Participant(n, n) for n in names),
         )
         # newest-first in the export: oldest first here, stable for equal times
-        ordered = sorted(reversed(msgs), key=lambda m: _sort_key(m.when))
+        ordered = sorted(reversed(msgs), key=lambda m: sort_key(m.when))
         for m in ordered:
             yield RawMessage(
                 platform=platform,
@@ -223,14 +223,6 @@ class MetaImporter:
             )
 
 
-def _sort_key(when: datetime) -> datetime:
-    return (
-        when.replace(tzinfo=None)
-        if when.tzinfo is None
-        else when.astimezone(UTC).replace(tzinfo=None)
-    )
-
-
 # --- JSON --------------------------------------------------------------------------------
 
 
@@ -241,16 +233,9 @@ def _str(v: Any) -> str:
 def _read_json(
     raw: bytes, name: str, display: str, thread: _Thread, out: list[_Msg]
 ) -> Iterator[ImportProblem]:
-    try:
-        data = json.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as e:
-        yield ImportProblem(display, f"not UTF-8 text (byte {e.start})")
-        return
-    except json.JSONDecodeError as e:
-        yield ImportProblem(display, f"not valid JSON: {e.msg}", e.lineno)
-        return
-    except RecursionError:
-        yield ImportProblem(display, "not valid JSON: nested too deeply")
+    data, problems = decode_json(raw, display)
+    yield from problems
+    if data is None and problems:
         return
     if not isinstance(data, dict):
         yield ImportProblem(display, "not a message export (expected a JSON object)")
@@ -282,9 +267,8 @@ def _json_message(entry: Mapping[str, Any], where: str) -> _Msg | None:
     ts = entry.get("timestamp_ms", entry.get("timestamp"))
     if isinstance(ts, bool) or not isinstance(ts, int | float):
         return None
-    try:
-        when = datetime.fromtimestamp(ts / 1000, UTC)
-    except (OverflowError, OSError, ValueError):
+    when = from_epoch(ts, 1000)
+    if when is None:
         return None
     text = _str(entry.get("content")) or _str(entry.get("text"))
     share = entry.get("share")
@@ -351,8 +335,10 @@ def _media(entry: Mapping[str, Any]) -> tuple[Attachment, ...]:
 def _read_html(
     raw: bytes, name: str, display: str, thread: _Thread, out: list[_Msg]
 ) -> Iterator[ImportProblem]:
+    markup, problems = decode_html(raw, display)
+    yield from problems
     try:
-        soup = BeautifulSoup(raw.decode("utf-8-sig", errors="replace"), "html.parser")
+        soup = BeautifulSoup(markup, "html.parser")
     except Exception as e:  # bs4's own parser can choke on pathological markup
         yield ImportProblem(display, f"unreadable HTML ({type(e).__name__})")
         return
@@ -381,9 +367,10 @@ def _read_html(
         yield ImportProblem(display, "no messages found in the HTML")
         return
     for n, (sender, text, stamp) in enumerate(rows, start=1):
-        when = _html_time(stamp)
-        if when is None:
-            yield ImportProblem(display, f"unreadable time {stamp!r}; message skipped", n)
+        try:
+            when = _html_time(stamp)
+        except ValueError as e:
+            yield ImportProblem(display, f"{e}; message skipped", n)
             continue
         native = f"{name} #{n}"
         out.append(_Msg(sender=sender, when=when, text=text, native_id=native, location=native))
@@ -394,12 +381,13 @@ def _text_of(block: Tag, cls: str, sep: str = " ") -> str:
     return el.get_text(sep, strip=True) if isinstance(el, Tag) else ""
 
 
-def _html_time(stamp: str) -> datetime | None:
-    """A printed time (``Jan 17, 2020 9:49:00 pm``); naive unless it names an offset."""
+def _html_time(stamp: str) -> datetime:
+    """A printed time (``Jan 17, 2020 9:49:00 pm``); naive unless it names an offset.
+
+    Raises:
+        ValueError: no time, or one without a full date (never completed from today).
+    """
     s = re.sub(r"\s+at\s+", " ", stamp.strip())
     if not s:
-        return None
-    try:
-        return dateparser.parse(s)
-    except (ValueError, OverflowError, dateparser.ParserError):
-        return None
+        raise ValueError("no time")
+    return parse_loose(s)

@@ -25,7 +25,8 @@ pypdf raises many kinds of exceptions on broken files; each is caught at the
 document or page it concerns and reported there, so a bad PDF never stops an
 ingest. pypdf's log messages are kept off the terminal (the library never prints).
 
-One conversation per file: key = the file name, kind ``exhibit``, platform ``pdf``.
+One conversation per file: key = the file name plus the start of its SHA-256
+(``ImportContext.file_key``), name = the file name, kind ``exhibit``, platform ``pdf``.
 Times carry no zone unless the PDF date does, so the ingest applies ``--tz``.
 """
 
@@ -42,6 +43,7 @@ from typing import Any
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import head
 from discovery.importers.transcript import match_header, read_transcript_lines
 from discovery.model import ConversationKind
 
@@ -65,10 +67,8 @@ class PdfImporter:
 
     def sniff(self, path: Path) -> bool:
         """True for a file whose first kilobyte holds the ``%PDF-`` marker."""
-        if not path.is_file():
-            return False
-        with path.open("rb") as fh:
-            return b"%PDF-" in fh.read(HEADER_WINDOW)
+        raw = head(path, HEADER_WINDOW)
+        return raw is not None and b"%PDF-" in raw
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         with warnings.catch_warnings():
@@ -77,7 +77,7 @@ class PdfImporter:
         yield from problems
         if pages is None:
             return
-        yield from _items(pages, dated, path.name, ctx.display_path)
+        yield from _items(pages, dated, ctx.file_key(path.name), path.name, ctx.display_path)
 
 
 def _extract(
@@ -160,7 +160,7 @@ def page_furniture(pages: list[list[str] | None]) -> set[str]:
 
 
 def _items(
-    pages: list[list[str] | None], dated: datetime | None, key: str, display: str
+    pages: list[list[str] | None], dated: datetime | None, key: str, name: str, display: str
 ) -> Iterator[ImportItem]:
     furniture = page_furniture(pages)
     chat: list[tuple[str, str]] = []
@@ -176,9 +176,9 @@ def _items(
             else:
                 chat.append(where)
     if any(match_header(line) for _, line in chat):
-        yield from _transcript(chat, aside, key, display)
+        yield from _transcript(chat, aside, key, name, display)
     else:
-        yield from _document(pages, dated, key, display)
+        yield from _document(pages, dated, key, name, display)
 
 
 def _page_of(location: str) -> int:
@@ -190,10 +190,11 @@ def _transcript(
     chat: list[tuple[str, str]],
     aside: dict[int, list[tuple[str, str]]],
     key: str,
+    name: str,
     display: str,
 ) -> Iterator[ImportItem]:
     begun: list[tuple[int, datetime]] = []  # (page, time) of each message, in reading order
-    for item in read_transcript_lines(chat, key, display, platform=PLATFORM):
+    for item in read_transcript_lines(chat, key, display, platform=PLATFORM, name=name):
         if isinstance(item, RawMessage) and not item.extra.get("preamble"):
             begun.append((_page_of(item.location), item.sent_at))
         yield item
@@ -220,7 +221,7 @@ def _transcript(
 
 
 def _document(
-    pages: list[list[str] | None], dated: datetime | None, key: str, display: str
+    pages: list[list[str] | None], dated: datetime | None, key: str, name: str, display: str
 ) -> Iterator[ImportItem]:
     filled = [(p, lines) for p, lines in enumerate(pages, start=1) if lines]
     if dated is None:
@@ -230,7 +231,7 @@ def _document(
             " was not imported (nothing to date it by)",
         )
         return
-    yield RawConversation(platform=PLATFORM, key=key, name=key, kind=ConversationKind.EXHIBIT)
+    yield RawConversation(platform=PLATFORM, key=key, name=name, kind=ConversationKind.EXHIBIT)
     for p, lines in filled:
         yield RawMessage(
             platform=PLATFORM,

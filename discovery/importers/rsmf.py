@@ -33,27 +33,19 @@ from __future__ import annotations
 
 import email
 import email.policy
-import hashlib
 import io
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.jsondoc import (
-    decode_json,
-    head,
-    integer,
-    items,
-    looks_like_json,
-    mapping,
-    parse_iso,
-    text_of,
-)
+from discovery.importers.jsondoc import integer, items, looks_like_json, mapping, text_of
+from discovery.importers.textio import decode_json, head_text
+from discovery.importers.times import parse_iso
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 MANIFEST = "rsmf_manifest.json"
@@ -65,15 +57,6 @@ _KINDS = {
     "direct": ConversationKind.DIRECT,
     "group": ConversationKind.GROUP,
 }
-_ZIP_ERRORS = (
-    OSError,
-    KeyError,
-    ValueError,
-    zipfile.BadZipFile,
-    zlib.error,
-    RuntimeError,
-    EOFError,
-)
 
 
 def _zip_manifest(names: list[str]) -> str | None:
@@ -112,9 +95,13 @@ class RsmfImporter:
             try:
                 with zipfile.ZipFile(path) as zf:
                     return _is_rsmf_zip(zf.namelist())
-            except _ZIP_ERRORS:
+            except ZIP_ERRORS:
                 return False
-        text = head(path, 16 * 1024) if path.suffix.lower() in (".rsmf", ".eml") else head(path)
+        text = (
+            head_text(path, 16 * 1024)
+            if path.suffix.lower() in (".rsmf", ".eml")
+            else head_text(path)
+        )
         if text is None:
             return False
         if looks_like_json(text):
@@ -134,7 +121,7 @@ class RsmfImporter:
                     yield from _read_zip(zf, where)
                 return
             raw = path.read_bytes()
-        except _ZIP_ERRORS as e:
+        except ZIP_ERRORS as e:
             yield ImportProblem(where, f"cannot read the RSMF file ({e})")
             return
         if looks_like_json(raw[:64].decode("utf-8-sig", errors="replace")):
@@ -178,7 +165,7 @@ def _read_email(raw: bytes, where: str) -> Iterator[ImportItem]:
     try:
         with zipfile.ZipFile(io.BytesIO(payload)) as zf:
             yield from _read_zip(zf, inner)
-    except _ZIP_ERRORS as e:
+    except ZIP_ERRORS as e:
         yield ImportProblem(inner, f"cannot open the attached zip ({e})")
 
 
@@ -197,7 +184,7 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> Iterator[ImportItem]:
         return
     try:
         raw = zf.read(member)
-    except _ZIP_ERRORS as e:
+    except ZIP_ERRORS as e:
         yield ImportProblem(f"{where}!{member}", f"cannot read the manifest ({e})")
         return
     root = member.rpartition("/")[0]
@@ -210,12 +197,9 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> Iterator[ImportItem]:
         try:
             if zf.getinfo(name).file_size > MAX_HASHED:
                 return None
-            h = hashlib.sha256()
             with zf.open(name) as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-            return h.hexdigest()
-        except _ZIP_ERRORS:
+                return sha256_stream(fh)[1]
+        except ZIP_ERRORS:
             return None
 
     yield from read_manifest_bytes(raw, f"{where}!{member}", hasher)
@@ -223,9 +207,9 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> Iterator[ImportItem]:
 
 def read_manifest_bytes(raw: bytes, where: str, hasher: Any = None) -> Iterator[ImportItem]:
     """The items of a manifest's bytes; ``hasher(attachment id)`` gives a SHA-256 or None."""
-    value, problem = decode_json(raw, where)
-    if problem is not None:
-        yield problem
+    value, problems = decode_json(raw, where)
+    yield from problems
+    if value is None and problems:
         return
     if not isinstance(value, Mapping):
         yield ImportProblem(where, "not an RSMF manifest (not a JSON object)")

@@ -39,18 +39,19 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
-import zlib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from discovery.archive import ZIP_ERRORS
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import decode_json
+from discovery.importers.times import from_epoch
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 PLATFORM = "slack"
@@ -164,39 +165,28 @@ def _has_metadata(names: list[str]) -> bool:
 
 
 class _Load:
-    """Result of reading one JSON member: the value, or the problem."""
+    """Result of reading one JSON member: the value (None: unreadable) and the problems met."""
 
-    __slots__ = ("problem", "value")
+    __slots__ = ("problems", "value")
 
-    def __init__(self, value: Any = None, problem: ImportProblem | None = None) -> None:
+    def __init__(self, value: Any = None, problems: list[ImportProblem] | None = None) -> None:
         self.value = value
-        self.problem = problem
+        self.problems = problems or []
+
+    @property
+    def failed(self) -> bool:
+        """True when the member could not be read or parsed at all."""
+        return self.value is None and bool(self.problems)
 
 
 def _load(tree: _Tree, member: str) -> _Load:
     where = tree.where(member)
     try:
         raw = tree.read(member)
-    except (
-        OSError,
-        KeyError,
-        ValueError,
-        zipfile.BadZipFile,
-        zlib.error,
-        RuntimeError,
-        EOFError,
-    ) as e:
-        return _Load(problem=ImportProblem(where, f"cannot read the file ({e})"))
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        return _Load(problem=ImportProblem(where, f"not UTF-8 text (byte {e.start})"))
-    try:
-        return _Load(json.loads(text))
-    except json.JSONDecodeError as e:
-        return _Load(problem=ImportProblem(where, f"not valid JSON: {e.msg}", e.lineno))
-    except RecursionError:
-        return _Load(problem=ImportProblem(where, "not valid JSON: nested too deeply"))
+    except ZIP_ERRORS as e:
+        return _Load(problems=[ImportProblem(where, f"cannot read the file ({e})")])
+    value, problems = decode_json(raw, where)
+    return _Load(value, problems)
 
 
 def parse_ts(ts: str) -> datetime | None:
@@ -207,12 +197,7 @@ def parse_ts(ts: str) -> datetime | None:
     m = TS_RE.match(ts)
     if not m:
         return None
-    seconds = int(m.group(1))
-    micros = int((m.group(2) or "0")[:6].ljust(6, "0"))
-    try:
-        return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=seconds, microseconds=micros)
-    except OverflowError:
-        return None
+    return from_epoch(f"{m.group(1)}.{(m.group(2) or '0')[:6]}", 1)
 
 
 def user_display_name(user: Mapping[str, Any]) -> str:
@@ -256,14 +241,14 @@ class SlackImporter:
             if path.is_file() and zipfile.is_zipfile(path):
                 with zipfile.ZipFile(path) as zf:
                     return _has_metadata(zf.namelist())
-        except (OSError, zipfile.BadZipFile, ValueError, RuntimeError):
+        except ZIP_ERRORS:
             return False
         return False
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         try:
             tree = _Tree(path, ctx.display_path)
-        except (OSError, zipfile.BadZipFile, ValueError, RuntimeError) as e:
+        except ZIP_ERRORS as e:
             yield ImportProblem(ctx.display_path, f"cannot open the Slack export ({e})")
             return
         try:
@@ -277,8 +262,9 @@ def _read_tree(tree: _Tree) -> Iterator[ImportItem]:
     users: dict[str, str] = {"USLACKBOT": "Slackbot"}
     if "users.json" in members:
         loaded = _load(tree, "users.json")
-        if loaded.problem:
-            yield loaded.problem
+        yield from loaded.problems
+        if loaded.failed:
+            pass
         elif isinstance(loaded.value, list):
             for u in loaded.value:
                 if isinstance(u, Mapping) and isinstance(u.get("id"), str):
@@ -295,8 +281,8 @@ def _read_tree(tree: _Tree) -> Iterator[ImportItem]:
         if meta not in members:
             continue
         loaded = _load(tree, meta)
-        if loaded.problem:
-            yield loaded.problem
+        yield from loaded.problems
+        if loaded.failed:
             continue
         if not isinstance(loaded.value, list):
             yield ImportProblem(tree.where(meta), "not a list of conversations")
@@ -357,8 +343,8 @@ def _read_tree(tree: _Tree) -> Iterator[ImportItem]:
                 )
                 continue
             loaded = _load(tree, member)
-            if loaded.problem:
-                yield loaded.problem
+            yield from loaded.problems
+            if loaded.failed:
                 continue
             if not isinstance(loaded.value, list):
                 yield ImportProblem(tree.where(member), "not a list of messages")

@@ -17,13 +17,21 @@ platform       platform                                                    no
 =============  ==========================================================  ========
 
 [1] Without a conversation column every row belongs to one conversation named
-after the file, as with a transcript. Columns that match no alias are kept in
+after the file, keyed by the file's name and content as with a transcript
+(``ImportContext.file_key``). Columns that match no alias are kept in
 ``RawMessage.extra``.
 
-Times: ISO 8601 first, then anything python-dateutil reads (``02/03/2023`` is
-month-first, dateutil's default); a bare number is Unix seconds (milliseconds
-when above 10^11). A time with an offset gives an aware datetime, one without
-stays naive (the ingest applies ``--tz``).
+Times: ISO 8601 first, then anything python-dateutil reads, strictly: a time
+without a full date (``10:15``, ``Jan 5``) is refused at its row rather than
+completed with today's date. All-numeric dates (``12/03/2023``) are read in
+ONE order for the whole file: day-first if any row's first field is above 12,
+month-first if any second field is (the majority wins should both occur),
+else month-first (dotted ``12.03.2023``: day-first). ISO and year-first dates
+are never ambiguous. A bare number is Unix seconds, milliseconds or
+microseconds by its size (below 10^11: seconds; below 10^14: ms; else µs),
+read exactly. A time with an offset gives an aware datetime (an offset beyond
+±24 h is refused at its row), one without stays naive (the ingest applies
+``--tz``).
 
 A file missing a required column is one ImportProblem for the file (for JSONL,
 judged on its first object). A bad row (too few or too many cells, empty
@@ -39,14 +47,20 @@ import io
 import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from dateutil import parser as dateparser
-
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import decode_text, head_text, read_bytes
+from discovery.importers.times import (
+    from_epoch,
+    infer_day_first,
+    numeric_date,
+    parse_iso,
+    parse_loose,
+)
 from discovery.model import ConversationKind
 
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -71,7 +85,6 @@ REQUIRED = ("speaker", "time", "text")
 SNIFF_BYTES = 64 * 1024
 CSV_FIELD_LIMIT = 16 * 1024 * 1024
 _NUMBER_RE = re.compile(r"^-?\d+(?:\.\d+)?$")
-_EPOCH_ZERO = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def normalize_key(key: str) -> str:
@@ -93,36 +106,35 @@ def resolve_columns(keys: list[str]) -> dict[str, str]:
     return out
 
 
-def parse_time(value: Any) -> datetime:
-    """A message time from a cell or JSON value. Raises ValueError when unreadable."""
+def parse_time(value: Any, day_first: bool = False) -> datetime:
+    """A message time from a cell or JSON value. Raises ValueError when unreadable.
+
+    ``day_first`` is the file's reading of all-numeric dates (:func:`time_order`).
+    """
     if isinstance(value, bool) or value is None:
         raise ValueError("no time")
     if isinstance(value, int | float):
-        return _epoch(float(value))
+        when = from_epoch(value)
+        if when is None:
+            raise ValueError(f"time {value} is out of range")
+        return when
     if not isinstance(value, str):
         raise ValueError("time is not text")
     v = value.strip()
     if not v:
         raise ValueError("empty time")
     if _NUMBER_RE.match(v):
-        return _epoch(float(v))
-    try:
-        return datetime.fromisoformat(v)
-    except ValueError:
-        pass
-    try:
-        return dateparser.parse(v)
-    except (ValueError, OverflowError, dateparser.ParserError) as e:
-        raise ValueError(f"unreadable time {v[:40]!r}") from e
+        when = from_epoch(v)
+        if when is None:
+            raise ValueError(f"time {v[:40]} is out of range")
+        return when
+    return parse_iso(v) or parse_loose(v, day_first)
 
 
-def _epoch(seconds: float) -> datetime:
-    if abs(seconds) > 1e11:
-        seconds /= 1000
-    try:
-        return _EPOCH_ZERO + timedelta(seconds=seconds)
-    except OverflowError as e:
-        raise ValueError(f"time {seconds} is out of range") from e
+def time_order(values: list[Any]) -> bool:
+    """Whether a file's all-numeric dates are day-first, judged on all its time values."""
+    dates = [numeric_date(v) for v in values if isinstance(v, str)]
+    return infer_day_first([d for d in dates if d])
 
 
 def _cell(value: Any) -> str:
@@ -140,10 +152,19 @@ def _cell(value: Any) -> str:
 class _Rows:
     """Turns mapped rows into conversations and messages, remembering conversations seen."""
 
-    def __init__(self, platform: str, default_conversation: str, display_path: str) -> None:
+    def __init__(
+        self,
+        platform: str,
+        default_conversation: str,
+        display_path: str,
+        day_first: bool = False,
+        default_name: str | None = None,
+    ) -> None:
         self.platform = platform
         self.default_conversation = default_conversation
+        self.default_name = default_conversation if default_name is None else default_name
         self.display_path = display_path
+        self.day_first = day_first
         self.seen: set[tuple[str, str]] = set()
 
     def row(
@@ -156,7 +177,7 @@ class _Rows:
             )
             return
         try:
-            when = parse_time(values[cols["time"]])
+            when = parse_time(values[cols["time"]], self.day_first)
         except ValueError as e:
             yield ImportProblem(self.display_path, f"{e}; row skipped", line)
             return
@@ -170,11 +191,13 @@ class _Rows:
                 yield ImportProblem(self.display_path, f"{k!r} is not text; row skipped", line)
                 return
         platform = got.get("platform", "").strip() or self.platform
-        conv = got.get("conversation", "").strip() or self.default_conversation
+        conv = got.get("conversation", "").strip()
+        name = conv or self.default_name
+        conv = conv or self.default_conversation
         if (platform, conv) not in self.seen:
             self.seen.add((platform, conv))
             yield RawConversation(
-                platform=platform, key=conv, name=conv, kind=ConversationKind.CHANNEL
+                platform=platform, key=conv, name=name, kind=ConversationKind.CHANNEL
             )
         native_id = got.get("id", "").strip()
         thread = got.get("thread", "").strip() or None
@@ -204,28 +227,10 @@ class _Rows:
 
 
 def _read_text(path: Path, display_path: str) -> tuple[str | None, list[ImportProblem]]:
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        return None, [ImportProblem(display_path, f"cannot read the file ({e.strerror or e})")]
-    try:
-        return raw.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
-        return text, [ImportProblem(display_path, "not valid UTF-8; unreadable bytes shown as �")]
-
-
-def _head(path: Path) -> str | None:
-    try:
-        if not path.is_file():
-            return None
-        with path.open("rb") as fh:
-            raw = fh.read(SNIFF_BYTES)
-    except OSError:
-        return None
-    if b"\x00" in raw:
-        return None
-    return raw.decode("utf-8-sig", errors="replace")
+    raw, problems = read_bytes(path, display_path)
+    if raw is None:
+        return None, problems
+    return decode_text(raw, display_path)
 
 
 class CsvImporter:
@@ -240,7 +245,7 @@ class CsvImporter:
         that the ingest reports which column is missing instead of
         "unrecognised format".
         """
-        head = _head(path)
+        head = head_text(path, SNIFF_BYTES)
         if head is None:
             return False
         if path.suffix.lower() == ".csv":
@@ -258,13 +263,27 @@ class CsvImporter:
         yield from problems
         if text is None:
             return
-        yield from read_csv(text, path.name, ctx.display_path, self.name)
+        yield from read_csv(
+            text, ctx.file_key(path.name), ctx.display_path, self.name, name=path.name
+        )
 
 
 def read_csv(
-    text: str, default_conversation: str, display_path: str, platform: str = "csv"
+    text: str,
+    default_conversation: str,
+    display_path: str,
+    platform: str = "csv",
+    name: str | None = None,
 ) -> Iterator[ImportItem]:
-    """The items of a CSV text (see the module doc)."""
+    """The items of a CSV text (see the module doc).
+
+    Args:
+        text: the decoded file.
+        default_conversation: the key of the conversation of rows that name none.
+        display_path: the path shown in problems.
+        platform: the platform of rows that name none.
+        name: the display name of that default conversation (default: its key).
+    """
     if csv.field_size_limit() < CSV_FIELD_LIMIT:
         # The default (128 KiB) would reject a long pasted message; raised once, never lowered.
         csv.field_size_limit(CSV_FIELD_LIMIT)
@@ -283,28 +302,35 @@ def read_csv(
         names = "; ".join(f"{f} ({'/'.join(ALIASES[f][:4])})" for f in missing)
         yield ImportProblem(display_path, f"no column for {names}: file not imported", 1)
         return
-    rows = _Rows(platform, default_conversation, display_path)
     width = len(header)
     last = reader.line_num
+    pending: list[tuple[dict[str, str], int] | ImportProblem] = []  # in line order
     while True:
         start = last + 1
         try:
             cells = next(reader)
         except StopIteration:
-            return
+            break
         except csv.Error as e:
             last = reader.line_num
-            yield ImportProblem(display_path, f"unreadable CSV row ({e}); skipped", start)
+            pending.append(ImportProblem(display_path, f"unreadable CSV row ({e}); skipped", start))
             continue
         last = reader.line_num
         if not cells or all(not c.strip() for c in cells):
             continue
         if len(cells) != width:
-            yield ImportProblem(
-                display_path, f"row has {len(cells)} cells, the header has {width}; skipped", start
-            )
+            reason = f"row has {len(cells)} cells, the header has {width}; skipped"
+            pending.append(ImportProblem(display_path, reason, start))
             continue
-        yield from rows.row(dict(zip(header, cells, strict=True)), cols, start)
+        pending.append((dict(zip(header, cells, strict=True)), start))
+    good = [p for p in pending if not isinstance(p, ImportProblem)]
+    day_first = time_order([values[cols["time"]] for values, _ in good])
+    rows = _Rows(platform, default_conversation, display_path, day_first, name)
+    for item in pending:
+        if isinstance(item, ImportProblem):
+            yield item
+        else:
+            yield from rows.row(item[0], cols, item[1])
 
 
 class JsonlImporter:
@@ -314,7 +340,7 @@ class JsonlImporter:
 
     def sniff(self, path: Path) -> bool:
         """A ``.jsonl``/``.ndjson`` file, or one whose first line is an object with the keys."""
-        head = _head(path)
+        head = head_text(path, SNIFF_BYTES)
         if head is None:
             return False
         if path.suffix.lower() in (".jsonl", ".ndjson"):
@@ -334,14 +360,20 @@ class JsonlImporter:
         yield from problems
         if text is None:
             return
-        yield from read_jsonl(text, path.name, ctx.display_path, self.name)
+        yield from read_jsonl(
+            text, ctx.file_key(path.name), ctx.display_path, self.name, name=path.name
+        )
 
 
 def read_jsonl(
-    text: str, default_conversation: str, display_path: str, platform: str = "jsonl"
+    text: str,
+    default_conversation: str,
+    display_path: str,
+    platform: str = "jsonl",
+    name: str | None = None,
 ) -> Iterator[ImportItem]:
-    """The items of a JSONL text (see the module doc)."""
-    rows = _Rows(platform, default_conversation, display_path)
+    """The items of a JSONL text (arguments as for :func:`read_csv`)."""
+    pending: list[tuple[dict[str, Any], dict[str, str], int] | ImportProblem] = []
     first = True
     for n, line in enumerate(re.split(r"\r\n|\r|\n", text), start=1):
         if not line.strip():
@@ -349,15 +381,15 @@ def read_jsonl(
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as e:
-            yield ImportProblem(
-                display_path, f"not valid JSON: {e.msg} (column {e.colno}); skipped", n
-            )
+            reason = f"not valid JSON: {e.msg} (column {e.colno}); skipped"
+            pending.append(ImportProblem(display_path, reason, n))
             continue
         except RecursionError:
-            yield ImportProblem(display_path, "not valid JSON: nested too deeply; skipped", n)
+            reason = "not valid JSON: nested too deeply; skipped"
+            pending.append(ImportProblem(display_path, reason, n))
             continue
         if not isinstance(obj, dict):
-            yield ImportProblem(display_path, "not a JSON object; skipped", n)
+            pending.append(ImportProblem(display_path, "not a JSON object; skipped", n))
             continue
         cols = resolve_columns([k for k in obj if isinstance(k, str)])
         if first:
@@ -365,6 +397,14 @@ def read_jsonl(
             missing = [f for f in REQUIRED if f not in cols]
             if missing:
                 names = "; ".join(f"{f} ({'/'.join(ALIASES[f][:4])})" for f in missing)
+                yield from (p for p in pending if isinstance(p, ImportProblem))
                 yield ImportProblem(display_path, f"no key for {names}: file not imported", n)
                 return
-        yield from rows.row(obj, cols, n)
+        pending.append((obj, cols, n))
+    times = [p[0].get(p[1].get("time", "")) for p in pending if not isinstance(p, ImportProblem)]
+    rows = _Rows(platform, default_conversation, display_path, time_order(times), name)
+    for item in pending:
+        if isinstance(item, ImportProblem):
+            yield item
+        else:
+            yield from rows.row(*item)

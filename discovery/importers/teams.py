@@ -50,15 +50,9 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.jsondoc import (
-    head,
-    items,
-    load_json,
-    looks_like_json,
-    mapping,
-    parse_iso,
-    text_of,
-)
+from discovery.importers.jsondoc import items, looks_like_json, mapping, text_of
+from discovery.importers.textio import head_text, load_json
+from discovery.importers.times import parse_iso
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 PLATFORM = "teams"
@@ -100,16 +94,16 @@ class TeamsImporter:
 
     def sniff(self, path: Path) -> bool:
         """A JSON file whose head has chatMessage keys (createdDateTime, body, messageType...)."""
-        text = head(path)
+        text = head_text(path)
         if not looks_like_json(text):
             return False
         low = text.lower()  # type: ignore[union-attr]
         return all(k in low for k in _SNIFF_KEYS) and any(k in low for k in _SNIFF_ANY)
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        value, problem = load_json(path, ctx.display_path)
-        if problem is not None:
-            yield problem
+        value, problems = load_json(path, ctx.display_path)
+        yield from problems
+        if value is None and problems:
             return
         try:
             doc = lower_keys(value)

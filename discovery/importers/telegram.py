@@ -45,10 +45,9 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -56,6 +55,8 @@ from bs4 import BeautifulSoup, Tag
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import decode_html, decode_json, head, read_bytes
+from discovery.importers.times import from_epoch, parse_iso
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
 PLATFORM = "telegram"
@@ -109,34 +110,11 @@ def flatten_text(text: Any) -> str:
     return "".join(out)
 
 
-def _unix(v: Any) -> datetime | None:
-    if isinstance(v, bool):
-        return None
-    try:
-        n = int(v) if isinstance(v, int | str) else None
-    except ValueError:
-        return None
-    if n is None:
-        return None
-    try:
-        return datetime.fromtimestamp(n, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
 def message_time(msg: Mapping[str, Any]) -> datetime | None:
     """``date_unixtime`` as aware UTC, else ``date`` naive; None when neither reads."""
-    when = _unix(msg.get("date_unixtime"))
-    if when is not None:
-        return when
-    date = msg.get("date")
-    if isinstance(date, str):
-        try:
-            parsed = datetime.fromisoformat(date)
-        except ValueError:
-            return None
-        return parsed
-    return None
+    unix = msg.get("date_unixtime")
+    when = from_epoch(unix, 1) if isinstance(unix, int | str) else None
+    return when if when is not None else parse_iso(msg.get("date"))
 
 
 class TelegramImporter:
@@ -150,36 +128,26 @@ class TelegramImporter:
             return False
         suffix = path.suffix.lower()
         if suffix == ".json":
-            with path.open("rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-            if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+            raw = head(path, SNIFF_BYTES)
+            if raw is None or not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
                 return False
-            return b'"messages"' in head and any(r.search(head) for r in _JSON_HINTS)
+            return b'"messages"' in raw and any(r.search(raw) for r in _JSON_HINTS)
         if suffix in (".html", ".htm") and HTML_NAME_RE.match(path.name):
-            with path.open("rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-            return b"page_wrap" in head and b"history" in head
+            raw = head(path, SNIFF_BYTES)
+            return raw is not None and b"page_wrap" in raw and b"history" in raw
         return False
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            yield ImportProblem(ctx.display_path, f"cannot read the file ({e.strerror or e})")
+        raw, problems = read_bytes(path, ctx.display_path)
+        yield from problems
+        if raw is None:
             return
         if path.suffix.lower() in (".html", ".htm"):
             yield from read_html(raw, path, ctx.display_path)
             return
-        try:
-            data = json.loads(raw.decode("utf-8-sig"))
-        except UnicodeDecodeError as e:
-            yield ImportProblem(ctx.display_path, f"not UTF-8 text (byte {e.start})")
-            return
-        except json.JSONDecodeError as e:
-            yield ImportProblem(ctx.display_path, f"not valid JSON: {e.msg}", e.lineno)
-            return
-        except RecursionError:
-            yield ImportProblem(ctx.display_path, "not valid JSON: nested too deeply")
+        data, problems = decode_json(raw, ctx.display_path)
+        yield from problems
+        if data is None and problems:
             return
         if not isinstance(data, dict):
             yield ImportProblem(ctx.display_path, "not a Telegram export (expected an object)")
@@ -193,7 +161,7 @@ class TelegramImporter:
                 yield from _read_chat(chat, f"{path.stem} chat {n}", f"chat {n} ", ctx)
             return
         if "messages" in data:
-            yield from _read_chat(data, path.name, "", ctx)
+            yield from _read_chat(data, ctx.file_key(path.name), "", ctx)
             return
         yield ImportProblem(ctx.display_path, "no 'messages' and no 'chats.list' in the file")
 
@@ -340,8 +308,10 @@ def parse_html_date(title: str) -> datetime | None:
 
 def read_html(raw: bytes, path: Path, display: str) -> Iterator[ImportItem]:
     """The items of one Telegram ``messagesN.html`` page."""
+    markup, problems = decode_html(raw, display)
+    yield from problems
     try:
-        soup = BeautifulSoup(raw.decode("utf-8-sig", errors="replace"), "html.parser")
+        soup = BeautifulSoup(markup, "html.parser")
     except Exception as e:  # bs4's own parser can choke on pathological markup
         yield ImportProblem(display, f"unreadable HTML ({type(e).__name__})")
         return

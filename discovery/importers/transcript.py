@@ -28,8 +28,11 @@ it) and marked ``extra["preamble"] = "true"``. A header whose date cannot be
 read is an ImportProblem at its line; its continuation lines are skipped with
 it and counted in the problem.
 
-One conversation per file: key = the file name, kind ``exhibit``, platform
-``transcript``. ``native_id`` and ``location`` are ``line N`` (the header line).
+One conversation per file: key = the file name plus the start of the file's
+SHA-256 (``ImportContext.file_key``: two different ``chat.txt`` never merge,
+the same file from two custodians does), name = the file name, kind
+``exhibit``, platform ``transcript``. ``native_id`` and ``location`` are
+``line N`` (the header line).
 """
 
 from __future__ import annotations
@@ -44,6 +47,8 @@ from dateutil import parser as dateparser
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import decode_text, head_text, read_bytes
+from discovery.importers.times import infer_day_first
 from discovery.model import ConversationKind, Participant
 
 PLATFORM = "transcript"
@@ -103,26 +108,6 @@ def _fields(date: str) -> list[str]:
     return re.split(r"[./-]", date)
 
 
-def infer_day_first(dates: list[str]) -> bool:
-    """Whether the non-year-first dates of one file are day-first (see the module doc)."""
-    first_big = second_big = 0
-    dotted = slashed = 0
-    for d in dates:
-        f = _fields(d)
-        if len(f) != 3 or len(f[0]) == 4:
-            continue
-        a, b = int(f[0]), int(f[1])
-        first_big += a > 12
-        second_big += b > 12
-        if "." in d:
-            dotted += 1
-        else:
-            slashed += 1
-    if first_big or second_big:
-        return first_big > second_big
-    return dotted > slashed
-
-
 def parse_datetime(date: str, time: str, day_first: bool) -> datetime:
     """A naive datetime from a header's date and time. Raises ValueError if unreadable."""
     f = _fields(date)
@@ -147,13 +132,6 @@ def parse_datetime(date: str, time: str, day_first: bool) -> datetime:
         raise ValueError(f"unreadable date or time '{date} {time}'") from e
 
 
-def _decode(raw: bytes) -> tuple[str, bool]:
-    try:
-        return raw.decode("utf-8-sig"), True
-    except UnicodeDecodeError:
-        return raw.decode("utf-8", errors="replace").lstrip("\ufeff"), False
-
-
 class TranscriptImporter:
     """Reads plain-text chat transcripts (one conversation per file)."""
 
@@ -161,29 +139,20 @@ class TranscriptImporter:
 
     def sniff(self, path: Path) -> bool:
         """True when at least two of the first 50 lines are message headers."""
-        try:
-            if not path.is_file():
-                return False
-            with path.open("rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        except OSError:
+        text = head_text(path, SNIFF_BYTES)
+        if text is None:
             return False
-        if b"\x00" in head:
-            return False
-        text, _ = _decode(head)
         lines = _LINE_SPLIT.split(text)[:SNIFF_LINES]
         return sum(1 for line in lines if match_header(line)) >= MIN_HEADERS
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        try:
-            raw = path.read_bytes()
-        except OSError as e:
-            yield ImportProblem(ctx.display_path, f"cannot read the file ({e.strerror or e})")
+        raw, problems = read_bytes(path, ctx.display_path)
+        yield from problems
+        if raw is None:
             return
-        text, clean = _decode(raw)
-        if not clean:
-            yield ImportProblem(ctx.display_path, "not valid UTF-8; unreadable bytes shown as �")
-        yield from read_transcript(text, path.name, ctx.display_path)
+        text, problems = decode_text(raw, ctx.display_path)
+        yield from problems
+        yield from read_transcript(text, ctx.file_key(path.name), ctx.display_path, name=path.name)
 
 
 _LINE_LOCATION = re.compile(r"^line (\d+)$")
@@ -197,10 +166,12 @@ def problem_at(display_path: str, location: str, reason: str) -> ImportProblem:
     return ImportProblem(display_path, f"{location}: {reason}" if location else reason)
 
 
-def read_transcript(text: str, key: str, display_path: str) -> Iterator[ImportItem]:
-    """The items of one transcript's text (``key`` names the conversation)."""
+def read_transcript(
+    text: str, key: str, display_path: str, name: str | None = None
+) -> Iterator[ImportItem]:
+    """The items of one transcript's text (``key`` identifies it, ``name`` shows it)."""
     lines = [(f"line {n}", s) for n, s in enumerate(_LINE_SPLIT.split(text), start=1)]
-    yield from read_transcript_lines(lines, key, display_path)
+    yield from read_transcript_lines(lines, key, display_path, name=name)
 
 
 def read_transcript_lines(

@@ -45,11 +45,24 @@ Decisions worth knowing:
 * ``This message was deleted`` / ``You deleted this message`` are kept with
   ``deleted=True``; a trailing ``<This message was edited>`` sets ``edited``
   and is removed from the text.
-* One conversation per chat: key = the chat file's name (the zip's name for a
-  zip), name = the chat's name from ``WhatsApp Chat with NAME`` /
-  ``WhatsApp Chat - NAME`` (else the file's stem); kind ``group`` when there
-  are more than two speakers or group events, else ``direct``. ``native_id``
-  and ``location`` are ``line N`` (``_chat.txt line N`` inside a zip).
+* **One conversation per chat, keyed by the chat's own opening**: key =
+  ``chat-`` + 16 hex digits of the SHA-256 of the chat's first five header
+  lines as written (date, time, speaker and text; invisible marks and
+  surrounding blanks dropped). Not the file name (every iOS export is
+  ``_chat.txt``) and not the file's bytes (the zip and the ``_chat.txt``
+  unpacked from it are different files holding the same chat): the same
+  export read as a zip and as a loose file, or from two custodians, is one
+  conversation, and a later export of the same chat (which begins the same
+  way) joins it; two different chats never begin with the same five
+  timestamped lines. name = the chat's name from ``WhatsApp Chat with NAME``
+  / ``WhatsApp Chat - NAME`` (the zip's name, or the folder's for a loose
+  ``_chat.txt``; else the file's stem); kind ``group`` when there are more
+  than two speakers or group events, else ``direct``.
+* **Message ids from content**: ``native_id`` = the message's time, speaker,
+  the first 12 hex digits of its text's SHA-256 and the occurrence number of
+  that triple in the chat (``2023-12-31T21:05:00 Ann 3f2a… #1``), so copies of
+  a chat deduplicate whatever line the message sits on. ``location`` stays
+  ``line N`` (``_chat.txt line N`` inside a zip).
 * A zip is read in memory, never extracted.
 """
 
@@ -58,16 +71,17 @@ from __future__ import annotations
 import hashlib
 import re
 import zipfile
-import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import pairwise
 from pathlib import Path, PurePosixPath
-from typing import IO
 
+from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.textio import decode_text, head, read_bytes
 from discovery.importers.transcript import (
     _LINE_SPLIT,
     _MARKS,
@@ -76,7 +90,6 @@ from discovery.importers.transcript import (
     DASH_RE,
     DATE,
     TIME,
-    _decode,
     parse_datetime,
 )
 from discovery.model import Attachment, ConversationKind, Participant
@@ -185,6 +198,7 @@ class _Line:
     date: str
     time: str
     rest: str
+    source: str = ""
     body: list[str] = field(default_factory=list)
 
 
@@ -193,7 +207,7 @@ def _header(line: str) -> _Line | None:
     m = BRACKET_RE.match(s) or DASH_RE.match(s)
     if m is None:
         return None
-    return _Line(0, m.group("date"), m.group("time"), m.group("rest"))
+    return _Line(0, m.group("date"), m.group("time"), m.group("rest"), s.rstrip())
 
 
 def _split_speaker(rest: str) -> tuple[str, str] | None:
@@ -209,6 +223,30 @@ def _split_speaker(rest: str) -> tuple[str, str] | None:
     if text.startswith((" ", "\u00a0")):
         text = text[1:]
     return name, text
+
+
+IDENTITY_LINES = 5
+"""How many opening header lines identify a chat (see the module doc)."""
+
+
+def chat_key(header_lines: list[str]) -> str:
+    """The conversation key of a chat: a digest of its first header lines, as written."""
+    h = hashlib.sha256()
+    for line in header_lines[:IDENTITY_LINES]:
+        h.update(line.strip(_MARKS + " \t").encode("utf-8", "surrogatepass") + b"\n")
+    return f"chat-{h.hexdigest()[:16]}"
+
+
+def content_id(when: datetime, speaker: str, text: str, seen: Counter[str]) -> str:
+    """A message id from its time, speaker and text, numbered among identical ones.
+
+    ``seen`` counts the (time, speaker, text) triples met so far in the chat,
+    so two identical "ok" sent in the same minute get ``#1`` and ``#2``.
+    """
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
+    base = f"{when.isoformat(timespec='seconds')} {speaker or '-'} {digest}"
+    seen[base] += 1
+    return f"{base} #{seen[base]}"
 
 
 Lookup = Callable[[str], tuple[int, str] | None]
@@ -232,17 +270,16 @@ def _attachments(text: str, lookup: Lookup) -> tuple[Attachment, ...]:
 
 
 def read_chat(
-    text: str, key: str, name: str, display_path: str, lookup: Lookup, where: str = ""
+    text: str, name: str, display_path: str, lookup: Lookup, where: str = ""
 ) -> Iterator[ImportItem]:
     """The items of one chat's text.
 
     Args:
         text: the decoded chat file.
-        key: the conversation key (the chat file's or the zip's name).
         name: the chat's display name (also recognised as a system "speaker").
         display_path: the path shown in problems.
         lookup: finds media files named in the chat.
-        where: prefix of ``native_id``/``location`` (``"_chat.txt "`` in a zip).
+        where: prefix of ``location`` (``"_chat.txt "`` in a zip).
     """
     headers: list[_Line] = []
     leading = 0
@@ -260,6 +297,7 @@ def read_chat(
         return
     if leading:
         yield ImportProblem(display_path, "text before the first message was not imported", leading)
+    key = chat_key([h.source for h in headers])
     twelve_hour = any(re.search(r"[AaPp]\.?\s?[Mm]\.?$", h.time) for h in headers)
     day_first = infer_day_first([h.date for h in headers], twelve_hour)
 
@@ -273,6 +311,7 @@ def read_chat(
     messages: list[RawMessage] = []
     problems: list[ImportProblem] = []
     speakers: dict[str, None] = {}
+    seen: Counter[str] = Counter()
     group_events = False
     for h, when, error in parsed:
         lines = [h.rest, *h.body]
@@ -283,7 +322,7 @@ def read_chat(
             tail = f"; it and its {more} continuation line(s) were skipped" if more else ""
             problems.append(ImportProblem(display_path, error + (tail or "; skipped"), h.line))
             continue
-        msg = _message(h, when, lines, key, name, lookup, where)
+        msg = _message(h, when, lines, key, name, lookup, where, seen)
         if msg.system:
             group_events = group_events or bool(re.search(r"group|added", msg.text, re.I))
         elif msg.speaker:
@@ -310,6 +349,7 @@ def _message(
     chat: str,
     lookup: Lookup,
     where: str,
+    seen: Counter[str],
 ) -> RawMessage:
     split = _split_speaker(lines[0])
     speaker, system = "", True
@@ -340,7 +380,7 @@ def _message(
     return RawMessage(
         platform=PLATFORM,
         conversation_key=key,
-        native_id=at,
+        native_id=content_id(when, speaker, text, seen),
         speaker_id=speaker,
         speaker=speaker,
         sent_at=when,
@@ -354,16 +394,6 @@ def _message(
 
 
 # --- files and zips --------------------------------------------------------------------
-
-
-def _hash_stream(fh: IO[bytes]) -> tuple[int, str]:
-    """Size and SHA-256 of a stream, read in blocks (media files can be large)."""
-    h = hashlib.sha256()
-    size = 0
-    for block in iter(lambda: fh.read(1 << 20), b""):
-        h.update(block)
-        size += len(block)
-    return size, h.hexdigest()
 
 
 _NOT_MEDIA = (".txt", ".json", ".jsonl", ".csv", ".zip", ".eml", ".mbox", ".html", ".htm", ".rsmf")
@@ -385,6 +415,13 @@ def _chat_member(zf: zipfile.ZipFile) -> str | None:
     return txts[0]
 
 
+def _file_chat_name(path: Path) -> str:
+    """The chat's name for a loose chat file: an iOS ``_chat.txt`` is named by its folder."""
+    if path.name.lower() == "_chat.txt" and path.parent.name:
+        return chat_name(path.parent.name)
+    return chat_name(path.name)
+
+
 class WhatsAppImporter:
     """Reads WhatsApp chat exports: the ``.txt``, or the zip with media."""
 
@@ -400,26 +437,30 @@ class WhatsAppImporter:
                 if member is None:
                     return False
                 with zf.open(member) as fh:
-                    head = fh.read(SNIFF_BYTES)
+                    raw: bytes | None = fh.read(SNIFF_BYTES)
         else:
-            with path.open("rb") as fh:
-                head = fh.read(SNIFF_BYTES)
-        if b"\x00" in head:
+            raw = head(path, SNIFF_BYTES)
+        if raw is None or b"\x00" in raw:
             return False
-        return _first_line_is_header(_decode(head)[0])
+        return _first_line_is_header(raw.decode("utf-8-sig", errors="replace"))
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         try:
-            if zipfile.is_zipfile(path):
+            is_zip = zipfile.is_zipfile(path)
+        except OSError:
+            is_zip = False
+        if is_zip:
+            try:
                 yield from self._read_zip(path, ctx)
-                return
-            raw = path.read_bytes()
-        except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as e:
-            yield ImportProblem(ctx.display_path, f"cannot read the file ({e})")
+            except ZIP_ERRORS as e:
+                yield ImportProblem(ctx.display_path, f"cannot read the zip ({e})")
             return
-        text, clean = _decode(raw)
-        if not clean:
-            yield ImportProblem(ctx.display_path, "not valid UTF-8; unreadable bytes shown as �")
+        raw, problems = read_bytes(path, ctx.display_path)
+        yield from problems
+        if raw is None:
+            return
+        text, problems = decode_text(raw, ctx.display_path)
+        yield from problems
         folder = path.parent
 
         def beside(name: str) -> tuple[int, str] | None:
@@ -428,11 +469,11 @@ class WhatsAppImporter:
                 return None
             try:
                 with p.open("rb") as fh:
-                    return _hash_stream(fh)
+                    return sha256_stream(fh)
             except OSError:
                 return None
 
-        yield from read_chat(text, path.name, chat_name(path.name), ctx.display_path, beside)
+        yield from read_chat(text, _file_chat_name(path), ctx.display_path, beside)
 
     def _read_zip(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         with zipfile.ZipFile(path) as zf:
@@ -443,7 +484,7 @@ class WhatsAppImporter:
             display = f"{ctx.display_path}!{member}"
             try:
                 raw = zf.read(member)
-            except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError) as e:
+            except ZIP_ERRORS as e:
                 yield ImportProblem(display, f"cannot read the chat ({e})")
                 return
             by_name = {
@@ -458,13 +499,12 @@ class WhatsAppImporter:
                     return None
                 try:
                     with zf.open(full) as fh:
-                        return _hash_stream(fh)
-                except (OSError, zipfile.BadZipFile, zlib.error, RuntimeError, EOFError):
+                        return sha256_stream(fh)
+                except ZIP_ERRORS:
                     return None
 
-            text, clean = _decode(raw)
-            if not clean:
-                yield ImportProblem(display, "not valid UTF-8; unreadable bytes shown as �")
+            text, problems = decode_text(raw, display)
+            yield from problems
             base = PurePosixPath(member).name
             name = chat_name(path.name if base == "_chat.txt" else base)
-            yield from read_chat(text, path.name, name, display, inside, f"{base} ")
+            yield from read_chat(text, name, display, inside, f"{base} ")
