@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
 
+from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -165,19 +166,22 @@ def _ctrl(mid: int | None) -> str:
 
 
 def ingest_table(report: IngestReport) -> Table:
-    table = Table(title="Ingest report", expand=False)
+    """One row per source; the path last, so it keeps the width a terminal has left."""
+    table = Table(title="Ingest report", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for col in ("status", "format", "added", "dupes", "system", "problems"):
+        table.add_column(
+            col, justify="left" if col in ("status", "format") else "right", no_wrap=True
+        )
     table.add_column("source", overflow="fold")
-    for col in ("format", "status", "added", "dupes", "system", "problems"):
-        table.add_column(col, justify="left" if col in ("format", "status") else "right")
     for s in report.sources:
         table.add_row(
-            s.path,
-            s.format,
             s.status,
+            s.format,
             str(s.added),
             str(s.duplicates),
             str(s.system),
             str(len(s.problems)),
+            s.path,
         )
     return table
 
