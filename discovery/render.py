@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from discovery.ingest import IngestReport
 from discovery.model import Message, control_number
 from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import tokenize
+
+if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
+    from discovery.ingest import IngestReport
 
 HIGHLIGHT = "bold black on yellow"
 
