@@ -126,7 +126,7 @@ class Searcher:
         conversations = len({r[1] for r in rows})
         custodians = 0
         if summary and ids:
-            custodians = len({c for cs in store.custodians_of(sorted(ids)).values() for c in cs})
+            custodians = len(store.custodians_among(sorted(ids)))
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(
             query=query,

@@ -437,6 +437,24 @@ class Store:
                 acc.setdefault(mid, []).append((custodian, path, sha))
         return acc
 
+    def custodians_among(self, ids: Sequence[int]) -> set[str]:
+        """The custodians holding any of ``ids`` (one query, not one row per message)."""
+        names = self.custodian_names()
+        if len(names) <= 1:
+            return set(names) if ids else set()
+        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS picked (id INTEGER PRIMARY KEY)")
+        try:
+            self.db.executemany("INSERT OR IGNORE INTO picked VALUES (?)", ((i,) for i in ids))
+            return {
+                r[0]
+                for r in self.db.execute(
+                    "SELECT DISTINCT s.custodian FROM picked p JOIN message_sources ms"
+                    " ON ms.message_id = p.id JOIN sources s ON s.id = ms.source_id"
+                )
+            }
+        finally:
+            self.db.execute("DELETE FROM picked")
+
     def custodians_of(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         return {k: v[0] for k, v in self._holders(ids).items()}
 

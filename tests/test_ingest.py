@@ -413,3 +413,15 @@ def test_search_answers_over_what_is_indexed_while_an_ingest_writes(tmp_path: Pa
     with open_matter("m") as m:  # the lock released: the next open catches up
         # acme's 4, the inserted one, and the transcript's stored before the index refused
         assert Searcher(m).count("libgen") == 6
+
+
+def test_the_search_summary_counts_the_custodians_holding_the_hits() -> None:
+    with open_matter("m", create=True) as m:
+        ingest(m, [ACME], custodian="Dana")
+        ingest(m, [ACME], custodian="Marcus")  # the same messages, a second holder
+        ingest(m, [US_12H], custodian="Court")
+        searcher = Searcher(m)
+        assert searcher.search("libgen").custodians == 3
+        assert searcher.search('"pirated books"').custodians == 2
+        assert searcher.search("noon").custodians == 1
+        assert searcher.search("zzzunknown").custodians == 0
