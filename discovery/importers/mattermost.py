@@ -38,9 +38,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from discovery.errors import ImportProblem
+from discovery.importers import textio
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
 from discovery.importers.jsondoc import integer, items, mapping, text_of
-from discovery.importers.textio import decode_text, head_text, read_bytes
+from discovery.importers.textio import head_text
 from discovery.importers.times import from_epoch
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
@@ -82,12 +83,10 @@ class MattermostImporter:
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         where = ctx.display_path
-        raw, problems = read_bytes(path, where)
+        text, problems = textio.read_text(path, where)
         yield from problems
-        if raw is None:
+        if text is None:
             return
-        text, problems = decode_text(raw, where)
-        yield from problems
         yield from read_text(text, where)
 
 

@@ -53,7 +53,7 @@ from typing import Any
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.textio import decode_text, head_text, read_bytes
+from discovery.importers.textio import head_text, read_text
 from discovery.importers.times import (
     from_epoch,
     infer_day_first,
@@ -226,13 +226,6 @@ class _Rows:
         )
 
 
-def _read_text(path: Path, display_path: str) -> tuple[str | None, list[ImportProblem]]:
-    raw, problems = read_bytes(path, display_path)
-    if raw is None:
-        return None, problems
-    return decode_text(raw, display_path)
-
-
 class CsvImporter:
     """A CSV file with a header row naming speaker, time and text (and more)."""
 
@@ -259,7 +252,7 @@ class CsvImporter:
         return all(f in cols for f in REQUIRED)
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        text, problems = _read_text(path, ctx.display_path)
+        text, problems = read_text(path, ctx.display_path)
         yield from problems
         if text is None:
             return
@@ -356,7 +349,7 @@ class JsonlImporter:
         return False
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        text, problems = _read_text(path, ctx.display_path)
+        text, problems = read_text(path, ctx.display_path)
         yield from problems
         if text is None:
             return

@@ -54,6 +54,15 @@ def read_bytes(path: Path, where: str) -> tuple[bytes | None, list[ImportProblem
         return None, [ImportProblem(where, f"cannot read the file ({e.strerror or e})")]
 
 
+def read_text(path: Path, where: str) -> tuple[str | None, list[ImportProblem]]:
+    """Read and decode a text file: :func:`read_bytes` then :func:`decode_text`."""
+    raw, problems = read_bytes(path, where)
+    if raw is None:
+        return None, problems
+    text, more = decode_text(raw, where)
+    return text, problems + more
+
+
 def decode_text(raw: bytes, where: str) -> tuple[str, list[ImportProblem]]:
     """UTF-8 text without its BOM; invalid bytes become U+FFFD and are reported."""
     try:

@@ -47,7 +47,7 @@ from dateutil import parser as dateparser
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.textio import decode_text, head_text, read_bytes
+from discovery.importers.textio import head_text, read_text
 from discovery.importers.times import infer_day_first
 from discovery.model import ConversationKind, Participant
 
@@ -146,12 +146,10 @@ class TranscriptImporter:
         return sum(1 for line in lines if match_header(line)) >= MIN_HEADERS
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        raw, problems = read_bytes(path, ctx.display_path)
+        text, problems = read_text(path, ctx.display_path)
         yield from problems
-        if raw is None:
+        if text is None:
             return
-        text, problems = decode_text(raw, ctx.display_path)
-        yield from problems
         yield from read_transcript(text, ctx.file_key(path.name), ctx.display_path, name=path.name)
 
 

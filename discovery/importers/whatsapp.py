@@ -81,7 +81,7 @@ from pathlib import Path, PurePosixPath
 from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.textio import decode_text, head, read_bytes
+from discovery.importers.textio import decode_text, head, read_text
 from discovery.importers.transcript import (
     _LINE_SPLIT,
     _MARKS,
@@ -455,12 +455,10 @@ class WhatsAppImporter:
             except ZIP_ERRORS as e:
                 yield ImportProblem(ctx.display_path, f"cannot read the zip ({e})")
             return
-        raw, problems = read_bytes(path, ctx.display_path)
+        text, problems = read_text(path, ctx.display_path)
         yield from problems
-        if raw is None:
+        if text is None:
             return
-        text, problems = decode_text(raw, ctx.display_path)
-        yield from problems
         folder = path.parent
 
         def beside(name: str) -> tuple[int, str] | None:
