@@ -6,9 +6,13 @@ from pathlib import Path
 
 import pytest
 
+from discovery.ingest import ingest
+from discovery.matter import open_matter
+
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 SAMPLES = ROOT.parent / "shared" / "samples"
+ACME = FIXTURES / "slack" / "acme"
 
 
 @pytest.fixture(autouse=True)
@@ -19,4 +23,20 @@ def discovery_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("DISCOVERY_DEBUG", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.setenv("COLUMNS", "200")
+    return home
+
+
+@pytest.fixture(scope="session")
+def acme_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A $DISCOVERY_HOME holding matter ``default`` with the acme export, built once.
+
+    Copy it into a test's own ``discovery_home`` before changing anything.
+    """
+    home = tmp_path_factory.mktemp("acme_home")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(home))
+        mp.delenv("DISCOVERY_TZ", raising=False)
+        with open_matter("default", create=True) as m:
+            report = ingest(m, [ACME])
+    assert report.added == 50
     return home

@@ -14,9 +14,13 @@ import fnmatch
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, tzinfo
+from typing import TYPE_CHECKING
 
 from discovery.query.ast import And, DateRange, Field, Near, Node, Not, Or, Phrase, Word
 from discovery.text import version_tokens, words
+
+if TYPE_CHECKING:
+    from discovery.matter import Matter
 
 
 @dataclass
@@ -28,6 +32,24 @@ class RefMessage:
 
     def __post_init__(self) -> None:
         self.tokens = [(t.pos, t.text) for t in version_tokens(self.versions)]
+
+
+def refs_from_matter(matter: Matter) -> list[RefMessage]:
+    """Every stored message of ``matter`` as a RefMessage, in id order (index = id - 1)."""
+    return [
+        RefMessage(
+            list(m.searchable_versions()),
+            {
+                "speaker": [m.speaker, m.speaker_id],
+                "conversation": [m.conversation],
+                "platform": [m.platform],
+                "custodian": list(m.custodians),
+                "tag": list(m.tags),
+            },
+            m.sent_at,
+        )
+        for m in matter.store.messages(range(1, matter.store.max_message_id() + 1))
+    ]
 
 
 def _word_ok(pattern: str, word: str) -> bool:

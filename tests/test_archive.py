@@ -17,13 +17,13 @@ from typer.testing import CliRunner
 from discovery import archive
 from discovery.archive import extract, is_archive, refusal, safe_name
 from discovery.cli import app
-from discovery.errors import ImportProblem
 from discovery.importers import detect as detect_mod
-from discovery.importers.base import ImportContext, RawConversation, RawMessage
+from discovery.importers.base import ImportContext
 from discovery.importers.detect import iter_sources
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 from tests.conftest import FIXTURES
+from tests.fuzzing import Edits, byte_edits, check_items, mutate
 
 US = FIXTURES / "transcript" / "us_12h.txt"
 JSONL = FIXTURES / "jsonl" / "messages.jsonl"
@@ -260,26 +260,20 @@ _VALID = _SAMPLE.getvalue()
 )
 @given(
     cut=st.integers(min_value=0, max_value=len(_VALID)),
-    flips=st.lists(
-        st.tuples(st.integers(min_value=0, max_value=len(_VALID) - 1), st.integers(0, 255)),
-        max_size=6,
-    ),
+    flips=byte_edits(len(_VALID) - 1, 6),
 )
-def test_mutated_zips_never_raise(tmp_path: Path, cut: int, flips: list[tuple[int, int]]) -> None:
-    data = bytearray(_VALID)
-    for at, value in flips:
-        data[at] = value
+def test_mutated_zips_never_raise(tmp_path: Path, cut: int, flips: Edits) -> None:
+    data = mutate(_VALID, len(_VALID) if flips else cut, flips)
     case = tmp_path / f"case-{cut}-{len(flips)}"
     case.mkdir(exist_ok=True)
     z = case / "mutant.zip"
-    z.write_bytes(bytes(data[:cut]) if not flips else bytes(data))
-    work = tmp_path / f"work-{cut}-{len(flips)}-{hash(bytes(data)) & 0xFFFF}"
+    z.write_bytes(data)
+    work = tmp_path / f"work-{cut}-{len(flips)}-{hash(data) & 0xFFFF}"
     for unit in iter_sources([case], None, work):
         assert unit.shown.startswith(str(case))
         if unit.importer is None:
             continue
-        for item in unit.importer.read(unit.path, ImportContext(archive_tz(), unit.shown)):
-            assert isinstance(item, RawConversation | RawMessage | ImportProblem)
+        check_items(unit.importer.read(unit.path, ImportContext(archive_tz(), unit.shown)))
     # Nothing written outside the work folder (the zip itself aside).
     assert [p.name for p in case.iterdir()] == ["mutant.zip"]
 

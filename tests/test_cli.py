@@ -27,8 +27,6 @@ from typer.testing import CliRunner, Result
 from discovery import candidates
 from discovery.cli import app
 from discovery.export import HIT_COLUMNS, neutralise
-from discovery.ingest import ingest
-from discovery.matter import open_matter
 from tests.conftest import FIXTURES
 
 ACME = FIXTURES / "slack" / "acme"
@@ -97,19 +95,6 @@ def controls(text: str) -> list[str]:
 
 def msg(n: int) -> str:
     return f"MSG-{n:08d}"
-
-
-@pytest.fixture(scope="session")
-def acme_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A $DISCOVERY_HOME holding matter ``default`` with the acme export, built once."""
-    home = tmp_path_factory.mktemp("acme_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DISCOVERY_HOME", str(home))
-        mp.delenv("DISCOVERY_TZ", raising=False)
-        with open_matter("default", create=True) as m:
-            report = ingest(m, [ACME])
-    assert report.added == 50
-    return home
 
 
 @pytest.fixture

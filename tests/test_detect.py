@@ -9,15 +9,10 @@ from pathlib import Path
 import pytest
 
 from discovery.importers.detect import IMPORTERS, Unit, detect, iter_sources
+from tests.conftest import SAMPLES
 
 FIX = Path(__file__).parents[1] / "fixtures"
-SAMPLE = (
-    Path(__file__).parents[2]
-    / "shared"
-    / "samples"
-    / "slack"
-    / "slack-export-viewer_testarchive.zip"
-)
+SAMPLE = SAMPLES / "slack" / "slack-export-viewer_testarchive.zip"
 
 
 def name_of(path: Path) -> str | None:

@@ -19,6 +19,7 @@ from discovery.matter import open_matter
 from discovery.model import Attachment, ConversationKind, Reaction
 from discovery.search import Searcher
 from tests.conftest import FIXTURES
+from tests.fuzzing import check_items, json_values
 
 ROOT = FIXTURES / "google_chat"
 CHAT = ROOT / "Takeout" / "Google Chat"
@@ -119,11 +120,6 @@ def test_end_to_end_folder_ingest() -> None:
         assert Searcher(matter).count("platform:hangouts") == 1
 
 
-_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=6), c, max_size=3),
-    max_leaves=8,
-)
 _keys = st.sampled_from(
     [
         "creator",
@@ -149,8 +145,8 @@ _keys = st.sampled_from(
 
 @settings(max_examples=120, deadline=None)
 @given(
-    entries=st.lists(st.dictionaries(_keys, _values, max_size=8), max_size=4),
-    info=_values,
+    entries=st.lists(st.dictionaries(_keys, json_values, max_size=8), max_size=4),
+    info=json_values,
     cut=st.integers(min_value=0, max_value=5000),
 )
 def test_fuzz_never_raises(entries: list[dict[str, object]], info: object, cut: int) -> None:
@@ -165,10 +161,9 @@ def test_fuzz_never_raises(entries: list[dict[str, object]], info: object, cut: 
         folder.mkdir()
         (folder / "group_info.json").write_text(json.dumps(info))
         texts = [json.dumps(space), json.dumps(hang)]
-        for i, text in enumerate(texts + [t[: len(t) - cut % len(t)] for t in texts]):
+        for text in texts + [t[: len(t) - cut % len(t)] for t in texts]:
             (folder / "messages.json").write_text(text)
             h = Path(d) / "Hangouts.json"
             h.write_text(text)
             for path in (folder, folder / "messages.json", h):
-                for item in read(path):
-                    assert isinstance(item, RawConversation | RawMessage | ImportProblem), i
+                check_items(read(path))

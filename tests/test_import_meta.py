@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,6 +20,7 @@ from discovery.matter import open_matter
 from discovery.model import Attachment, ConversationKind, Reaction
 from discovery.search import Searcher
 from tests.conftest import FIXTURES, SAMPLES
+from tests.fuzzing import Edits, byte_edits, mutate, read_mutated
 
 FIX = FIXTURES / "messenger"
 THREAD = FIX / "inbox" / "annlee_a1b2c3"
@@ -160,19 +160,11 @@ def test_real_sample() -> None:
         ]
     ),
     cut=st.integers(min_value=0, max_value=4000),
-    edits=st.lists(st.tuples(st.integers(0, 4000), st.integers(0, 255)), max_size=8),
+    edits=byte_edits(4000, 8),
 )
-def test_mutated_inputs_never_raise(which: str, cut: int, edits: list[tuple[int, int]]) -> None:
-    data = bytearray((FIX / which).read_bytes()[: cut + 1])
-    for pos, value in edits:
-        data[pos % len(data)] = value
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / Path(which).name
-        p.write_bytes(bytes(data))
-        MetaImporter().sniff(p)
-        items = read(p)
-    assert items
-    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
+def test_mutated_inputs_never_raise(which: str, cut: int, edits: Edits) -> None:
+    data = mutate((FIX / which).read_bytes(), cut + 1, edits)
+    assert read_mutated(MetaImporter(), Path(which).name, data)
 
 
 @settings(max_examples=40, deadline=None)
@@ -209,8 +201,5 @@ def test_mutated_inputs_never_raise(which: str, cut: int, edits: list[tuple[int,
     )
 )
 def test_odd_json_values_never_raise(entries: list[dict[str, object]]) -> None:
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "message_1.json"
-        p.write_text(json.dumps({"participants": [1, {"name": 2}], "messages": entries}))
-        items = read(p)
-    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
+    doc = {"participants": [1, {"name": 2}], "messages": entries}
+    read_mutated(MetaImporter(), "message_1.json", json.dumps(doc).encode(), sniff=False)

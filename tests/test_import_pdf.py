@@ -19,6 +19,7 @@ from discovery.importers.pdf import NO_TEXT, PdfImporter, page_furniture
 from discovery.importers.transcript import match_header
 from discovery.model import ConversationKind
 from tests.conftest import FIXTURES
+from tests.fuzzing import Edits, byte_edits, mutate, read_mutated
 from tests.pdfmaker import FIXTURE_PAGES, make_pdf, write_fixtures
 
 FIX = FIXTURES / "pdf"
@@ -223,18 +224,9 @@ _VALID = (FIX / "transcript_exhibit.pdf").read_bytes()
 )
 @given(
     cut=st.integers(min_value=0, max_value=len(_VALID)),
-    flips=st.lists(
-        st.tuples(st.integers(min_value=0, max_value=len(_VALID) - 1), st.integers(0, 255)),
-        max_size=8,
-    ),
+    flips=byte_edits(len(_VALID) - 1, 8),
 )
-def test_mutated_pdfs_never_raise(tmp_path: Path, cut: int, flips: list[tuple[int, int]]) -> None:
-    data = bytearray(_VALID)
-    for at, value in flips:
-        data[at] = value
-    p = tmp_path / "mutant.pdf"
-    p.write_bytes(bytes(data[:cut]) if not flips else bytes(data))
-    items = read(p)
-    assert items  # always something: messages or a report of why not
-    for item in items:
-        assert isinstance(item, RawConversation | RawMessage | ImportProblem)
+def test_mutated_pdfs_never_raise(cut: int, flips: Edits) -> None:
+    data = mutate(_VALID, len(_VALID) if flips else cut, flips)
+    # always something: messages or a report of why not
+    assert read_mutated(PdfImporter(), "mutant.pdf", data, sniff=False)

@@ -19,6 +19,7 @@ from discovery.importers.tabular import (
     read_jsonl,
     resolve_columns,
 )
+from tests.fuzzing import check_items
 
 FIX = Path(__file__).parents[1] / "fixtures"
 
@@ -153,18 +154,13 @@ def test_sniff_by_content_without_extension(tmp_path: Path) -> None:
     assert not CsvImporter().sniff(j)
 
 
-def _ok(items: list[ImportItem]) -> None:
-    for item in items:
-        assert isinstance(item, RawConversation | RawMessage | ImportProblem)
-
-
 @settings(max_examples=200, deadline=None)
 @given(text=st.text(max_size=300), cut=st.integers(min_value=0, max_value=400))
 def test_mutated_csv_never_raises(text: str, cut: int) -> None:
     base = (FIX / "csv" / "bom_aliases.csv").read_text(encoding="utf-8-sig")
     mutated = base[: len(base) - cut % len(base)] + text
-    _ok(list(read_csv(mutated, "f.csv", "f.csv")))
-    _ok(list(read_csv(text, "f.csv", "f.csv")))
+    check_items(read_csv(mutated, "f.csv", "f.csv"))
+    check_items(read_csv(text, "f.csv", "f.csv"))
 
 
 _values = st.one_of(
@@ -191,4 +187,4 @@ _values = st.one_of(
 )
 def test_mutated_jsonl_never_raises(rows: list[dict], junk: str) -> None:
     text = "\n".join(json.dumps(r) for r in rows) + "\n" + junk
-    _ok(list(read_jsonl(text, "f.jsonl", "f.jsonl")))
+    check_items(read_jsonl(text, "f.jsonl", "f.jsonl"))

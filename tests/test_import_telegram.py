@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import tempfile
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from discovery.matter import open_matter
 from discovery.model import Attachment, ConversationKind, Reaction
 from discovery.search import Searcher
 from tests.conftest import FIXTURES, SAMPLES
+from tests.fuzzing import Edits, byte_edits, mutate, read_mutated
 
 FIX = FIXTURES / "telegram"
 HTML = FIX / "ChatExport_2024-01-02" / "messages.html"
@@ -169,19 +169,11 @@ def test_real_samples(name: str) -> None:
         ["single_chat.json", "account.json", "ChatExport_2024-01-02/messages.html"]
     ),
     cut=st.integers(min_value=0, max_value=5000),
-    edits=st.lists(st.tuples(st.integers(0, 5000), st.integers(0, 255)), max_size=8),
+    edits=byte_edits(5000, 8),
 )
-def test_mutated_inputs_never_raise(which: str, cut: int, edits: list[tuple[int, int]]) -> None:
-    data = bytearray((FIX / which).read_bytes()[: cut + 1])
-    for pos, value in edits:
-        data[pos % len(data)] = value
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / Path(which).name
-        p.write_bytes(bytes(data))
-        TelegramImporter().sniff(p)
-        items = read(p)
-    assert items
-    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
+def test_mutated_inputs_never_raise(which: str, cut: int, edits: Edits) -> None:
+    data = mutate((FIX / which).read_bytes(), cut + 1, edits)
+    assert read_mutated(TelegramImporter(), Path(which).name, data)
 
 
 _VALUES = st.recursive(
@@ -217,8 +209,4 @@ _KEYS = st.sampled_from(
 @given(msgs=st.lists(st.dictionaries(_KEYS, _VALUES, max_size=8), max_size=4), single=st.booleans())
 def test_odd_values_never_raise(msgs: list[dict[str, object]], single: bool) -> None:
     doc = {"name": "x", "messages": msgs} if single else {"chats": {"list": [{"messages": msgs}]}}
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "result.json"
-        p.write_text(json.dumps(doc))
-        items = read(p)
-    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
+    read_mutated(TelegramImporter(), "result.json", json.dumps(doc).encode(), sniff=False)

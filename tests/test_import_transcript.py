@@ -19,6 +19,7 @@ from discovery.importers.transcript import (
     read_transcript,
 )
 from discovery.model import ConversationKind
+from tests.fuzzing import check_items
 
 FIX = Path(__file__).parents[1] / "fixtures" / "transcript"
 
@@ -175,5 +176,4 @@ _lines = st.lists(
 def test_mutated_transcripts_never_raise(lines: list[str], cut: int) -> None:
     text = "\n".join(lines)
     text = text[: len(text) - cut] if cut < len(text) else text
-    for item in read_transcript(text, "f.txt", "f.txt"):
-        assert isinstance(item, RawConversation | RawMessage | ImportProblem)
+    check_items(read_transcript(text, "f.txt", "f.txt"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import tempfile
+import io
 import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +28,7 @@ from discovery.matter import open_matter
 from discovery.model import Attachment, ConversationKind
 from discovery.search import Searcher
 from tests.conftest import FIXTURES, SAMPLES
+from tests.fuzzing import Edits, byte_edits, mutate, read_mutated
 
 FIX = FIXTURES / "whatsapp"
 SAMPLE_DIR = SAMPLES / "whatsapp"
@@ -283,37 +284,22 @@ def test_real_sample_system_lines_and_attachments() -> None:
     assert people == {"Loris", "John", "Emily"}
 
 
-def _mutate(data: bytes, cut: int, edits: list[tuple[int, int]]) -> bytes:
-    b = bytearray(data[: cut % (len(data) + 1)])
-    for pos, value in edits:
-        if b:
-            b[pos % len(b)] = value
-    return bytes(b)
-
-
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.sampled_from(sorted(p.name for p in FIX.glob("*.txt"))),
     cut=st.integers(min_value=0, max_value=2000),
-    edits=st.lists(st.tuples(st.integers(0, 2000), st.integers(0, 255)), max_size=8),
+    edits=byte_edits(2000, 8),
     zipped=st.booleans(),
 )
-def test_mutated_inputs_never_raise(
-    which: str, cut: int, edits: list[tuple[int, int]], zipped: bool
-) -> None:
-    data = _mutate((FIX / which).read_bytes(), cut, edits)
-    with tempfile.TemporaryDirectory() as d:
-        p = Path(d) / "chat.txt"
-        p.write_bytes(data)
-        if zipped:
-            z = Path(d) / "chat.zip"
-            with zipfile.ZipFile(z, "w") as zf:
-                zf.writestr("_chat.txt", data)
-            raw = z.read_bytes()
-            z.write_bytes(raw[: max(1, len(raw) - cut % 40)])  # sometimes a truncated zip
-            p = z
-        if not zipped:
-            WhatsAppImporter().sniff(p)
-        items = read(p)
-    assert items
-    assert all(isinstance(i, RawConversation | RawMessage | ImportProblem) for i in items)
+def test_mutated_inputs_never_raise(which: str, cut: int, edits: Edits, zipped: bool) -> None:
+    raw = (FIX / which).read_bytes()
+    data = mutate(raw, cut % (len(raw) + 1), edits)
+    if not zipped:
+        assert read_mutated(WhatsAppImporter(), "chat.txt", data)
+        return
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        zf.writestr("_chat.txt", data)
+    z = buf.getvalue()
+    z = z[: max(1, len(z) - cut % 40)]  # sometimes a truncated zip
+    assert read_mutated(WhatsAppImporter(), "chat.zip", z, sniff=False)

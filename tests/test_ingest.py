@@ -3,6 +3,7 @@ atomic sources, zone-less timestamps, the real Slack sample, index catch-up."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -361,14 +362,14 @@ def test_an_unusable_time_skips_that_message_only(tmp_path: Path) -> None:
         assert Searcher(m).count("good") == 1
 
 
+def one_message(path: Path, **fields: str) -> Path:
+    """A JSONL file holding one message in conversation "c" by "A", plus ``fields``."""
+    row = {"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z", **fields}
+    return write_jsonl(path, [json.dumps(row)])
+
+
 def test_fields_beyond_the_model_are_kept(tmp_path: Path) -> None:
-    src = write_jsonl(
-        tmp_path / "t.jsonl",
-        [
-            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z",'
-            ' "text": "hello", "device": "phone 7"}'
-        ],
-    )
+    src = one_message(tmp_path / "t.jsonl", text="hello", device="phone 7")
     with open_matter("m", create=True) as m:
         ingest(m, [src])
         (extra,) = m.store.db.execute("SELECT extra FROM messages").fetchone()
@@ -376,13 +377,7 @@ def test_fields_beyond_the_model_are_kept(tmp_path: Path) -> None:
 
 
 def test_a_record_separator_inside_a_text_does_not_split_it(tmp_path: Path) -> None:
-    src = write_jsonl(
-        tmp_path / "t.jsonl",
-        [
-            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z",'
-            ' "text": "ask\\u001eforgiveness"}'
-        ],
-    )
+    src = one_message(tmp_path / "t.jsonl", text="ask\x1eforgiveness")
     with open_matter("m", create=True) as m:
         ingest(m, [src])
         assert Searcher(m).count('"ask forgiveness"') == 1

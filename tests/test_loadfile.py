@@ -6,7 +6,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from discovery import loadfile
 from discovery.cli import app
@@ -21,6 +21,15 @@ BOM = b"\xef\xbb\xbf"
 def acme() -> None:
     with open_matter("default", create=True) as m:
         ingest(m, [FIXTURES / "slack" / "acme"], custodian="Dana")
+
+
+def exhibits(tmp_path: Path, dat: Path) -> Result:
+    """Run ``discovery exhibits`` for "libgen", writing the load file to ``dat``."""
+    return CliRunner().invoke(
+        app,
+        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
+         "--loadfile", str(dat)],
+    )  # fmt: skip
 
 
 def test_delimiters_are_the_concordance_defaults() -> None:
@@ -38,11 +47,7 @@ def test_values_cannot_break_the_record() -> None:
 
 def test_cli_writes_dat_and_text_files(acme: None, tmp_path: Path) -> None:
     dat = tmp_path / "prod" / "load.dat"
-    result = CliRunner().invoke(
-        app,
-        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
-         "--loadfile", str(dat)],
-    )  # fmt: skip
+    result = exhibits(tmp_path, dat)
     assert result.exit_code == 0, result.stderr
     raw = dat.read_bytes()
     assert raw.startswith(BOM + "þCONTROLNUMBERþ\x14".encode())
@@ -76,11 +81,7 @@ def test_earlier_versions_go_into_the_text_file(acme: None) -> None:
 def test_unwritable_target_is_a_clear_error(acme: None, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
-    result = CliRunner().invoke(
-        app,
-        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
-         "--loadfile", str(blocker / "load.dat")],
-    )  # fmt: skip
+    result = exhibits(tmp_path, blocker / "load.dat")
     assert result.exit_code == 1
     assert "cannot write the load file" in result.stderr
 
@@ -100,11 +101,7 @@ def test_custodian_with_semicolon_and_mark_in_the_dat(tmp_path: Path) -> None:
     with open_matter("default", create=True) as m:
         ingest(m, [FIXTURES / "slack" / "acme"], custodian="Doe; Jane®")
     dat = tmp_path / "load.dat"
-    result = CliRunner().invoke(
-        app,
-        ["exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(tmp_path / "ex.csv"),
-         "--loadfile", str(dat)],
-    )  # fmt: skip
+    result = exhibits(tmp_path, dat)
     assert result.exit_code == 0, result.stderr
     records = loadfile.read_dat(dat)
     assert {r["CUSTODIAN"] for r in records} == {"Doe, Jane(R)"}

@@ -36,7 +36,7 @@ from discovery.report import (
 )
 from discovery.synth import generate_slack_export
 from tests.conftest import FIXTURES
-from tests.reference_eval import RefMessage, evaluate
+from tests.reference_eval import RefMessage, evaluate, refs_from_matter
 
 ZONE = "America/New_York"
 TERMS = """\
@@ -97,20 +97,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Corpus]:
             ingest(m, [b], custodian="Bob")
             ingest(m, [a], custodian="Carol")  # the same messages, now held by two custodians
             msgs = m.store.messages(range(1, m.store.max_message_id() + 1))
-    refs = [
-        RefMessage(
-            list(x.searchable_versions()),
-            {
-                "speaker": [x.speaker, x.speaker_id],
-                "conversation": [x.conversation],
-                "platform": [x.platform],
-                "custodian": list(x.custodians),
-                "tag": list(x.tags),
-            },
-            x.sent_at,
-        )
-        for x in msgs
-    ]
+            refs = refs_from_matter(m)
     yield Corpus(
         base / "home",
         refs,

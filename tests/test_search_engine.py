@@ -20,7 +20,7 @@ from discovery.matter import Matter, open_matter
 from discovery.query.parser import parse
 from discovery.search import Searcher
 from discovery.synth import generate_slack_export
-from tests.reference_eval import RefMessage, evaluate
+from tests.reference_eval import RefMessage, evaluate, refs_from_matter
 
 N_MESSAGES = 20_000
 
@@ -101,21 +101,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Matter, l
         report = ingest(matter, [export], custodian="Alice Example")
         assert report.added == N_MESSAGES
         matter.store.tag(range(5, N_MESSAGES, 97), "hot")
-        messages = matter.store.messages(range(1, N_MESSAGES + 1))
-        refs = [
-            RefMessage(
-                list(m.searchable_versions()),
-                {
-                    "speaker": [m.speaker, m.speaker_id],
-                    "conversation": [m.conversation],
-                    "platform": [m.platform],
-                    "custodian": list(m.custodians),
-                    "tag": list(m.tags),
-                },
-                m.sent_at,
-            )
-            for m in messages
-        ]
+        refs = refs_from_matter(matter)
         yield matter, refs
         matter.close()
 

@@ -21,7 +21,6 @@ from typer.testing import CliRunner
 
 from discovery.cli import app as cli_app
 from discovery.export import HIT_COLUMNS
-from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.search import Searcher, result_hash
 from discovery.tui import Filters, ReviewApp, Session
@@ -35,17 +34,6 @@ LIBGEN = ["MSG-00000016", "MSG-00000029", "MSG-00000039", "MSG-00000045"]
 """The four acme messages that mention Libgen, in time order."""
 
 Scenario = Callable[[ReviewApp, Pilot[None]], Awaitable[None]]
-
-
-@pytest.fixture(scope="session")
-def acme_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    home = tmp_path_factory.mktemp("tui_acme_home")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("DISCOVERY_HOME", str(home))
-        mp.delenv("DISCOVERY_TZ", raising=False)
-        with open_matter("default", create=True) as m:
-            assert ingest(m, [ACME]).added == 50
-    return home
 
 
 @pytest.fixture
@@ -83,6 +71,15 @@ async def search(app: ReviewApp, pilot: Pilot[Any], query: str, *, type_it: bool
     await pilot.press("slash")
     app.query_bar.input.value = "" if type_it else query
     await pilot.press(*(query if type_it else ""), "enter")
+    await settle(app, pilot)
+
+
+async def export_to(app: ReviewApp, pilot: Pilot[Any], out: Path) -> None:
+    """Open the export dialog, enter ``out`` as the path, confirm and wait for the export."""
+    await pilot.press("x")
+    await pilot.pause()
+    app.screen.query_one("#export-path").value = str(out)  # type: ignore[attr-defined]
+    await pilot.press("enter")
     await settle(app, pilot)
 
 
@@ -395,11 +392,7 @@ def test_export_writes_the_hit_set_as_csv(review: ReviewApp, tmp_path: Path) -> 
 
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         await search(app, pilot, "libgen")
-        await pilot.press("x")
-        await pilot.pause()
-        app.screen.query_one("#export-path").value = str(out)  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await export_to(app, pilot, out)
         assert app.exported == (out, 4)
 
     drive(review, scenario)
@@ -412,11 +405,7 @@ def test_export_writes_the_hit_set_as_csv(review: ReviewApp, tmp_path: Path) -> 
 def test_export_to_an_unwritable_place_is_reported(review: ReviewApp, tmp_path: Path) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         await search(app, pilot, "libgen")
-        await pilot.press("x")
-        await pilot.pause()
-        app.screen.query_one("#export-path").value = str(tmp_path / "no" / "such" / "h.csv")  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await export_to(app, pilot, tmp_path / "no" / "such" / "h.csv")
         assert app.exported is None and app.is_running
 
     drive(review, scenario)
@@ -519,11 +508,7 @@ def test_searches_exports_and_tag_changes_are_audited(review: ReviewApp, tmp_pat
         await search(app, pilot, "libgen", type_it=True)  # typed key by key: still one entry
         await pilot.press("h")
         await pilot.press("h")
-        await pilot.press("x")
-        await pilot.pause()
-        app.screen.query_one("#export-path").value = str(out)  # type: ignore[attr-defined]
-        await pilot.press("enter")
-        await settle(app, pilot)
+        await export_to(app, pilot, out)
         assert app.exported == (out, 4)
 
     drive(review, scenario)

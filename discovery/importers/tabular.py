@@ -46,7 +46,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -226,41 +226,6 @@ class _Rows:
         )
 
 
-class CsvImporter:
-    """A CSV file with a header row naming speaker, time and text (and more)."""
-
-    name = "csv"
-
-    def sniff(self, path: Path) -> bool:
-        """A ``.csv`` file, or any text file whose header supplies speaker, time and text.
-
-        A ``.csv`` whose header lacks a required column is still claimed, so
-        that the ingest reports which column is missing instead of
-        "unrecognised format".
-        """
-        head = head_text(path, SNIFF_BYTES)
-        if head is None:
-            return False
-        if path.suffix.lower() == ".csv":
-            return True
-        first = head.splitlines()[0] if head.strip() else ""
-        try:
-            header = next(csv.reader([first]))
-        except (csv.Error, StopIteration):
-            return False
-        cols = resolve_columns(header)
-        return all(f in cols for f in REQUIRED)
-
-    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        text, problems = read_text(path, ctx.display_path)
-        yield from problems
-        if text is None:
-            return
-        yield from read_csv(
-            text, ctx.file_key(path.name), ctx.display_path, self.name, name=path.name
-        )
-
-
 def read_csv(
     text: str,
     default_conversation: str,
@@ -326,38 +291,6 @@ def read_csv(
             yield from rows.row(item[0], cols, item[1])
 
 
-class JsonlImporter:
-    """JSON Lines: one object per line with speaker, time and text keys (and more)."""
-
-    name = "jsonl"
-
-    def sniff(self, path: Path) -> bool:
-        """A ``.jsonl``/``.ndjson`` file, or one whose first line is an object with the keys."""
-        head = head_text(path, SNIFF_BYTES)
-        if head is None:
-            return False
-        if path.suffix.lower() in (".jsonl", ".ndjson"):
-            return True
-        for line in head.splitlines():
-            if not line.strip():
-                continue
-            try:
-                obj = json.loads(line)
-            except (json.JSONDecodeError, RecursionError):
-                return False
-            return isinstance(obj, dict) and all(f in resolve_columns(list(obj)) for f in REQUIRED)
-        return False
-
-    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
-        text, problems = read_text(path, ctx.display_path)
-        yield from problems
-        if text is None:
-            return
-        yield from read_jsonl(
-            text, ctx.file_key(path.name), ctx.display_path, self.name, name=path.name
-        )
-
-
 def read_jsonl(
     text: str,
     default_conversation: str,
@@ -401,3 +334,70 @@ def read_jsonl(
             yield item
         else:
             yield from rows.row(*item)
+
+
+class _TableImporter:
+    """Decode the file, then hand the text to ``parse`` (:func:`read_csv` or :func:`read_jsonl`)."""
+
+    name: str
+    parse: Callable[..., Iterator[ImportItem]]
+
+    def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
+        text, problems = read_text(path, ctx.display_path)
+        yield from problems
+        if text is None:
+            return
+        yield from self.parse(
+            text, ctx.file_key(path.name), ctx.display_path, self.name, name=path.name
+        )
+
+
+class CsvImporter(_TableImporter):
+    """A CSV file with a header row naming speaker, time and text (and more)."""
+
+    name = "csv"
+    parse = staticmethod(read_csv)
+
+    def sniff(self, path: Path) -> bool:
+        """A ``.csv`` file, or any text file whose header supplies speaker, time and text.
+
+        A ``.csv`` whose header lacks a required column is still claimed, so
+        that the ingest reports which column is missing instead of
+        "unrecognised format".
+        """
+        head = head_text(path, SNIFF_BYTES)
+        if head is None:
+            return False
+        if path.suffix.lower() == ".csv":
+            return True
+        first = head.splitlines()[0] if head.strip() else ""
+        try:
+            header = next(csv.reader([first]))
+        except (csv.Error, StopIteration):
+            return False
+        cols = resolve_columns(header)
+        return all(f in cols for f in REQUIRED)
+
+
+class JsonlImporter(_TableImporter):
+    """JSON Lines: one object per line with speaker, time and text keys (and more)."""
+
+    name = "jsonl"
+    parse = staticmethod(read_jsonl)
+
+    def sniff(self, path: Path) -> bool:
+        """A ``.jsonl``/``.ndjson`` file, or one whose first line is an object with the keys."""
+        head = head_text(path, SNIFF_BYTES)
+        if head is None:
+            return False
+        if path.suffix.lower() in (".jsonl", ".ndjson"):
+            return True
+        for line in head.splitlines():
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except (json.JSONDecodeError, RecursionError):
+                return False
+            return isinstance(obj, dict) and all(f in resolve_columns(list(obj)) for f in REQUIRED)
+        return False
