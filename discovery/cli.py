@@ -344,17 +344,38 @@ def export(
 
 
 @app.command()
-def matters() -> None:
-    """List the matters under $DISCOVERY_HOME with their counts."""
+def matters(
+    matter: Annotated[
+        str | None, typer.Option("--matter", "-m", help="The matter --display-tz applies to.")
+    ] = None,
+    display_tz: Annotated[
+        str | None,
+        typer.Option(
+            help="Show and query this matter's dates in this zone (IANA name, e.g."
+            " America/New_York); $DISCOVERY_TZ still overrides it."
+        ),
+    ] = None,
+) -> None:
+    """List the matters under $DISCOVERY_HOME with their counts, or set one's display zone."""
     with _guard():
         from discovery.matter import STORE_FILE, list_matters
         from discovery.render import matters_table
         from discovery.store import Store
 
+        if display_tz is not None:
+            if matter is None:
+                raise UsageError("--display-tz needs --matter NAME")
+            config.zone(display_tz)  # refuse an unknown zone before storing it
+            with _open(matter) as m:
+                m.store.set_meta(config.DISPLAY_TZ_KEY, display_tz)
+            _out().print(f"matter {matter!r} now shows and queries dates in {display_tz}")
+            return
+
         rows = []
         for name in list_matters():
             with Store(config.matter_dir(name) / STORE_FILE) as s:
-                rows.append((name, s.counts()))
+                zone = config.display_zone_name(s.get_meta(config.DISPLAY_TZ_KEY))
+                rows.append((name, s.counts(), zone))
         out = _out()
         if not rows:
             out.print(f"no matters under {config.home()}", markup=False)

@@ -131,9 +131,9 @@ def batch(
 
         parsed = read_terms(terms)
         earlier = read_report_csv(compare) if compare is not None else None
-        zone_name = tz or config.display_zone_name()
-        zone = config.zone(zone_name)
         with _open(matter) as m:
+            zone_name = tz or str(getattr(m.tz, "key", "UTC"))
+            zone = config.zone(zone_name)
             m.tz = zone
             result = build_report(m, parsed, zone, zone_name=zone_name, include_system=system)
             write_report_csv(result, report, bom=bom)

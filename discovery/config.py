@@ -40,6 +40,11 @@ def zone(name: str) -> tzinfo:
         ) from exc
 
 
-def display_zone_name() -> str:
-    """The zone dates are shown and queried in: ``$DISCOVERY_TZ`` or UTC."""
-    return os.environ.get(TZ_ENV) or "UTC"
+DISPLAY_TZ_KEY = "display_tz"
+"""Where a matter keeps its own display zone (``discovery matters --display-tz``)."""
+
+
+def display_zone_name(matter_zone: str | None = None) -> str:
+    """The zone dates are shown and queried in: ``$DISCOVERY_TZ``, else the
+    matter's own display zone, else UTC."""
+    return os.environ.get(TZ_ENV) or matter_zone or "UTC"

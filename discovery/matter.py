@@ -65,7 +65,8 @@ def open_matter(name: str = config.DEFAULT_MATTER, *, create: bool = False) -> M
         )
     store = Store(path / STORE_FILE, create=create)
     engine = open_engine(path / INDEX_DIR, create=True)
-    matter = Matter(name, path, store, engine, config.zone(config.display_zone_name()))
+    zone = config.zone(config.display_zone_name(store.get_meta(config.DISPLAY_TZ_KEY)))
+    matter = Matter(name, path, store, engine, zone)
     if not matter.is_current():
         # If an ingest is writing, it brings the index up to date itself;
         # searches meanwhile answer from what is indexed (see search.py).

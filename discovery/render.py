@@ -193,16 +193,18 @@ def problem_lines(report: IngestReport) -> list[str]:
     return [str(p) for s in report.sources for p in s.problems]
 
 
-def matters_table(rows: Sequence[tuple[str, dict[str, int]]]) -> Table:
+def matters_table(rows: Sequence[tuple[str, dict[str, int], str]]) -> Table:
+    """Rows of (matter name, counts, display zone)."""
     table = Table(title="Matters")
-    for col in ("matter", "messages", "conversations", "custodians", "sources"):
-        table.add_column(col, justify="left" if col == "matter" else "right")
-    for name, c in rows:
+    for col in ("matter", "messages", "conversations", "custodians", "sources", "zone"):
+        table.add_column(col, justify="left" if col in ("matter", "zone") else "right")
+    for name, c, zone in rows:
         table.add_row(
             name,
             str(c["messages"]),
             str(c["conversations"]),
             str(c["custodians"]),
             str(c["sources"]),
+            zone,
         )
     return table

@@ -575,9 +575,38 @@ def test_matters_lists_each_matter_with_counts(acme: Path) -> None:
     rows = {}
     for line in result.stdout.splitlines():
         cells = [c.strip() for c in line.strip("│ ").split("│")]
-        if len(cells) == 5 and cells[1].isdigit():
-            rows[cells[0]] = [int(c) for c in cells[1:]]
-    assert rows == {"default": [50, 6, 1, 1], "other": [3, 1, 1, 1]}
+        if len(cells) == 6 and cells[1].isdigit():
+            rows[cells[0]] = [int(c) for c in cells[1:5]] + [cells[5]]
+    assert rows == {"default": [50, 6, 1, 1, "UTC"], "other": [3, 1, 1, 1, "UTC"]}
+
+
+def test_a_matter_keeps_its_own_display_zone(acme: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # MSG 15 was sent 2023-03-07 15:12 UTC; 30 at 2023-03-09 02:10 UTC, the 8th in New York.
+    assert run("search", "sent:2023-03-08 AND forgiveness", "--count").stdout.strip() == "0"
+    result = run("matters", "--matter", "default", "--display-tz", "America/New_York")
+    assert result.exit_code == 0 and "America/New_York" in result.stdout
+    assert run("search", "sent:2023-03-08 AND forgiveness", "--count").stdout.strip() == "1"
+    shown = run("show", "MSG-00000030", "--context", "0").stdout
+    assert "21:10:00" in shown and "2023-03-08" in shown
+    assert "America/New_York" in run("matters").stdout
+    monkeypatch.setenv("DISCOVERY_TZ", "UTC")  # the environment still overrides
+    assert run("search", "sent:2023-03-08 AND forgiveness", "--count").stdout.strip() == "0"
+
+
+@pytest.mark.parametrize(
+    ("args", "status"),
+    [
+        (["--display-tz", "America/New_York"], 2),  # no --matter
+        (["--matter", "default", "--display-tz", "Mars/Olympus"], 2),
+        (["--matter", "nowhere", "--display-tz", "UTC"], 1),
+    ],
+)
+def test_setting_a_display_zone_needs_a_matter_and_a_real_zone(
+    acme: Path, args: list[str], status: int
+) -> None:
+    result = run("matters", *args)
+    assert result.exit_code == status
+    assert "Traceback" not in result.output
 
 
 def test_matters_when_there_are_none() -> None:
