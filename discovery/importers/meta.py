@@ -55,11 +55,11 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.textio import decode_html, decode_json, head, read_bytes
+from discovery.importers.textio import decode_json, head, parse_html, read_bytes
 from discovery.importers.times import from_epoch, parse_loose, sort_key
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
@@ -335,12 +335,9 @@ def _media(entry: Mapping[str, Any]) -> tuple[Attachment, ...]:
 def _read_html(
     raw: bytes, name: str, display: str, thread: _Thread, out: list[_Msg]
 ) -> Iterator[ImportProblem]:
-    markup, problems = decode_html(raw, display)
+    soup, problems = parse_html(raw, display)
     yield from problems
-    try:
-        soup = BeautifulSoup(markup, "html.parser")
-    except Exception as e:  # bs4's own parser can choke on pathological markup
-        yield ImportProblem(display, f"unreadable HTML ({type(e).__name__})")
+    if soup is None:
         return
     if not thread.title and soup.title is not None:
         thread.title = soup.title.get_text(" ", strip=True)

@@ -51,11 +51,11 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from bs4 import BeautifulSoup, Tag
+from bs4 import Tag
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.textio import decode_html, decode_json, head, read_bytes
+from discovery.importers.textio import decode_json, head, parse_html, read_bytes
 from discovery.importers.times import from_epoch, parse_iso
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
 
@@ -308,12 +308,9 @@ def parse_html_date(title: str) -> datetime | None:
 
 def read_html(raw: bytes, path: Path, display: str) -> Iterator[ImportItem]:
     """The items of one Telegram ``messagesN.html`` page."""
-    markup, problems = decode_html(raw, display)
+    soup, problems = parse_html(raw, display)
     yield from problems
-    try:
-        soup = BeautifulSoup(markup, "html.parser")
-    except Exception as e:  # bs4's own parser can choke on pathological markup
-        yield ImportProblem(display, f"unreadable HTML ({type(e).__name__})")
+    if soup is None:
         return
     header = soup.select_one(".page_header .text")
     name = header.get_text(" ", strip=True) if isinstance(header, Tag) else ""

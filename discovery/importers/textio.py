@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -88,6 +89,23 @@ def decode_html(raw: bytes, where: str) -> tuple[str | bytes, list[ImportProblem
     if declared and declared.group(1).lower().replace(b"_", b"-") not in (b"utf-8", b"utf8"):
         return raw, []
     return decode_text(raw, where)
+
+
+def parse_html(raw: bytes, where: str) -> tuple[Any, list[ImportProblem]]:
+    """The BeautifulSoup tree of an HTML page (parsed, never executed) and the problems met.
+
+    The tree is None, with a problem saying so, when the parser gives up on
+    pathological markup.
+    """
+    from bs4 import BeautifulSoup
+
+    markup, problems = decode_html(raw, where)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # bs4 warns about markup that looks like a URL
+            return BeautifulSoup(markup, "html.parser"), problems
+    except Exception as e:  # bs4's own parser can choke on pathological markup
+        return None, [*problems, ImportProblem(where, f"unreadable HTML ({type(e).__name__})")]
 
 
 def decode_json(raw: bytes, where: str) -> tuple[Any, list[ImportProblem]]:
