@@ -1,10 +1,4 @@
-"""The report commands of the ``discovery`` CLI: ``batch``, ``exhibits`` and ``audit``.
-
-Registered on :data:`discovery.cli.app` (``discovery.cli`` imports this module
-once its own commands are defined), so ``discovery --help`` lists them all and
-the console script stays ``discovery.cli:main``. Errors go through the same
-:func:`discovery.cli._guard`.
-"""
+"""The report commands: ``batch``, ``exhibits`` and ``audit``."""
 
 from __future__ import annotations
 
@@ -15,17 +9,17 @@ from typing import Annotated, Any
 import typer
 
 from discovery import config
-from discovery.cli import (
+from discovery.cli.common import (
     MAX_CONTEXT,
     MatterOpt,
-    _audit_one,
-    _audited,
-    _err,
-    _guard,
-    _open,
-    _out,
-    _say,
     app,
+    audit_one,
+    audited,
+    err_console,
+    guard,
+    open_existing,
+    out_console,
+    say,
 )
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
 
@@ -119,7 +113,7 @@ def batch(
     Every line of TERMS is parsed first; if any has a syntax error, all of
     them are listed (line and column) and nothing runs (exit 2).
     """
-    with _guard():
+    with guard():
         from discovery.batch import read_terms
         from discovery.report import (
             build_report,
@@ -131,7 +125,7 @@ def batch(
 
         parsed = read_terms(terms)
         earlier = read_report_csv(compare) if compare is not None else None
-        with _open(matter) as m:
+        with open_existing(matter) as m:
             zone_name = tz or str(getattr(m.tz, "key", "UTC"))
             zone = config.zone(zone_name)
             m.tz = zone
@@ -141,7 +135,7 @@ def batch(
                 write_report_xlsx(result, xlsx)
             logged = all(
                 [
-                    _audit_one(
+                    audit_one(
                         m,
                         "batch",
                         t.query,
@@ -154,13 +148,13 @@ def batch(
                     for t, hits in zip(parsed, result.hits, strict=True)
                 ]
             )
-        out = _out()
+        out = out_console()
         out.print(_report_table(result))
         if earlier is not None:
             for line in _comparison_lines(compare_reports(earlier, result), str(compare)):
                 out.print(line, markup=False, soft_wrap=True)
         written = f"{report}" + (f" and {xlsx}" if xlsx is not None else "")
-        _err().print(f"report of {len(parsed)} terms written to {written}", markup=False)
+        err_console().print(f"report of {len(parsed)} terms written to {written}", markup=False)
         if not logged:
             raise typer.Exit(int(ExitStatus.ERROR))
 
@@ -185,14 +179,14 @@ def exhibits(
     bom: Annotated[bool, typer.Option(help="Start the CSV with a BOM (for Excel).")] = False,
 ) -> None:
     """Build an exhibit list: selected messages numbered in time order, with context."""
-    with _guard():
+    with guard():
         from discovery import exhibits as ex
         from discovery.export import write_csv
         from discovery.loadfile import write_loadfile
         from discovery.search import parse_query
 
         ex.check_prefix(prefix)
-        with _open(matter) as m:
+        with open_existing(matter) as m:
             ids, selection = ex.select(m, tag=tag, query=query)
             items = ex.build(m, ids, prefix, context)
             try:
@@ -206,7 +200,7 @@ def exhibits(
                 write_loadfile(
                     m.store, [e.message for e in items], loadfile, exhibit_numbers=numbers
                 )
-            err = _err()
+            err = err_console()
             err.print(f"{n} exhibits written to {out}", markup=False)
             if transcripts is not None:
                 err.print(f"{n} transcripts written to {transcripts}", markup=False)
@@ -216,7 +210,7 @@ def exhibits(
             if tag is not None:
                 extra.update(selection="tag", tag=tag)
             node = parse_query(query) if query is not None else None
-            _audited(m, "exhibits", selection, node, ids, include_system=tag is not None, **extra)
+            audited(m, "exhibits", selection, node, ids, include_system=tag is not None, **extra)
 
 
 @app.command("audit")
@@ -238,7 +232,7 @@ def audit_log(
     or (for a result that depends on them) its review tags changed since.
     '--rerun all' skips tag changes, which have nothing to re-run.
     """
-    with _guard():
+    with guard():
         from discovery import audit
 
         if rerun is None:
@@ -247,9 +241,9 @@ def audit_log(
                 for e in found:
                     print(json.dumps(e.as_dict(), ensure_ascii=False))
             elif found:
-                _out().print(_audit_table(found))
+                out_console().print(_audit_table(found))
             else:
-                _out().print(f"no audit entries in {audit.log_path()}", markup=False)
+                out_console().print(f"no audit entries in {audit.log_path()}", markup=False)
             return
         if rerun.strip().lower() == "all":
             # tag changes are logged too, but there is nothing to re-run in them
@@ -265,7 +259,7 @@ def audit_log(
             except DiscoveryError as exc:
                 if len(ids) == 1:
                     raise
-                _say(f"discovery: entry {entry_id}: {exc}")
+                say(f"discovery: entry {entry_id}: {exc}")
                 ok = False
                 continue
             ok = ok and outcome.matches
@@ -280,6 +274,6 @@ def audit_log(
                 }
                 print(json.dumps(obj, ensure_ascii=False))
             else:
-                _out().print(_rerun_line(outcome), markup=False, soft_wrap=True)
+                out_console().print(_rerun_line(outcome), markup=False, soft_wrap=True)
         if not ok:
             raise typer.Exit(int(ExitStatus.ERROR))
