@@ -354,6 +354,11 @@ def _decoded(part: Message) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
         label = "UTF-8" if charset.lower().replace("_", "-") in ("utf-8", "utf8") else charset
+        if label != "UTF-8":
+            try:  # mislabelled: many mailers declare a legacy charset and write UTF-8
+                return payload.decode("utf-8"), f"declared {charset} but is UTF-8; read as UTF-8"
+            except UnicodeDecodeError:
+                pass
         return _lenient(part), f"not valid {label}; unreadable bytes shown as \ufffd"
     return _lenient(part), ""
 
