@@ -78,7 +78,9 @@ def test_at_least_fifteen_layouts() -> None:
     assert len(LAYOUTS) >= 15
 
 
-AMBIGUOUS = "03/04/23, 10:00 - Ann: the fourth of March?\n03/04/23, 11:00 - Bob: or April the third\n"
+AMBIGUOUS = (
+    "03/04/23, 10:00 - Ann: the fourth of March?\n03/04/23, 11:00 - Bob: or April the third\n"
+)
 
 
 def test_ambiguous_file_says_so_and_date_order_changes_the_times(tmp_path: Path) -> None:
@@ -128,7 +130,9 @@ def test_mixed_layouts_lose_no_line_and_each_keeps_its_order(tmp_path: Path) -> 
 
 
 def test_a_12_hour_time_past_12_is_read_as_24_hour_and_said(tmp_path: Path) -> None:
-    items = read(tmp_path, "[31/10/22 12:37:00 p.m.] Ann: noon\n[31/10/22 13:37:00 p.m.] Bob: one\n")
+    items = read(
+        tmp_path, "[31/10/22 12:37:00 p.m.] Ann: noon\n[31/10/22 13:37:00 p.m.] Bob: one\n"
+    )
     assert [m.sent_at for m in msgs(items)] == [
         datetime(2022, 10, 31, 12, 37),
         datetime(2022, 10, 31, 13, 37),
