@@ -36,7 +36,7 @@ LAYOUTS = [
     ("colon instead of a dash", "31/12/23, 9:05:09 PM: Ann: hi", "1/1/24, 8:00:00 AM: Bob: ok", END_S),  # noqa: E501
     ("French, à", "31/12/2023 à 21:05 - Ann: salut", "01/01/2024 à 08:00 - Bob: ok", END),
     ("Finnish Android, klo and dotted time", "31.12.2023 klo 21.05 - Ann: moi", "1.1.2024 klo 8.00 - Bob: ok", END),  # noqa: E501
-    ("Finnish iOS", "[31.12.2023 klo 21.05.09] Ann: moi", "[1.1.2024 klo 8.00.00] Bob: ok", END_S),  # noqa: E501
+    ("Finnish iOS", "[31.12.2023 klo 21.05.09] Ann: moi", "[1.1.2024 klo 8.00.00] Bob: ok", END_S),
     ("German iOS", "[31.12.23, 21:05:09] Ann: hi", "[01.01.24, 08:00:00] Bob: ok", END_S),
     ("US iOS, NNBSP before PM", f"[12/31/23, 9:05:09{NNBSP}PM] Ann: hi", f"[1/1/24, 8:00:00{NNBSP}AM] Bob: ok", END_S),  # noqa: E501
     ("iOS without a comma", "[31/12/23 9:05:09 p.m.] Ann: hi", "[01/01/24 8:00:00 a.m.] Bob: ok", END_S),  # noqa: E501
@@ -91,7 +91,7 @@ def test_ambiguous_file_says_so_and_date_order_changes_the_times(tmp_path: Path)
     assert [m.sent_at for m in msgs(mdy)] == [datetime(2023, 3, 4, 10), datetime(2023, 3, 4, 11)]
     assert fact(mdy) == "MDY (as --date-order says)"
     ymd = read(tmp_path, AMBIGUOUS, "YMD")  # 03/04/23: the 23rd of April 2003
-    assert [m.sent_at for m in msgs(ymd)][0] == datetime(2003, 4, 23, 10)
+    assert msgs(ymd)[0].sent_at == datetime(2003, 4, 23, 10)
 
 
 def test_dmy_and_mdy_files_name_the_line_that_decided(tmp_path: Path) -> None:
