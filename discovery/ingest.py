@@ -149,9 +149,8 @@ def ingest(
         units = list(iter_sources(list(paths), forced, Path(work)))
         for unit in units:
             who = _custodian(unit, custodian, custodian_map)
-            rep = _ingest_unit(matter, unit, who, tz, tz_name, order)
-            rep.custodian, rep.custodian_defaulted = who, who == DEFAULT_CUSTODIAN
-            rep.zone, rep.zone_defaulted = tz_name, tz_defaulted
+            rep = _ingest_unit(matter, unit, who, tz, tz_name, order, tz_defaulted)
+            _note_defaults(rep, who, tz_name, tz_defaulted)
             report.sources.append(rep)
             if progress is not None:
                 progress("reading", 1, len(units))
@@ -166,8 +165,20 @@ def _custodian(unit: Unit, custodian: str | None, mapping: CustodianMap | None) 
     return mapped or custodian or DEFAULT_CUSTODIAN
 
 
+def _note_defaults(rep: SourceReport, custodian: str, zone: str, zone_defaulted: bool) -> None:
+    """The custodian and zone a source was read with, and whether each was defaulted."""
+    rep.custodian, rep.custodian_defaulted = custodian, custodian == DEFAULT_CUSTODIAN
+    rep.zone, rep.zone_defaulted = zone, zone_defaulted
+
+
 def _ingest_unit(
-    matter: Matter, unit: Unit, custodian: str, tz: tzinfo, tz_name: str, order: str | None
+    matter: Matter,
+    unit: Unit,
+    custodian: str,
+    tz: tzinfo,
+    tz_name: str,
+    order: str | None,
+    tz_defaulted: bool = False,
 ) -> SourceReport:
     if unit.problem is not None:  # a refused or damaged archive, an unsafe member
         return SourceReport(unit.shown, status="failed", problems=[unit.problem])
@@ -178,7 +189,7 @@ def _ingest_unit(
             problems=[ImportProblem(unit.shown, "not a format discovery can read")],
         )
     return _ingest_source(
-        matter, unit.path, unit.importer, custodian, tz, tz_name, unit.shown, order
+        matter, unit.path, unit.importer, custodian, tz, tz_name, unit.shown, order, tz_defaulted
     )
 
 
@@ -191,9 +202,11 @@ def _ingest_source(
     tz_name: str,
     display: str | None = None,
     order: str | None = None,
+    tz_defaulted: bool = False,
 ) -> SourceReport:
     shown = str(path) if display is None else display
     rep = SourceReport(shown, importer.name)
+    _note_defaults(rep, custodian, tz_name, tz_defaulted)  # before the report is stored
     try:
         sha, size = sha256_of(path)
     except OSError as exc:

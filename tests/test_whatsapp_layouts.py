@@ -150,6 +150,13 @@ def test_date_order_reaches_the_report_and_the_json(tmp_path: Path) -> None:
         (src,) = report.sources
         assert src.date_order == "MDY (as --date-order says)"
         assert (src.custodian, src.custodian_defaulted) == ("unassigned", True)
+        (stored,) = m.store.db.execute("SELECT report FROM sources").fetchone()
+        kept = json.loads(stored)  # what `discovery report` shows later
+        assert (kept["date_order"], kept["custodian"], kept["zone"]) == (
+            "MDY (as --date-order says)",
+            "unassigned",
+            "UTC",
+        )
     result = CliRunner().invoke(app, ["ingest", str(p), "--matter", "w2", "--json"])
     assert result.exit_code == 0, result.output
     (row,) = json.loads(result.output)

@@ -269,9 +269,9 @@ def read_chat(
     headers: list[_Line] = []
     leading = 0
     for n, line in enumerate(_LINE_SPLIT.split(text), start=1):
-        h = parse_header(line)
-        if h is not None:
-            headers.append(_Line(n, h))
+        stamp = parse_header(line)
+        if stamp is not None:
+            headers.append(_Line(n, stamp))
         elif headers:
             headers[-1].body.append(line)
         elif line.strip(_MARKS + " \t"):
@@ -295,6 +295,7 @@ def read_chat(
         while len(lines) > 1 and not lines[-1].strip():
             lines.pop()
         dated_by = ""
+        when: datetime | None
         try:
             when, note = header_time(h.head, orders[h.head.layout].order)
         except ValueError as e:
