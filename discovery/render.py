@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from discovery.model import Message, control_number
+from discovery.model import UNDATED, Message, control_number
 from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import tokenize
 
@@ -23,6 +23,8 @@ HIGHLIGHT = "bold black on yellow"
 
 def local_time(dt: datetime, tz: tzinfo) -> str:
     """``2023-03-04 18:05:09 EST``: a time as shown to reviewers, in the display zone."""
+    if dt == UNDATED:
+        return "(undated)"
     local = dt.astimezone(tz)
     return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
@@ -171,7 +173,7 @@ def _ctrl(mid: int | None) -> str:
 def ingest_table(report: IngestReport) -> Table:
     """One row per source; the path last, so it keeps the width a terminal has left."""
     table = Table(title="Ingest report", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for col in ("status", "format", "added", "dupes", "system", "problems"):
+    for col in ("status", "format", "added", "dupes", "system", "undated", "problems"):
         table.add_column(
             col, justify="left" if col in ("status", "format") else "right", no_wrap=True
         )
@@ -183,14 +185,28 @@ def ingest_table(report: IngestReport) -> Table:
             str(s.added),
             str(s.duplicates),
             str(s.system),
+            str(s.undated),
             str(len(s.problems)),
-            s.path,
+            Text(s.path),
         )
     return table
 
 
 def problem_lines(report: IngestReport) -> list[str]:
     return [str(p) for s in report.sources for p in s.problems]
+
+
+def source_notes(report: IngestReport) -> list[str]:
+    """What a reviewer must know of how each source's times were read (one line each)."""
+    lines = []
+    for s in report.sources:
+        if s.date_order:
+            lines.append(f"date order: {s.path}: {s.date_order}")
+        if s.undated:
+            lines.append(f"undated: {s.path}: {s.undated} message(s) without a time, sorted last")
+        for how, n in s.dated_by.items():
+            lines.append(f"dated by {how}: {s.path}: {n} message(s)")
+    return lines
 
 
 def matters_table(rows: Sequence[tuple[str, dict[str, int], str]]) -> Table:
