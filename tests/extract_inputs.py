@@ -40,7 +40,9 @@ def chat_screenshot(
     small = ImageFont.truetype(str(FONT), 15)
     width, pad = 900, 24
     height = 110 + len(lines) * 120
-    ground, bar, ink = ("#101418", "#1f2c34", "#e9edef") if dark else ("#efeae2", "#075e54", "#111b21")
+    ground, bar, ink = (
+        ("#101418", "#1f2c34", "#e9edef") if dark else ("#efeae2", "#075e54", "#111b21")
+    )
     mine, theirs = ("#005c4b", "#202c33") if dark else ("#d9fdd3", "#ffffff")
     image = Image.new("RGB", (width, height), ground)
     draw = ImageDraw.Draw(image)
@@ -53,8 +55,12 @@ def chat_screenshot(
         text_w = draw.textlength(text, font=body)
         bubble_w = int(max(text_w, draw.textlength(speaker, font=name_font)) + 2 * pad + 60)
         x0 = width - pad - bubble_w if right else pad
-        draw.rounded_rectangle((x0, y, x0 + bubble_w, y + 100), radius=14, fill=mine if right else theirs)
-        draw.text((x0 + pad, y + 10), speaker, font=name_font, fill="#53bdeb" if dark else "#1f7aec")
+        draw.rounded_rectangle(
+            (x0, y, x0 + bubble_w, y + 100), radius=14, fill=mine if right else theirs
+        )
+        draw.text(
+            (x0 + pad, y + 10), speaker, font=name_font, fill="#53bdeb" if dark else "#1f7aec"
+        )
         draw.text((x0 + pad, y + 38), text, font=body, fill=ink)
         draw.text((x0 + bubble_w - 70, y + 72), time, font=small, fill="#8696a0")
         y += 120
@@ -91,8 +97,12 @@ def scanned_pdf(lines: Sequence[str] = SCAN_LINES, *, pages: int = 1) -> bytes:
     return out.getvalue()
 
 
-def docx_bytes(paragraphs: Sequence[str], table: Sequence[Sequence[str]] = (),
-               header: str = "", comment: str = "") -> bytes:
+def docx_bytes(
+    paragraphs: Sequence[str],
+    table: Sequence[Sequence[str]] = (),
+    header: str = "",
+    comment: str = "",
+) -> bytes:
     """A Word document: paragraphs, then a table, with a page header and a comment."""
     import docx
 
@@ -146,8 +156,9 @@ def pptx_bytes(slides: Sequence[tuple[str, str, str]]) -> bytes:
     return out.getvalue()
 
 
-def eml_bytes(subject: str, body: str, attachments: Sequence[tuple[str, bytes]] = (),
-              html: str = "") -> bytes:
+def eml_bytes(
+    subject: str, body: str, attachments: Sequence[tuple[str, bytes]] = (), html: str = ""
+) -> bytes:
     """An email with a text body (or only an HTML one) and attachments."""
     msg = EmailMessage()
     msg["From"] = "Dana Whitfield <dana@example.com>"
@@ -160,7 +171,9 @@ def eml_bytes(subject: str, body: str, attachments: Sequence[tuple[str, bytes]] 
     else:
         msg.set_content(body)
     for name, data in attachments:
-        maintype, subtype = ("text", "plain") if name.endswith(".txt") else ("application", "octet-stream")
+        maintype, subtype = (
+            ("text", "plain") if name.endswith(".txt") else ("application", "octet-stream")
+        )
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=name)
     return msg.as_bytes()
 

@@ -73,12 +73,7 @@ class Walk:
                 ProblemCode.OVERSIZED,
                 f"not read: more than {opts.max_total:,} bytes unpacked from one attachment",
             )
-        if size > opts.max_bytes:
-            return Problem(
-                ProblemCode.OVERSIZED,
-                f"{size:,} bytes is over the {opts.max_bytes:,}-byte limit; not read",
-            )
-        return None
+        return too_big(size, opts.max_bytes) if size > opts.max_bytes else None
 
     def child(self, name: str, data: bytes) -> Extraction:
         """Extract a member of the file being read (a zip member, a mail attachment).
@@ -123,12 +118,7 @@ def extract(name: str, data: bytes, options: Options | None = None) -> Extractio
 def _extract(name: str, data: bytes, walk: Walk) -> Extraction:
     opts = walk.options
     if len(data) > opts.max_bytes:
-        return refused(
-            name,
-            data,
-            ProblemCode.OVERSIZED,
-            f"{len(data):,} bytes is over the {opts.max_bytes:,}-byte limit; not read",
-        )
+        return refused(name, data, too_big(len(data), opts.max_bytes))
     if not data:
         kind = by_name(name)
         return Extraction(
@@ -172,6 +162,13 @@ def _extract(name: str, data: bytes, walk: Walk) -> Extraction:
         body.members,
         problems,
         body.metadata,
+    )
+
+
+def too_big(size: int, limit: int) -> Problem:
+    """The problem of a file over the per-file size limit."""
+    return Problem(
+        ProblemCode.OVERSIZED, f"{size:,} bytes is over the {limit:,}-byte limit; not read"
     )
 
 

@@ -74,7 +74,10 @@ def leaves(msg: Message) -> Iterator[Message]:
         part = stack.pop()
         if part.is_multipart() and part.get_content_type() != "message/rfc822":
             payload = part.get_payload()
-            stack.extend(reversed(payload if isinstance(payload, list) else []))
+            parts = (
+                [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+            )
+            stack.extend(reversed(parts))
         else:
             yield part
 

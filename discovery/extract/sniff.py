@@ -214,8 +214,8 @@ def _zip_kind(data: bytes, named: Kind) -> Sniffed:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             infos = zf.infolist()
     except ZIP_ERRORS as e:
-        kind = named if named in (Kind.DOCX, Kind.XLSX, Kind.PPTX) else Kind.ZIP
-        return _refuse(kind, ProblemCode.CORRUPT, f"damaged zip container ({e})")
+        damaged = named if named in (Kind.DOCX, Kind.XLSX, Kind.PPTX) else Kind.ZIP
+        return _refuse(damaged, ProblemCode.CORRUPT, f"damaged zip container ({e})")
     names = {i.filename for i in infos}
     if "[Content_Types].xml" in names:
         for part, kind in _OOXML:
