@@ -33,6 +33,10 @@ for _name in ("pypdf", "extract_msg", "openpyxl", "PIL", "pytesseract", "pypdfiu
     logging.getLogger(_name).propagate = False  # the library never prints
 
 
+CONTAINERS = frozenset({Kind.ZIP, Kind.EML, Kind.MSG})
+"""Kinds holding other files; they count against the nesting limit."""
+
+
 @dataclass(frozen=True, slots=True)
 class Body:
     """What a kind module read: sections, members, problems, metadata."""
@@ -79,23 +83,14 @@ class Walk:
         """Extract a member of the file being read (a zip member, a mail attachment).
 
         Past the tree's limits the member is still listed, with its size and
-        hash, and a problem saying why it was not read; past the depth limit,
-        why it was not opened.
+        hash, and a problem saying why it was not read; a container nested past
+        the depth limit is listed but not opened.
         """
         problem = self.over_limits(len(data))
         self.budget.members += 1
         self.budget.bytes += len(data)
         if problem is not None:
             return refused(name, data, problem)
-        if self.depth + 1 > self.options.max_depth:
-            return refused(
-                name,
-                data,
-                Problem(
-                    ProblemCode.OVERSIZED,
-                    f"not opened: nested more than {self.options.max_depth} containers deep",
-                ),
-            )
         return _extract(name, data, Walk(self.options, self.depth + 1, self.budget))
 
 
@@ -131,9 +126,14 @@ def _extract(name: str, data: bytes, walk: Walk) -> Extraction:
         )
     sniffed = sniff(name, data)
     digest = hashlib.sha256(data).hexdigest()
-    if sniffed.refusal is not None:
+    refusal = sniffed.refusal
+    if refusal is None and sniffed.kind in CONTAINERS and walk.depth >= opts.max_depth:
+        refusal = Problem(
+            ProblemCode.OVERSIZED, f"not opened: nested more than {opts.max_depth} containers deep"
+        )
+    if refusal is not None:
         return Extraction(
-            name, sniffed.kind, sniffed.media_type, len(data), digest, problems=(sniffed.refusal,)
+            name, sniffed.kind, sniffed.media_type, len(data), digest, problems=(refusal,)
         )
     try:
         with warnings.catch_warnings():

@@ -11,6 +11,9 @@ An S/MIME or PGP-encrypted body is reported as encrypted.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import quopri
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
@@ -87,7 +90,16 @@ def attached_message(part: Message) -> bytes:
     payload = part.get_payload()
     inner = payload[0] if isinstance(payload, list) and payload else None
     if isinstance(inner, Message):
-        return inner.as_bytes(policy=policy.default)
+        raw = inner.as_bytes(policy=policy.default)
+        encoding = str(part.get("Content-Transfer-Encoding", "")).strip().lower()
+        if encoding == "base64":  # not allowed by RFC 2046, but some mailers do it
+            try:
+                return base64.b64decode(raw, validate=False)
+            except binascii.Error:
+                return raw
+        if encoding == "quoted-printable":
+            return quopri.decodestring(raw)
+        return raw
     raw = part.get_payload(decode=True)
     return raw if isinstance(raw, bytes) else b""
 
