@@ -32,7 +32,10 @@ CHAT = (
 def chat_screenshot(
     lines: Sequence[tuple[str, str, str]] = CHAT, *, dark: bool = False, fmt: str = "PNG"
 ) -> bytes:
-    """A phone-style chat screenshot: a title bar, bubbles with a name, text and time."""
+    """A phone-style chat screenshot: a title bar, bubbles with a name, text and time.
+
+    ``fmt`` is a Pillow format name (``PNG``, ``JPEG``, ``HEIF`` through pillow-heif).
+    """
     from PIL import Image, ImageDraw, ImageFont
 
     body = ImageFont.truetype(str(FONT), 22)
@@ -64,6 +67,10 @@ def chat_screenshot(
         draw.text((x0 + pad, y + 38), text, font=body, fill=ink)
         draw.text((x0 + bubble_w - 70, y + 72), time, font=small, fill="#8696a0")
         y += 120
+    if fmt == "HEIF":
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
     out = io.BytesIO()
     image.save(out, fmt)
     return out.getvalue()

@@ -7,8 +7,6 @@ Outlook files are written with aspose-email-foss (MIT, a test dependency).
 from __future__ import annotations
 
 import hashlib
-import io
-import zipfile
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
