@@ -17,6 +17,7 @@ import logging
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from discovery.extract.model import (
     Extraction,
@@ -183,6 +184,26 @@ def refused(name: str, data: bytes | None, problem: Problem, size: int = 0) -> E
         hashlib.sha256(data).hexdigest() if data is not None else None,
         problems=(problem,),
     )
+
+
+_PROPERTIES = (
+    ("title", ("title",)),
+    ("subject", ("subject",)),
+    ("author", ("author", "creator")),
+    ("last modified by", ("last_modified_by", "lastModifiedBy")),
+    ("created", ("created",)),
+    ("modified", ("modified",)),
+)
+
+
+def document_properties(props: Any) -> list[tuple[str, str]]:
+    """An Office file's core properties (python-docx, python-pptx or openpyxl) as metadata."""
+    out: list[tuple[str, str]] = []
+    for label, attrs in _PROPERTIES:
+        value = next((v for a in attrs if (v := getattr(props, a, None))), None)
+        if value:
+            out.append((label, value.isoformat() if hasattr(value, "isoformat") else str(value)))
+    return out
 
 
 def why(e: BaseException) -> str:

@@ -100,8 +100,8 @@ def attached_message(part: Message) -> bytes:
         if encoding == "quoted-printable":
             return quopri.decodestring(raw)
         return raw
-    raw = part.get_payload(decode=True)
-    return raw if isinstance(raw, bytes) else b""
+    decoded = part.get_payload(decode=True)
+    return decoded if isinstance(decoded, bytes) else b""
 
 
 def header_lines(msg: Message) -> list[tuple[str, str]]:

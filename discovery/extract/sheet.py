@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from datetime import date, datetime, time
 
-from discovery.extract.core import Body, Walk
+from discovery.extract.core import Body, Walk, document_properties
 from discovery.extract.model import Section
 
 
@@ -34,16 +34,7 @@ def read(data: bytes, walk: Walk) -> Body:
                     rows.append(line)
             hidden = " (hidden)" if ws.sheet_state != "visible" else ""
             sections.append(Section(f"sheet {ws.title}{hidden}", "\n".join(rows)))
-        props = wb.properties
-        meta = [("sheets", str(len(wb.worksheets)))]
-        for attr, label in (
-            ("title", "title"),
-            ("creator", "author"),
-            ("lastModifiedBy", "last modified by"),
-        ):
-            value = getattr(props, attr, None)
-            if value:
-                meta.append((label, str(value)))
+        meta = [("sheets", str(len(wb.worksheets))), *document_properties(wb.properties)]
     finally:
         wb.close()
     return Body(tuple(sections), metadata=tuple(meta))

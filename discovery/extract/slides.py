@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable
 from typing import Any
 
-from discovery.extract.core import Body, Walk
+from discovery.extract.core import Body, Walk, document_properties
 from discovery.extract.model import Section
 
 
@@ -26,16 +26,7 @@ def read(data: bytes, walk: Walk) -> Body:
             notes = slide.notes_slide.notes_text_frame
             if notes is not None and notes.text.strip():
                 sections.append(Section(f"slide {n} notes", notes.text.strip()))
-    props = deck.core_properties
-    meta = [("slides", str(len(deck.slides)))]
-    for attr, label in (
-        ("title", "title"),
-        ("author", "author"),
-        ("last_modified_by", "last modified by"),
-    ):
-        value = getattr(props, attr, None)
-        if value:
-            meta.append((label, str(value)))
+    meta = [("slides", str(len(deck.slides))), *document_properties(deck.core_properties)]
     return Body(tuple(sections), metadata=tuple(meta))
 
 

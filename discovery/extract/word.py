@@ -19,7 +19,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from discovery.extract.core import Body, Walk
+from discovery.extract.core import Body, Walk, document_properties
 from discovery.extract.model import Section
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -58,7 +58,7 @@ def read(data: bytes, walk: Walk) -> Body:
         deleted.extend(gone)
     found["tracked deletions"] = deleted
     sections = tuple(Section(label, "\n".join(lines)) for label, lines in found.items() if lines)
-    return Body(sections, metadata=_metadata(doc.core_properties))
+    return Body(sections, metadata=tuple(document_properties(doc.core_properties)))
 
 
 def paragraphs(root: Any) -> tuple[list[str], list[str]]:
@@ -88,19 +88,3 @@ def paragraphs(root: Any) -> tuple[list[str], list[str]]:
         if "".join(gone).strip():
             deleted.append("".join(gone).strip())
     return lines, deleted
-
-
-def _metadata(props: Any) -> tuple[tuple[str, str], ...]:
-    out: list[tuple[str, str]] = []
-    for attr, label in (
-        ("title", "title"),
-        ("subject", "subject"),
-        ("author", "author"),
-        ("last_modified_by", "last modified by"),
-        ("created", "created"),
-        ("modified", "modified"),
-    ):
-        value = getattr(props, attr, None)
-        if value:
-            out.append((label, value.isoformat() if hasattr(value, "isoformat") else str(value)))
-    return tuple(out)
