@@ -134,3 +134,14 @@ def test_a_damaged_attachment_does_not_stop_its_mail() -> None:
 def test_bad_options_are_usage_errors(kwargs: dict[str, object]) -> None:
     with pytest.raises(UsageError):
         Options(**kwargs)  # type: ignore[arg-type]
+
+
+def test_image_over_the_pixel_limit_is_not_decoded() -> None:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("1", (11_000, 11_000), 1).save(out, "PNG")  # 121 million pixels, a few KB
+    e = extract("poster.png", out.getvalue())
+    assert ("width", "11000") in e.metadata and e.sections == ()
+    [problem] = e.problems
+    assert problem.code is ProblemCode.OVERSIZED and "11,000 × 11,000 pixels" in problem.message

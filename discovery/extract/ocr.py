@@ -93,17 +93,11 @@ def recognise(
 ) -> tuple[Section | None, Problem | None]:
     """The OCR text of ``image`` as a flagged section, or the problem that stopped it.
 
-    Call :func:`unavailable` first; this assumes Tesseract is there.
+    Call :func:`unavailable` first; this assumes Tesseract is there. Callers keep
+    images under :data:`MAX_PIXELS` (checked before decoding, or by rendering smaller).
     """
     import pytesseract
 
-    if image.width * image.height > MAX_PIXELS:
-        return None, Problem(
-            ProblemCode.OVERSIZED,
-            f"image of {image.width:,} × {image.height:,} pixels is over the OCR limit"
-            f" of {MAX_PIXELS:,} pixels; not read",
-            label,
-        )
     try:
         data = pytesseract.image_to_data(
             prepared(image),
