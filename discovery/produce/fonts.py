@@ -1,0 +1,164 @@
+"""The fonts a PDF transcript is drawn with: Noto, covering every script we index.
+
+PDFs embed subsets of the Noto fonts installed on the machine (Debian's
+``fonts-noto-core`` and ``fonts-noto-cjk``), looked for in
+``$DISCOVERY_FONT_DIR`` (folders separated by ``:``), then
+``/usr/share/fonts`` and ``/usr/local/share/fonts``. Noto Sans draws Latin,
+Greek and Cyrillic; every other character is drawn by the first font of a
+fixed order that has it (Noto Sans CJK, Arabic, Hebrew, Thai, Devanagari and
+the other Noto Sans scripts, then symbols). A document only loads the fonts
+its characters need. A character that no installed font has is drawn as
+``[U+XXXX]`` and counted, so the production report can say so; nothing is
+silently left out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from discovery.errors import DiscoveryError
+
+PRIMARY = "NotoSans-Regular.ttf"
+BOLD = "NotoSans-Bold.ttf"
+PREFERRED = (
+    "NotoSansCJK-Regular.ttc",
+    "NotoSansArabic-Regular.ttf",
+    "NotoSansHebrew-Regular.ttf",
+    "NotoSansThai-Regular.ttf",
+    "NotoSansDevanagari-Regular.ttf",
+    "NotoSansBengali-Regular.ttf",
+    "NotoSansTamil-Regular.ttf",
+    "NotoSansArmenian-Regular.ttf",
+    "NotoSansGeorgian-Regular.ttf",
+    "NotoSansEthiopic-Regular.ttf",
+)
+"""Fallbacks tried first, in this order; the other Noto Sans fonts follow by name."""
+LAST = ("NotoSansSymbols-Regular.ttf", "NotoSansSymbols2-Regular.ttf", "NotoSansMath-Regular.ttf")
+
+_COMPLEX = (
+    (0x0590, 0x08FF),  # Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic
+    (0x0900, 0x0DFF),  # Indic scripts
+    (0x0E00, 0x0FFF),  # Thai, Lao, Tibetan
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x18AF),  # Khmer, Mongolian
+    (0x1A00, 0x1BFF),  # Tai Tham, Balinese, ...
+    (0xA800, 0xABFF),
+    (0xFB1D, 0xFDFF),  # Hebrew and Arabic presentation forms
+    (0xFE70, 0xFEFF),
+    (0x10A00, 0x10AFF),
+    (0x11000, 0x11FFF),
+)
+
+
+class FontError(DiscoveryError):
+    """The fonts a PDF needs are not installed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Font:
+    name: str
+    path: Path
+
+    @property
+    def family(self) -> str:
+        return self.path.stem.split("-")[0].lower()
+
+
+def _dirs() -> list[Path]:
+    env = [Path(p) for p in os.environ.get("DISCOVERY_FONT_DIR", "").split(":") if p]
+    return [*env, Path("/usr/share/fonts"), Path("/usr/local/share/fonts")]
+
+
+@cache
+def _catalogue(dirs: tuple[Path, ...]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for d in dirs:
+        if not d.is_dir():
+            continue
+        for p in sorted(d.rglob("Noto*")):
+            if p.suffix.lower() in (".ttf", ".otf", ".ttc") and p.name not in found:
+                found[p.name] = p
+    return found
+
+
+def catalogue() -> dict[str, Path]:
+    return _catalogue(tuple(_dirs()))
+
+
+@cache
+def _cmap(path: Path) -> frozenset[int]:
+    from fontTools.ttLib import TTCollection, TTFont
+
+    if path.suffix.lower() == ".ttc":
+        font = TTCollection(str(path), lazy=True).fonts[0]
+    else:
+        font = TTFont(str(path), lazy=True)
+    try:
+        return frozenset(font.getBestCmap() or {})
+    finally:
+        font.close()
+
+
+def primary() -> Font:
+    fonts = catalogue()
+    if PRIMARY not in fonts:
+        raise FontError(
+            f"no {PRIMARY} found (install the Debian package fonts-noto-core, plus fonts-noto-cjk"
+            " for Chinese, Japanese and Korean, or set DISCOVERY_FONT_DIR to a folder of Noto"
+            " fonts); PDFs need it"
+        )
+    return Font(PRIMARY, fonts[PRIMARY])
+
+
+def bold() -> Font | None:
+    path = catalogue().get(BOLD)
+    return Font(BOLD, path) if path else None
+
+
+def _fallback_order() -> list[str]:
+    fonts = catalogue()
+    rest = sorted(
+        n
+        for n in fonts
+        if n.startswith("NotoSans")
+        and n.endswith("-Regular.ttf")
+        and n not in PREFERRED
+        and n not in LAST
+        and n != PRIMARY
+        and "Mono" not in n
+    )
+    serif = sorted(n for n in fonts if n.startswith("NotoSerif") and n.endswith("-Regular.ttf"))
+    return [n for n in (*PREFERRED, *rest, *LAST, *serif) if n in fonts]
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    fonts: tuple[Font, ...]
+    """Fallback fonts the text needs, in fallback order."""
+    missing: frozenset[str]
+    """Characters no installed font has."""
+
+
+def coverage(chars: Iterable[str]) -> Coverage:
+    """Which fallback fonts draw ``chars`` (beyond the primary font), and what none draws."""
+    wanted = {c for c in chars if not c.isspace() and ord(c) >= 0x20}
+    fonts = catalogue()
+    left = {c for c in wanted if ord(c) not in _cmap(primary().path)}
+    needed: list[Font] = []
+    for name in _fallback_order() if left else ():
+        has = {c for c in left if ord(c) in _cmap(fonts[name])}
+        if has:
+            needed.append(Font(name, fonts[name]))
+            left -= has
+        if not left:
+            break
+    return Coverage(tuple(needed), frozenset(left))
+
+
+def needs_shaping(text: str) -> bool:
+    """Whether ``text`` has a script that must be shaped (joined, reordered) to be read."""
+    return any(lo <= ord(c) <= hi for c in text if ord(c) >= 0x0590 for lo, hi in _COMPLEX)
