@@ -179,9 +179,7 @@ def build_documents(
                     )
                 )
         out.append(
-            Document(
-                seq, s, conversations[s.conversation_id], tuple(entries), tuple(custodians)
-            )
+            Document(seq, s, conversations[s.conversation_id], tuple(entries), tuple(custodians))
         )
     return out
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -63,8 +63,13 @@ def zip_bytes(members: Iterable[tuple[str, bytes]], when: datetime) -> bytes:
     return buf.getvalue()
 
 
-def repack_zip(data: bytes, when: datetime) -> bytes:
-    """The same zip with fixed member times (for files a library zips with the clock)."""
+def repack_zip(
+    data: bytes, when: datetime, edit: Callable[[str, bytes], bytes] | None = None
+) -> bytes:
+    """The same zip with fixed member times (for files a library zips with the clock);
+    ``edit(name, bytes)`` may rewrite a member (a clock time written inside one)."""
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         members = [(i.filename, zf.read(i)) for i in zf.infolist()]
+    if edit is not None:
+        members = [(name, edit(name, body)) for name, body in members]
     return zip_bytes(members, when)

@@ -1,7 +1,11 @@
 """The fonts a PDF transcript is drawn with: Noto, covering every script we index.
 
 PDFs embed subsets of the Noto fonts installed on the machine (Debian's
-``fonts-noto-core`` and ``fonts-noto-cjk``), looked for in
+``fonts-noto-core`` and ``fonts-noto-cjk``; for Chinese, Japanese and Korean
+first ``fonts-droid-fallback``, the TrueType font Noto CJK grew from, and
+``fonts-nanum`` for Hangul: the
+Noto CJK fonts have CID-keyed CFF outlines, and PDF readers such as pypdf
+then extract their text with NUL characters in it), looked for in
 ``$DISCOVERY_FONT_DIR`` (folders separated by ``:``), then
 ``/usr/share/fonts`` and ``/usr/local/share/fonts``. Noto Sans draws Latin,
 Greek and Cyrillic; every other character is drawn by the first font of a
@@ -25,6 +29,8 @@ from discovery.errors import DiscoveryError
 PRIMARY = "NotoSans-Regular.ttf"
 BOLD = "NotoSans-Bold.ttf"
 PREFERRED = (
+    "DroidSansFallbackFull.ttf",
+    "NanumGothic.ttf",
     "NotoSansCJK-Regular.ttc",
     "NotoSansArabic-Regular.ttf",
     "NotoSansHebrew-Regular.ttf",
@@ -79,7 +85,9 @@ def _catalogue(dirs: tuple[Path, ...]) -> dict[str, Path]:
     for d in dirs:
         if not d.is_dir():
             continue
-        for p in sorted(d.rglob("Noto*")):
+        for p in sorted(
+            [*d.rglob("Noto*"), *d.rglob("DroidSansFallback*"), *d.rglob("NanumGothic.ttf")]
+        ):
             if p.suffix.lower() in (".ttf", ".otf", ".ttc") and p.name not in found:
                 found[p.name] = p
     return found

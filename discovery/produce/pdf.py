@@ -15,6 +15,7 @@ from the content.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,6 +54,9 @@ def render(
     """Draw ``lines``; ``page_number(i)`` is the Bates number of page ``i`` (0-based)."""
     from fpdf import FPDF
     from fpdf.enums import XPos, YPos
+
+    # fontTools reports the font tables it drops when subsetting; the library never prints
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
 
     texts = [title, legend, *(ln.text for ln in lines)]
     cover = fonts.coverage("".join(texts) + "0123456789-")
@@ -105,7 +109,12 @@ def render(
         style = "B" if has_bold and line.style in ("title", "head", "day") else ""
         pdf.set_font("noto", style, size)
         text = _drawable(line.text, missing).replace("\t", "    ")
-        pdf.set_text_shaping(fonts.needs_shaping(text))
+        # a message's own text takes its direction from its first letter (Unicode bidi);
+        # every other line (times, names, numbers) reads left to right
+        shaped = fonts.needs_shaping(text)
+        pdf.set_text_shaping(
+            shaped, direction=None if line.style == "body" or not shaped else "ltr"
+        )
         left = MARGIN + INDENT * line.indent
         if line.style == "day":
             pdf.ln(4)

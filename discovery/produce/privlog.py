@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from discovery.export import neutralise, xlsx_text
 from discovery.model import Message
@@ -41,6 +42,7 @@ COLUMNS = (
     "privilege_type",
     "description",
 )
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,10 +120,16 @@ def xlsx_bytes(rows: Sequence[LogRow], tz: tzinfo, when: datetime) -> bytes:
     for r in rows:
         ws.append([xlsx_text(c) for c in r.cells(tz)])
     ws.freeze_panes = "A2"
-    naive = when.replace(tzinfo=None)
-    wb.properties.created = naive
-    wb.properties.modified = naive
+    stamp = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    wb.properties.created = when.astimezone(UTC).replace(tzinfo=None)
     wb.properties.creator = "discovery"
     buf = io.BytesIO()
     wb.save(buf)
-    return repack_zip(buf.getvalue(), when)
+
+    def fixed(name: str, body: bytes) -> bytes:
+        # openpyxl stamps the save time as "modified"; the production's as-of date instead
+        if name != "docProps/core.xml":
+            return body
+        return _MODIFIED.sub(rf"\g<1>{stamp}\g<2>".encode(), body)
+
+    return repack_zip(buf.getvalue(), when, fixed)

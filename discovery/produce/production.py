@@ -36,7 +36,7 @@ from discovery.produce.bates import BatesCounter, BatesRange, bates, check_prefi
 from discovery.produce.document import Document, build_documents, parse_withhold_metadata
 from discovery.produce.files import ZIP_EPOCH, FileRecord, Folder
 from discovery.produce.slices import build_slices, parse_slice
-from discovery.produce.transcript import as_text, document_lines, zone_name
+from discovery.produce.transcript import as_text, document_lines
 from discovery.query.unparse import unparse
 from discovery.search import parse_query, result_hash
 from discovery.store import from_us
@@ -74,7 +74,7 @@ class Options:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Options:
         tuples = {"formats", "withhold_tags", "withhold_metadata"}
-        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})
+        return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})  # type: ignore[arg-type]
 
     def checked(self) -> Options:
         """The options, or a :class:`UsageError` for the first bad one."""
@@ -176,13 +176,17 @@ def produce(
         if "pdf" in options.formats:
             pages += item.bates.count
         for e in doc.withheld:
-            places.setdefault(e.id, []).append((page_of.get(e.id, item.bates.begin), item.bates.begin))
+            places.setdefault(e.id, []).append(
+                (page_of.get(e.id, item.bates.begin), item.bates.begin)
+            )
         if progress is not None:
             progress(n, len(docs))
-    folder.write(f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality))
+    folder.write(
+        f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality)
+    )
     _write_privilege_log(matter, folder, places, options, tz, asof)
     produced_ids = {e.id for d in docs for e in d.entries if e.withheld is None}
-    summary = {
+    summary: dict[str, Any] = {
         "matter_fingerprint": _fingerprint(matter),
         "selection": selection.as_dict(),
         "options": options.as_dict(),
@@ -306,7 +310,9 @@ def _write_privilege_log(
 
 
 # --- the audit log -----------------------------------------------------------
-def audit_settings(production: Production, selection: Selection, options: Options) -> dict[str, Any]:
+def audit_settings(
+    production: Production, selection: Selection, options: Options
+) -> dict[str, Any]:
     """What the audit entry of a production records, so ``audit --rerun`` can rebuild it."""
     extra: dict[str, Any] = {
         "out": str(production.out),

@@ -21,9 +21,10 @@ Manifest decisions (each checked by Relativity's validator in the tests):
 * reactions carry the ids of the participants who reacted (a name not among
   the participants gets one of its own);
 * the store holds what an attachment was (name, size, hash), not its bytes.
-  Each is listed by ``id`` with a small text file in the zip under
-  ``not-held/`` saying so (name, size, SHA-256); its ``display`` ends in
-  ``(not held)`` so no viewer takes it for the original. Our importer reads
+  Each is listed by ``id`` with a small text file in the zip saying so
+  (name, size, SHA-256), ``not-held-MSG-…-1.txt`` (the validator wants the
+  zip flat); its ``display`` ends in ``(not held)`` so no viewer takes it for
+  the original. Our importer reads
   these back as the attachments they stand for, without hashing the placeholder;
 * a withheld message is a placeholder event with the same id, speaker and time
   (unless withheld) and the body ``Withheld — Privileged``; nothing else;
@@ -41,15 +42,13 @@ from datetime import UTC, datetime
 from email.header import Header
 from typing import Any
 
+from discovery.importers.rsmf import MANIFEST, NOT_HELD, NOT_HELD_SUFFIX
 from discovery.model import ConversationKind
 from discovery.produce.document import UNKNOWN_SPEAKER_ID, Document, Entry
 from discovery.produce.files import zip_bytes
 from discovery.produce.pdf import GENERATOR
 
 VERSION = "2.0.0"
-MANIFEST = "rsmf_manifest.json"
-NOT_HELD = "not-held/"
-NOT_HELD_SUFFIX = " (not held)"
 BOUNDARY = "discovery-rsmf-boundary"
 _NAMESPACE = uuid.UUID("6c1d7a52-3f0e-4a8e-9b1e-5d0f2a6c8e11")
 
@@ -93,9 +92,9 @@ class _People:
         return self.add(self.by_name.get(name) or f"name:{name}", name)
 
 
-def manifest(doc: Document, *, bates: Mapping[int, str], begin: str, end: str) -> tuple[
-    dict[str, Any], list[tuple[str, bytes]]
-]:
+def manifest(
+    doc: Document, *, bates: Mapping[int, str], begin: str, end: str
+) -> tuple[dict[str, Any], list[tuple[str, bytes]]]:
     """The manifest of ``doc`` and the files to zip beside it (name, bytes)."""
     people = _People(doc)
     conv = doc.conversation

@@ -98,9 +98,7 @@ class Slice:
     family: frozenset[int]
 
 
-def build_slices(
-    store: Store, selected: Iterable[int], spec: SliceSpec, tz: tzinfo
-) -> list[Slice]:
+def build_slices(store: Store, selected: Iterable[int], spec: SliceSpec, tz: tzinfo) -> list[Slice]:
     """The slices holding every selected message, family-complete, in production order."""
     rows = store.summary_rows(sorted(set(selected)))
     if not rows:
@@ -137,7 +135,9 @@ def _windows(
         return _days(store, rows, tz)
     if spec.kind == "conversation":
         convs = sorted({r[1] for r in rows})
-        return [(c, "whole conversation", [i for i, _ in store.conversation_rows(c)]) for c in convs]
+        return [
+            (c, "whole conversation", [i for i, _ in store.conversation_rows(c)]) for c in convs
+        ]
     if spec.kind == "thread":
         roots = store.thread_roots([r[0] for r in rows])
         conv_of = {r[0]: r[1] for r in rows}

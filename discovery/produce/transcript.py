@@ -108,10 +108,15 @@ def _message_lines(e: Entry, tz: tzinfo) -> list[Line]:
         out.append(Line(f"earlier version {n}:", "note", indent + 1))
         out.extend(Line(t, "body", indent + 2) for t in _text_lines(earlier))
     for a in e.attachments:
-        facts = ", ".join(x for x in (_size(a.size), f"SHA-256 {a.sha256}" if a.sha256 else "") if x)
+        facts = ", ".join(
+            x for x in (_size(a.size), f"SHA-256 {a.sha256}" if a.sha256 else "") if x
+        )
         out.append(
-            Line(f"Attachment: {visible(a.name, one_line=True)}" + (f" ({facts})" if facts else ""),
-                 "note", indent + 1)
+            Line(
+                f"Attachment: {visible(a.name, one_line=True)}" + (f" ({facts})" if facts else ""),
+                "note",
+                indent + 1,
+            )
         )
     for r in e.reactions:
         who = ", ".join(visible(u, one_line=True) for u in r.users)
@@ -141,7 +146,12 @@ def slip_sheet_lines(doc: Document, tz: tzinfo, bates_text: str) -> list[Line]:
 
 def _slip_entries(doc: Document, tz: tzinfo) -> list[Line]:
     return [
-        Line(f"{local_time(e, tz)}  {visible(e.speaker, one_line=True)}  {e.control}", "head", 0, e.id)
+        Line(
+            f"{local_time(e, tz)}  {visible(e.speaker, one_line=True)}  {e.control}",
+            "head",
+            0,
+            e.id,
+        )
         for e in doc.entries
     ]
 
