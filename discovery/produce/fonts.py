@@ -170,3 +170,101 @@ def coverage(chars: Iterable[str]) -> Coverage:
 def needs_shaping(text: str) -> bool:
     """Whether ``text`` has a script that must be shaped (joined, reordered) to be read."""
     return any(lo <= ord(c) <= hi for c in text if ord(c) >= 0x0590 for lo, hi in _COMPLEX)
+
+
+# --- one production's fonts: subset once, measured without the PDF library ---------------
+@dataclass(frozen=True, slots=True)
+class Metrics:
+    """Advance widths (font units) of a font's characters, and its units per em."""
+
+    widths: dict[int, int]
+    units: int
+
+    def width(self, char: str, size: float) -> float | None:
+        w = self.widths.get(ord(char))
+        return None if w is None else w * size / self.units
+
+
+@cache
+def metrics(path: Path) -> Metrics:
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(str(path), lazy=True)
+    try:
+        hmtx = font["hmtx"].metrics
+        widths = {cp: hmtx[name][0] for cp, name in (font.getBestCmap() or {}).items()}
+        return Metrics(widths, int(font["head"].unitsPerEm))
+    finally:
+        font.close()
+
+
+class FontSet:
+    """The fonts of one production, each cut down once to the characters the production uses.
+
+    Loading a whole Noto font into the PDF library takes a third of a second;
+    a production of thousands of documents would spend most of its time on it.
+    So each font is subset once (layout tables kept, for shaping) into a
+    temporary folder that lives as long as this object, and each document
+    loads the small subsets. The subsets depend only on the characters, so
+    the same production gives the same bytes.
+    """
+
+    def __init__(self, chars: Iterable[str]) -> None:
+        import tempfile
+
+        wanted = set(chars) | {chr(c) for c in range(0x20, 0x7F)}
+        self.coverage = coverage(wanted)
+        self._tmp = tempfile.TemporaryDirectory(prefix="discovery-fonts-")
+        # Latin, Greek and Cyrillic need no shaping: their layout tables are left out
+        self.primary = self._cut(primary(), wanted, layout=False)
+        b = bold()
+        self.bold = self._cut(b, wanted, layout=False) if b is not None else None
+        self.fallbacks = tuple(self._cut(f, wanted) for f in self.coverage.fonts)
+
+    def _cut(self, font: Font, chars: set[str], layout: bool = True) -> Font:
+        from fontTools import subset
+        from fontTools.ttLib import TTCollection, TTFont
+
+        options = subset.Options()
+        options.layout_features = ["*"] if layout else []
+        if not layout:
+            options.drop_tables += ["GSUB", "GPOS", "GDEF"]
+        options.name_IDs = ["*"]
+        options.notdef_outline = True
+        options.recommended_glyphs = True
+        options.drop_tables += ["DSIG", "TSI0", "TSI1", "TSI2", "TSI3", "TSI5"]
+        if font.path.suffix.lower() == ".ttc":
+            ttf = TTCollection(str(font.path)).fonts[0]
+        else:
+            ttf = TTFont(str(font.path))
+        ttf.recalcTimestamp = False  # else the saved font carries today's date
+        cmap = ttf.getBestCmap() or {}
+        subsetter = subset.Subsetter(options)
+        subsetter.populate(unicodes=[ord(c) for c in chars if ord(c) in cmap])
+        subsetter.subset(ttf)
+        suffix = ".otf" if "CFF " in ttf else ".ttf"
+        path = Path(self._tmp.name) / (font.path.stem + suffix)
+        ttf.save(str(path))
+        ttf.close()
+        return Font(font.name, path)
+
+    def for_text(self, chars: Iterable[str]) -> tuple[list[Font], frozenset[str]]:
+        """The fallback fonts a document's characters need, and the characters none draws."""
+        left = {c for c in chars if not c.isspace() and ord(c) >= 0x20}
+        left = {c for c in left if ord(c) not in _cmap(self.primary.path)}
+        needed = []
+        for f in self.fallbacks:
+            has = {c for c in left if ord(c) in _cmap(f.path)}
+            if has:
+                needed.append(f)
+                left -= has
+        return needed, frozenset(left)
+
+    def close(self) -> None:
+        self._tmp.cleanup()
+
+    def __enter__(self) -> FontSet:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

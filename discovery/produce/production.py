@@ -21,7 +21,7 @@ reads the clock, and nothing depends on the output folder's path.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,7 +31,7 @@ from discovery import config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.exhibits import select as select_ids
 from discovery.matter import Matter
-from discovery.produce import loadfiles, manifest, pdf, privlog, rsmf
+from discovery.produce import fonts, loadfiles, manifest, pdf, privlog, rsmf
 from discovery.produce.bates import BatesCounter, BatesRange, bates, check_prefix
 from discovery.produce.document import Document, build_documents, parse_withhold_metadata
 from discovery.produce.files import ZIP_EPOCH, FileRecord, Folder
@@ -165,22 +165,15 @@ def produce(
     asof = max(asof, ZIP_EPOCH)
     folder = Folder(out)
     counter = BatesCounter(options.prefix, options.start)
-    produced: list[loadfiles.Produced] = []
-    places: dict[int, list[tuple[str, str]]] = {}
-    missing: set[str] = set()
-    pages = 0
-    for n, doc in enumerate(docs, 1):
-        item, page_of, lost = _write_document(doc, options, tz, counter, folder, asof)
-        produced.append(item)
-        missing |= lost
-        if "pdf" in options.formats:
-            pages += item.bates.count
-        for e in doc.withheld:
-            places.setdefault(e.id, []).append(
-                (page_of.get(e.id, item.bates.begin), item.bates.begin)
-            )
-        if progress is not None:
-            progress(n, len(docs))
+    fontset = _fontset(docs, options, tz) if "pdf" in options.formats else None
+    try:
+        produced, places, missing = _write_documents(
+            docs, options, tz, counter, folder, asof, fontset, progress
+        )
+    finally:
+        if fontset is not None:
+            fontset.close()
+    pages = sum(p.bates.count for p in produced) if fontset is not None else 0
     folder.write(
         f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality)
     )
@@ -221,6 +214,43 @@ def produce(
     )
 
 
+def _write_documents(
+    docs: Sequence[Document],
+    options: Options,
+    tz: Any,
+    counter: BatesCounter,
+    folder: Folder,
+    asof: datetime,
+    fontset: fonts.FontSet | None,
+    progress: Progress | None,
+) -> tuple[list[loadfiles.Produced], dict[int, list[tuple[str, str]]], set[str]]:
+    """Every document's files; where each withheld message stands (Bates, document)."""
+    produced: list[loadfiles.Produced] = []
+    places: dict[int, list[tuple[str, str]]] = {}
+    missing: set[str] = set()
+    for n, doc in enumerate(docs, 1):
+        item, page_of, lost = _write_document(doc, options, tz, counter, folder, asof, fontset)
+        produced.append(item)
+        missing |= lost
+        for e in doc.withheld:
+            places.setdefault(e.id, []).append(
+                (page_of.get(e.id, item.bates.begin), item.bates.begin)
+            )
+        if progress is not None:
+            progress(n, len(docs))
+    return produced, places, missing
+
+
+def _fontset(docs: Sequence[Document], options: Options, tz: Any) -> fonts.FontSet:
+    """The fonts cut down to every character the production's PDFs draw."""
+    chars: set[str] = set(options.confidentiality) | set("0123456789-")
+    for doc in docs:
+        chars.update(f"{doc.conversation.name} ({doc.conversation.platform})")
+        for line in document_lines(doc, tz, "begins"):
+            chars.update(line.text)
+    return fonts.FontSet(chars)
+
+
 def _check_folder(out: Path) -> None:
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} is not an empty folder: a production needs a new or empty one")
@@ -243,6 +273,7 @@ def _write_document(
     counter: BatesCounter,
     folder: Folder,
     asof: datetime,
+    fontset: fonts.FontSet | None,
 ) -> tuple[loadfiles.Produced, dict[int, str], frozenset[str]]:
     """Write one document's files; returns it as produced, each message's Bates, lost glyphs."""
     legend = options.confidentiality
@@ -250,13 +281,14 @@ def _write_document(
     begin = counter.next
     paths: dict[str, str] = {}
     lost: frozenset[str] = frozenset()
-    if "pdf" in options.formats:
+    if fontset is not None:
         rendered = pdf.render(
             document_lines(doc, tz, f"begins {bates(options.prefix, begin)}"),
             title=title,
             page_number=lambda i: bates(options.prefix, begin + i),
             legend=legend,
             created=asof,
+            fontset=fontset,
         )
         rng = counter.take(rendered.pages)
         lost = rendered.missing
