@@ -46,7 +46,7 @@ BATES_RE = re.compile(r"ABC-\d{6}")
 # the productions every test examines: name -> options
 RUNS = {
     "day": dict(slice="day"),
-    "thread": dict(slice="thread"),
+    "thread": dict(slice="thread", formats=("rsmf", "pdf", "text", "images")),
     "conversation": dict(slice="conversation"),
     "context": dict(slice="context:1"),
     "hidden": dict(slice="day", withhold_metadata=(), formats=("rsmf", "text")),
@@ -156,6 +156,24 @@ def test_bates_ranges_contiguous_and_start_number(world) -> None:
             for key in ("TEXTPATH", "NATIVEPATH", "PDFPATH"):
                 if r[key]:
                     assert (_folder(world, name) / r[key].replace("\\", "/")).is_file()
+
+
+def test_page_images_and_opticon(world) -> None:
+    from PIL import Image
+
+    folder = _folder(world, "thread")
+    rows = _dat(folder)
+    opt = (folder / "DATA" / "ABC.opt").read_text().splitlines()
+    pages = [p for r in rows for p in range(int(r["BEGBATES"][4:]), int(r["ENDBATES"][4:]) + 1)]
+    assert [line.split(",")[0] for line in opt] == [f"ABC-{p:06d}" for p in pages]
+    starts = {r["BEGBATES"]: int(r["ENDBATES"][4:]) - int(r["BEGBATES"][4:]) + 1 for r in rows}
+    for line in opt:
+        key, volume, path, brk, _, _, count = line.split(",")
+        assert volume == "ABC" and path == f"IMAGES\\{key}.tif"
+        assert (brk, count) == (("Y", str(starts[key])) if key in starts else ("", ""))
+        with Image.open(folder / "IMAGES" / f"{key}.tif") as im:
+            assert im.mode == "1" and round(im.info["dpi"][0]) == 300
+            assert im.size == (2550, 3300)  # US Letter at 300 dpi
 
 
 def test_dat_fields(world) -> None:

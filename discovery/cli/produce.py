@@ -29,7 +29,7 @@ def produce(
         typer.Option(help="Zone for days and shown times (default: the matter's display zone)."),
     ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="Comma list of rsmf, pdf, text.")
+        str, typer.Option("--format", help="Comma list of rsmf, pdf, text, images (TIFF pages).")
     ] = "rsmf,pdf,text",
     withhold_tag: Annotated[
         list[str] | None,

@@ -5,7 +5,9 @@ Folder layout (paths as the manifest and the load files give them)::
     NATIVES/ABC-000001.rsmf      one RSMF 2.0 file per document     (--format rsmf)
     PDF/ABC-000001.pdf           Bates-stamped transcript           (--format pdf)
     TEXT/ABC-000001.txt          the transcript as UTF-8 text       (--format text)
+    IMAGES/ABC-000001.tif        one TIFF per PDF page              (--format images)
     DATA/ABC.dat                 Concordance DAT, one record per document
+    DATA/ABC.opt                 Opticon image load file            (--format images)
     PRIVILEGE_LOG.csv, PRIVILEGE_LOG.xlsx
     production_manifest.json     every file above with its SHA-256
 
@@ -35,19 +37,20 @@ from discovery.produce import fonts, loadfiles, manifest, pdf, privlog, rsmf
 from discovery.produce.bates import BatesCounter, BatesRange, bates, check_prefix
 from discovery.produce.document import Document, build_documents, parse_withhold_metadata
 from discovery.produce.files import ZIP_EPOCH, FileRecord, Folder
+from discovery.produce.images import page_images
 from discovery.produce.slices import build_slices, parse_slice
 from discovery.produce.transcript import as_text, document_lines
 from discovery.query.unparse import unparse
 from discovery.search import parse_query, result_hash
 from discovery.store import from_us
 
-FORMATS = ("rsmf", "pdf", "text")
+FORMATS = ("rsmf", "pdf", "text", "images")
 DEFAULT_WITHHOLD = ("privileged",)
 PRIVILEGE_LOG = "PRIVILEGE_LOG"
 
 
 def parse_formats(text: str) -> tuple[str, ...]:
-    """``rsmf,pdf,text`` (any subset, any order) as a tuple in :data:`FORMATS` order."""
+    """``rsmf,pdf,text,images`` (any subset, any order) as a tuple in :data:`FORMATS` order."""
     asked = {p.strip().lower() for p in text.split(",") if p.strip()}
     bad = sorted(asked - set(FORMATS))
     if bad or not asked:
@@ -63,7 +66,7 @@ class Options:
     start: int = 1
     slice: str = "day"
     tz: str = "UTC"
-    formats: tuple[str, ...] = FORMATS
+    formats: tuple[str, ...] = ("rsmf", "pdf", "text")
     withhold_tags: tuple[str, ...] = DEFAULT_WITHHOLD
     withhold_metadata: tuple[str, ...] = ("speaker", "time")
     confidentiality: str = ""
@@ -85,6 +88,8 @@ class Options:
         config.zone(self.tz)
         if not self.formats:
             raise UsageError("--format needs at least one of rsmf, pdf, text")
+        if "images" in self.formats and "pdf" not in self.formats:
+            raise UsageError("--format images needs pdf too (the images are of its pages)")
         for tag in self.withhold_tags:
             if not tag.strip():
                 raise UsageError("--withhold-tag is empty")
@@ -177,6 +182,8 @@ def produce(
     folder.write(
         f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality)
     )
+    if "images" in options.formats:
+        folder.write(f"DATA/{options.prefix}.opt", loadfiles.opt_bytes(produced, options.prefix))
     _write_privilege_log(matter, folder, places, options, tz, asof)
     produced_ids = {e.id for d in docs for e in d.entries if e.withheld is None}
     summary: dict[str, Any] = {
@@ -280,6 +287,7 @@ def _write_document(
     title = f"{doc.conversation.name} ({doc.conversation.platform})"
     begin = counter.next
     paths: dict[str, str] = {}
+    images: tuple[str, ...] = ()
     lost: frozenset[str] = frozenset()
     if fontset is not None:
         rendered = pdf.render(
@@ -294,6 +302,11 @@ def _write_document(
         lost = rendered.missing
         page_of = {mid: rng.page(page) for mid, page in rendered.anchors.items()}
         paths["pdf"] = folder.write(f"PDF/{rng.begin}.pdf", rendered.data).path
+        if "images" in options.formats:
+            images = tuple(
+                folder.write(f"IMAGES/{rng.page(i)}.tif", data).path
+                for i, data in enumerate(page_images(rendered.data))
+            )
     else:
         rng = counter.take(1)
         page_of = {e.id: rng.begin for e in doc.entries}
@@ -311,6 +324,7 @@ def _write_document(
         text_path=paths.get("text", ""),
         native_path=paths.get("rsmf", ""),
         pdf_path=paths.get("pdf", ""),
+        image_paths=images,
     )
     return item, page_of, lost
 
