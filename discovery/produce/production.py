@@ -171,13 +171,16 @@ def produce(
     folder = Folder(out)
     counter = BatesCounter(options.prefix, options.start)
     fontset = _fontset(docs, options, tz) if "pdf" in options.formats else None
+    writer = _Writer(options, tz, counter, folder, asof, fontset)
     try:
-        produced, places, missing = _write_documents(
-            docs, options, tz, counter, folder, asof, fontset, progress
-        )
+        for n, doc in enumerate(docs, 1):
+            writer.write(doc)
+            if progress is not None:
+                progress(n, len(docs))
     finally:
         if fontset is not None:
             fontset.close()
+    produced, places, missing = writer.produced, writer.places, writer.missing
     pages = sum(p.bates.count for p in produced) if fontset is not None else 0
     folder.write(
         f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality)
@@ -221,33 +224,6 @@ def produce(
     )
 
 
-def _write_documents(
-    docs: Sequence[Document],
-    options: Options,
-    tz: Any,
-    counter: BatesCounter,
-    folder: Folder,
-    asof: datetime,
-    fontset: fonts.FontSet | None,
-    progress: Progress | None,
-) -> tuple[list[loadfiles.Produced], dict[int, list[tuple[str, str]]], set[str]]:
-    """Every document's files; where each withheld message stands (Bates, document)."""
-    produced: list[loadfiles.Produced] = []
-    places: dict[int, list[tuple[str, str]]] = {}
-    missing: set[str] = set()
-    for n, doc in enumerate(docs, 1):
-        item, page_of, lost = _write_document(doc, options, tz, counter, folder, asof, fontset)
-        produced.append(item)
-        missing |= lost
-        for e in doc.withheld:
-            places.setdefault(e.id, []).append(
-                (page_of.get(e.id, item.bates.begin), item.bates.begin)
-            )
-        if progress is not None:
-            progress(n, len(docs))
-    return produced, places, missing
-
-
 def _fontset(docs: Sequence[Document], options: Options, tz: Any) -> fonts.FontSet:
     """The fonts cut down to every character the production's PDFs draw."""
     chars: set[str] = set(options.confidentiality) | set("0123456789-")
@@ -273,60 +249,67 @@ def _fingerprint(matter: Matter) -> str:
     return fingerprint(matter.store)
 
 
-def _write_document(
-    doc: Document,
-    options: Options,
-    tz: Any,
-    counter: BatesCounter,
-    folder: Folder,
-    asof: datetime,
-    fontset: fonts.FontSet | None,
-) -> tuple[loadfiles.Produced, dict[int, str], frozenset[str]]:
-    """Write one document's files; returns it as produced, each message's Bates, lost glyphs."""
-    legend = options.confidentiality
-    title = f"{doc.conversation.name} ({doc.conversation.platform})"
-    begin = counter.next
-    paths: dict[str, str] = {}
-    images: tuple[str, ...] = ()
-    lost: frozenset[str] = frozenset()
-    if fontset is not None:
-        rendered = pdf.render(
-            document_lines(doc, tz, f"begins {bates(options.prefix, begin)}"),
-            title=title,
-            page_number=lambda i: bates(options.prefix, begin + i),
-            legend=legend,
-            created=asof,
-            fontset=fontset,
-        )
-        rng = counter.take(rendered.pages)
-        lost = rendered.missing
-        page_of = {mid: rng.page(page) for mid, page in rendered.anchors.items()}
-        paths["pdf"] = folder.write(f"PDF/{rng.begin}.pdf", rendered.data).path
-        if "images" in options.formats:
-            images = tuple(
-                folder.write(f"IMAGES/{rng.page(i)}.tif", data).path
-                for i, data in enumerate(page_images(rendered.data))
+@dataclass
+class _Writer:
+    """Writes each document's files in turn, handing out Bates numbers as it goes."""
+
+    options: Options
+    tz: Any
+    counter: BatesCounter
+    folder: Folder
+    asof: datetime
+    fontset: fonts.FontSet | None
+    produced: list[loadfiles.Produced] = field(default_factory=list)
+    places: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
+    """Where each withheld message stands: (its page's or document's Bates, the document's)."""
+    missing: set[str] = field(default_factory=set)
+
+    def write(self, doc: Document) -> None:
+        options, folder = self.options, self.folder
+        paths: dict[str, str] = {}
+        images: tuple[str, ...] = ()
+        if self.fontset is not None:
+            begin = self.counter.next
+            rendered = pdf.render(
+                document_lines(doc, self.tz, f"begins {bates(options.prefix, begin)}"),
+                title=f"{doc.conversation.name} ({doc.conversation.platform})",
+                page_number=lambda i: bates(options.prefix, begin + i),
+                legend=options.confidentiality,
+                created=self.asof,
+                fontset=self.fontset,
             )
-    else:
-        rng = counter.take(1)
-        page_of = {e.id: rng.begin for e in doc.entries}
-    text = as_text(document_lines(doc, tz, _range_text(rng)), legend)
-    if "text" in options.formats:
-        paths["text"] = folder.write(f"TEXT/{rng.begin}.txt", text.encode()).path
-    if "rsmf" in options.formats:
-        data = rsmf.rsmf_bytes(
-            doc, bates=page_of, begin=rng.begin, end=rng.end, text=text, created=asof
+            rng = self.counter.take(rendered.pages)
+            self.missing |= rendered.missing
+            page_of = {mid: rng.page(page) for mid, page in rendered.anchors.items()}
+            paths["pdf"] = folder.write(f"PDF/{rng.begin}.pdf", rendered.data).path
+            if "images" in options.formats:
+                images = tuple(
+                    folder.write(f"IMAGES/{rng.page(i)}.tif", data).path
+                    for i, data in enumerate(page_images(rendered.data))
+                )
+        else:
+            rng = self.counter.take(1)
+            page_of = {e.id: rng.begin for e in doc.entries}
+        text = as_text(document_lines(doc, self.tz, _range_text(rng)), options.confidentiality)
+        if "text" in options.formats:
+            paths["text"] = folder.write(f"TEXT/{rng.begin}.txt", text.encode()).path
+        if "rsmf" in options.formats:
+            data = rsmf.rsmf_bytes(
+                doc, bates=page_of, begin=rng.begin, end=rng.end, text=text, created=self.asof
+            )
+            paths["rsmf"] = folder.write(f"NATIVES/{rng.begin}.rsmf", data).path
+        self.produced.append(
+            loadfiles.Produced(
+                doc,
+                rng,
+                text_path=paths.get("text", ""),
+                native_path=paths.get("rsmf", ""),
+                pdf_path=paths.get("pdf", ""),
+                image_paths=images,
+            )
         )
-        paths["rsmf"] = folder.write(f"NATIVES/{rng.begin}.rsmf", data).path
-    item = loadfiles.Produced(
-        doc,
-        rng,
-        text_path=paths.get("text", ""),
-        native_path=paths.get("rsmf", ""),
-        pdf_path=paths.get("pdf", ""),
-        image_paths=images,
-    )
-    return item, page_of, lost
+        for e in doc.withheld:
+            self.places.setdefault(e.id, []).append((page_of.get(e.id, rng.begin), rng.begin))
 
 
 def _range_text(rng: BatesRange) -> str:
