@@ -467,6 +467,20 @@ def _produce(out: Path, *extra: str, tag: str = "responsive") -> Any:
     return CliRunner().invoke(app, [*args, *extra])
 
 
+def test_query_selection_and_context_zero(world, tmp_path, monkeypatch) -> None:
+    _use(world, monkeypatch)
+    with open_matter("case") as m:
+        selection = select(m, query="numbers OR wombat")
+        options = Options(prefix="Q", slice="context:0", formats=("rsmf",))
+        result = produce(m, selection, options, tmp_path / "q")
+    # L5 and L8 say "numbers", D2 "wombat" (withheld: a slip sheet of one); L8 replies to L4
+    want = [[_control(world, n) for n in ids] for ids in (["L5"], ["L4", "L8"], ["D2"])]
+    assert [r["CONTROLNUMBERS"].split(";") for r in _dat(tmp_path / "q")] == want
+    assert selection.canonical == "numbers OR wombat" and result.slip_sheets == 1
+    man = json.loads((tmp_path / "q" / "production_manifest.json").read_text())
+    assert man["selection"]["kind"] == "query" and man["selection"]["messages"] == 3
+
+
 def test_produce_refuses_a_non_empty_folder_and_an_empty_selection(
     world, tmp_path, monkeypatch
 ) -> None:

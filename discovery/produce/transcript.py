@@ -21,6 +21,10 @@ from discovery.produce.document import Document, Entry
 from discovery.safetext import visible
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+"""Day names in English whatever the machine's locale (the same bytes everywhere)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Line:
     text: str
@@ -77,7 +81,7 @@ def entry_lines(doc: Document, tz: tzinfo) -> list[Line]:
         if e.sent_at is not None:
             d = e.sent_at.astimezone(tz).date()
             if d != day:
-                lines.append(Line(f"— {d.isoformat()} ({d.strftime('%A')}) —", "day"))
+                lines.append(Line(f"— {d.isoformat()} ({WEEKDAYS[d.weekday()]}) —", "day"))
                 day = d
         lines.extend(_message_lines(e, tz))
     return lines
