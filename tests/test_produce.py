@@ -473,12 +473,12 @@ def test_query_selection_and_context_zero(world, tmp_path, monkeypatch) -> None:
         selection = select(m, query="numbers OR wombat")
         options = Options(prefix="Q", slice="context:0", formats=("rsmf",))
         result = produce(m, selection, options, tmp_path / "q")
-    # L5 and L8 say "numbers", D2 "wombat" (withheld: a slip sheet of one); L8 replies to L4
-    want = [[_control(world, n) for n in ids] for ids in (["L5"], ["L4", "L8"], ["D2"])]
+    # L5 and L8 say "numbers", D1 and D2 "wombat" (withheld: slip sheets); L8 replies to L4
+    want = [[_control(world, n) for n in ids] for ids in (["L5"], ["L4", "L8"], ["D1"], ["D2"])]
     assert [r["CONTROLNUMBERS"].split(";") for r in _dat(tmp_path / "q")] == want
-    assert selection.canonical == "numbers OR wombat" and result.slip_sheets == 1
+    assert selection.canonical == "numbers OR wombat" and result.slip_sheets == 2
     man = json.loads((tmp_path / "q" / "production_manifest.json").read_text())
-    assert man["selection"]["kind"] == "query" and man["selection"]["messages"] == 3
+    assert man["selection"]["kind"] == "query" and man["selection"]["messages"] == 4
 
 
 def test_produce_refuses_a_non_empty_folder_and_an_empty_selection(
