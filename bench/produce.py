@@ -4,7 +4,9 @@ Generates the synthetic Slack export (:mod:`discovery.synth`), ingests it (or
 reuses the matter kept by an earlier run with ``--keep``), tags a seeded
 random 2,000 of the hits of a common word, ten of them also ``privileged``,
 and times ``produce --tag`` with ``--slice day``. Prints the figures and
-writes ``bench/out/produce.json``; each repetition writes a fresh folder.
+writes ``bench/out/produce-<formats>.json``; each repetition writes a fresh
+folder. ``--formats text`` is the baseline: the same selection, slices and
+transcripts, written as text only.
 
     python -m bench.produce --messages 200000 --hits 2000 --keep /tmp/bench-prod
 """
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from discovery.ingest import ingest
 from discovery.matter import open_matter
-from discovery.produce.production import Options, produce, select
+from discovery.produce.production import Options, parse_formats, produce, select
 from discovery.search import Searcher
 from discovery.synth import generate_slack_export
 
@@ -37,6 +39,11 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--keep", type=Path, help="keep (and reuse) the export and matter here")
+    ap.add_argument(
+        "--formats",
+        default="rsmf,pdf,text",
+        help="what to produce (text alone is the baseline: the same slices, no RSMF or PDF)",
+    )
     args = ap.parse_args()
     work = args.keep or Path(tempfile.mkdtemp(prefix="discovery-bench-produce-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -61,6 +68,7 @@ def main() -> None:
         matter.store.tag(chosen[:: max(1, args.hits // 10)][:10], "privileged")
         selection = select(matter, tag=TAG)
         options = Options(prefix="BENCH", slice="day", tz="America/New_York",
+                          formats=parse_formats(args.formats),
                           confidentiality="CONFIDENTIAL")  # fmt: skip
         times, result = [], None
         for rep in range(args.reps):
@@ -72,6 +80,7 @@ def main() -> None:
         assert result is not None
     files = len(result.files) + 1
     figures = {
+        "formats": args.formats,
         "messages_in_matter": args.messages,
         "selected": len(selection.ids),
         "documents": result.documents,
@@ -89,7 +98,8 @@ def main() -> None:
     }
     out_dir = Path(__file__).parent / "out"
     out_dir.mkdir(exist_ok=True)
-    (out_dir / "produce.json").write_text(json.dumps(figures, indent=2))
+    name = "produce-" + args.formats.replace(",", "-")
+    (out_dir / f"{name}.json").write_text(json.dumps(figures, indent=2))
     print(json.dumps(figures, indent=2))
 
 

@@ -52,6 +52,7 @@ class Event:
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = ()
     attachments: tuple[tuple[str, int], ...] = ()
     tags: tuple[str, ...] = field(default=())
+    direction: str = ""
 
 
 EVENTS = [
@@ -165,21 +166,15 @@ EVENTS = [
         tags=("privileged",),
     ),
     Event(
-        "D3", "dm", "marcus", "2023-03-16T12:00:00-04:00", "lunch tomorrow?", tags=("responsive",)
+        "D3",
+        "dm",
+        "marcus",
+        "2023-03-16T12:00:00-04:00",
+        "lunch tomorrow?",
+        tags=("responsive",),
+        direction="incoming",
     ),
 ]
-SCRIPTS = (
-    "Latin",
-    "Cyrillic",
-    "Greek",
-    "Han",
-    "Kana",
-    "Hangul",
-    "Arabic",
-    "Hebrew",
-    "Thai",
-    "Devanagari",
-)
 DESCRIPTIONS = {"L4": "Legal advice from outside counsel on indemnity"}
 """Privilege descriptions a reviewer stored (the others have none)."""
 
@@ -203,6 +198,8 @@ def manifest() -> dict[str, object]:
             ev["parent"] = e.parent
         if e.deleted:
             ev["deleted"] = True
+        if e.direction:
+            ev["direction"] = e.direction
         if e.edits:
             ev["custom"] = [{"name": f"Edit{n}", "value": v} for n, v in enumerate(e.edits, 1)]
         if e.reactions:

@@ -97,6 +97,13 @@ def _manifest(rsmf: Path) -> tuple[email.message.Message, dict, zipfile.ZipFile]
     return msg, json.loads(zf.read("rsmf_manifest.json")), zf
 
 
+def test_the_corpus_holds_at_least_five_scripts() -> None:
+    scripts = {
+        unicodedata.name(ch).split()[0] for e in corpus.EVENTS for ch in e.body if ch.isalpha()
+    }
+    assert len(scripts) >= 5, scripts  # LATIN CYRILLIC GREEK CJK HIRAGANA HANGUL ARABIC ...
+
+
 # --- slices ------------------------------------------------------------------
 def test_slice_kinds_parse_and_refuse() -> None:
     assert parse_slice("context:3").label == "context:3"
@@ -347,6 +354,9 @@ def test_rsmf_headers_and_manifest(world) -> None:
     assert events[c("L5")]["reactions"] == [
         {"value": "thumbsup", "count": 2, "participants": ["dana", "priya"]}
     ]
+    assert all("direction" not in e for e in man["events"])  # the legal channel records none
+    _, dm, _ = _manifest(folder / rows[4]["NATIVEPATH"].replace("\\", "/"))
+    assert dm["events"][0]["direction"] == "incoming"  # D3, as its source said
     (att,) = events[c("L3")]["attachments"]
     assert att["display"] == "contracts.pdf (not held)" and att["size"] == 2048
     assert b"contracts.pdf" in zf.read(att["id"])

@@ -70,6 +70,8 @@ class Entry:
     attachments: tuple[Attachment, ...] = ()
     thread_root: int | None = None
     """The thread root's id when this is a reply (the root is always in the same document)."""
+    direction: str = ""
+    """``incoming`` or ``outgoing`` when the source said so (relative to the custodian)."""
     hit: bool = False
     family: bool = False
     withheld: str | None = None
@@ -174,6 +176,7 @@ def build_documents(
                         reactions=_named(m.reactions, conversations[s.conversation_id]),
                         attachments=m.attachments,
                         thread_root=root,
+                        direction=_direction(fields.get(mid, {})),
                         hit=mid in s.hits,
                         family=mid in s.family,
                     )
@@ -182,6 +185,11 @@ def build_documents(
             Document(seq, s, conversations[s.conversation_id], tuple(entries), tuple(custodians))
         )
     return out
+
+
+def _direction(fields: dict[str, str]) -> str:
+    value = fields.get("direction", "").strip().lower()
+    return value if value in ("incoming", "outgoing") else ""
 
 
 def _named(reactions: tuple[Reaction, ...], conv: Conversation) -> tuple[Reaction, ...]:

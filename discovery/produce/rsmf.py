@@ -155,6 +155,8 @@ def _event(
         return event
     if e.deleted:
         event["deleted"] = True
+    if e.direction:
+        event["direction"] = e.direction
     if e.reactions:
         event["reactions"] = [
             {

@@ -20,7 +20,6 @@ from datetime import date, tzinfo
 from discovery.produce.document import Document, Entry
 from discovery.safetext import visible
 
-
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 """Day names in English whatever the machine's locale (the same bytes everywhere)."""
 
