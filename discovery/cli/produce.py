@@ -11,6 +11,8 @@ from discovery import config
 from discovery.cli.common import MatterOpt, app, audited, err_console, guard, open_existing
 from discovery.safetext import visible
 
+MAX_BATES = 999_999_999
+
 
 @app.command()
 def produce(
@@ -19,7 +21,7 @@ def produce(
     tag: Annotated[str | None, typer.Option(help="Produce the messages with this tag.")] = None,
     query: Annotated[str | None, typer.Option(help="Produce the hits of this query.")] = None,
     matter: MatterOpt = config.DEFAULT_MATTER,
-    start: Annotated[int, typer.Option(min=1, help="First Bates number.")] = 1,
+    start: Annotated[int, typer.Option(min=1, max=MAX_BATES, help="First Bates number.")] = 1,
     slice_: Annotated[
         str,
         typer.Option("--slice", help="day, thread, conversation or context:N (documents)."),
