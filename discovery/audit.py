@@ -293,6 +293,8 @@ def rerun(entry_id: int) -> Rerun:
             ids = set(rebuilt.ids)
             uses_tags = True  # withholding always reads the tags
             extra = {"files": rebuilt.files, "differences": [str(d) for d in rebuilt.differences]}
+            if rebuilt.error:
+                extra["error"] = rebuilt.error
         elif e.settings.get("selection") == "tag":
             ids = matter.store.ids_of_tags([str(e.settings.get("tag", ""))])
             uses_tags = True

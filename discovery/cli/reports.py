@@ -89,6 +89,8 @@ def _rerun_line(outcome: Any) -> str:
         line += f"; {outcome.extra['files']} files rebuilt, " + (
             f"{len(diffs)} differ: {', '.join(diffs[:5])}" if diffs else "every SHA-256 the same"
         )
+        if outcome.extra.get("error"):
+            line += f" (not rebuilt: {outcome.extra['error']})"
     if not outcome.same_matter:
         line += " [the matter's sources differ from when it was logged]"
     if outcome.same_tags is False and (outcome.uses_tags or not outcome.matches):

@@ -12,7 +12,8 @@ Folder layout (paths as the manifest and the load files give them)::
     production_manifest.json     every file above with its SHA-256
 
 Files are named by the document's first Bates number. The folder must be new
-or empty: a production never mixes with files of another.
+or empty: a production never mixes with files of another. The manifest is
+written last: a folder without one holds a production that stopped.
 
 **Same input, same bytes.** Every date a file must carry (the PDF creation
 date, zip member times, the RSMF's ``Date``, the XLSX properties) is the
@@ -235,12 +236,9 @@ def _fontset(docs: Sequence[Document], options: Options, tz: Any) -> fonts.FontS
 
 
 def _check_folder(out: Path) -> None:
+    """Refuse a folder holding anything (it is created with the first file)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} is not an empty folder: a production needs a new or empty one")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise DiscoveryError(f"cannot create {out}: {exc.strerror or exc}") from None
 
 
 def _fingerprint(matter: Matter) -> str:
@@ -359,6 +357,8 @@ class Rebuilt:
     ids: frozenset[int]
     differences: tuple[manifest.Difference, ...]
     files: int
+    error: str = ""
+    """Why the production could not be rebuilt (empty when it was)."""
 
 
 def rebuild(matter: Matter, query: str, settings: Mapping[str, Any]) -> Rebuilt:
@@ -369,9 +369,10 @@ def rebuild(matter: Matter, query: str, settings: Mapping[str, Any]) -> Rebuilt:
     else:
         selection = select(matter, query=query)
     logged: dict[str, str] = dict(settings.get("files", {}))
+    error = ""
     with tempfile.TemporaryDirectory(prefix="discovery-rerun-") as tmp:
         try:
             again = produce(matter, selection, options, Path(tmp) / "production").hashes
-        except DiscoveryError:
-            again = {}
-    return Rebuilt(selection.ids, tuple(manifest.compare(logged, again)), len(logged))
+        except DiscoveryError as exc:  # every logged file then differs; say why
+            again, error = {}, str(exc)
+    return Rebuilt(selection.ids, tuple(manifest.compare(logged, again)), len(logged), error)
