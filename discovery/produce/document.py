@@ -72,7 +72,6 @@ class Entry:
     """The thread root's id when this is a reply (the root is always in the same document)."""
     direction: str = ""
     """``incoming`` or ``outgoing`` when the source said so (relative to the custodian)."""
-    hit: bool = False
     family: bool = False
     withheld: str | None = None
     """The placeholder text (``Withheld — Privileged``) when withheld."""
@@ -157,7 +156,7 @@ def build_documents(
             root = m.thread_root if m.thread_root in members and m.thread_root != m.id else None
             kind = event_kind(m, fields.get(mid, {}))
             if held:
-                entries.append(_placeholder(m, kind, root, held, keep, mid in s.hits, s))
+                entries.append(_placeholder(m, kind, root, held, keep, s))
             else:
                 entries.append(
                     Entry(
@@ -177,7 +176,6 @@ def build_documents(
                         attachments=m.attachments,
                         thread_root=root,
                         direction=_direction(fields.get(mid, {})),
-                        hit=mid in s.hits,
                         family=mid in s.family,
                     )
                 )
@@ -204,7 +202,6 @@ def _placeholder(
     root: int | None,
     held: Sequence[str],
     keep: frozenset[str],
-    hit: bool,
     s: Slice,
 ) -> Entry:
     show_speaker = "speaker" in keep
@@ -219,7 +216,6 @@ def _placeholder(
         speaker=m.speaker if show_speaker else WITHHELD_SPEAKER,
         text="",
         thread_root=root,
-        hit=hit,
         family=m.id in s.family,
         withheld=withheld_label(held),
     )
