@@ -77,7 +77,7 @@ TOKENIZER = {
 }
 
 
-RERUNNABLE = frozenset({"search", "export", "batch", "exhibits"})
+RERUNNABLE = frozenset({"search", "export", "batch", "exhibits", "produce"})
 """Commands whose entries ``rerun`` can run again (not ``tag``/``untag``)."""
 
 
@@ -130,7 +130,8 @@ class Rerun:
 
     @property
     def matches(self) -> bool:
-        return self.result_hash == self.entry.result_hash
+        """Same hits; for a production also the same bytes in every file (``extra``)."""
+        return self.result_hash == self.entry.result_hash and not self.extra.get("differences")
 
     @property
     def same_matter(self) -> bool:
@@ -283,7 +284,18 @@ def rerun(entry_id: int) -> Rerun:
         zone = e.settings.get("display_zone")
         if zone:
             matter.tz = config.zone(str(zone))
-        if e.settings.get("selection") == "tag":
+        extra: dict[str, Any] = {}
+        if e.command == "produce":
+            # rebuilt in a temporary folder; every file's SHA-256 compared with the logged one
+            from discovery.produce.production import rebuild
+
+            rebuilt = rebuild(matter, e.query, e.settings)
+            ids = set(rebuilt.ids)
+            uses_tags = True  # withholding always reads the tags
+            extra = {"files": rebuilt.files, "differences": [str(d) for d in rebuilt.differences]}
+            if rebuilt.error:
+                extra["error"] = rebuilt.error
+        elif e.settings.get("selection") == "tag":
             ids = matter.store.ids_of_tags([str(e.settings.get("tag", ""))])
             uses_tags = True
         else:
@@ -297,6 +309,7 @@ def rerun(entry_id: int) -> Rerun:
             fingerprint(matter.store),
             tags_fingerprint(matter.store),
             uses_tags,
+            extra,
         )
 
 

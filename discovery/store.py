@@ -83,6 +83,8 @@ CREATE INDEX IF NOT EXISTS messages_native ON messages (conversation_id, native_
 CREATE INDEX IF NOT EXISTS messages_time ON messages (sent_us);
 CREATE INDEX IF NOT EXISTS messages_speaker ON messages (speaker_id);
 CREATE INDEX IF NOT EXISTS messages_system ON messages (id) WHERE system = 1;
+CREATE INDEX IF NOT EXISTS messages_thread_root ON messages (thread_root)
+    WHERE thread_root IS NOT NULL;
 CREATE TABLE IF NOT EXISTS message_sources (
     message_id INTEGER NOT NULL REFERENCES messages(id),
     source_id INTEGER NOT NULL REFERENCES sources(id),
@@ -96,6 +98,11 @@ CREATE TABLE IF NOT EXISTS tags (
     tagged_at TEXT NOT NULL,
     PRIMARY KEY (tag, message_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS privilege_descriptions (
+    message_id INTEGER PRIMARY KEY REFERENCES messages(id),
+    description TEXT NOT NULL,
+    described_at TEXT NOT NULL
+);
 """
 
 _MESSAGE_COLUMNS = (
@@ -538,6 +545,94 @@ class Store:
         self.db.executemany(
             "DELETE FROM tags WHERE message_id = ? AND tag = ?", [(i, tag) for i in message_ids]
         )
+
+    # --- privilege descriptions (for the privilege log) ----------------------
+    def set_privilege_description(self, message_ids: Iterable[int], description: str) -> None:
+        """Store a reviewer's privilege description for each message (replacing any earlier one).
+
+        An empty (or blank) description removes the stored one.
+        """
+        ids = list(message_ids)
+        if not description.strip():
+            self.db.executemany(
+                "DELETE FROM privilege_descriptions WHERE message_id = ?", [(i,) for i in ids]
+            )
+            return
+        now = datetime.now(UTC).isoformat()
+        self.db.executemany(
+            "INSERT OR REPLACE INTO privilege_descriptions (message_id, description, described_at)"
+            " VALUES (?, ?, ?)",
+            [(i, description, now) for i in ids],
+        )
+
+    def privilege_descriptions(self, message_ids: Sequence[int]) -> dict[int, str]:
+        """The stored privilege description of each of ``message_ids`` that has one."""
+        out: dict[int, str] = {}
+        for chunk in _chunks(message_ids):
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self.db.execute(
+                    "SELECT message_id, description FROM privilege_descriptions"
+                    f" WHERE message_id IN ({marks})",
+                    chunk,
+                )
+            )
+        return out
+
+    # --- conversation slices (productions) ----------------------------------
+    def extra_fields(self, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+        """What each message's format had beyond the model (Slack subtype, RSMF type, ...)."""
+        out: dict[int, dict[str, str]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for mid, extra in self.db.execute(
+                f"SELECT id, extra FROM messages WHERE id IN ({marks}) AND extra IS NOT NULL",
+                chunk,
+            ):
+                fields = json.loads(extra).get("fields")
+                if fields:
+                    out[mid] = fields
+        return out
+
+    def conversation_rows(
+        self, conv_id: int, start_us: int | None = None, end_us: int | None = None
+    ) -> list[tuple[int, int]]:
+        """(id, sent_us) of a conversation's messages in time order (ties by id), optionally
+        only those sent in ``[start_us, end_us)``."""
+        lo = -(2**63) if start_us is None else start_us
+        hi = 2**63 - 1 if end_us is None else end_us
+        return self.db.execute(
+            "SELECT id, sent_us FROM messages WHERE conversation_id = ? AND sent_us >= ?"
+            " AND sent_us < ? ORDER BY sent_us, id",
+            (conv_id, lo, hi),
+        ).fetchall()
+
+    def thread_ids(self, root_ids: Sequence[int]) -> dict[int, list[int]]:
+        """For each thread root, the ids of its replies (time order, ties by id)."""
+        out: dict[int, list[int]] = {r: [] for r in root_ids}
+        for chunk in _chunks(root_ids):
+            marks = ",".join("?" * len(chunk))
+            for root, mid in self.db.execute(
+                f"SELECT thread_root, id FROM messages WHERE thread_root IN ({marks})"
+                " ORDER BY sent_us, id",
+                chunk,
+            ):
+                out[root].append(mid)
+        return out
+
+    def thread_roots(self, ids: Sequence[int]) -> dict[int, int]:
+        """The thread root of each of ``ids`` that is a reply in a thread whose root is stored."""
+        out: dict[int, int] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            out.update(
+                self.db.execute(
+                    f"SELECT id, thread_root FROM messages WHERE id IN ({marks})"
+                    " AND thread_root IS NOT NULL AND thread_root != id",
+                    chunk,
+                )
+            )
+        return out
 
 
 def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[list[int]]:

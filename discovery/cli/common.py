@@ -124,5 +124,6 @@ _DONE = {
     "export": "the file was written",
     "batch": "the report was written",
     "exhibits": "the exhibit list was written",
+    "produce": "the production was written",
 }
 """What already happened when an audit write fails, for the warning."""

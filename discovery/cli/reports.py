@@ -84,6 +84,13 @@ def _rerun_line(outcome: Any) -> str:
             f"{head} DIFFERENT: logged {e.hits} hits ({e.result_hash[:12]}), now"
             f" {outcome.hits} hits ({outcome.result_hash[:12]})"
         )
+    if "files" in outcome.extra:
+        diffs = outcome.extra["differences"]
+        line += f"; {outcome.extra['files']} files rebuilt, " + (
+            f"{len(diffs)} differ: {', '.join(diffs[:5])}" if diffs else "every SHA-256 the same"
+        )
+        if outcome.extra.get("error"):
+            line += f" (not rebuilt: {outcome.extra['error']})"
     if not outcome.same_matter:
         line += " [the matter's sources differ from when it was logged]"
     if outcome.same_tags is False and (outcome.uses_tags or not outcome.matches):
@@ -271,6 +278,7 @@ def audit_log(
                     "matches": outcome.matches,
                     "same_matter": outcome.same_matter,
                     "same_tags": outcome.same_tags,
+                    **outcome.extra,
                 }
                 print(json.dumps(obj, ensure_ascii=False))
             else:

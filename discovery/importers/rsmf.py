@@ -27,6 +27,13 @@ Decisions worth knowing:
   is present in the zip under its ``id``. Reactions: ``value`` with its
   ``participant``/``participants``. ``direction`` and ``importance`` go to extra.
 * Sizes: a manifest over 512 MiB (uncompressed) is refused with a problem.
+* Our own productions (``discovery produce``) read back as produced: the
+  custom field ``Edited: true`` sets ``edited`` (an edit whose earlier text the
+  source never had), and an attachment named ``not-held-…`` is the
+  production's placeholder for a file it did not hold: it is read as the
+  attachment it names (``display`` without its `` (not held)`` suffix, the
+  size given), never hashed as if it were that file. A withheld message reads
+  as its placeholder text (``Withheld — Privileged``).
 """
 
 from __future__ import annotations
@@ -52,6 +59,8 @@ MANIFEST = "rsmf_manifest.json"
 MAX_MANIFEST = 512 * 1024 * 1024
 MAX_HASHED = 256 * 1024 * 1024
 _EDIT_RE = re.compile(r"^edit\s*(\d{1,6})$", re.IGNORECASE)
+NOT_HELD = "not-held-"
+NOT_HELD_SUFFIX = " (not held)"
 _KINDS = {
     "channel": ConversationKind.CHANNEL,
     "direct": ConversationKind.DIRECT,
@@ -283,11 +292,14 @@ def _event(
         body = f"{speaker or 'someone'} {verb}"
     edits: dict[int, str] = {}
     extra: dict[str, str] = {}
+    marked_edited = False
     for c in items(e.get("custom")):
         name, value = text_of(mapping(c).get("name")).strip(), mapping(c).get("value")
         m = _EDIT_RE.match(name)
         if m and isinstance(value, str):
             edits[int(m.group(1))] = value
+        elif name.lower() == "edited" and str(value).strip().lower() == "true":
+            marked_edited = True
         elif name:
             extra[f"custom:{name}"] = value if isinstance(value, str) else str(value)
     chain = [edits[k] for k in sorted(edits)] + [body]
@@ -309,7 +321,7 @@ def _event(
         thread_key=parent if parent and parent != native else None,
         location=f"event {n}",
         versions=versions,
-        edited=bool(items(e.get("edits"))) or bool(edits),
+        edited=bool(items(e.get("edits"))) or bool(edits) or marked_edited,
         deleted=e.get("deleted") is True,
         system=etype != "message",
         reactions=_reactions(e.get("reactions"), people),
@@ -325,6 +337,9 @@ def _attachments(value: Any, hasher: Any) -> tuple[Attachment, ...]:
         aid = id_of(a.get("id"))
         name = text_of(a.get("display")).strip() or aid or "(attachment)"
         size = integer(a.get("size"))
+        if aid.startswith(NOT_HELD):  # a production's placeholder, not the file itself
+            out.append(Attachment(name=name.removesuffix(NOT_HELD_SUFFIX), size=size))
+            continue
         out.append(Attachment(name=name, size=size, sha256=hasher(aid) if hasher and aid else None))
     return tuple(out)
 
