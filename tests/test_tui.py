@@ -624,7 +624,9 @@ def test_thirty_j_then_h_in_one_burst_tags_the_hit_on_screen(
     assert entry.result_hash == result_hash([expected[30]])
 
 
-def test_keys_pressed_while_a_search_runs_act_on_its_hits(review: ReviewApp, matter: Matter) -> None:
+def test_keys_pressed_while_a_search_runs_act_on_its_hits(
+    review: ReviewApp, matter: Matter
+) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         await search(app, pilot, "permission")  # other hits on screen first
         await pilot.press("slash")

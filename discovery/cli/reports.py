@@ -305,6 +305,12 @@ def audit_log(
     is 1 when any hash differs; a re-run also says when the matter's sources
     or (for a result that depends on them) its review tags changed since.
     '--rerun all' skips tag changes, which have nothing to re-run.
+
+    \b
+    Examples:
+      discovery audit --matter demo
+      discovery audit --rerun 1
+      discovery audit --rerun all --json
     """
     with guard():
         from discovery import audit
