@@ -233,7 +233,7 @@ def test_version_and_shell_completion() -> None:
     assert "--install-completion" in top and "--show-completion" in top
 
 
-# --- tags from the command line --------------------------------------------------------------------
+# --- tags from the command line -------------------------------------------------------------------
 
 
 def test_bulk_tag_and_untag_are_audited_and_case_insensitive(acme: Path, tmp_path: Path) -> None:
@@ -300,7 +300,7 @@ def test_tags_stored_in_another_case_become_one_tag(acme: Path) -> None:
         assert s.tag_counts() == [("hot", 2)]
 
 
-# --- ingest ------------------------------------------------------------------------------------------
+# --- ingest ---------------------------------------------------------------------------------------
 
 
 def test_an_empty_folder_or_only_non_exports_exit_1_and_make_no_matter(
@@ -344,7 +344,7 @@ def test_progress_counts_messages_as_a_source_is_read(discovery_home: Path) -> N
     )
 
 
-# --- tables at 80 columns, examples in --help --------------------------------------------------------
+# --- tables at 80 columns, examples in help ------------------------------------------------------
 
 DATE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 

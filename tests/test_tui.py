@@ -24,8 +24,8 @@ from discovery.cli import app as cli_app
 from discovery.export import HIT_COLUMNS
 from discovery.matter import Matter, open_matter
 from discovery.search import Searcher, result_hash
-from discovery.tui import Filters, ReviewApp, Session
 from discovery.tags import normalise_tag
+from discovery.tui import Filters, ReviewApp, Session
 from discovery.tui.session import combine
 from tests.conftest import FIXTURES
 
