@@ -55,55 +55,44 @@ def not_system(home: Path) -> list[int]:
 # --- where matters live ---------------------------------------------------------------------------
 
 
-def cli(cwd: Path, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "discovery", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=120,
-        check=False,
-    )
-
-
 def test_matters_are_found_from_another_folder_and_from_a_subfolder(
-    acme_home: Path, tmp_path: Path
+    acme_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if k != "DISCOVERY_HOME"}
-    env["XDG_DATA_HOME"] = str(tmp_path / "xdg")
-    env["PYTHONPATH"] = str(ROOT)
+    monkeypatch.delenv("DISCOVERY_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     project = tmp_path / "case"
     shutil.copytree(acme_home, project / "indexes")
     deep = project / "exhibits" / "day1"
     deep.mkdir(parents=True)
 
     for where in (project, deep):
-        listed = cli(where, env, "matters", "--json")
-        assert listed.returncode == 0, listed.stderr
+        monkeypatch.chdir(where)
+        listed = run("matters", "--json")
+        assert listed.exit_code == 0, listed.stderr
         assert [json.loads(line)["matter"] for line in listed.stdout.splitlines()] == ["default"]
-        said = cli(where, env, "matters")
-        assert f"home: {project / 'indexes'} (the nearest indexes/ folder)" in said.stdout
-        found = cli(where, env, "search", "libgen", "--count")
-        assert found.stdout == "4\n", found.stderr
+        said = run("matters").stdout
+        assert f"home: {project / 'indexes'} (the nearest indexes/ folder)" in said
+        assert run("search", "libgen", "--count").stdout == "4\n"
 
     # Elsewhere, the per-user data folder: what is ingested from one folder is found from another.
     one, two = tmp_path / "one", tmp_path / "two"
     one.mkdir()
     two.mkdir()
-    made = cli(one, env, "ingest", str(FIXTURES / "whatsapp" / "android_uk_24h.txt"), "-m", "chat")
-    assert made.returncode == 0, made.stderr
-    said = cli(two, env, "matters")
-    assert "(the per-user data folder)" in said.stdout and "chat" in said.stdout
-    assert str(tmp_path / "xdg" / "discovery") in said.stdout
+    monkeypatch.chdir(one)
+    made = run("ingest", str(FIXTURES / "whatsapp" / "android_uk_24h.txt"), "-m", "chat")
+    assert made.exit_code == 0, made.stderr
+    monkeypatch.chdir(two)
+    said = run("matters").stdout
+    assert f"home: {tmp_path / 'xdg' / 'discovery'} (the per-user data folder)" in said
+    assert "chat" in said
     # --use sets the default matter of that home, for every command without --matter.
-    missing = cli(two, env, "search", "hello")
-    assert missing.returncode == 1
+    missing = run("search", "hello")
+    assert missing.exit_code == 1
     assert "no matter 'default'" in missing.stderr and "matters there: chat" in missing.stderr
-    assert cli(two, env, "matters", "--use", "chat").returncode == 0
-    assert cli(one, env, "search", "zzznothing", "--count").stdout == "0\n"
-    assert "chat *" in cli(one, env, "matters").stdout
+    assert run("matters", "--use", "chat").exit_code == 0
+    monkeypatch.chdir(one)
+    assert run("search", "zzznothing", "--count").stdout == "0\n"
+    assert "chat *" in run("matters").stdout
 
 
 def test_use_refuses_a_matter_that_does_not_exist(acme: Path) -> None:
