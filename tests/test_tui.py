@@ -757,24 +757,25 @@ def test_a_too_broad_wildcard_with_a_filter_points_into_the_typed_query(
     drive(review, scenario)
 
 
+async def goto(app: ReviewApp, pilot: Pilot[Any], control: str) -> None:
+    await pilot.press("colon")
+    app.screen.query_one("#goto-id").value = control  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await pilot.pause()
+
+
 def test_go_to_a_hit_and_to_a_message_that_is_not_one(review: ReviewApp, matter: Matter) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         await search(app, pilot, "libgen")
-        await pilot.press("colon")
-        await pilot.press(*"MSG-00000039", "enter")
-        await pilot.pause()
+        await goto(app, pilot, "MSG-00000039")
         assert current(app) == "MSG-00000039" and app.looked_up is None
-        await pilot.press("colon")
-        await pilot.press(*"17", "enter")
-        await pilot.pause()
+        await goto(app, pilot, "17")
         assert app.looked_up is not None and app.looked_up.id == 17
         assert app.pane.focus_id == 17
         await pilot.press("r")  # acts on the message on screen, not on the hit list's cursor
         await pilot.press("j")  # back to the hits
         assert app.looked_up is None and current(app) == "MSG-00000039"
-        await pilot.press("colon")
-        await pilot.press(*"MSG-99999999", "enter")
-        await pilot.pause()
+        await goto(app, pilot, "MSG-99999999")
         assert app.looked_up is None and app.is_running
 
     drive(review, scenario)

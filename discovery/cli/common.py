@@ -239,5 +239,7 @@ _DONE = {
     "export": "the file was written",
     "batch": "the report was written",
     "exhibits": "the exhibit list was written",
+    "tag": "the tags were changed",
+    "untag": "the tags were changed",
 }
 """What already happened when an audit write fails, for the warning."""
