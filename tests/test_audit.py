@@ -237,7 +237,16 @@ def test_exhibits_by_tag_logs_a_query_that_names_the_tag(tmp_path: Path) -> None
     with open_matter("acme") as m:
         assert Searcher(m).match(entry.query)[1] == {16}  # the logged query re-runs as logged
     bad = invoke(
-        "exhibits", "--tag", 'say "hi"', "--prefix", "PX", "--out", str(out), "-m", "acme", "--force"
+        "exhibits",
+        "--tag",
+        'say "hi"',
+        "--prefix",
+        "PX",
+        "--out",
+        str(out),
+        "-m",
+        "acme",
+        "--force",
     )
     assert bad.exit_code == 2
     assert "cannot be written as a query" in bad.stderr
