@@ -58,10 +58,14 @@ def not_system(home: Path) -> list[int]:
 def test_matters_are_found_from_another_folder_and_from_a_subfolder(
     acme_home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from discovery import config
+
     monkeypatch.delenv("DISCOVERY_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    # A name no folder above tmp_path has (an "indexes/" in /tmp would be found first).
+    monkeypatch.setattr(config, "PROJECT_DIR", f"indexes-{tmp_path.name}")
     project = tmp_path / "case"
-    shutil.copytree(acme_home, project / "indexes")
+    shutil.copytree(acme_home, project / config.PROJECT_DIR)
     deep = project / "exhibits" / "day1"
     deep.mkdir(parents=True)
 
@@ -71,7 +75,10 @@ def test_matters_are_found_from_another_folder_and_from_a_subfolder(
         assert listed.exit_code == 0, listed.stderr
         assert [json.loads(line)["matter"] for line in listed.stdout.splitlines()] == ["default"]
         said = run("matters").stdout
-        assert f"home: {project / 'indexes'} (the nearest indexes/ folder)" in said
+        assert (
+            f"home: {project / config.PROJECT_DIR} (the nearest {config.PROJECT_DIR}/ folder)"
+            in said
+        )
         assert run("search", "libgen", "--count").stdout == "4\n"
 
     # Elsewhere, the per-user data folder: what is ingested from one folder is found from another.
