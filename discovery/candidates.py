@@ -15,6 +15,7 @@ from datetime import tzinfo
 
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
+from discovery.model import UNDATED
 from discovery.query import verify
 from discovery.query.ast import (
     And,
@@ -177,7 +178,8 @@ class Planner:
     def _dates(self, node: DateRange, within: IdSet | None = None) -> IdSet:
         lo, hi = verify.date_bounds(node, self.tz)
         lo_us = None if lo is None else to_us(lo)
-        hi_us = None if hi is None else to_us(hi)
+        # Undated messages (stored at UNDATED) are outside every date range.
+        hi_us = UNDATED_US if hi is None else min(to_us(hi), UNDATED_US)
         if within is not None and len(within) <= FILTER_IN_SQL:
             return {
                 mid
@@ -194,6 +196,9 @@ class Planner:
             params.append(hi_us)
         found = self.store.ids_where(" AND ".join(where) or "1", params)
         return found if within is None else found & within
+
+
+UNDATED_US = to_us(UNDATED)
 
 
 def _groups(node: Node, planner: Planner) -> list[list[str]]:

@@ -19,9 +19,17 @@ from pathlib import Path
 
 from discovery.custodians import CustodianMap
 from discovery.errors import DiscoveryError, ImportProblem, UsageError
-from discovery.importers.base import ImportContext, Importer, RawConversation, RawMessage
+from discovery.importers.base import (
+    DATE_ORDERS,
+    ImportContext,
+    Importer,
+    RawConversation,
+    RawMessage,
+    SourceFact,
+)
 from discovery.importers.detect import IMPORTERS, Unit, iter_sources
 from discovery.matter import Matter
+from discovery.model import UNDATED, UNKNOWN_SENDER
 from discovery.store import NewMessage, to_us
 
 DEFAULT_CUSTODIAN = "unassigned"
@@ -39,6 +47,14 @@ class SourceReport:
     system: int = 0
     unthreaded: int = 0
     problems: list[ImportProblem] = field(default_factory=list)
+    custodian: str = ""
+    custodian_defaulted: bool = False  # no --custodian and no map entry: "unassigned"
+    zone: str = ""
+    zone_defaulted: bool = False  # no --tz given: UTC
+    date_order: str = ""  # how ambiguous numeric dates were read, and why ('' if none)
+    undated: int = 0  # messages stored without a time (they sort last)
+    unknown_sender: int = 0  # messages stored as "(unknown sender)"
+    dated_by: dict[str, int] = field(default_factory=dict)  # fallback -> messages dated by it
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -49,6 +65,14 @@ class SourceReport:
             "duplicates": self.duplicates,
             "system": self.system,
             "unthreaded": self.unthreaded,
+            "custodian": self.custodian,
+            "custodian_defaulted": self.custodian_defaulted,
+            "zone": self.zone,
+            "zone_defaulted": self.zone_defaulted,
+            "date_order": self.date_order,
+            "undated": self.undated,
+            "unknown_sender": self.unknown_sender,
+            "dated_by": dict(self.dated_by),
             "problems": [str(p) for p in self.problems],
         }
 
@@ -105,6 +129,8 @@ def ingest(
     tz_name: str = "UTC",
     progress: ProgressFn | None = None,
     custodian_map: CustodianMap | None = None,
+    tz_defaulted: bool = False,
+    date_order: str | None = None,
 ) -> IngestReport:
     """Import ``paths`` into ``matter`` and bring its index up to date.
 
@@ -112,10 +138,16 @@ def ingest(
     removed before returning (see :func:`discovery.importers.detect.iter_sources`).
     ``custodian_map`` places each source under a custodian by its path below
     the named path; sources it does not place get ``custodian``.
+    ``tz_defaulted`` says the zone is the default, not the user's choice (the
+    report says so); ``date_order`` (``DMY``/``MDY``/``YMD``) overrides how
+    importers read ambiguous numeric dates.
     """
     if fmt != "auto" and fmt not in IMPORTERS:
         known = ", ".join(["auto", *sorted(IMPORTERS)])
         raise UsageError(f"unknown format {fmt!r}: use one of {known}")
+    if date_order is not None and date_order.upper() not in DATE_ORDERS:
+        raise UsageError(f"unknown date order {date_order!r}: use one of {', '.join(DATE_ORDERS)}")
+    order = None if date_order is None else date_order.upper()
     for p in paths:
         if not p.exists():
             raise UsageError(f"no such file or folder: {p}")
@@ -128,7 +160,9 @@ def ingest(
             if custodian_map is not None and placed is None and unit.importer is not None:
                 report.unplaced.append(unit.shown)
             who = placed or custodian or DEFAULT_CUSTODIAN
-            report.sources.append(_ingest_unit(matter, unit, who, tz, tz_name, progress))
+            rep = _ingest_unit(matter, unit, who, tz, tz_name, order, tz_defaulted, progress)
+            _note_defaults(rep, who, tz_name, tz_defaulted)
+            report.sources.append(rep)
             if progress is not None:
                 progress("sources", 1, len(units))
     todo = matter.store.max_message_id() - matter.engine.indexed_through()
@@ -137,12 +171,20 @@ def ingest(
     return report
 
 
+def _note_defaults(rep: SourceReport, custodian: str, zone: str, zone_defaulted: bool) -> None:
+    """The custodian and zone a source was read with, and whether each was defaulted."""
+    rep.custodian, rep.custodian_defaulted = custodian, custodian == DEFAULT_CUSTODIAN
+    rep.zone, rep.zone_defaulted = zone, zone_defaulted
+
+
 def _ingest_unit(
     matter: Matter,
     unit: Unit,
     custodian: str,
     tz: tzinfo,
     tz_name: str,
+    order: str | None,
+    tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
 ) -> SourceReport:
     if unit.problem is not None:  # a refused or damaged archive, an unsafe member
@@ -154,7 +196,16 @@ def _ingest_unit(
             problems=[ImportProblem(unit.shown, "not a format discovery can read")],
         )
     return _ingest_source(
-        matter, unit.path, unit.importer, custodian, tz, tz_name, unit.shown, progress
+        matter,
+        unit.path,
+        unit.importer,
+        custodian,
+        tz,
+        tz_name,
+        unit.shown,
+        order,
+        tz_defaulted,
+        progress,
     )
 
 
@@ -166,10 +217,13 @@ def _ingest_source(
     tz: tzinfo,
     tz_name: str,
     display: str | None = None,
+    order: str | None = None,
+    tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
 ) -> SourceReport:
     shown = str(path) if display is None else display
     rep = SourceReport(shown, importer.name)
+    _note_defaults(rep, custodian, tz_name, tz_defaulted)  # before the report is stored
     try:
         sha, size = sha256_of(path)
     except OSError as exc:
@@ -180,7 +234,7 @@ def _ingest_source(
     if store.find_source(sha, custodian) is not None:
         rep.status = "already imported"
         return rep
-    ctx = ImportContext(tz=tz, display_path=shown, sha256=sha)
+    ctx = ImportContext(tz=tz, display_path=shown, sha256=sha, date_order=order)
     conversations: dict[str, RawConversation] = {}
     raws: list[RawMessage] = []
     try:
@@ -191,6 +245,9 @@ def _ingest_source(
                     progress("messages", MESSAGE_STEP, None)
             elif isinstance(item, RawConversation):
                 conversations[item.key] = item
+            elif isinstance(item, SourceFact):
+                if item.name == "date_order":
+                    rep.date_order = "; ".join(x for x in (rep.date_order, item.value) if x)
             else:
                 rep.problems.append(item)
     except DiscoveryError as exc:  # an importer giving up on the whole source
@@ -238,6 +295,11 @@ def _ingest_source(
         since = store.max_message_id()
         rep.added, rep.duplicates = store.add_messages(source_id, news)
         rep.system = sum(1 for m in news if m.system)
+        rep.undated = sum(1 for m in news if m.sent_us == UNDATED_US)
+        rep.unknown_sender = sum(1 for m in news if m.speaker == UNKNOWN_SENDER)
+        for raw in raws:
+            if raw.dated_by and raw.sent_at is not None:
+                rep.dated_by[raw.dated_by] = rep.dated_by.get(raw.dated_by, 0) + 1
         rep.unthreaded = store.resolve_threads(since)
         store.set_source_report(source_id, rep.as_dict())
         store.commit()
@@ -247,10 +309,22 @@ def _ingest_source(
     return rep
 
 
+UNDATED_US = to_us(UNDATED)
+
+
 def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
-    """One raw message as it is stored: UTC time, recorded offset, dedup key."""
+    """One raw message as it is stored: UTC time, recorded offset, dedup key.
+
+    A message without a time is stored at :data:`~discovery.model.UNDATED`
+    (it sorts last, date filters leave it out); a non-system message without a
+    sender gets the speaker ``(unknown sender)``. Neither is ever dropped.
+    """
     sent = raw.sent_at
-    if sent.tzinfo is None or sent.utcoffset() is None:
+    speaker = raw.speaker or ("" if raw.system or raw.speaker_id else UNKNOWN_SENDER)
+    if sent is None:
+        sent = UNDATED
+        offset = None
+    elif sent.tzinfo is None or sent.utcoffset() is None:
         sent = sent.replace(tzinfo=tz)
         offset = None
     else:
@@ -294,7 +368,7 @@ def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
         conversation_id=conversation_id,
         thread_key=raw.thread_key if raw.thread_key and raw.thread_key != native_id else None,
         speaker_id=raw.speaker_id,
-        speaker=raw.speaker,
+        speaker=speaker,
         sent_us=sent_us,
         utc_offset=offset,
         text=raw.text,

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
 CONTROL_PREFIX = "MSG-"
 CONTROL_WIDTH = 8
+
+UNDATED = datetime(9999, 12, 30, tzinfo=UTC)
+"""The stored time of a message whose time is unknown (``undated``).
+
+Kept as a real time so that every ordering by time puts undated messages
+last; date filters exclude it explicitly. Never shown as a date. (A day
+before the last representable one, so that converting it to any zone works.)
+"""
+UNKNOWN_SENDER = "(unknown sender)"
+"""The speaker of a message whose source names no sender."""
 
 
 def control_number(message_id: int) -> str:
@@ -82,7 +92,8 @@ class Message:
     Attributes:
         id: internal id; ``control`` is the control number shown to users.
         thread_root: id of the thread's root message, or None when not in a thread.
-        sent_at: the time in UTC (timezone-aware).
+        sent_at: the time in UTC (timezone-aware); :data:`UNDATED` when the
+            source gives none (then ``undated`` is True).
         utc_offset: the sender-side offset in minutes as recorded in the source,
             or None when the source carried no zone ("zone unknown"); then
             ``sent_at`` was read in the source's ``--tz`` zone.
@@ -116,6 +127,16 @@ class Message:
     @property
     def control(self) -> str:
         return control_number(self.id)
+
+    @property
+    def undated(self) -> bool:
+        """Whether the source gave no time for this message (it sorts last)."""
+        return self.sent_at == UNDATED
+
+    @property
+    def unknown_sender(self) -> bool:
+        """Whether the source named no sender for this (non-system) message."""
+        return self.speaker == UNKNOWN_SENDER and not self.speaker_id
 
     def searchable_versions(self) -> tuple[str, ...]:
         """The current text first, then every prior version (all searchable)."""

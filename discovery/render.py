@@ -13,7 +13,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from discovery.model import Message, control_number
+from discovery.model import UNDATED, Message, control_number
 from discovery.safetext import visible
 from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import tokenize
@@ -26,6 +26,8 @@ HIGHLIGHT = "bold black on yellow"
 
 def local_time(dt: datetime, tz: tzinfo) -> str:
     """``2023-03-04 18:05:09 EST``: a time as shown to reviewers, in the display zone."""
+    if dt == UNDATED:
+        return "(undated)"
     local = dt.astimezone(tz)
     return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
@@ -180,9 +182,9 @@ def _ctrl(mid: int | None) -> str:
 INGEST_FACTS = (
     ("custodian", "custodian", "custodian_defaulted"),
     ("zone", "zone", "zone_defaulted"),
-    ("dates", "date_order", "date_order_defaulted"),
 )
-"""(header, SourceReport attribute, its "was defaulted" attribute), shown when reported."""
+"""(header, SourceReport attribute, its "was defaulted" attribute), shown when reported.
+How dates were read (``date_order``) is a sentence: it goes in :func:`source_notes`."""
 
 
 def ingest_table(report: IngestReport, width: int) -> RenderableType:
@@ -191,12 +193,15 @@ def ingest_table(report: IngestReport, width: int) -> RenderableType:
     The paths come last; when they do not fit beside the counts they are listed
     under the table by row number, each on one unbroken line.
     """
-    facts = [f for f in INGEST_FACTS if any(getattr(s, f[1], None) for s in report.sources)]
+    facts = [f for f in INGEST_FACTS if any(getattr(s, f[1]) for s in report.sources)]
     columns = [
         Column("#", right=True, whole=True),
         Column("status", whole=True),
         Column("format", whole=True),
-        *(Column(n, right=True, whole=True) for n in ("added", "dupes", "system", "problems")),
+        *(
+            Column(n, right=True, whole=True)
+            for n in ("added", "dupes", "system", "undated", "problems")
+        ),
         *(Column(header, whole=True, drop=1) for header, _, _ in facts),
     ]
     rows: list[list[str | Text]] = []
@@ -204,11 +209,11 @@ def ingest_table(report: IngestReport, width: int) -> RenderableType:
     for n, s in enumerate(report.sources, 1):
         row: list[str | Text] = [
             str(n), s.status, s.format, str(s.added), str(s.duplicates), str(s.system),
-            str(len(s.problems)),
+            str(s.undated), str(len(s.problems)),
         ]  # fmt: skip
         for _, attr, flag in facts:
-            value = getattr(s, attr, None)
-            mark = "*" if value and getattr(s, flag, False) else ""
+            value = getattr(s, attr)
+            mark = "*" if value and getattr(s, flag) else ""
             defaulted = defaulted or bool(mark)
             row.append(Text(visible(f"{value}{mark}" if value else "", one_line=True)))
         rows.append(row)
@@ -227,12 +232,25 @@ def ingest_table(report: IngestReport, width: int) -> RenderableType:
     if not inline:
         parts.extend(Text.assemble(f"{n:>3}  ", p) for n, p in enumerate(paths, 1))
     if defaulted:
-        parts.append(Text("* defaulted: not stated by the source or the command line", "dim"))
+        parts.append(Text("* defaulted: not given on the command line (--custodian, --tz)", "dim"))
     return Group(*parts)
 
 
 def problem_lines(report: IngestReport) -> list[str]:
     return [str(p) for s in report.sources for p in s.problems]
+
+
+def source_notes(report: IngestReport) -> list[str]:
+    """What a reviewer must know of how each source's times were read (one line each)."""
+    lines = []
+    for s in report.sources:
+        if s.date_order:
+            lines.append(f"date order: {s.path}: {s.date_order}")
+        if s.undated:
+            lines.append(f"undated: {s.path}: {s.undated} message(s) without a time, sorted last")
+        for how, n in s.dated_by.items():
+            lines.append(f"dated by {how}: {s.path}: {n} message(s)")
+    return lines
 
 
 @dataclass(frozen=True, slots=True)

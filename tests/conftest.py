@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,9 @@ from discovery.matter import open_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
-SAMPLES = ROOT.parent / "shared" / "samples"
+# The shared samples sit beside the clone (../shared/samples); DISCOVERY_SAMPLES names
+# them elsewhere (a worktree whose parent holds no shared/).
+SAMPLES = Path(os.environ.get("DISCOVERY_SAMPLES") or ROOT.parent / "shared" / "samples")
 ACME = FIXTURES / "slack" / "acme"
 
 

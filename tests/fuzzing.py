@@ -21,6 +21,7 @@ from discovery.importers.base import (
     ImportItem,
     RawConversation,
     RawMessage,
+    SourceFact,
 )
 
 Edits = list[tuple[int, int]]
@@ -52,10 +53,10 @@ def mutate(data: bytes, cut: int, changes: Iterable[tuple[int, int]]) -> bytes:
 
 
 def check_items(items: Iterable[ImportItem]) -> list[ImportItem]:
-    """Assert every item is a RawConversation, RawMessage or ImportProblem; return them."""
+    """Assert every item is a conversation, message, problem or source fact; return them."""
     got = list(items)
     for item in got:
-        assert isinstance(item, RawConversation | RawMessage | ImportProblem), item
+        assert isinstance(item, RawConversation | RawMessage | ImportProblem | SourceFact), item
     return got
 
 

@@ -16,6 +16,7 @@ from dataclasses import field as dataclass_field
 from datetime import date, datetime, tzinfo
 from typing import TYPE_CHECKING
 
+from discovery.model import UNDATED
 from discovery.query.ast import And, DateRange, Field, Near, Node, Not, Or, Phrase, Word
 from discovery.text import version_tokens, words
 
@@ -115,6 +116,8 @@ def _local_day(bound: str) -> date:
 
 
 def _date_ok(node: DateRange, msg: RefMessage, tz: tzinfo) -> bool:
+    if msg.sent_at == UNDATED:  # a message without a time is in no date range
+        return False
     local_day = msg.sent_at.astimezone(tz).date()
 
     def at_or_after(bound: str) -> bool:

@@ -114,9 +114,7 @@ def test_bad_usage_exits_2(acme: None, tmp_path: Path, args: list[str], needle: 
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_an_unknown_tag_is_an_error_naming_the_tags_there_are(
-    acme: None, tmp_path: Path
-) -> None:
+def test_an_unknown_tag_is_an_error_naming_the_tags_there_are(acme: None, tmp_path: Path) -> None:
     out = tmp_path / "ex.csv"
     result = invoke("exhibits", "--tag", "nothing", "--prefix", "PX", "--out", str(out))
     assert result.exit_code == 1

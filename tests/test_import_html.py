@@ -103,13 +103,14 @@ def test_preformatted_transcript_keeps_lines_and_indentation() -> None:
     ]
 
 
-def test_a_page_without_transcript_lines_is_reported(tmp_path: Path) -> None:
+def test_a_page_without_transcript_lines_is_kept_undated(tmp_path: Path) -> None:
     p = tmp_path / "about.html"
     p.write_text("<html><body><h1>About us</h1><p>We make widgets.</p></body></html>")
-    (problem,) = read(p)
-    assert isinstance(problem, ImportProblem)
+    problem, _conv, page = read(p)
+    assert isinstance(problem, ImportProblem) and isinstance(page, RawMessage)
     assert problem.path == "exhibits/about.html"
-    assert "2 line(s) of page text not imported" in problem.reason
+    assert "2 line(s) kept as one undated message" in problem.reason
+    assert (page.sent_at, page.text) == (None, "About us\nWe make widgets.")
 
 
 def test_a_bad_date_names_the_source_line(tmp_path: Path) -> None:

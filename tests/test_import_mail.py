@@ -140,9 +140,9 @@ def test_unreadable_messages_are_problems(tmp_path: Path) -> None:
     problems = [i for i in items if isinstance(i, ImportProblem)]
     assert [(x.line, x.reason) for x in problems] == [
         (1, "text before the first message"),
-        (9, "message has no readable Date; skipped"),
+        (9, "message has no readable Date; kept undated"),
     ]
-    assert [m.sent_at for m in messages(items)] == [datetime(2024, 1, 1, 10)]
+    assert [m.sent_at for m in messages(items)] == [datetime(2024, 1, 1, 10), None]
 
 
 def test_ingest_threads_across_files_and_tz() -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -157,6 +157,7 @@ def test_real_sample() -> None:
             "inbox/annlee_a1b2c3/message_1.json",
             "workplace_chat/message_1.json",
             "html/message_1.html",
+            "legacy/messages.htm",
         ]
     ),
     cut=st.integers(min_value=0, max_value=4000),
@@ -203,3 +204,52 @@ def test_mutated_inputs_never_raise(which: str, cut: int, edits: Edits) -> None:
 def test_odd_json_values_never_raise(entries: list[dict[str, object]]) -> None:
     doc = {"participants": [1, {"name": 2}], "messages": entries}
     read_mutated(MetaImporter(), "message_1.json", json.dumps(doc).encode(), sniff=False)
+
+
+LEGACY = FIX / "legacy" / "messages.htm"
+PDT, PST, CET = (timezone(timedelta(hours=h)) for h in (-7, -8, 1))
+
+
+def test_legacy_messages_htm_threads_times_and_order() -> None:
+    items = read(LEGACY)
+    convs = [i for i in items if isinstance(i, RawConversation)]
+    assert [(c.name, c.kind) for c in convs] == [
+        ("Rosa Vidal, Tomás Ibarra", ConversationKind.DIRECT),
+        ("Rosa Vidal, Tomás Ibarra, Kai Okafor", ConversationKind.GROUP),
+        ("Rosa Vidal, Tomás Ibarra", ConversationKind.DIRECT),
+    ]
+    assert len({c.key for c in convs}) == 3  # the repeated participant list is its own thread
+    ms = messages(items)
+    assert len(ms) == 8  # every message block kept, the one without a <p> too
+    first = [m for m in ms if m.conversation_key == convs[0].key]
+    # written newest first, yielded oldest first
+    assert [(m.speaker, m.text) for m in first] == [
+        ("Rosa Vidal", "Morning! Back from the audit."),
+        ("Tomás Ibarra", "Check with accounts first."),
+        ("Rosa Vidal", "Which box are the invoices in?"),
+        ("Tomás Ibarra", "Shred the old invoices before Friday."),
+    ]
+    assert first[0].sent_at == datetime(2015, 6, 15, 9, 2, tzinfo=PDT)
+    assert first[3].sent_at == datetime(2015, 6, 16, 16, 43, tzinfo=PDT)
+    # "sometime last week": kept, dated by the message before it
+    assert first[1].sent_at == first[0].sent_at
+    assert first[1].dated_by == "the previous message's time"
+    group = {m.speaker: m for m in ms if m.conversation_key == convs[1].key}
+    assert group["Tomás Ibarra"].sent_at == datetime(2008, 11, 12, 20, 50, tzinfo=CET)
+    assert group["Rosa Vidal"].text == ""
+    assert group["Rosa Vidal"].sent_at == datetime(2008, 11, 12, 20, 53)  # unknown zone: --tz
+    last = [m for m in ms if m.conversation_key == convs[2].key]
+    assert last[0].sent_at == datetime(2009, 1, 3, 11, 15, tzinfo=PST)
+    problems = [str(p) for p in items if isinstance(p, ImportProblem)]
+    assert len(problems) == 2
+    assert "thread 1 message 3" in problems[0] and "dated by the message before it" in problems[0]
+    assert "thread 2 message 2" in problems[1] and "unknown zone 'XYZ'" in problems[1]
+
+
+def test_legacy_messages_htm_is_messenger_not_an_html_exhibit() -> None:
+    assert detect(LEGACY) is not None and detect(LEGACY).name == "messenger"
+    with open_matter("legacy", create=True) as m:
+        report = ingest(m, [LEGACY])
+        assert (report.sources[0].format, report.sources[0].added) == ("messenger", 8)
+        (hit,) = Searcher(m).search('"shred the old invoices"').hits
+        assert (hit.message.speaker, hit.message.platform) == ("Tomás Ibarra", "messenger")

@@ -134,14 +134,15 @@ def test_document_pdf_without_chat_lines_is_one_message_per_page() -> None:
     assert {m.sent_at for m in ms} == {datetime(2023, 2, 10, 9, 30, tzinfo=UTC)}
 
 
-def test_document_pdf_without_any_date_is_reported_not_guessed(tmp_path: Path) -> None:
+def test_document_pdf_without_any_date_is_kept_undated_not_guessed(tmp_path: Path) -> None:
     p = tmp_path / "letter.pdf"
     p.write_bytes(make_pdf([["Dear counsel,", "please find enclosed"]]))
     items = read(p)
-    assert messages(items) == []
+    (page,) = messages(items)
+    assert page.sent_at is None and "please find enclosed" in page.text
     (problem,) = problems(items)
     assert problem.path == "exhibits/letter.pdf"
-    assert "no creation date" in problem.reason and "1 page(s)" in problem.reason
+    assert "no creation or modification date" in problem.reason and "1 page(s)" in problem.reason
 
 
 def test_scanned_pdf_is_one_problem() -> None:
@@ -169,8 +170,10 @@ def test_unreadable_date_in_a_pdf_line_names_page_and_line(tmp_path: Path) -> No
     items = read(p)
     (problem,) = problems(items)
     assert str(problem).startswith("exhibits/dates.pdf: page 2, line 1: ")
-    assert "continuation" in problem.reason
-    assert [m.text for m in messages(items)] == ["fine"]
+    assert "dated by the message before it" in problem.reason
+    ms = messages(items)
+    assert [m.text for m in ms] == ["fine", "no such day\nmore"]
+    assert ms[1].sent_at == ms[0].sent_at
 
 
 @pytest.mark.parametrize(

@@ -166,7 +166,12 @@ def test_real_samples(name: str) -> None:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     which=st.sampled_from(
-        ["single_chat.json", "account.json", "ChatExport_2024-01-02/messages.html"]
+        [
+            "single_chat.json",
+            "account.json",
+            "ChatExport_2024-01-02/messages.html",
+            "ChatExport_2024-03-05/messages.html",
+        ]
     ),
     cut=st.integers(min_value=0, max_value=5000),
     edits=byte_edits(5000, 8),
@@ -210,3 +215,51 @@ _KEYS = st.sampled_from(
 def test_odd_values_never_raise(msgs: list[dict[str, object]], single: bool) -> None:
     doc = {"name": "x", "messages": msgs} if single else {"chats": {"list": [{"messages": msgs}]}}
     read_mutated(TelegramImporter(), "result.json", json.dumps(doc).encode(), sniff=False)
+
+
+DESKTOP = FIX / "ChatExport_2024-03-05"
+EET = timezone(timedelta(hours=2))
+
+
+def test_telegram_desktop_html_pages() -> None:
+    one, two = read(DESKTOP / "messages.html"), read(DESKTOP / "messages2.html")
+    conv1, conv2 = (next(i for i in x if isinstance(i, RawConversation)) for x in (one, two))
+    assert conv1.key == conv2.key == "Harbor Deal Team"  # the pages are one conversation
+    assert conv1.kind == ConversationKind.GROUP  # "created group"
+    ms = by_id(one)
+    assert "-1" not in ms  # the day separator is not a message
+    assert (ms["1"].system, ms["1"].text) == (
+        True,
+        "Dana Whitfield created group «Harbor Deal Team»",
+    )
+    assert ms["1"].sent_at == ms["3"].sent_at and ms["1"].dated_by == "the next message's time"
+    assert ms["3"].speaker == "Dana Whitfield"
+    assert ms["3"].sent_at == datetime(2024, 3, 5, 9, 14, 7, tzinfo=EET)
+    assert ms["3"].text == (
+        "Morning all. The escrow figures came back from the bank.\n"
+        "Please hold any forwarding until counsel signs off."
+    )
+    assert (ms["4"].speaker, ms["8"].speaker) == ("Dana Whitfield", "Dana Whitfield")  # joined
+    assert (ms["5"].speaker, ms["5"].extra["reply_to"]) == ("Omar Haddad", "3")
+    assert ms["6"].speaker == "Omar Haddad"  # the forwarder, not the original author
+    assert ms["6"].extra["forwarded_from"] == "Priya Raman"
+    assert ms["6"].text == "Forwarded from Priya Raman:\nThe valuation memo is final as of tonight."
+    assert ms["7"].attachments == (Attachment("Voice message (00:41, 65.2 KB)"),)
+    assert ms["8"].attachments == (Attachment("Photo (1280x960, 95.3 KB)"),)
+    assert ms["8"].text == "Signed term sheet, page one."
+    assert len([m for m in ms.values() if not m.system]) == 6
+    ms2 = by_id(two)
+    assert (ms2["10"].system, ms2["10"].sent_at) == (True, ms2["9"].sent_at)
+    assert ms2["10"].dated_by == "the previous message's time"
+    assert ms2["11"].sent_at == datetime(2024, 3, 6, 8, 7, 45, tzinfo=EET)
+
+
+def test_telegram_desktop_html_is_claimed_by_content_only_by_telegram(tmp_path: Path) -> None:
+    renamed = tmp_path / "chat export.html"
+    renamed.write_bytes((DESKTOP / "messages.html").read_bytes())
+    assert getattr(detect(renamed), "name", None) == "telegram"
+    with open_matter("tg", create=True) as m:
+        report = ingest(m, [DESKTOP])
+        assert [(s.format, s.added) for s in report.sources] == [("telegram", 8), ("telegram", 3)]
+        (hit,) = Searcher(m).search('"valuation memo"').hits
+        assert hit.message.speaker == "Omar Haddad"

@@ -20,9 +20,9 @@ from discovery.importers.whatsapp import (
     WhatsAppImporter,
     chat_key,
     chat_name,
-    infer_day_first,
     is_whatsapp_header,
 )
+from discovery.importers.whatsapp_dates import decide_order
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 from discovery.model import Attachment, ConversationKind
@@ -121,20 +121,20 @@ def test_ambiguous_dates_follow_chronology() -> None:
 
 
 @pytest.mark.parametrize(
-    ("dates", "twelve", "day_first"),
+    ("dates", "twelve", "order"),
     [
-        (["12/31/23", "1/1/24"], True, False),  # second field > 12
-        (["31/12/23", "1/1/24"], False, True),  # first field > 12
-        (["31.12.23", "12/31/23", "30.12.23"], False, True),  # majority
-        (["03.02.23", "04.02.23"], False, True),  # dotted, ambiguous, in order both ways
-        (["3/2/23", "3/2/23"], True, False),  # slashed with AM/PM: US
-        (["3/2/23", "3/2/23"], False, True),  # slashed 24-hour: day-first
-        (["01/02/23", "01/03/23", "02/02/23"], False, False),  # chronology decides
-        (["2023/12/31"], False, True),  # year-first only: nothing to decide
+        (["12/31/23", "1/1/24"], True, "MDY"),  # second field > 12
+        (["31/12/23", "1/1/24"], False, "DMY"),  # first field > 12
+        (["31.12.23", "12/31/23", "30.12.23"], False, "DMY"),  # majority
+        (["03.02.23", "04.02.23"], False, "DMY"),  # dotted, ambiguous, in order both ways
+        (["3/2/23", "3/2/23"], True, "MDY"),  # slashed with AM/PM: US
+        (["3/2/23", "3/2/23"], False, "DMY"),  # slashed 24-hour: day-first
+        (["01/02/23", "01/03/23", "02/02/23"], False, "MDY"),  # chronology decides
+        (["2023/12/31"], False, "YMD"),  # year-first only: nothing to decide
     ],
 )
-def test_infer_day_first(dates: list[str], twelve: bool, day_first: bool) -> None:
-    assert infer_day_first(dates, twelve) is day_first
+def test_decide_order(dates: list[str], twelve: bool, order: str) -> None:
+    assert decide_order(list(enumerate(dates, start=1)), twelve, None).order == order
 
 
 def test_header_shapes_and_chat_names() -> None:
@@ -223,8 +223,11 @@ def test_bad_date_and_leading_text(tmp_path: Path) -> None:
     )
     items = read(p)
     problems = [i for i in items if isinstance(i, ImportProblem)]
-    assert [(x.line, "1 continuation line" in x.reason) for x in problems] == [(2, True)]
-    assert [m.text for m in messages(items)] == ["ok", "fine"]
+    assert [(x.line, "dated by the message before it" in x.reason) for x in problems] == [(2, True)]
+    # Never dropped: the line with 31 February is kept, at the time of the one before it.
+    ms = messages(items)
+    assert [m.text for m in ms] == ["ok", "never\nmore", "fine"]
+    assert ms[1].sent_at == ms[0].sent_at and ms[1].dated_by == "the previous message's time"
 
 
 def test_ingest_with_tz_gives_the_utc_instant() -> None:

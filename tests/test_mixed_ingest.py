@@ -22,8 +22,9 @@ from tests.conftest import FIXTURES
 SKIP = re.compile(r"^(malformed|bad)", re.IGNORECASE)
 """Fixtures that show a broken input (named so) stay out of the mixed folder."""
 CORE = {"slack", "csv", "jsonl", "transcript", "pdf", "html"}
-NOT_SOURCES = {"batch"}
-"""Fixture folders that are not chat sources (search term lists for ``discovery batch``)."""
+NOT_SOURCES = {"batch", "real"}
+"""Fixture folders left out: search term lists (``discovery batch``), and the real files,
+which ``tests/test_real_files.py`` imports one by one (with their SOURCES.md beside them)."""
 KEEP_PLAIN: set[str] = set()
 """Formats kept out of zips in the mixed folder (none: every format also travels zipped)."""
 

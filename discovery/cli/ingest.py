@@ -35,8 +35,19 @@ def ingest(
         str, typer.Option("--format", help="Source format, or auto to sniff each file.")
     ] = "auto",
     tz: Annotated[
-        str, typer.Option(help="Zone for timestamps that carry none (WhatsApp, transcripts).")
-    ] = "UTC",
+        str | None,
+        typer.Option(
+            help="Zone for timestamps that carry none (WhatsApp, transcripts); default UTC."
+        ),
+    ] = None,
+    date_order: Annotated[
+        str | None,
+        typer.Option(
+            "--date-order",
+            help="DMY, MDY or YMD: how to read numeric dates such as 03/04/05 (default: inferred"
+            " per file and line layout; the report says which order was used and why).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Import chat exports into a matter and report what was added, skipped and why.
@@ -58,9 +69,9 @@ def ingest(
         from discovery.ingest import DEFAULT_CUSTODIAN
         from discovery.ingest import ingest as run_ingest
         from discovery.matter import STORE_FILE, open_matter
-        from discovery.render import ingest_table, problem_lines
+        from discovery.render import ingest_table, problem_lines, source_notes
 
-        zone = config.zone(tz)
+        zone = config.zone(tz or "UTC")
         mapping = None if custodian_map is None else load_custodian_map(custodian_map)
         name = matter or config.default_matter()
         folder = config.matter_dir(name)
@@ -97,9 +108,11 @@ def ingest(
                 custodian=custodian,
                 fmt=fmt,
                 tz=zone,
-                tz_name=tz,
+                tz_name=tz or "UTC",
                 progress=progress,
                 custodian_map=mapping,
+                tz_defaulted=tz is None,
+                date_order=date_order,
             )
             stored = m.store.counts()["sources"]
         if is_new and not stored:
@@ -113,6 +126,8 @@ def ingest(
             # One line each, never wrapped: reviewers grep these for path:line.
             for line in problem_lines(report):
                 out.print(f"problem: {visible(line, one_line=True)}", markup=False, soft_wrap=True)
+            for line in source_notes(report):
+                out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
             who = custodian or DEFAULT_CUSTODIAN
             for path in report.unplaced:
                 out.print(

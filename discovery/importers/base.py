@@ -46,10 +46,15 @@ class RawMessage:
         native_id: the platform's own message id ('' when the platform has none;
             then a deterministic id is derived from the location).
         sent_at: timezone-aware when the source carries a zone or offset;
-            naive when it does not (read later in the source's ``--tz``).
+            naive when it does not (read later in the source's ``--tz``);
+            None when the source gives no time at all (stored ``undated``).
         thread_key: native id of the thread root, or None.
         location: where in the source (member path, ``line 12``, ``page 3``).
         versions: prior versions of the text, oldest first.
+        dated_by: where ``sent_at`` came from when the message itself had no
+            time and a fallback of the source gave one (``the mbox 'From ' line``,
+            ``the PDF creation date``, ``the previous line``); '' otherwise. The
+            ingest report counts them.
     """
 
     platform: str
@@ -57,7 +62,7 @@ class RawMessage:
     native_id: str
     speaker_id: str
     speaker: str
-    sent_at: datetime
+    sent_at: datetime | None
     text: str
     thread_key: str | None = None
     location: str = ""
@@ -68,9 +73,25 @@ class RawMessage:
     reactions: tuple[Reaction, ...] = ()
     attachments: tuple[Attachment, ...] = ()
     extra: dict[str, str] = field(default_factory=dict, compare=False, hash=False)
+    dated_by: str = ""
 
 
-ImportItem = RawConversation | RawMessage | ImportProblem
+@dataclass(frozen=True, slots=True)
+class SourceFact:
+    """A decision the importer made for the whole source, for the ingest report.
+
+    ``name`` is the report field (``date_order``), ``value`` what was decided and
+    why (``DMY: a day above 12 at line 4``).
+    """
+
+    name: str
+    value: str
+
+
+ImportItem = RawConversation | RawMessage | ImportProblem | SourceFact
+
+DATE_ORDERS = ("DMY", "MDY", "YMD")
+"""The values of ``--date-order``: how to read an all-numeric date such as ``03/04/05``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,11 +107,14 @@ class ImportContext:
             by name and content, so two different files that share a name
             (every iOS export is ``_chat.txt``) never merge, while the same
             file from two custodians still deduplicates.
+        date_order: ``--date-order`` (one of :data:`DATE_ORDERS`), or None to
+            infer the order of ambiguous numeric dates from the source.
     """
 
     tz: tzinfo
     display_path: str
     sha256: str = ""
+    date_order: str | None = None
 
     def file_key(self, name: str) -> str:
         """The conversation key for a conversation that is one file."""

@@ -41,9 +41,10 @@ from bs4 import BeautifulSoup, NavigableString, Tag
 from bs4.element import Comment, Declaration, Doctype, ProcessingInstruction
 
 from discovery.errors import ImportProblem
-from discovery.importers.base import ImportContext, ImportItem
+from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
 from discovery.importers.textio import decode_html, head, read_bytes
 from discovery.importers.transcript import match_header, read_transcript_lines
+from discovery.model import ConversationKind
 
 PLATFORM = "html"
 SNIFF_BYTES = 4096
@@ -66,6 +67,14 @@ _HTML_START = re.compile(rb"^\s*<(?:!doctype\s+html|html[\s>])", re.I)
 _WS = re.compile(r"[ \t\n\r\f\v]+")
 
 
+def _platform_html(path: Path) -> bool:
+    """Whether a platform's own HTML reader claims ``path`` (no file is claimed twice)."""
+    from discovery.importers.meta import MetaImporter  # imported here: they import this module's
+    from discovery.importers.telegram import TelegramImporter  # neighbours, not this one
+
+    return MetaImporter().sniff(path) or TelegramImporter().sniff(path)
+
+
 class HtmlExhibitImporter:
     """Reads HTML exhibits (one conversation per file); the fallback for any HTML."""
 
@@ -78,8 +87,10 @@ class HtmlExhibitImporter:
             return False
         start = raw.removeprefix(b"\xef\xbb\xbf")
         if path.suffix.lower() in SUFFIXES:
-            return bool(_MARKUP_START.match(start))
-        return bool(_HTML_START.match(start))
+            html = bool(_MARKUP_START.match(start))
+        else:
+            html = bool(_HTML_START.match(start))
+        return html and not _platform_html(path)
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         try:
@@ -100,16 +111,31 @@ class HtmlExhibitImporter:
         markup, problems = decode_html(raw, ctx.display_path)
         yield from problems
         lines = html_lines(markup)
+        key = ctx.file_key(path.name)
         if not any(match_header(text) for _, text in lines):
-            kept = sum(1 for _, text in lines if text.strip())
+            kept = [(where, text) for where, text in lines if text.strip()]
+            if not kept:
+                yield ImportProblem(ctx.display_path, "no page text")
+                return
             yield ImportProblem(
                 ctx.display_path,
                 "no transcript lines ('Name (date time): text' and the like):"
-                f" {kept} line(s) of page text not imported (nothing to date them by)",
+                f" the page's {len(kept)} line(s) kept as one undated message",
+            )
+            yield RawConversation(PLATFORM, key, path.name, ConversationKind.EXHIBIT)
+            yield RawMessage(
+                platform=PLATFORM,
+                conversation_key=key,
+                native_id=kept[0][0],
+                speaker_id="",
+                speaker="",
+                sent_at=None,
+                text="\n".join(text for _, text in kept),
+                location=kept[0][0],
             )
             return
         yield from read_transcript_lines(
-            lines, ctx.file_key(path.name), ctx.display_path, platform=PLATFORM, name=path.name
+            lines, key, ctx.display_path, platform=PLATFORM, name=path.name, order=ctx.date_order
         )
 
 

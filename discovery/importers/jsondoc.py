@@ -22,6 +22,19 @@ def text_of(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def id_of(value: Any) -> str:
+    """An id as a string: a string as is, a JSON integer in decimal, else ''.
+
+    Exports write the same id as ``7`` in one place and ``"7"`` in another;
+    comparing them as strings keeps them the same id.
+    """
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    return value.strip() if isinstance(value, str) else ""
+
+
 def mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is a JSON object, else an empty mapping."""
     return value if isinstance(value, Mapping) else {}

@@ -18,8 +18,10 @@ Decisions worth knowing:
   indexed.
 * **Times**: ``Date`` with its offset (aware); ``-0000`` (explicitly "zone
   unknown") gives a naive time, read in ``--tz``. Without a readable ``Date``
-  an mbox message takes the time of its ``From `` separator line (naive);
-  otherwise the message is an ImportProblem.
+  an mbox message takes the time of its ``From `` separator line (naive;
+  the report counts it); otherwise the message is kept undated (it sorts
+  last) with a problem saying so. An ``.eml`` with no headers at all is one
+  undated message from "(unknown sender)".
 * **Threads**: the conversation is the thread (kind ``email thread``). Its key
   is the root Message-ID: the first id in ``References``, else
   ``In-Reply-To``, else the message's own ``Message-ID``; a message with none
@@ -28,8 +30,10 @@ Decisions worth knowing:
   ``subject:<lower-cased subject>``. ``thread_key`` is the root's id (None for
   the root itself), so replies hang under the root in every view. The name
   shown is the ``Thread-Topic`` or normalised subject.
-* **People**: speaker = the ``From`` display name (the address when there is
-  none), speaker_id = the address, lower-cased. Participants: every From, To
+* **People**: speaker = the ``From`` display name as written (the address
+  when there is none): also from an RFC 5322 comment (``user@host (Name)``)
+  and a list archive's ``user at host (Name)``, encoded words decoded;
+  speaker_id = the address, lower-cased. Participants: every From, To
   and Cc address of the thread's messages in the source.
 * **mbox**: a message starts at a line beginning ``From `` at the start of the
   file or after a blank line (a ``From `` inside a paragraph is text). The
@@ -48,6 +52,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from email import policy
+from email.errors import HeaderParseError
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr, parsedate_to_datetime
@@ -88,11 +94,21 @@ def message_ids(value: str | None) -> list[str]:
     return found
 
 
-def _looks_like_headers(head: bytes) -> bool:
+def _header_names(head: bytes) -> set[bytes]:
     block = re.split(rb"\r?\n\r?\n", head, maxsplit=1)[0]
-    names = {m.group(1).lower() for m in HEADER_RE.finditer(block)}
-    if b"x-rsmf-version" in names or b"x-rsmf-generator" in names:
-        return False  # RSMF: a chat in an email envelope, for its own importer
+    return {m.group(1).lower() for m in HEADER_RE.finditer(block)}
+
+
+def _is_rsmf(head: bytes) -> bool:
+    """RSMF: a chat in an email envelope, for its own importer."""
+    names = _header_names(head)
+    return b"x-rsmf-version" in names or b"x-rsmf-generator" in names
+
+
+def _looks_like_headers(head: bytes) -> bool:
+    names = _header_names(head)
+    if _is_rsmf(head):
+        return False
     return b"from" in names and len(names & _CORE_HEADERS) >= 2
 
 
@@ -109,7 +125,9 @@ class MailImporter:
         if FROM_LINE_RE.match(raw):
             rest = raw.split(b"\n", 1)[1] if b"\n" in raw else b""
             return _looks_like_headers(rest)
-        return path.suffix.lower() in (".eml", "") and _looks_like_headers(raw)
+        if path.suffix.lower() == ".eml":
+            return not _is_rsmf(raw)  # an .eml is an email, even one without headers
+        return path.suffix.lower() == "" and _looks_like_headers(raw)
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         raw, problems = read_bytes(path, ctx.display_path)
@@ -190,6 +208,10 @@ class Box:
             self.problems.append(ImportProblem(self.display, raw, line))
             return
         message, undecodable = raw
+        if message.sent_at is None:  # kept, never dropped: stored undated, sorted last
+            self.problems.append(
+                ImportProblem(self.display, "message has no readable Date; kept undated", line)
+            )
         if undecodable:
             self.problems.append(ImportProblem(self.display, undecodable, line))
         self.messages.append(message)
@@ -222,14 +244,14 @@ class Box:
         topic = _header(msg, "Thread-Topic") or normalise_subject(subject)
         key = root or f"subject:{topic.lower()}"
 
-        when = _date(_header(msg, "Date")) or _from_line_time(sep)
+        dated_by, when = "", _date(_header(msg, "Date"))
         if when is None:
-            return "message has no readable Date; skipped"
-        name, addr = parseaddr(_header(msg, "From"))
-        addr = addr.lower()
+            when = _from_line_time(sep)
+            dated_by = "the mbox 'From ' line" if when is not None else ""
+        name, addr = sender(msg)
         speaker = name or addr
 
-        thread = self.threads.setdefault(key, _Thread(topic))
+        thread = self.threads.setdefault(key, _Thread(topic or "(no subject)"))
         if addr:
             thread.people.setdefault(addr, name or addr)
         for field_name in ("To", "Cc"):
@@ -250,8 +272,52 @@ class Box:
             thread_key=root if root and root != native else None,
             location=location or native or "message 1",
             attachments=attachments,
+            dated_by=dated_by,
         )
         return message, undecodable
+
+
+_ARCHIVE_RE = re.compile(
+    r'^"?(?P<user>[^\s"@<>()]+) at (?P<host>[^\s"<>()]+)"?\s*(?:\((?P<name>.*)\))?$'
+)
+_ANGLE_RE = re.compile(r"^(?P<name>.*?)\s*<(?P<addr>[^<>]*)>\s*(?:\((?P<comment>.*)\))?$")
+
+
+def _words(value: str) -> str:
+    """``value`` with its RFC 2047 encoded words decoded (as written when they do not decode)."""
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError, HeaderParseError):
+        return value
+
+
+def sender(msg: Message) -> tuple[str, str]:
+    """(display name, lower-cased address) of ``From``, names kept as people wrote them.
+
+    Besides ``Name <user@host>``: the RFC 5322 comment form ``user@host (Name)``,
+    mailing-list archives' ``user at host (Name)``, and unquoted commas
+    (``Last, First <user@host>``); encoded words in names are decoded.
+    """
+    raw = ""
+    try:
+        raw = " ".join(
+            str(next((v for k, v in msg.raw_items() if k.lower() == "from"), "")).split()
+        )
+    except Exception:  # a header the email package cannot even list
+        raw = ""
+    m = _ARCHIVE_RE.match(raw)
+    if m:
+        return _words(m.group("name") or "").strip().strip('"'), f"{m['user']}@{m['host']}".lower()
+    m = _ANGLE_RE.match(raw)
+    if m and "@" in m.group("addr"):
+        name = _words(m.group("name").strip().strip('"')) or _words(m.group("comment") or "")
+        return name.strip().strip('"'), m.group("addr").strip().lower()
+    if raw:
+        name, addr = parseaddr(raw)
+        if addr and "@" in addr:
+            return _words(name).strip().strip('"'), addr.lower()
+    name, addr = parseaddr(_header(msg, "From"))
+    return name, addr.lower()
 
 
 def _header(msg: Message, name: str) -> str:
@@ -288,6 +354,11 @@ def _decoded(part: Message) -> tuple[str, str]:
         except UnicodeDecodeError:
             pass
         label = "UTF-8" if charset.lower().replace("_", "-") in ("utf-8", "utf8") else charset
+        if label != "UTF-8":
+            try:  # mislabelled: many mailers declare a legacy charset and write UTF-8
+                return payload.decode("utf-8"), f"declared {charset} but is UTF-8; read as UTF-8"
+            except UnicodeDecodeError:
+                pass
         return _lenient(part), f"not valid {label}; unreadable bytes shown as \ufffd"
     return _lenient(part), ""
 

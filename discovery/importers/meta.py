@@ -44,6 +44,8 @@ Decisions worth knowing:
   or fetched. Two layouts are read: the current one (blocks ``div._a6-g`` with
   sender ``_a6-h``, text ``_a6-p``, time ``_a6-o``) and the old one
   (``div.message`` with ``span.user``, ``span.meta`` and the ``<p>`` after it).
+  The legacy ``messages.htm`` holding every thread of an account is read by
+  :mod:`discovery.importers.meta_legacy`.
 """
 
 from __future__ import annotations
@@ -59,6 +61,7 @@ from bs4 import Tag
 
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.meta_legacy import read_legacy, sniff_legacy
 from discovery.importers.textio import decode_json, head, parse_html, read_bytes
 from discovery.importers.times import from_epoch, parse_loose, sort_key
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
@@ -160,11 +163,17 @@ class MetaImporter:
         if suffix == ".json":
             return _sniff_json(path)
         if suffix in (".html", ".htm"):
-            return _sniff_html(path)
+            return _sniff_html(path) or sniff_legacy(path)
         return False
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         platform = platform_of(path)
+        if path.is_file() and sniff_legacy(path):  # the whole account's threads in one page
+            raw, problems = read_bytes(path, ctx.display_path)
+            yield from problems
+            if raw is not None:
+                yield from read_legacy(raw, path, ctx, platform)
+            return
         if path.is_dir():
             try:
                 files = _parts(path)

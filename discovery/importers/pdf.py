@@ -37,7 +37,7 @@ import re
 import warnings
 from collections import Counter
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -66,8 +66,12 @@ class PdfImporter:
     name = "pdf"
 
     def sniff(self, path: Path) -> bool:
-        """True for a file whose first kilobyte holds the ``%PDF-`` marker."""
-        raw = head(path, HEADER_WINDOW)
+        """True for a file whose first kilobyte holds the ``%PDF-`` marker, whatever follows.
+
+        Real tools write binary bytes right after it (Word, Acrobat, linearised
+        files and the ``%âãÏÓ`` comment line), so NULs there are no reason to refuse.
+        """
+        raw = head(path, HEADER_WINDOW, binary=True)
         return raw is not None and b"%PDF-" in raw
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
@@ -77,7 +81,9 @@ class PdfImporter:
         yield from problems
         if pages is None:
             return
-        yield from _items(pages, dated, ctx.file_key(path.name), path.name, ctx.display_path)
+        yield from _items(
+            pages, dated, ctx.file_key(path.name), path.name, ctx.display_path, ctx.date_order
+        )
 
 
 def _extract(
@@ -126,15 +132,53 @@ def _why(e: BaseException) -> str:
 
 def _pdf_date(reader: Any) -> datetime | None:
     """The creation date, else the modification date, of the document; None if neither reads."""
-    for attr in ("creation_date", "modification_date"):
+    for attr, raw_key in (("creation_date", "/CreationDate"), ("modification_date", "/ModDate")):
         try:
             meta = reader.metadata
             value = getattr(meta, attr) if meta is not None else None
-        except Exception:  # a malformed date string or Info dictionary: treat as absent
+        except Exception:  # a malformed date string or Info dictionary: read the raw string
             value = None
         if isinstance(value, datetime):
             return value
+        try:
+            raw = meta.get(raw_key) if meta is not None else None
+        except Exception:
+            raw = None
+        value = parse_pdf_date(str(raw)) if raw else None
+        if value is not None:
+            return value
     return None
+
+
+_PDF_DATE_RE = re.compile(
+    r"^(?:D:)?(\d{4})(\d{2})?(\d{2})?(\d{2})?(\d{2})?(\d{2})?"
+    r"(?:(Z)|([+-])(\d{2})'?(\d{2})?'?)?(?:\d{2}'?\d{2}'?)?"
+)
+
+
+def parse_pdf_date(raw: str) -> datetime | None:
+    """A PDF date string as real tools write it, the lenient way.
+
+    ``D:20160405140805Z00'00'`` (macOS Quartz: ``Z`` and then an offset),
+    ``D:20230621093027-04'00'``, ``D:2009`` (month and day default to 1 as
+    ISO 32000 says). None when it is not one.
+    """
+    m = _PDF_DATE_RE.match(raw.strip())
+    if m is None:
+        return None
+    y, mo, d, h, mi, sec = (
+        int(g) if g else dflt for g, dflt in zip(m.groups()[:6], (0, 1, 1, 0, 0, 0), strict=True)
+    )
+    try:
+        when = datetime(y, mo, d, h, mi, sec)
+        if m.group(7):
+            return when.replace(tzinfo=UTC)
+        if m.group(8):
+            delta = timedelta(hours=int(m.group(9)), minutes=int(m.group(10) or 0))
+            return when.replace(tzinfo=timezone(delta if m.group(8) == "+" else -delta))
+    except ValueError:
+        return None
+    return when
 
 
 def _key(line: str) -> str:
@@ -160,7 +204,12 @@ def page_furniture(pages: list[list[str] | None]) -> set[str]:
 
 
 def _items(
-    pages: list[list[str] | None], dated: datetime | None, key: str, name: str, display: str
+    pages: list[list[str] | None],
+    dated: datetime | None,
+    key: str,
+    name: str,
+    display: str,
+    order: str | None = None,
 ) -> Iterator[ImportItem]:
     furniture = page_furniture(pages)
     chat: list[tuple[str, str]] = []
@@ -176,7 +225,7 @@ def _items(
             else:
                 chat.append(where)
     if any(match_header(line) for _, line in chat):
-        yield from _transcript(chat, aside, key, name, display)
+        yield from _transcript(chat, aside, key, name, display, dated, order)
     else:
         yield from _document(pages, dated, key, name, display)
 
@@ -192,10 +241,15 @@ def _transcript(
     key: str,
     name: str,
     display: str,
+    dated: datetime | None = None,
+    order: str | None = None,
 ) -> Iterator[ImportItem]:
     begun: list[tuple[int, datetime]] = []  # (page, time) of each message, in reading order
-    for item in read_transcript_lines(chat, key, display, platform=PLATFORM, name=name):
-        if isinstance(item, RawMessage) and not item.extra.get("preamble"):
+    fallback = None if dated is None else (dated, "the PDF creation date")
+    for item in read_transcript_lines(
+        chat, key, display, platform=PLATFORM, name=name, order=order, undated_fallback=fallback
+    ):
+        if isinstance(item, RawMessage) and not item.extra.get("preamble") and item.sent_at:
             begun.append((_page_of(item.location), item.sent_at))
         yield item
     for page, lines in sorted(aside.items()):
@@ -203,9 +257,8 @@ def _transcript(
         when = before[-1] if before else begun[0][1] if begun else None
         if when is None:
             yield ImportProblem(
-                display, f"{lines[0][0]}: page text not imported (no dated message to place it)"
+                display, f"{lines[0][0]}: page text kept undated (no dated message to place it)"
             )
-            continue
         yield RawMessage(
             platform=PLATFORM,
             conversation_key=key,
@@ -227,10 +280,9 @@ def _document(
     if dated is None:
         yield ImportProblem(
             display,
-            f"no transcript lines and no creation date: the text of {len(filled)} page(s)"
-            " was not imported (nothing to date it by)",
+            f"no transcript lines and no creation or modification date: {len(filled)} page(s)"
+            " kept undated",
         )
-        return
     yield RawConversation(platform=PLATFORM, key=key, name=name, kind=ConversationKind.EXHIBIT)
     for p, lines in filled:
         yield RawMessage(

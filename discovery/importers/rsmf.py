@@ -43,7 +43,7 @@ from typing import Any
 from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
-from discovery.importers.jsondoc import integer, items, looks_like_json, mapping, text_of
+from discovery.importers.jsondoc import id_of, integer, items, looks_like_json, mapping, text_of
 from discovery.importers.textio import decode_json, head_text
 from discovery.importers.times import parse_iso
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
@@ -223,19 +223,19 @@ def read_manifest(
     """The items of a parsed manifest (see the module doc)."""
     people: dict[str, str] = {}
     for p in items(manifest.get("participants")):
-        pid = text_of(mapping(p).get("id")).strip()
+        pid = id_of(mapping(p).get("id"))
         if pid:
             people[pid] = text_of(mapping(p).get("display")).strip() or pid
     platforms: dict[str, str] = {}
     for n, c in enumerate(items(manifest.get("conversations")), start=1):
         c = mapping(c)
-        cid = text_of(c.get("id")).strip()
+        cid = id_of(c.get("id"))
         if not cid:
             yield ImportProblem(where, "conversation without an id; skipped", n)
             continue
         platform = text_of(c.get("platform")).strip().lower() or "rsmf"
         platforms[cid] = platform
-        members = [text_of(m) for m in items(c.get("participants")) if text_of(m)]
+        members = [id_of(m) for m in items(c.get("participants")) if id_of(m)]
         kind = _KINDS.get(text_of(c.get("type")).strip().lower(), ConversationKind.CHANNEL)
         yield RawConversation(
             platform=platform,
@@ -252,7 +252,7 @@ def read_manifest(
         if not isinstance(e, Mapping):
             yield ImportProblem(where, "event is not an object; skipped", n)
             continue
-        conv = text_of(e.get("conversation")).strip()
+        conv = id_of(e.get("conversation"))
         if not conv:
             yield ImportProblem(where, "event names no conversation; skipped", n)
             continue
@@ -275,7 +275,7 @@ def _event(
     if sent is None:
         return ImportProblem(where, "event has no readable timestamp; skipped", n)
     etype = text_of(e.get("type")).strip().lower() or "message"
-    pid = text_of(e.get("participant")).strip()
+    pid = id_of(e.get("participant"))
     speaker = people.get(pid, pid)
     body = text_of(e.get("body"))
     if not body and etype != "message":
@@ -296,11 +296,11 @@ def _event(
         if text_of(e.get(key)).strip():
             extra[key] = text_of(e.get(key)).strip()
     extra["type"] = etype
-    native = text_of(e.get("id"))
-    parent = text_of(e.get("parent"))
+    native = id_of(e.get("id"))
+    parent = id_of(e.get("parent"))
     return RawMessage(
         platform=platform,
-        conversation_key=text_of(e.get("conversation")).strip(),
+        conversation_key=id_of(e.get("conversation")),
         native_id=native,
         speaker_id=pid,
         speaker=speaker or "(unknown)",
@@ -322,7 +322,7 @@ def _attachments(value: Any, hasher: Any) -> tuple[Attachment, ...]:
     out = []
     for a in items(value):
         a = mapping(a)
-        aid = text_of(a.get("id"))
+        aid = id_of(a.get("id"))
         name = text_of(a.get("display")).strip() or aid or "(attachment)"
         size = integer(a.get("size"))
         out.append(Attachment(name=name, size=size, sha256=hasher(aid) if hasher and aid else None))
@@ -336,8 +336,8 @@ def _reactions(value: Any, people: Mapping[str, str]) -> tuple[Reaction, ...]:
         emoji = text_of(r.get("value")).strip()
         if not emoji:
             continue
-        who = [text_of(p) for p in items(r.get("participants")) if text_of(p)]
-        if text_of(r.get("participant")):
-            who.append(text_of(r.get("participant")))
+        who = [id_of(p) for p in items(r.get("participants")) if id_of(p)]
+        if id_of(r.get("participant")):
+            who.append(id_of(r.get("participant")))
         out.append(Reaction(emoji, tuple(people.get(p, p) for p in who)))
     return tuple(out)

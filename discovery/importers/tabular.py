@@ -194,6 +194,10 @@ class _Rows:
         conv = got.get("conversation", "").strip()
         name = conv or self.default_name
         conv = conv or self.default_conversation
+        if platform != self.platform:
+            # A conversation is (platform, key): rows of "general" from Slack and from
+            # Teams are two conversations, each keeping its own platform.
+            conv = f"{platform}:{conv}"
         if (platform, conv) not in self.seen:
             self.seen.add((platform, conv))
             yield RawConversation(

@@ -34,19 +34,30 @@ Decisions worth knowing:
 * Conversations: key ``str(id)`` (else the chat's name, else the file name);
   kinds: ``personal_chat``/``bot_chat``/``saved_messages`` -> ``direct``,
   groups and supergroups -> ``group``, channels -> ``channel``.
-* **HTML** (``messages.html``, ``messages2.html`` …, each a unit): parsed with
+* **HTML** (``messages.html``, ``messages2.html`` …, each a unit; sniffed by
+  the page frame and message blocks, not the name): parsed with
   beautifulsoup4's own parser, nothing executed or fetched. ``div.message``
-  blocks: ``.from_name`` (a "joined" block without one is by the previous
-  sender), ``.date[title]`` (``31.12.2023 21:05:09 UTC+03:00``: aware with the
-  offset; without one, naive), ``.text``, media links, ``div.service`` ->
-  system. Key: the chat's name in the page header (the folder's name when
-  absent), so the pages of one chat form one conversation.
+  blocks: the body's own ``.from_name`` (a "joined" block without one is by
+  the previous sender), ``.date[title]`` (``31.12.2023 21:05:09 UTC+03:00``:
+  aware with the offset; without one, naive), the body's own ``.text``.
+  A forward (``div.forwarded``) keeps the forwarder as speaker and its text
+  is prefixed ``Forwarded from NAME:`` (``extra["forwarded_from"]``); a reply
+  records the answered id (``extra["reply_to"]``, from ``GoToMessage(N)``).
+  Media: linked files are attachments by name; media not exported (``Voice
+  message``, ``Photo`` with its ``status``) are attachments named
+  ``Voice message (00:41, 65.2 KB)``. ``div.service`` -> system; Telegram
+  writes no time on service lines, so one takes the time of the message
+  above it (the first ones: the message below), counted in the report. Day
+  separators (``id="message-1"``) are dropped. Key: the chat's name in the
+  page header (the folder's name when absent), so the pages of one chat form
+  one conversation.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -132,9 +143,15 @@ class TelegramImporter:
             if raw is None or not raw.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
                 return False
             return b'"messages"' in raw and any(r.search(raw) for r in _JSON_HINTS)
-        if suffix in (".html", ".htm") and HTML_NAME_RE.match(path.name):
+        if suffix in (".html", ".htm"):
+            # By content, not name: Telegram's page frame and its message blocks.
             raw = head(path, SNIFF_BYTES)
-            return raw is not None and b"page_wrap" in raw and b"history" in raw
+            return (
+                raw is not None
+                and b'class="page_wrap"' in raw
+                and b'class="history"' in raw
+                and (b'class="message default' in raw or b'class="message service' in raw)
+            )
         return False
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
@@ -330,34 +347,33 @@ def read_html(raw: bytes, path: Path, display: str) -> Iterator[ImportItem]:
             text = body.get_text(" ", strip=True) if isinstance(body, Tag) else ""
             if mid.startswith("-") or not text:
                 continue  # a day separator ("31 December 2023"), not an event
-            when = parse_html_date(title) or _previous_time(out)
-            if when is None:
-                pending.append((mid, text, n))
-            else:
+            when = parse_html_date(title)
+            if when is not None:
                 out.append(_html_raw(key, mid, "", when, text, True, n))
+            elif out:  # Telegram writes no time on service lines: the one above gives it
+                prev = _html_raw(key, mid, "", out[-1].sent_at, text, True, n)
+                out.append(replace(prev, dated_by="the previous message's time"))
+            else:
+                pending.append((mid, text, n))
             continue
         when = parse_html_date(title)
         if when is None:
             yield ImportProblem(display, f"message {n} has no readable date", n)
             continue
-        from_el = div.select_one(".from_name")
-        if isinstance(from_el, Tag):
-            for extra in from_el.select(".details, .date"):
-                extra.decompose()
-            last = from_el.get_text(" ", strip=True)
-        text_el = div.select_one(".text")
-        text = text_el.get_text("\n", strip=True) if isinstance(text_el, Tag) else ""
-        atts = tuple(
-            Attachment(PurePosixPath(str(a.get("href"))).name, url=str(a.get("href")))
-            for a in div.select(".media_wrap a[href]")
-            if not str(a.get("href")).startswith(("#", "http"))
-        )
+        body = div.find("div", class_="body", recursive=False)
+        body = body if isinstance(body, Tag) else div
+        from_el = body.find("div", class_="from_name", recursive=False)
+        if isinstance(from_el, Tag):  # absent on "joined" messages: the sender above goes on
+            last = _plain(from_el)
+        text, extra = _html_text(body)
+        atts = _html_media(body)
         if last:
             people.setdefault(last)
         for p_mid, p_text, p_n in pending:  # undated events take the next message's time
-            out.append(_html_raw(key, p_mid, "", when, p_text, True, p_n))
+            first = _html_raw(key, p_mid, "", when, p_text, True, p_n)
+            out.append(replace(first, dated_by="the next message's time"))
         pending.clear()
-        out.append(_html_raw(key, mid, last, when, text, False, n, atts))
+        out.append(_html_raw(key, mid, last, when, text, False, n, atts, extra))
     for _, _, p_n in pending:
         yield ImportProblem(display, "a service line with no dated message to place it by", p_n)
     if not out:
@@ -367,25 +383,81 @@ def read_html(raw: bytes, path: Path, display: str) -> Iterator[ImportItem]:
         platform=PLATFORM,
         key=key,
         name=name or key,
-        kind=ConversationKind.GROUP if len(people) > 2 else ConversationKind.DIRECT,
+        kind=ConversationKind.GROUP if len(people) > 2 or _group(out) else ConversationKind.DIRECT,
         participants=tuple(Participant(p, p) for p in people),
     )
     yield from out
 
 
-def _previous_time(out: list[RawMessage]) -> datetime | None:
-    return out[-1].sent_at if out else None
+def _group(out: list[RawMessage]) -> bool:
+    """Whether service lines show a group (created, invited, joined, left)."""
+    return any(m.system and _GROUP_EVENT_RE.search(m.text) for m in out)
+
+
+_GROUP_EVENT_RE = re.compile(r"created group|\binvited\b|joined group|\bleft the group", re.I)
+_GO_TO_RE = re.compile(r"GoToMessage\((\d+)\)|#go_to_message(\d+)")
+
+
+def _plain(el: Tag) -> str:
+    """An element's own text, without the date and details spans inside it."""
+    for extra in el.select(".details, .date"):
+        extra.extract()
+    return el.get_text(" ", strip=True)
+
+
+def _html_text(body: Tag) -> tuple[str, dict[str, str]]:
+    """A message's text and extras: a forward's origin, the message a reply answers.
+
+    A forwarded message's own text is inside ``div.forwarded``; it is prefixed
+    ``Forwarded from NAME:`` so that the origin is searchable, as the app shows it.
+    """
+    extra: dict[str, str] = {}
+    reply = body.find("div", class_="reply_to", recursive=False)
+    if isinstance(reply, Tag):
+        m = _GO_TO_RE.search(str(reply))
+        if m:
+            extra["reply_to"] = m.group(1) or m.group(2)
+    holder, prefix = body, ""
+    fwd = body.find("div", class_="forwarded", recursive=False)
+    if isinstance(fwd, Tag):
+        origin = fwd.find("div", class_="from_name", recursive=False)
+        who = _plain(origin) if isinstance(origin, Tag) else ""
+        extra["forwarded_from"] = who
+        holder, prefix = fwd, f"Forwarded from {who}:" if who else "Forwarded:"
+    text_el = holder.find("div", class_="text", recursive=False)
+    text = text_el.get_text("\n", strip=True) if isinstance(text_el, Tag) else ""
+    return ("\n".join(x for x in (prefix, text) if x), extra)
+
+
+def _html_media(body: Tag) -> tuple[Attachment, ...]:
+    """Media files linked from a message, and placeholders for media not exported."""
+    out = []
+    for wrap in body.select("div.media_wrap"):
+        for a in wrap.select("a[href]"):
+            href = str(a.get("href"))
+            if not href.startswith(("#", "http")):
+                out.append(Attachment(PurePosixPath(href).name, url=href))
+        for media in wrap.select("div.media"):
+            if media.find_parent("a") is not None:
+                continue  # a linked file, already counted
+            title = media.select_one(".title")
+            status = media.select_one(".status")
+            name = title.get_text(" ", strip=True) if isinstance(title, Tag) else "media"
+            info = status.get_text(" ", strip=True) if isinstance(status, Tag) else ""
+            out.append(Attachment(f"{name} ({info})" if info else name))
+    return tuple(out)
 
 
 def _html_raw(
     key: str,
     mid: str,
     speaker: str,
-    when: datetime,
+    when: datetime | None,
     text: str,
     system: bool,
     n: int,
     atts: tuple[Attachment, ...] = (),
+    extra: dict[str, str] | None = None,
 ) -> RawMessage:
     return RawMessage(
         platform=PLATFORM,
@@ -398,4 +470,5 @@ def _html_raw(
         location=f"message {n}",
         system=system,
         attachments=atts,
+        extra=extra or {},
     )

@@ -1,7 +1,7 @@
 """Reading a source's bytes and text the same way in every importer.
 
 * :func:`head` is what sniffers look at: the first bytes of a regular file,
-  or None when it cannot be read or holds a NUL byte (binary).
+  or None when it cannot be read or (for text formats) holds a NUL byte.
 * :func:`read_bytes` reads a whole file; failure is an ImportProblem
   ("cannot read the file (reason)"), never an exception.
 * :func:`decode_text` decodes UTF-8 (a BOM is dropped). Invalid bytes never
@@ -29,8 +29,13 @@ NOT_UTF8 = "not valid UTF-8; unreadable bytes shown as �"
 _DECLARED_CHARSET = re.compile(rb"<meta[^>]{0,200}charset\s*=\s*[\"']?\s*([a-z0-9_.:-]+)", re.I)
 
 
-def head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
-    """The first ``size`` bytes of a regular file (None: not a readable file, or binary)."""
+def head(path: Path, size: int = SNIFF_BYTES, *, binary: bool = False) -> bytes | None:
+    """The first ``size`` bytes of a regular file.
+
+    None when it is not a readable file, or (unless ``binary``) when the bytes
+    hold a NUL: a text format's sniffer never claims a binary file, while a
+    binary format's (PDF) reads on whatever bytes follow its marker.
+    """
     try:
         if not path.is_file():
             return None
@@ -38,7 +43,7 @@ def head(path: Path, size: int = SNIFF_BYTES) -> bytes | None:
             raw = fh.read(size)
     except OSError:
         return None
-    return None if b"\x00" in raw else raw
+    return None if not binary and b"\x00" in raw else raw
 
 
 def head_text(path: Path, size: int = SNIFF_BYTES) -> str | None:

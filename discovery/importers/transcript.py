@@ -46,7 +46,13 @@ from pathlib import Path
 from dateutil import parser as dateparser
 
 from discovery.errors import ImportProblem
-from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.base import (
+    ImportContext,
+    ImportItem,
+    RawConversation,
+    RawMessage,
+    SourceFact,
+)
 from discovery.importers.textio import head_text, read_text
 from discovery.importers.times import infer_day_first
 from discovery.model import ConversationKind, Participant
@@ -138,9 +144,17 @@ class TranscriptImporter:
     name = "transcript"
 
     def sniff(self, path: Path) -> bool:
-        """True when at least two of the first 50 lines are message headers."""
+        """True when at least two of the first 50 lines are message headers.
+
+        A WhatsApp export (its first line a WhatsApp header) is not a transcript:
+        that importer claims it, and no file is claimed by two importers.
+        """
         text = head_text(path, SNIFF_BYTES)
         if text is None:
+            return False
+        from discovery.importers.whatsapp import _first_line_is_header  # imports this module
+
+        if _first_line_is_header(text):
             return False
         lines = _LINE_SPLIT.split(text)[:SNIFF_LINES]
         return sum(1 for line in lines if match_header(line)) >= MIN_HEADERS
@@ -150,7 +164,9 @@ class TranscriptImporter:
         yield from problems
         if text is None:
             return
-        yield from read_transcript(text, ctx.file_key(path.name), ctx.display_path, name=path.name)
+        yield from read_transcript(
+            text, ctx.file_key(path.name), ctx.display_path, name=path.name, order=ctx.date_order
+        )
 
 
 _LINE_LOCATION = re.compile(r"^line (\d+)$")
@@ -165,11 +181,11 @@ def problem_at(display_path: str, location: str, reason: str) -> ImportProblem:
 
 
 def read_transcript(
-    text: str, key: str, display_path: str, name: str | None = None
+    text: str, key: str, display_path: str, name: str | None = None, order: str | None = None
 ) -> Iterator[ImportItem]:
     """The items of one transcript's text (``key`` identifies it, ``name`` shows it)."""
     lines = [(f"line {n}", s) for n, s in enumerate(_LINE_SPLIT.split(text), start=1)]
-    yield from read_transcript_lines(lines, key, display_path, name=name)
+    yield from read_transcript_lines(lines, key, display_path, name=name, order=order)
 
 
 def read_transcript_lines(
@@ -179,13 +195,18 @@ def read_transcript_lines(
     *,
     platform: str = PLATFORM,
     name: str | None = None,
+    order: str | None = None,
+    undated_fallback: tuple[datetime, str] | None = None,
 ) -> Iterator[ImportItem]:
     """The items of a transcript given as ``(location, line)`` pairs, in reading order.
 
     ``location`` names where the line is (``line 12``, ``page 3, line 12``); it
     becomes the ``native_id`` and ``location`` of the message its header starts.
     PDF and HTML exhibits feed their text through here. ``name`` is the
-    conversation's display name (default: ``key``).
+    conversation's display name (default: ``key``). ``order`` is
+    ``--date-order``. A header whose time cannot be read is kept, dated at the
+    message before it, else at ``undated_fallback`` (a PDF's creation date, and
+    what it is), else undated; the report counts each fallback.
     """
     preamble: list[tuple[str, str]] = []
     headers: list[_Header] = []
@@ -204,7 +225,12 @@ def read_transcript_lines(
         )
         return
 
-    day_first = infer_day_first([h.date for h in headers])
+    dates = [h.date for h in headers]
+    if order is not None:
+        day_first, why = order == "DMY", f"{order} (as --date-order says)"
+    else:
+        day_first = infer_day_first(dates)
+        why = _order_why(dates, day_first)
     speakers: dict[str, None] = {}
     for h in headers:
         if h.speaker:
@@ -216,6 +242,8 @@ def read_transcript_lines(
         kind=ConversationKind.EXHIBIT,
         participants=tuple(Participant(s, s) for s in speakers),
     )
+    if why:
+        yield SourceFact("date_order", why)
 
     parsed: list[tuple[_Header, datetime | None, str]] = []
     for h in headers:
@@ -246,17 +274,26 @@ def read_transcript_lines(
             display_path, preamble[first_kept][0], "text before the first message was not imported"
         )
 
+    previous: datetime | None = None
     for h, when, error in parsed:
         body_lines = [h.text, *h.body]
         while len(body_lines) > 1 and not body_lines[-1].strip():
             body_lines.pop()
-        if when is None:
-            extra = len(body_lines) - 1
-            more = (
-                f"; it and its {extra} continuation line(s) were skipped" if extra else "; skipped"
-            )
-            yield problem_at(display_path, h.location, error + more)
-            continue
+        dated_by = ""
+        if when is None:  # kept, never dropped
+            if previous is not None:
+                when, dated_by, fate = (
+                    previous,
+                    "the previous message's time",
+                    "dated by the message before it",
+                )
+            elif undated_fallback is not None:
+                when, dated_by = undated_fallback
+                fate = f"dated by {dated_by}"
+            else:
+                fate = "kept undated"
+            yield problem_at(display_path, h.location, f"{error}; {fate}")
+        previous = when or previous
         yield RawMessage(
             platform=platform,
             conversation_key=key,
@@ -267,4 +304,19 @@ def read_transcript_lines(
             text="\n".join(body_lines),
             location=h.location,
             system=h.system,
+            dated_by=dated_by,
         )
+
+
+def _order_why(dates: list[str], day_first: bool) -> str:
+    """The report line for how a transcript's ambiguous numeric dates were read ('' if none)."""
+    numeric = [d for d in dates if len(_fields(d)) == 3 and len(_fields(d)[0]) != 4]
+    if not numeric:
+        return ""
+    order = "DMY" if day_first else "MDY"
+    for d in numeric:
+        a, b = (int(x) if x.isdigit() else 0 for x in _fields(d)[:2])
+        if (a > 12) == day_first and (a > 12 or b > 12):
+            return f"{order} (a day above 12 in '{d}')"
+    reading = "day-first" if day_first else "month-first"
+    return f"{order} (ambiguous: read {reading}; use --date-order to change)"

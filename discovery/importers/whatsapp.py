@@ -75,22 +75,26 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from itertools import pairwise
 from pathlib import Path, PurePosixPath
 
 from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
-from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
+from discovery.importers.base import (
+    ImportContext,
+    ImportItem,
+    RawConversation,
+    RawMessage,
+    SourceFact,
+)
 from discovery.importers.textio import decode_text, head, read_text
-from discovery.importers.transcript import (
-    _LINE_SPLIT,
-    _MARKS,
-    _SP,
-    BRACKET_RE,
-    DASH_RE,
-    DATE,
-    TIME,
-    parse_datetime,
+from discovery.importers.transcript import _LINE_SPLIT, _MARKS
+from discovery.importers.whatsapp_dates import (
+    Header,
+    Order,
+    decide_order,
+    header_time,
+    is_header,
+    parse_header,
 )
 from discovery.model import Attachment, ConversationKind, Participant
 
@@ -98,8 +102,6 @@ PLATFORM = "whatsapp"
 SNIFF_BYTES = 16 * 1024
 MAX_SPEAKER = 80
 
-ANDROID_RE = re.compile(rf"^{DATE},{_SP}+{TIME}{_SP}+[-–]{_SP}")
-IOS_RE = re.compile(rf"^\[{DATE},?{_SP}+{TIME}\]{_SP}")
 _LRM = "\u200e"
 _QUOTES = '"“”«»„'
 
@@ -132,8 +134,7 @@ CHAT_NAME_RE = re.compile(r"^WhatsApp Chat(?: with | - )(?P<name>.+)$", re.IGNOR
 
 def is_whatsapp_header(line: str) -> bool:
     """Whether ``line`` has WhatsApp's own header shape (stricter than a transcript's)."""
-    s = line.lstrip(_MARKS)
-    return bool(ANDROID_RE.match(s) or IOS_RE.match(s))
+    return is_header(line)
 
 
 def _first_line_is_header(text: str) -> bool:
@@ -150,64 +151,41 @@ def chat_name(file_name: str) -> str:
     return m.group("name").strip() if m else stem
 
 
-# --- day/month order -------------------------------------------------------------------
-
-
-def _fields(date: str) -> list[str]:
-    return re.split(r"[./-]", date)
-
-
-def infer_day_first(dates: list[str], twelve_hour: bool) -> bool:
-    """Whether one file's non-year-first dates are day-first (rule in the module doc)."""
-    triples: list[tuple[int, int, int]] = []
-    dotted = slashed = 0
-    for d in dates:
-        f = _fields(d)
-        if len(f) != 3 or len(f[0]) == 4 or not all(x.isdigit() for x in f):
-            continue
-        triples.append((int(f[0]), int(f[1]), int(f[2])))
-        if "/" in d:
-            slashed += 1
-        else:
-            dotted += 1
-    first_big = sum(1 for a, _, _ in triples if a > 12)
-    second_big = sum(1 for _, b, _ in triples if b > 12)
-    if first_big or second_big:
-        return first_big > second_big
-    day_first_inversions = _inversions([(y, b, a) for a, b, y in triples])
-    month_first_inversions = _inversions([(y, a, b) for a, b, y in triples])
-    if day_first_inversions != month_first_inversions:
-        return day_first_inversions < month_first_inversions
-    if dotted > slashed:
-        return True
-    return not twelve_hour
-
-
-def _inversions(days: list[tuple[int, int, int]]) -> int:
-    return sum(1 for x, y in pairwise(days) if y < x)
-
-
 # --- parsing ---------------------------------------------------------------------------
 
 
 @dataclass(slots=True)
 class _Line:
-    """A header line before its date is interpreted."""
+    """A header line and the lines that continue its message."""
 
     line: int
-    date: str
-    time: str
-    rest: str
-    source: str = ""
+    head: Header
     body: list[str] = field(default_factory=list)
 
+    @property
+    def rest(self) -> str:
+        return self.head.rest
 
-def _header(line: str) -> _Line | None:
-    s = line.lstrip(_MARKS)
-    m = BRACKET_RE.match(s) or DASH_RE.match(s)
-    if m is None:
-        return None
-    return _Line(0, m.group("date"), m.group("time"), m.group("rest"), s.rstrip())
+
+def _orders(headers: list[_Line], forced: str | None) -> dict[str, Order]:
+    """The day/month order of each line layout (rules in :mod:`whatsapp_dates`)."""
+    by_layout: dict[str, list[_Line]] = {}
+    for h in headers:
+        by_layout.setdefault(h.head.layout, []).append(h)
+    return {
+        layout: decide_order(
+            [(h.line, h.head.date) for h in lines], any(h.head.ampm for h in lines), forced
+        )
+        for layout, lines in by_layout.items()
+    }
+
+
+def order_report(orders: dict[str, Order]) -> str:
+    """The ``date_order`` line of the report: the order of each layout, and why."""
+    if len(orders) == 1:
+        (o,) = orders.values()
+        return f"{o.order} ({o.why})"
+    return "; ".join(f"'{layout}' lines: {o.order} ({o.why})" for layout, o in orders.items())
 
 
 def _split_speaker(rest: str) -> tuple[str, str] | None:
@@ -237,14 +215,15 @@ def chat_key(header_lines: list[str]) -> str:
     return f"chat-{h.hexdigest()[:16]}"
 
 
-def content_id(when: datetime, speaker: str, text: str, seen: Counter[str]) -> str:
+def content_id(when: datetime | None, speaker: str, text: str, seen: Counter[str]) -> str:
     """A message id from its time, speaker and text, numbered among identical ones.
 
     ``seen`` counts the (time, speaker, text) triples met so far in the chat,
     so two identical "ok" sent in the same minute get ``#1`` and ``#2``.
     """
     digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:12]
-    base = f"{when.isoformat(timespec='seconds')} {speaker or '-'} {digest}"
+    stamp = "undated" if when is None else when.isoformat(timespec="seconds")
+    base = f"{stamp} {speaker or '-'} {digest}"
     seen[base] += 1
     return f"{base} #{seen[base]}"
 
@@ -270,7 +249,12 @@ def _attachments(text: str, lookup: Lookup) -> tuple[Attachment, ...]:
 
 
 def read_chat(
-    text: str, name: str, display_path: str, lookup: Lookup, where: str = ""
+    text: str,
+    name: str,
+    display_path: str,
+    lookup: Lookup,
+    where: str = "",
+    date_order: str | None = None,
 ) -> Iterator[ImportItem]:
     """The items of one chat's text.
 
@@ -280,14 +264,14 @@ def read_chat(
         display_path: the path shown in problems.
         lookup: finds media files named in the chat.
         where: prefix of ``location`` (``"_chat.txt "`` in a zip).
+        date_order: ``--date-order``, or None to infer it per line layout.
     """
     headers: list[_Line] = []
     leading = 0
     for n, line in enumerate(_LINE_SPLIT.split(text), start=1):
-        h = _header(line)
-        if h is not None:
-            h.line = n
-            headers.append(h)
+        stamp = parse_header(line)
+        if stamp is not None:
+            headers.append(_Line(n, stamp))
         elif headers:
             headers[-1].body.append(line)
         elif line.strip(_MARKS + " \t"):
@@ -297,32 +281,32 @@ def read_chat(
         return
     if leading:
         yield ImportProblem(display_path, "text before the first message was not imported", leading)
-    key = chat_key([h.source for h in headers])
-    twelve_hour = any(re.search(r"[AaPp]\.?\s?[Mm]\.?$", h.time) for h in headers)
-    day_first = infer_day_first([h.date for h in headers], twelve_hour)
-
-    parsed: list[tuple[_Line, datetime | None, str]] = []
-    for h in headers:
-        try:
-            parsed.append((h, parse_datetime(h.date, h.time, day_first), ""))
-        except ValueError as e:
-            parsed.append((h, None, str(e)))
+    key = chat_key([h.head.source for h in headers])
+    orders = _orders(headers, date_order)
 
     messages: list[RawMessage] = []
     problems: list[ImportProblem] = []
     speakers: dict[str, None] = {}
     seen: Counter[str] = Counter()
     group_events = False
-    for h, when, error in parsed:
+    previous: datetime | None = None
+    for h in headers:
         lines = [h.rest, *h.body]
         while len(lines) > 1 and not lines[-1].strip():
             lines.pop()
-        if when is None:
-            more = len(lines) - 1
-            tail = f"; it and its {more} continuation line(s) were skipped" if more else ""
-            problems.append(ImportProblem(display_path, error + (tail or "; skipped"), h.line))
-            continue
-        msg = _message(h, when, lines, key, name, lookup, where, seen)
+        dated_by = ""
+        when: datetime | None
+        try:
+            when, note = header_time(h.head, orders[h.head.layout].order)
+        except ValueError as e:
+            # Kept, never dropped: placed at the message before it (or undated).
+            when, dated_by = previous, "the previous message's time" if previous else ""
+            fate = "dated by the message before it" if previous else "kept undated"
+            note = f"{e}; {fate}"
+        if note:
+            problems.append(ImportProblem(display_path, note, h.line))
+        msg = _message(h, when, lines, key, name, lookup, where, seen, dated_by)
+        previous = when or previous
         if msg.system:
             group_events = group_events or bool(re.search(r"group|added", msg.text, re.I))
         elif msg.speaker:
@@ -337,19 +321,21 @@ def read_chat(
         kind=kind,
         participants=tuple(Participant(s, s) for s in speakers),
     )
+    yield SourceFact("date_order", order_report(orders))
     yield from problems
     yield from messages
 
 
 def _message(
     h: _Line,
-    when: datetime,
+    when: datetime | None,
     lines: list[str],
     key: str,
     chat: str,
     lookup: Lookup,
     where: str,
     seen: Counter[str],
+    dated_by: str = "",
 ) -> RawMessage:
     split = _split_speaker(lines[0])
     speaker, system = "", True
@@ -390,12 +376,16 @@ def _message(
         deleted=deleted,
         system=system,
         attachments=() if system else _attachments(text, lookup),
+        dated_by=dated_by,
     )
 
 
 # --- files and zips --------------------------------------------------------------------
 
 
+MEDIA_NAME_RE = re.compile(r"^(?:\d{8}-|(?:IMG|VID|AUD|PTT|DOC|STK)-\d{8}-WA\d{4})")
+"""How WhatsApp names the files it attaches (iOS ``00000004-…``, Android ``DOC-20230101-WA0001``):
+such a member is media whatever its extension (a shared zip or PDF)."""
 _NOT_MEDIA = (".txt", ".json", ".jsonl", ".csv", ".zip", ".eml", ".mbox", ".html", ".htm", ".rsmf")
 
 
@@ -410,7 +400,11 @@ def _chat_member(zf: zipfile.ZipFile) -> str | None:
     txts = [n for n in names if n.lower().endswith(".txt")]
     if len(txts) != 1 or any(n.count("/") > 1 for n in names):
         return None
-    if any(n.lower().endswith(_NOT_MEDIA) for n in names if n != txts[0]):
+    if any(
+        n.lower().endswith(_NOT_MEDIA) and not MEDIA_NAME_RE.match(PurePosixPath(n).name)
+        for n in names
+        if n != txts[0]
+    ):
         return None
     return txts[0]
 
@@ -471,7 +465,9 @@ class WhatsAppImporter:
             except OSError:
                 return None
 
-        yield from read_chat(text, _file_chat_name(path), ctx.display_path, beside)
+        yield from read_chat(
+            text, _file_chat_name(path), ctx.display_path, beside, date_order=ctx.date_order
+        )
 
     def _read_zip(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         with zipfile.ZipFile(path) as zf:
@@ -505,4 +501,4 @@ class WhatsAppImporter:
             yield from problems
             base = PurePosixPath(member).name
             name = chat_name(path.name if base == "_chat.txt" else base)
-            yield from read_chat(text, name, display, inside, f"{base} ")
+            yield from read_chat(text, name, display, inside, f"{base} ", ctx.date_order)

@@ -1,0 +1,81 @@
+"""Messages without a time or a sender are kept and flagged, never dropped."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from discovery.ingest import ingest
+from discovery.matter import open_matter
+from discovery.model import UNDATED, UNKNOWN_SENDER
+from discovery.query.parser import parse
+from discovery.render import local_time
+from discovery.search import Searcher
+from tests.reference_eval import evaluate, refs_from_matter
+
+DATED = (
+    "From: Ann Lee <ann@example.com>\nDate: Tue, 3 Jan 2023 10:00:00 +0000\n"
+    "Subject: budget\nMessage-ID: <a1@example.com>\n\nThe budget is final.\n"
+)
+
+
+def _write(tmp_path: Path) -> tuple[Path, Path]:
+    bare = tmp_path / "note.eml"
+    bare.write_text("The budget note, no headers at all.\nSecond line.\n", encoding="utf-8")
+    dated = tmp_path / "dated.eml"
+    dated.write_text(DATED, encoding="utf-8")
+    return bare, dated
+
+
+def test_an_email_without_headers_is_one_undated_message_from_unknown_sender(
+    tmp_path: Path,
+) -> None:
+    bare, dated = _write(tmp_path)
+    with open_matter("u", create=True) as m:
+        report = ingest(m, [bare, dated])
+        first, second = report.sources
+        assert (first.format, first.status, first.added) == ("email", "imported", 1)
+        assert (first.undated, first.unknown_sender) == (1, 1)
+        assert any("no readable Date; kept undated" in str(p) for p in first.problems)
+        assert (second.undated, second.unknown_sender) == (0, 0)
+        s = Searcher(m)
+        (hit,) = s.search('"budget note"').hits
+        msg = hit.message
+        assert msg.undated and msg.sent_at == UNDATED
+        assert msg.unknown_sender and msg.speaker == UNKNOWN_SENDER
+        assert local_time(msg.sent_at, UTC) == "(undated)"
+        # sorts last, and no date filter holds it
+        assert [h.message.undated for h in s.search("budget", sort="time").hits] == [False, True]
+        for q in (
+            "budget AND after:2000-01-01",
+            "budget AND before:2199-12-31",
+            "budget AND sent:1900-01-01..2199-12-31",
+        ):
+            assert s.count(q) == 1, q
+        assert s.count("budget AND sent:2023-01-03..2023-01-03") == 1
+        # the reference evaluator agrees
+        refs = refs_from_matter(m)
+        node = parse("after:2000-01-01")
+        assert sum(evaluate(node, r, UTC) for r in refs) == 1
+
+
+def test_mbox_without_date_is_dated_by_its_from_line_and_the_report_says_so(
+    tmp_path: Path,
+) -> None:
+    box = tmp_path / "list.mbox"
+    box.write_text(
+        "From alice at example.org  Tue Jan  3 10:00:00 2012\n"
+        "From: alice at example.org (Alice =?utf-8?q?M=C3=BCller?=)\n"
+        "Subject: [list] Plans\nMessage-ID: <1@example.org>\n\nNo date header here.\n",
+        encoding="utf-8",
+    )
+    with open_matter("mb", create=True) as m:
+        (src,) = ingest(m, [box]).sources
+        assert src.dated_by == {"the mbox 'From ' line": 1} and src.undated == 0
+        (hit,) = Searcher(m).search('"no date header"').hits
+        assert hit.message.sent_at == datetime(2012, 1, 3, 10, tzinfo=UTC)
+        # the name as the archive wrote it, encoded word decoded; the address rebuilt
+        assert (hit.message.speaker, hit.message.speaker_id) == (
+            "Alice Müller",
+            "alice@example.org",
+        )
