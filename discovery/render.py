@@ -190,11 +190,12 @@ How dates were read (``date_order``) is a sentence: it goes in :func:`source_not
 def ingest_table(report: IngestReport, width: int) -> RenderableType:
     """One row per source, fitted to ``width``.
 
-    The paths come last; when they do not fit beside the counts they are listed
-    under the table by row number, each on one unbroken line.
+    The custodian, zone and path come last; when they do not fit beside the
+    counts, each source's are listed under the table by row number, on one
+    unbroken line (a path is never broken mid-word).
     """
     facts = [f for f in INGEST_FACTS if any(getattr(s, f[1]) for s in report.sources)]
-    columns = [
+    counts = [
         Column("#", right=True, whole=True),
         Column("status", whole=True),
         Column("format", whole=True),
@@ -202,35 +203,38 @@ def ingest_table(report: IngestReport, width: int) -> RenderableType:
             Column(n, right=True, whole=True)
             for n in ("added", "dupes", "system", "undated", "problems")
         ),
-        *(Column(header, whole=True, drop=1) for header, _, _ in facts),
     ]
     rows: list[list[str | Text]] = []
+    tails: list[list[Text]] = []
     defaulted = False
     for n, s in enumerate(report.sources, 1):
-        row: list[str | Text] = [
+        rows.append([
             str(n), s.status, s.format, str(s.added), str(s.duplicates), str(s.system),
             str(s.undated), str(len(s.problems)),
-        ]  # fmt: skip
+        ])  # fmt: skip
+        tail = []
         for _, attr, flag in facts:
             value = getattr(s, attr)
             mark = "*" if value and getattr(s, flag) else ""
             defaulted = defaulted or bool(mark)
-            row.append(Text(visible(f"{value}{mark}" if value else "", one_line=True)))
-        rows.append(row)
-    paths = [Text(visible(s.path, one_line=True)) for s in report.sources]
-    fixed = fitted_table(columns, rows, width)
-    longest = max((cell_len(p.plain) for p in paths), default=0)
-    inline = Console(width=10_000).measure(fixed).maximum + longest + 3 <= width
-    if inline:
-        columns.append(Column("source", whole=True))
-        for row, path in zip(rows, paths, strict=True):
-            row.append(path)
-        fixed = fitted_table(columns, rows, width)
-    fixed.title = "Ingest report"
-    fixed.title_justify = "left"
-    parts: list[RenderableType] = [fixed]
+            tail.append(Text(visible(f"{value}{mark}", one_line=True)))
+        tails.append([*tail, Text(visible(s.path, one_line=True))])
+    tail_columns = [*(Column(header, whole=True) for header, _, _ in facts), Column("source")]
+    wide = fitted_table(
+        [*counts, *tail_columns], [[*r, *t] for r, t in zip(rows, tails, strict=True)], width
+    )
+    inline = Console(width=10_000).measure(wide).maximum <= width
+    table = wide if inline else fitted_table(counts, rows, width)
+    table.title = "Ingest report"
+    table.title_justify = "left"
+    parts: list[RenderableType] = [table]
     if not inline:
-        parts.extend(Text.assemble(f"{n:>3}  ", p) for n, p in enumerate(paths, 1))
+        for n, tail in enumerate(tails, 1):
+            labelled = [
+                Text.assemble((f"{h} ", "dim"), v)
+                for (h, _, _), v in zip(facts, tail[:-1], strict=True)
+            ]
+            parts.append(Text("  ").join([Text(f"{n:>3}"), *labelled, tail[-1]]))
     if defaulted:
         parts.append(Text("* defaulted: not given on the command line (--custodian, --tz)", "dim"))
     return Group(*parts)

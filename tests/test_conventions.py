@@ -372,3 +372,15 @@ def test_every_command_help_has_an_example() -> None:
     for name in group.commands:
         text = run(name, "--help").stdout
         assert re.search(rf"^\s+discovery {name}\b", text, re.MULTILINE), name
+
+
+def test_the_ingest_report_fits_80_columns_and_keeps_paths_whole(discovery_home: Path) -> None:
+    sources = [ACME, FIXTURES / "whatsapp" / "android_uk_24h.txt"]
+    result = run("ingest", *map(str, sources), "-m", "r", "--custodian", "Dana", COLUMNS="80")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    table = lines[: next(i for i, line in enumerate(lines) if line.startswith("  1  "))]
+    assert table and all(len(line) <= 80 for line in table)
+    for n, path in enumerate(sources, 1):
+        (line,) = [x for x in lines if x.startswith(f"{n:>3}  ")]
+        assert line.endswith(str(path)) and "custodian Dana" in line and "zone UTC*" in line

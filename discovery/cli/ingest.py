@@ -122,7 +122,7 @@ def ingest(
         else:
             out = out_console()
             if report.sources:
-                out.print(ingest_table(report, out.width))
+                out.print(ingest_table(report, out.width), soft_wrap=True)  # paths unbroken
             # One line each, never wrapped: reviewers grep these for path:line.
             for line in problem_lines(report):
                 out.print(f"problem: {visible(line, one_line=True)}", markup=False, soft_wrap=True)
