@@ -21,9 +21,11 @@ fingerprint, whatever their paths or import times.
 the evidence), but ``tag:`` queries and tag selections depend on them. Each
 entry's settings carry ``tags_fingerprint``, a SHA-256 over the tags table
 (tag, message id; not the tagging times), and :class:`Rerun` tells whether it
-changed since. Tagging and untagging in the review screen are logged too
-(commands ``tag`` and ``untag``: the tag as query, the message id hashed);
-they record a change, so there is nothing to re-run.
+changed since. Tagging and untagging are logged too (commands ``tag`` and
+``untag``): from the review screen, the tag as query, the message id hashed and
+its ``control_number`` in the settings; from ``discovery tag QUERY``, the query
+as typed, the hits hashed, and ``tag`` and ``changed`` (how many messages
+changed) in the settings. They record a change, so there is nothing to re-run.
 """
 
 from __future__ import annotations

@@ -22,6 +22,8 @@ from discovery.model import Message
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
 from discovery.search import Searcher
+from discovery.store import tag_key
+from discovery.tags import known_tag
 
 EXHIBIT_COLUMNS = (
     "exhibit",
@@ -66,21 +68,29 @@ def select(
 ) -> tuple[set[int], str]:
     """The ids selected by a tag or a query, and the selection as query text.
 
-    A tag selects exactly the messages carrying it (system events included:
-    someone tagged them); a query selects its hits as ``discovery search``
-    finds them. A tag is given back as :func:`tag_query` (``tag:hot``).
+    A tag (in any case) selects exactly the messages carrying it (system
+    events included: someone tagged them); a query selects its hits as
+    ``discovery search`` finds them. A tag is given back as :func:`tag_query`
+    (``tag:hot``).
+
+    Raises:
+        UnknownTagError: no message carries the tag (the error names the tags there are).
     """
     if (tag is None) == (query is None):
         raise UsageError("give exactly one of --tag or --query")
     if tag is not None:
-        if not tag.strip():
-            raise UsageError("the tag is empty")
-        return matter.store.ids_of_tags([tag]), tag_query(tag)
+        stored = known_tag(matter.store, tag)
+        return matter.store.ids_of_tags([stored]), tag_query(stored)
     assert query is not None
     return Searcher(matter).match(query)[1], query
 
 
 _UNQUOTABLE = frozenset(QUOTES) | frozenset(WILDCARDS)
+
+
+def stored_tag(tag: str) -> str:
+    """The one spelling under which ``tag`` is stored (see :func:`discovery.store.tag_key`)."""
+    return tag_key(tag)
 
 
 def tag_query(tag: str) -> str:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 from pathlib import Path
+from typing import TextIO
 
 from discovery.model import control_number
 from discovery.query.ast import Node
@@ -57,13 +58,18 @@ def write_csv(
     path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool
 ) -> int:
     """Write a neutralised UTF-8 CSV (with a BOM for Excel when asked); returns rows written."""
-    n = 0
     with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(header)
-        for row in rows:
-            writer.writerow([neutralise(str(v)) for v in row])
-            n += 1
+        return write_rows(f, header, rows)
+
+
+def write_rows(f: TextIO, header: Sequence[str], rows: Iterable[Sequence[str]]) -> int:
+    """Write a neutralised CSV to an open text stream; returns rows written."""
+    n = 0
+    writer = csv.writer(f)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([neutralise(str(v)) for v in row])
+        n += 1
     return n
 
 

@@ -80,6 +80,8 @@ class SourceReport:
 @dataclass
 class IngestReport:
     sources: list[SourceReport] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
+    """Sources a ``--custodian-map`` did not place (they got ``--custodian`` or the default)."""
 
     @property
     def added(self) -> int:
@@ -91,7 +93,13 @@ class IngestReport:
 
 
 ProgressFn = Callable[[str, int, int | None], None]
-"""progress(stage, advance, total): stage is a short label; total None when unknown."""
+"""progress(stage, advance, total): stage is a short label; total None when unknown.
+
+Stages: ``sources`` (one per source done, total known), ``messages`` (messages
+read so far, as a source is read; total unknown) and ``indexing``.
+"""
+MESSAGE_STEP = 200
+"""Messages read between two ``messages`` progress calls."""
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
@@ -148,21 +156,19 @@ def ingest(
     with tempfile.TemporaryDirectory(prefix="discovery-ingest-") as work:
         units = list(iter_sources(list(paths), forced, Path(work)))
         for unit in units:
-            who = _custodian(unit, custodian, custodian_map)
-            rep = _ingest_unit(matter, unit, who, tz, tz_name, order, tz_defaulted)
+            placed = None if custodian_map is None else custodian_map.custodian_for(unit.relative)
+            if custodian_map is not None and placed is None and unit.importer is not None:
+                report.unplaced.append(unit.shown)
+            who = placed or custodian or DEFAULT_CUSTODIAN
+            rep = _ingest_unit(matter, unit, who, tz, tz_name, order, tz_defaulted, progress)
             _note_defaults(rep, who, tz_name, tz_defaulted)
             report.sources.append(rep)
             if progress is not None:
-                progress("reading", 1, len(units))
+                progress("sources", 1, len(units))
     todo = matter.store.max_message_id() - matter.engine.indexed_through()
     if todo > 0:
         matter.catch_up(None if progress is None else lambda n: progress("indexing", n, todo))
     return report
-
-
-def _custodian(unit: Unit, custodian: str | None, mapping: CustodianMap | None) -> str:
-    mapped = None if mapping is None else mapping.custodian_for(unit.relative)
-    return mapped or custodian or DEFAULT_CUSTODIAN
 
 
 def _note_defaults(rep: SourceReport, custodian: str, zone: str, zone_defaulted: bool) -> None:
@@ -179,6 +185,7 @@ def _ingest_unit(
     tz_name: str,
     order: str | None,
     tz_defaulted: bool = False,
+    progress: ProgressFn | None = None,
 ) -> SourceReport:
     if unit.problem is not None:  # a refused or damaged archive, an unsafe member
         return SourceReport(unit.shown, status="failed", problems=[unit.problem])
@@ -189,7 +196,16 @@ def _ingest_unit(
             problems=[ImportProblem(unit.shown, "not a format discovery can read")],
         )
     return _ingest_source(
-        matter, unit.path, unit.importer, custodian, tz, tz_name, unit.shown, order, tz_defaulted
+        matter,
+        unit.path,
+        unit.importer,
+        custodian,
+        tz,
+        tz_name,
+        unit.shown,
+        order,
+        tz_defaulted,
+        progress,
     )
 
 
@@ -203,6 +219,7 @@ def _ingest_source(
     display: str | None = None,
     order: str | None = None,
     tz_defaulted: bool = False,
+    progress: ProgressFn | None = None,
 ) -> SourceReport:
     shown = str(path) if display is None else display
     rep = SourceReport(shown, importer.name)
@@ -224,6 +241,8 @@ def _ingest_source(
         for item in importer.read(path, ctx):
             if isinstance(item, RawMessage):
                 raws.append(item)
+                if progress is not None and len(raws) % MESSAGE_STEP == 0:
+                    progress("messages", MESSAGE_STEP, None)
             elif isinstance(item, RawConversation):
                 conversations[item.key] = item
             elif isinstance(item, SourceFact):
@@ -243,6 +262,8 @@ def _ingest_source(
         rep.status = "failed"
         rep.problems.append(ImportProblem(shown, f"unreadable ({type(exc).__name__}: {exc})"))
         return rep
+    if progress is not None and len(raws) % MESSAGE_STEP:
+        progress("messages", len(raws) % MESSAGE_STEP, None)
     if not raws and rep.problems:
         # Nothing readable, only problems (no text layer, not the format it looked
         # like): the source failed; nothing is recorded, so a fixed copy imports later.

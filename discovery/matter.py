@@ -56,13 +56,15 @@ class Matter:
         return self.engine.indexed_through() >= self.store.max_message_id()
 
 
-def open_matter(name: str = config.DEFAULT_MATTER, *, create: bool = False) -> Matter:
-    """Open (or with ``create``, create) a matter under ``$DISCOVERY_HOME``."""
+def open_matter(name: str | None = None, *, create: bool = False) -> Matter:
+    """Open (or with ``create``, create) a matter under the home.
+
+    ``name`` None is the default matter (:func:`discovery.config.default_matter`).
+    """
+    name = config.default_matter() if name is None else name
     path = config.matter_dir(name)
     if not (path / STORE_FILE).exists() and not create:
-        raise MatterNotFoundError(
-            f"no matter {name!r} under {config.home()} (ingest something into it first)"
-        )
+        raise MatterNotFoundError(missing_matter_message(name))
     store = Store(path / STORE_FILE, create=create)
     engine = open_engine(path / INDEX_DIR, create=True)
     zone = config.zone(config.display_zone_name(store.get_meta(config.DISPLAY_TZ_KEY)))
@@ -73,6 +75,17 @@ def open_matter(name: str = config.DEFAULT_MATTER, *, create: bool = False) -> M
         with suppress(IndexBusyError):
             matter.catch_up()
     return matter
+
+
+def missing_matter_message(name: str) -> str:
+    """``no matter 'x' under HOME``, with the matters there are (or how to make one)."""
+    known = list_matters()
+    there = (
+        f"matters there: {', '.join(known)}"
+        if known
+        else "there are no matters there yet: 'discovery ingest PATH --matter NAME' makes one"
+    )
+    return f"no matter {name!r} under {config.home()}; {there}"
 
 
 def list_matters() -> list[str]:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from discovery.model import UNDATED, Message, control_number
+from discovery.safetext import visible
 from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import tokenize
 
@@ -30,9 +33,7 @@ def local_time(dt: datetime, tz: tzinfo) -> str:
 
 
 def snippet_text(snippet: Snippet) -> Text:
-    text = Text(snippet.text)
-    for start, end in snippet.highlights:
-        text.stylize(HIGHLIGHT, start, end)
+    text = marked_text(snippet.text, snippet.highlights, one_line=True)
     if snippet.version:
         text = Text.assemble(Text(f"[earlier version {snippet.version}] ", "dim italic"), text)
     return text
@@ -43,10 +44,18 @@ def hit_spans(hit: Hit) -> list[tuple[int, int]]:
     return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
 
 
-def marked_text(text: str, spans: Iterable[tuple[int, int]]) -> Text:
-    out = Text(text)
-    for start, end in spans:
-        out.stylize(HIGHLIGHT, start, end)
+def marked_text(text: str, spans: Iterable[tuple[int, int]], *, one_line: bool = False) -> Text:
+    """Evidence text made visible (:func:`discovery.safetext.visible`), the spans
+    (offsets into ``text``) highlighted where they land after the escaping."""
+    out = Text()
+    at = 0
+    for start, end in sorted(spans):
+        if start < at:
+            continue
+        out.append(visible(text[at:start], one_line=one_line))
+        out.append(visible(text[start:end], one_line=one_line), HIGHLIGHT)
+        at = end
+    out.append(visible(text[at:], one_line=one_line))
     return out
 
 
@@ -170,26 +179,65 @@ def _ctrl(mid: int | None) -> str:
     return control_number(mid) if mid else ""
 
 
-def ingest_table(report: IngestReport) -> Table:
-    """One row per source; the path last, so it keeps the width a terminal has left."""
-    table = Table(title="Ingest report", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for col in ("status", "format", "added", "dupes", "system", "undated", "problems"):
-        table.add_column(
-            col, justify="left" if col in ("status", "format") else "right", no_wrap=True
-        )
-    table.add_column("source", overflow="fold")
-    for s in report.sources:
-        table.add_row(
-            s.status,
-            s.format,
-            str(s.added),
-            str(s.duplicates),
-            str(s.system),
-            str(s.undated),
-            str(len(s.problems)),
-            Text(s.path),
-        )
-    return table
+INGEST_FACTS = (
+    ("custodian", "custodian", "custodian_defaulted"),
+    ("zone", "zone", "zone_defaulted"),
+)
+"""(header, SourceReport attribute, its "was defaulted" attribute), shown when reported.
+How dates were read (``date_order``) is a sentence: it goes in :func:`source_notes`."""
+
+
+def ingest_table(report: IngestReport, width: int) -> RenderableType:
+    """One row per source, fitted to ``width``.
+
+    The custodian, zone and path come last; when they do not fit beside the
+    counts, each source's are listed under the table by row number, on one
+    unbroken line (a path is never broken mid-word).
+    """
+    facts = [f for f in INGEST_FACTS if any(getattr(s, f[1]) for s in report.sources)]
+    counts = [
+        Column("#", right=True, whole=True),
+        Column("status", whole=True),
+        Column("format", whole=True),
+        *(
+            Column(n, right=True, whole=True)
+            for n in ("added", "dupes", "system", "undated", "problems")
+        ),
+    ]
+    rows: list[list[str | Text]] = []
+    tails: list[list[Text]] = []
+    defaulted = False
+    for n, s in enumerate(report.sources, 1):
+        rows.append([
+            str(n), s.status, s.format, str(s.added), str(s.duplicates), str(s.system),
+            str(s.undated), str(len(s.problems)),
+        ])  # fmt: skip
+        tail = []
+        for _, attr, flag in facts:
+            value = getattr(s, attr)
+            mark = "*" if value and getattr(s, flag) else ""
+            defaulted = defaulted or bool(mark)
+            tail.append(Text(visible(f"{value}{mark}", one_line=True)))
+        tails.append([*tail, Text(visible(s.path, one_line=True))])
+    tail_columns = [*(Column(header, whole=True) for header, _, _ in facts), Column("source")]
+    wide = fitted_table(
+        [*counts, *tail_columns], [[*r, *t] for r, t in zip(rows, tails, strict=True)], width
+    )
+    inline = Console(width=10_000).measure(wide).maximum <= width
+    table = wide if inline else fitted_table(counts, rows, width)
+    table.title = "Ingest report"
+    table.title_justify = "left"
+    parts: list[RenderableType] = [table]
+    if not inline:
+        for n, tail in enumerate(tails, 1):
+            labelled = [
+                Text.assemble((f"{h} ", "dim"), v)
+                for (h, _, _), v in zip(facts, tail[:-1], strict=True)
+            ]
+            parts.append(Text("  ").join([Text(f"{n:>3}"), *labelled, tail[-1]]))
+    if defaulted:
+        parts.append(Text("* defaulted: not given on the command line (--custodian, --tz)", "dim"))
+    return Group(*parts)
 
 
 def problem_lines(report: IngestReport) -> list[str]:
@@ -209,18 +257,87 @@ def source_notes(report: IngestReport) -> list[str]:
     return lines
 
 
-def matters_table(rows: Sequence[tuple[str, dict[str, int], str]]) -> Table:
-    """Rows of (matter name, counts, display zone)."""
-    table = Table(title="Matters")
-    for col in ("matter", "messages", "conversations", "custodians", "sources", "zone"):
-        table.add_column(col, justify="left" if col in ("matter", "zone") else "right")
-    for name, c, zone in rows:
-        table.add_row(
-            name,
+@dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a table that must fit the terminal.
+
+    Numbers and dates (``whole=True``) are never wrapped or cut; text folds.
+    When the terminal is too narrow, columns with the highest ``drop`` go first
+    (0: never dropped).
+    """
+
+    header: str
+    right: bool = False
+    whole: bool = False
+    drop: int = 0
+
+
+TEXT_MIN = 10
+"""The narrowest a folding text column gets before columns are dropped instead."""
+
+
+def fitted_table(
+    columns: Sequence[Column],
+    rows: Iterable[Sequence[str | Text]],
+    width: int,
+    *,
+    title: str | None = None,
+) -> Table:
+    """A table at most ``width`` cells wide: optional columns dropped, text folded."""
+    rows = [list(r) for r in rows]
+
+    def need(i: int) -> int:
+        col = columns[i]
+        if not col.whole:
+            return max(min(TEXT_MIN, max((cell_len(str(r[i])) for r in rows), default=1)), 1)
+        cells = [cell_len(str(r[i])) for r in rows]
+        return max([cell_len(col.header), *cells])
+
+    keep = list(range(len(columns)))
+    while True:
+        total = sum(need(i) + 2 for i in keep) + len(keep) + 1
+        optional = [i for i in keep if columns[i].drop]
+        if total <= width or not optional:
+            break
+        keep.remove(max(optional, key=lambda i: (columns[i].drop, i)))
+    table = Table(
+        title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=False
+    )
+    for i in keep:
+        col = columns[i]
+        table.add_column(
+            col.header,
+            justify="right" if col.right else "left",
+            no_wrap=col.whole,
+            min_width=need(i) if col.whole else None,
+            overflow="fold",
+        )
+    for r in rows:
+        table.add_row(*(r[i] for i in keep))
+    return table
+
+
+def matters_table(
+    rows: Sequence[tuple[str, dict[str, int], str]], default: str, width: int
+) -> Table:
+    """Rows of (matter name, counts, display zone); the default matter marked ``*``."""
+    columns = (
+        Column("matter"),
+        Column("messages", right=True, whole=True),
+        Column("conversations", right=True, whole=True, drop=2),
+        Column("custodians", right=True, whole=True, drop=3),
+        Column("sources", right=True, whole=True, drop=4),
+        Column("zone", whole=True, drop=1),
+    )
+    body = [
+        (
+            Text(visible(name, one_line=True) + (" *" if name == default else "")),
             str(c["messages"]),
             str(c["conversations"]),
             str(c["custodians"]),
             str(c["sources"]),
             zone,
         )
-    return table
+        for name, c, zone in rows
+    ]
+    return fitted_table(columns, body, width, title="Matters (* the default)")

@@ -112,6 +112,15 @@ _MESSAGE_COLUMNS = (
 )
 
 
+def tag_key(tag: str) -> str:
+    """A tag as stored and compared: lower case, runs of spaces as one, trimmed.
+
+    Tags are case-insensitive everywhere (``--tag Hot`` is ``tag:hot``), so the
+    store keeps one spelling of each.
+    """
+    return " ".join(tag.split()).lower()
+
+
 def to_us(dt: datetime) -> int:
     """Microseconds since the epoch of an aware datetime (exact, no float)."""
     delta = dt - EPOCH
@@ -176,6 +185,7 @@ class Store:
                     f"{path} is a case store of version {version}; this discovery reads"
                     f" version {SCHEMA_VERSION}"
                 )
+            self._fold_tags()
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open case store {path}: {exc}") from exc
 
@@ -504,7 +514,13 @@ class Store:
         return [r[0] for r in self.db.execute("SELECT DISTINCT custodian FROM sources")]
 
     def tag_names(self) -> list[str]:
-        return [r[0] for r in self.db.execute("SELECT DISTINCT tag FROM tags")]
+        return [r[0] for r in self.db.execute("SELECT DISTINCT tag FROM tags ORDER BY tag")]
+
+    def tag_counts(self) -> list[tuple[str, int]]:
+        """Every tag with the number of messages carrying it, by name."""
+        return self.db.execute(
+            "SELECT tag, count(*) FROM tags GROUP BY tag ORDER BY tag"
+        ).fetchall()
 
     def ids_where(self, where: str, params: Sequence[object]) -> set[int]:
         """Message ids matching a SQL condition over ``messages m`` (internal use)."""
@@ -522,11 +538,12 @@ class Store:
         }
 
     def ids_of_tags(self, tags: Sequence[str]) -> set[int]:
+        """Messages carrying any of ``tags`` (in any case)."""
         marks = ",".join("?" * len(tags))
         return {
             r[0]
             for r in self.db.execute(
-                f"SELECT message_id FROM tags WHERE tag IN ({marks})", list(tags)
+                f"SELECT message_id FROM tags WHERE tag IN ({marks})", [tag_key(t) for t in tags]
             )
         }
 
@@ -534,17 +551,44 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT id FROM messages WHERE system = 1")}
 
     # --- tags ---------------------------------------------------------------
-    def tag(self, message_ids: Iterable[int], tag: str) -> None:
+    def tag(self, message_ids: Iterable[int], tag: str) -> int:
+        """Put ``tag`` on messages (those that have it keep it); returns how many got it."""
         now = datetime.now(UTC).isoformat()
+        key = tag_key(tag)
+        before = self.db.total_changes
         self.db.executemany(
             "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at) VALUES (?, ?, ?)",
-            [(i, tag, now) for i in message_ids],
+            [(i, key, now) for i in message_ids],
         )
+        return self.db.total_changes - before
 
-    def untag(self, message_ids: Iterable[int], tag: str) -> None:
+    def untag(self, message_ids: Iterable[int], tag: str) -> int:
+        """Take ``tag`` off messages; returns how many had it."""
+        key = tag_key(tag)
+        before = self.db.total_changes
         self.db.executemany(
-            "DELETE FROM tags WHERE message_id = ? AND tag = ?", [(i, tag) for i in message_ids]
+            "DELETE FROM tags WHERE message_id = ? AND tag = ?", [(i, key) for i in message_ids]
         )
+        return self.db.total_changes - before
+
+    def _fold_tags(self) -> None:
+        """Bring tags stored before tags were case-insensitive to their one spelling."""
+        odd = [t for (t,) in self.db.execute("SELECT DISTINCT tag FROM tags") if tag_key(t) != t]
+        if not odd:
+            return
+        self.begin()
+        try:
+            for t in odd:
+                self.db.execute(
+                    "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at)"
+                    " SELECT message_id, ?, tagged_at FROM tags WHERE tag = ?",
+                    (tag_key(t), t),
+                )
+                self.db.execute("DELETE FROM tags WHERE tag = ?", (t,))
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
 
     # --- privilege descriptions (for the privilege log) ----------------------
     def set_privilege_description(self, message_ids: Iterable[int], description: str) -> None:

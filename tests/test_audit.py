@@ -236,7 +236,18 @@ def test_exhibits_by_tag_logs_a_query_that_names_the_tag(tmp_path: Path) -> None
     assert entry.query == 'tag:"not hot"' and entry.settings["tag"] == "not hot"
     with open_matter("acme") as m:
         assert Searcher(m).match(entry.query)[1] == {16}  # the logged query re-runs as logged
-    bad = invoke("exhibits", "--tag", 'say "hi"', "--prefix", "PX", "--out", str(out), "-m", "acme")
+    bad = invoke(
+        "exhibits",
+        "--tag",
+        'say "hi"',
+        "--prefix",
+        "PX",
+        "--out",
+        str(out),
+        "-m",
+        "acme",
+        "--force",
+    )
     assert bad.exit_code == 2
     assert "cannot be written as a query" in bad.stderr
     assert len(audit.entries("acme")) == 1  # nothing run, nothing logged

@@ -114,9 +114,17 @@ def test_bad_usage_exits_2(acme: None, tmp_path: Path, args: list[str], needle: 
     assert not (tmp_path / "x.csv").exists()
 
 
-def test_an_empty_selection_writes_a_header_only(acme: None, tmp_path: Path) -> None:
+def test_an_unknown_tag_is_an_error_naming_the_tags_there_are(acme: None, tmp_path: Path) -> None:
     out = tmp_path / "ex.csv"
     result = invoke("exhibits", "--tag", "nothing", "--prefix", "PX", "--out", str(out))
+    assert result.exit_code == 1
+    assert "no message is tagged 'nothing'; the tags in this matter are: hot" in result.stderr
+    assert not out.exists()
+
+
+def test_an_empty_selection_writes_a_header_only(acme: None, tmp_path: Path) -> None:
+    out = tmp_path / "ex.csv"
+    result = invoke("exhibits", "--query", "zzznothing", "--prefix", "PX", "--out", str(out))
     assert result.exit_code == 0
     assert read(out) == []
     assert out.read_text(encoding="utf-8").startswith(",".join(exhibits.EXHIBIT_COLUMNS))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.binding import Binding
 from textual.pilot import Pilot
 from typer.testing import CliRunner
 
@@ -23,8 +24,9 @@ from discovery.cli import app as cli_app
 from discovery.export import HIT_COLUMNS
 from discovery.matter import Matter, open_matter
 from discovery.search import Searcher, result_hash
+from discovery.tags import normalise_tag
 from discovery.tui import Filters, ReviewApp, Session
-from discovery.tui.session import combine, normalise_tag
+from discovery.tui.session import combine
 from tests.conftest import FIXTURES
 
 pytestmark = pytest.mark.tui
@@ -481,19 +483,35 @@ async def _help(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+@pytest.fixture
+def snap_review(monkeypatch: pytest.MonkeyPatch) -> Iterator[ReviewApp]:
+    """The acme matter ingested by a path relative to the project, so the source path
+    on screen is the same in every clone."""
+    from discovery.ingest import ingest
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    with open_matter("default", create=True) as m:
+        ingest(m, [Path("fixtures/slack/acme")])
+        session = Session(m)
+        yield ReviewApp(session, blink=False)
+        session.close()
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 @pytest.mark.parametrize(
     "name,run_before",
     [("hits", _walked), ("syntax_error", _bad_query), ("help", _help)],
 )
 def test_snapshot(
-    review: ReviewApp,
+    snap_review: ReviewApp,
     snap_compare: Any,
     size: tuple[int, int],
     name: str,
     run_before: Callable[[Pilot[Any]], Awaitable[None]],
 ) -> None:
-    assert snap_compare(review, terminal_size=size, run_before=run_before)
+    """At 80x24 too, the hits screen shows the matter, a year and the footer's essentials."""
+    assert snap_compare(snap_review, terminal_size=size, run_before=run_before)
 
 
 # --- the audit log ------------------------------------------------------------------------------
@@ -554,3 +572,291 @@ def test_the_screen_warns_when_a_search_is_not_logged(review: ReviewApp) -> None
         assert any("search was NOT recorded in the audit log" in m for m in messages), messages
 
     drive(review, scenario)
+
+
+# --- keys in bursts, and what the screen shows (issue 10) ----------------------------------------
+
+
+def slack_hits_in_time_order(matter: Matter) -> list[int]:
+    """What 'platform:slack' finds in acme, read from the store: every message not a system
+    event (acme is all Slack), oldest first."""
+    rows = matter.store.db.execute(
+        "SELECT id FROM messages WHERE system = 0 ORDER BY sent_us, id"
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+async def burst(app: ReviewApp, pilot: Pilot[Any], *keys: str) -> None:
+    """Deliver every key to the app before it handles any (no pause between them), then wait."""
+    from textual import events
+
+    driver = app._driver
+    assert driver is not None
+    for key in keys:
+        char = {"enter": "\r", "colon": ":"}.get(key, key if len(key) == 1 else None)
+        driver.send_message(events.Key(key, char))
+    await settle(app, pilot)
+
+
+def test_thirty_j_then_h_in_one_burst_tags_the_hit_on_screen(
+    review: ReviewApp, matter: Matter
+) -> None:
+    from discovery import audit
+    from discovery.model import control_number
+
+    expected = slack_hits_in_time_order(matter)
+    assert len(expected) > 31
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "platform:slack")
+        assert app.results is not None and app.results.total == len(expected)
+        await burst(app, pilot, *["j"] * 30, "h")
+        assert app.index == 30  # thirty j, thirty hits
+        assert current(app) == control_number(expected[30])
+        assert app.pane.focus_id == expected[30]  # the conversation shows that hit
+        assert control_number(expected[30]) in str(app.query_one("#detail").visual)  # type: ignore[attr-defined]
+        assert str(app.table.get_cell("30", "tags")) == "H"
+
+    drive(review, scenario, size=(80, 24))
+    assert matter.store.ids_of_tags(["hot"]) == {expected[30]}
+    (entry,) = [e for e in audit.entries("default") if e.command == "tag"]
+    assert entry.settings["control_number"] == control_number(expected[30])
+    assert entry.result_hash == result_hash([expected[30]])
+
+
+def test_keys_pressed_while_a_search_runs_act_on_its_hits(
+    review: ReviewApp, matter: Matter
+) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "permission")  # other hits on screen first
+        await pilot.press("slash")
+        app.query_bar.input.value = "libgen"
+        await burst(app, pilot, "enter", "j", "j", "h")
+        assert controls(app) == LIBGEN
+        assert current(app) == LIBGEN[2]
+        assert app.query_bar.input.value == "libgen"  # j and h were not typed into the query
+
+    drive(review, scenario)
+    assert matter.store.ids_of_tags(["hot"]) == {39}
+
+
+def test_up_down_home_end_and_g_move_through_every_hit(
+    review: ReviewApp, matter: Matter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discovery.tui import session as session_module
+
+    monkeypatch.setattr(session_module, "PAGE", 5)
+    expected = slack_hits_in_time_order(matter)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "platform:slack")
+        await burst(app, pilot, "down", "down", "down")
+        assert app.index == 3
+        await pilot.press("G")  # the last hit, past the pages loaded so far
+        assert app.index == len(expected) - 1 and app.hit is not None
+        assert app.hit.message.id == expected[-1]
+        await pilot.press("home")
+        assert app.index == 0
+        await pilot.press("end")
+        assert app.index == len(expected) - 1
+        await pilot.press("up")
+        assert app.index == len(expected) - 2
+
+    drive(review, scenario)
+
+
+def test_header_detail_line_and_footer_at_80_columns(review: ReviewApp, matter: Matter) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        header = str(app.query_one("#header").visual)  # type: ignore[attr-defined]
+        assert "matter default" in header and "dates in UTC" in header
+        await search(app, pilot, "libgen")
+        detail = str(app.query_one("#detail").visual)  # type: ignore[attr-defined]
+        m = matter.store.message(16)
+        assert m.control in detail and "2023-03-07 15:15:00 UTC" in detail
+        assert f"custodians {'; '.join(m.custodians)}" in detail
+        assert f"source {m.sources[0]}" in detail
+        assert "attachments none" in detail and "tags none" in detail
+        await pilot.press("h")
+        assert "tags hot" in str(app.query_one("#detail").visual)  # type: ignore[attr-defined]
+        footer = app.export_screenshot()
+        for label in ("Tag", "Filter", "Export", "Help", "Quit"):
+            assert f">{label}<" in footer or f"&#160;{label}" in footer, label
+
+    drive(review, scenario, size=(80, 24))
+
+
+def test_the_year_shows_when_the_hits_span_years(matter: Matter, tmp_path: Path) -> None:
+    from discovery.ingest import ingest
+
+    older = tmp_path / "older.jsonl"
+    older.write_text(
+        '{"conversation": "archive", "sender": "Ann", "timestamp": "2021-05-04T10:00:00Z",'
+        ' "content": "An old note about libgen.", "id": "o1"}\n',
+        encoding="utf-8",
+    )
+    ingest(matter, [older])
+    session = Session(matter)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        assert app.results is not None and app.results.years == (2021, 2023)
+        assert str(app.table.get_cell("0", "time")) == "2021-05-04 10:00"
+        assert "2021–2023" in str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
+        await search(app, pilot, "permission")  # all in 2023: month and day only
+        assert str(app.table.get_cell("0", "time")).startswith("03-")
+
+    try:
+        drive(ReviewApp(session, blink=False), scenario, size=(80, 24))
+    finally:
+        session.close()
+
+
+def test_the_filter_is_shown_in_full_kept_and_cleared_explicitly(review: ReviewApp) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        app.filters = Filters(speaker="priya raman", conversation="legal review")
+        app._set_filter(app.filters)
+        await settle(app, pilot)
+        shown = str(app.query_one("#filter").visual)  # type: ignore[attr-defined]
+        assert 'speaker:"priya raman" AND conversation:"legal review"' in shown
+        assert controls(app) == [LIBGEN[2]]
+        assert app.query_bar.input.value == "libgen"  # the filter is not put into the query
+        # The next query keeps the filter, and says so.
+        await search(app, pilot, "permission OR libgen")
+        assert app.filters == Filters(speaker="priya raman", conversation="legal review")
+        assert app.query_one("#filter").display
+        # A syntax error points into what was typed, not into the combined text.
+        await search(app, pilot, "libgen AND (")
+        assert app.error is not None
+        assert app.error.query == "libgen AND ("  # type: ignore[attr-defined]
+        assert app.error.column == "libgen AND (".index("(")  # type: ignore[attr-defined]
+        # F clears it, explicitly.
+        await search(app, pilot, "libgen")
+        await pilot.press("F")
+        await settle(app, pilot)
+        assert app.filters.is_empty() and not app.query_one("#filter").display
+        assert controls(app) == LIBGEN
+
+    drive(review, scenario, size=(80, 24))
+
+
+def test_a_too_broad_wildcard_with_a_filter_points_into_the_typed_query(
+    review: ReviewApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discovery import candidates
+
+    monkeypatch.setattr(candidates, "MAX_EXPANSION", 2)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        app.filters = Filters(custodian="unassigned")
+        await search(app, pilot, "libgen OR t*")
+        assert app.error is not None
+        assert app.error.query == "libgen OR t*"  # type: ignore[attr-defined]
+        assert app.error.column == len("libgen OR ")  # type: ignore[attr-defined]
+
+    drive(review, scenario)
+
+
+async def goto(app: ReviewApp, pilot: Pilot[Any], control: str) -> None:
+    await pilot.press("colon")
+    app.screen.query_one("#goto-id").value = control  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await pilot.pause()
+
+
+def test_go_to_a_hit_and_to_a_message_that_is_not_one(review: ReviewApp, matter: Matter) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await goto(app, pilot, "MSG-00000039")
+        assert current(app) == "MSG-00000039" and app.looked_up is None
+        await goto(app, pilot, "17")
+        assert app.looked_up is not None and app.looked_up.id == 17
+        assert app.pane.focus_id == 17
+        await pilot.press("r")  # acts on the message on screen, not on the hit list's cursor
+        await pilot.press("j")  # back to the hits
+        assert app.looked_up is None and current(app) == "MSG-00000039"
+        await goto(app, pilot, "MSG-99999999")
+        assert app.looked_up is None and app.is_running
+
+    drive(review, scenario)
+    assert matter.store.ids_of_tags(["responsive"]) == {17}
+
+
+def test_query_history_is_kept_per_matter(matter: Matter) -> None:
+    async def first(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await search(app, pilot, "permission")
+
+    async def later(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await pilot.press("up")
+        assert app.query_bar.input.value == "permission"
+        await pilot.press("up")
+        assert app.query_bar.input.value == "libgen"
+
+    for scenario in (first, later):
+        session = Session(matter)
+        try:
+            drive(ReviewApp(session, blink=False), scenario)
+        finally:
+            session.close()
+
+
+def test_the_command_palette_offers_every_action(review: ReviewApp) -> None:
+    bound = {b.action for b in review.BINDINGS if isinstance(b, Binding)}
+    offered = {action for _, _, action in review.ACTIONS}
+    assert bound <= offered
+    for action in offered:
+        assert hasattr(review, "action_" + action.split("(")[0]), action
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        assert [t for t, _, _ in app.ACTIONS] == titles[: len(app.ACTIONS)]
+        await search(app, pilot, "libgen")
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Last hit")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert current(app) == LIBGEN[-1]
+
+    drive(review, scenario)
+
+
+def test_export_asks_before_overwriting(review: ReviewApp, tmp_path: Path) -> None:
+    out = tmp_path / "hits.csv"
+    out.write_text("keep me", encoding="utf-8")
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await export_to(app, pilot, out)
+        assert app.screen.__class__.__name__ == "ExportScreen"  # asked, not written
+        assert "exists" in str(app.screen.query_one(".dialog-error").visual)  # type: ignore[attr-defined]
+        assert out.read_text(encoding="utf-8") == "keep me"
+        await pilot.press("enter")  # again: overwrite
+        await settle(app, pilot)
+        assert app.exported == (out, 4)
+
+    drive(review, scenario)
+    assert out.read_text(encoding="utf-8").startswith("control_number,")
+
+
+def test_an_ingest_in_progress_is_shown_and_tagging_goes_on(
+    review: ReviewApp, matter: Matter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from discovery.ingest import ingest
+
+    # Messages stored but not yet indexed: what the screen sees while an ingest runs.
+    monkeypatch.setattr(type(matter), "catch_up", lambda self, progress=None: 0)
+    report = ingest(matter, [FIXTURES / "whatsapp" / "android_uk_24h.txt"])
+    assert report.added > 0
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        header = str(app.query_one("#header").visual)  # type: ignore[attr-defined]
+        assert f"ingest in progress: {report.added} messages not searchable yet" in header
+        await search(app, pilot, "libgen")
+        assert controls(app) == LIBGEN
+        await pilot.press("h")
+
+    drive(review, scenario)
+    assert matter.store.ids_of_tags(["hot"]) == {16}

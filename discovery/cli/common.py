@@ -9,24 +9,48 @@ through while developing.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
+from discovery import __version__
 from discovery.errors import DiscoveryError, ExitStatus
 
 app = typer.Typer(
     name="discovery",
-    help="Search chat exports like evidence: exact phrase, proximity and boolean queries.",
+    help="Search chat exports like evidence: exact phrase, proximity and boolean queries.\n\n"
+    "Example: discovery search '\"ask forgiveness\" w/5 permission' --matter demo",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"discovery {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    pass
+
 
 MAX_MESSAGE_ID = 2**63 - 1
 """The largest id SQLite can hold; a longer number is not a control number."""
@@ -39,12 +63,99 @@ MAX_LIMIT = 1_000_000
 """Most hits ``--limit`` asks for (``--all`` shows every hit)."""
 
 MatterOpt = Annotated[
-    str, typer.Option("--matter", "-m", help="Matter name (a folder under $DISCOVERY_HOME).")
+    str | None,
+    typer.Option(
+        "--matter",
+        "-m",
+        help="Matter name (a folder under the home; default: the one set with"
+        " 'discovery matters --use', else 'default').",
+        show_default=False,
+    ),
 ]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Overwrite output files that exist already.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
+
+T = TypeVar("T")
+STDOUT = "-"
+"""An output file named ``-`` is standard output."""
+
+
+class PipeClosed(Exception):
+    """Standard output was closed by its reader (``discovery search ... | head``)."""
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real file descriptor (tests): nothing to flush
+        pass
+
+
+class _Out(Console):
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _silence_stdout()
+        raise PipeClosed
 
 
 def out_console() -> Console:
-    return Console(soft_wrap=False, highlight=False)
+    return _Out(soft_wrap=False, highlight=False)
+
+
+@contextmanager
+def pipe_closed_ok() -> Iterator[list[bool]]:
+    """Write results; if the reader closes the pipe, stop writing quietly.
+
+    Yields a one-item list that holds True afterwards when the pipe closed, so a
+    command can still log what it ran before it exits 0.
+    """
+    closed = [False]
+    try:
+        yield closed
+        sys.stdout.flush()
+    except (BrokenPipeError, PipeClosed):
+        _silence_stdout()
+        closed[0] = True
+
+
+def check_new(path: Path | None, force: bool) -> None:
+    """Refuse to overwrite an existing output file unless ``--force`` is given."""
+    if path is None or str(path) == STDOUT or force:
+        return
+    if path.exists() and not path.is_dir():
+        raise DiscoveryError(f"{path} exists already: add --force to overwrite it")
+
+
+def write_file(path: Path, writer: Callable[[Path], T]) -> T:
+    """Run ``writer(path)``; an OS error becomes our one-line "cannot write" message."""
+    try:
+        return writer(path)
+    except OSError as exc:
+        raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def shown_path(path: Path) -> str:
+    return "standard output" if str(path) == STDOUT else str(path)
+
+
+@contextmanager
+def output_file(path: Path, *, force: bool) -> Iterator[Path]:
+    """The path a writer should write to: ``path``, or for ``-`` a temporary file whose
+    bytes go to standard output once the writer is done."""
+    check_new(path, force)
+    if str(path) != STDOUT:
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="discovery-out-") as folder:
+        tmp = Path(folder) / "out"
+        yield tmp
+        with tmp.open("rb") as f, pipe_closed_ok():
+            sys.stdout.flush()
+            shutil.copyfileobj(f, sys.stdout.buffer)
 
 
 def err_console() -> Console:
@@ -72,6 +183,10 @@ def guard() -> Iterator[None]:
     except KeyboardInterrupt:
         say("discovery: interrupted")
         raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+    except (BrokenPipeError, PipeClosed):
+        # The reader of our output went away (`| head`): nothing to report.
+        _silence_stdout()
+        raise typer.Exit(int(ExitStatus.OK)) from None
     except typer.Exit:
         raise
     except Exception as exc:
@@ -84,7 +199,7 @@ def guard() -> Iterator[None]:
         raise typer.Exit(int(ExitStatus.ERROR)) from None
 
 
-def open_existing(matter: str) -> Any:
+def open_existing(matter: str | None) -> Any:
     from discovery.matter import open_matter
 
     return open_matter(matter)
@@ -125,5 +240,7 @@ _DONE = {
     "batch": "the report was written",
     "exhibits": "the exhibit list was written",
     "produce": "the production was written",
+    "tag": "the tags were changed",
+    "untag": "the tags were changed",
 }
 """What already happened when an audit write fails, for the warning."""

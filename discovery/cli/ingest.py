@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from discovery import config
-from discovery.cli.common import MatterOpt, app, err_console, guard, out_console
+from discovery.cli.common import MatterOpt, app, err_console, guard, out_console, say
 from discovery.errors import ExitStatus
+from discovery.safetext import visible
 
 
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or zips to import.")],
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    matter: MatterOpt = None,
     custodian: Annotated[
         str | None, typer.Option(help="Custodian the sources were collected from.")
     ] = None,
@@ -53,34 +55,51 @@ def ingest(
     Unreadable entries inside a source are listed as problems (path:line) and
     skipped; the rest of the source is imported. Exit status 0 when every
     source was imported (or had been already), 1 when a whole source failed or
-    was not recognised; the other sources are imported either way.
+    was not recognised; the other sources are imported either way. A run that
+    finds nothing to import (an empty folder, only files that are not exports)
+    exits 1 and creates no matter.
+
+    \b
+    Examples:
+      discovery ingest fixtures/slack/acme --matter demo --custodian "Dana Whitfield"
+      discovery ingest collection/ --matter demo --custodian-map auto
     """
     with guard():
         from discovery.custodians import load_custodian_map
+        from discovery.ingest import DEFAULT_CUSTODIAN
         from discovery.ingest import ingest as run_ingest
-        from discovery.matter import open_matter
+        from discovery.matter import STORE_FILE, open_matter
         from discovery.render import ingest_table, problem_lines, source_notes
 
         zone = config.zone(tz or "UTC")
         mapping = None if custodian_map is None else load_custodian_map(custodian_map)
+        name = matter or config.default_matter()
+        folder = config.matter_dir(name)
+        is_new = not (folder / STORE_FILE).exists()
         err = err_console()
         with (
-            open_matter(matter, create=True) as m,
+            open_matter(name, create=True) as m,
             Progress(
+                SpinnerColumn(),
                 TextColumn("{task.description}"),
                 BarColumn(),
-                MofNCompleteColumn(),
+                TextColumn("{task.completed:,.0f}{task.fields[of]}"),
                 TimeElapsedColumn(),
                 console=err,
                 transient=True,
                 disable=not err.is_terminal,
             ) as bar,
         ):
-            tasks: dict[str, Any] = {}
+            # Shown from the first moment: finding sources (unpacking zips) can take a while.
+            reading = bar.add_task("messages read", total=None, of="")
+            tasks: dict[str, Any] = {"messages": reading}
 
             def progress(stage: str, advance: int, total: int | None) -> None:
                 if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
+                    label = "sources done" if stage == "sources" else stage
+                    tasks[stage] = bar.add_task(
+                        label, total=total, of=f" of {total:,}" if total else ""
+                    )
                 bar.update(tasks[stage], advance=advance)
 
             report = run_ingest(
@@ -95,18 +114,36 @@ def ingest(
                 tz_defaulted=tz is None,
                 date_order=date_order,
             )
+            stored = m.store.counts()["sources"]
+        if is_new and not stored:
+            shutil.rmtree(folder, ignore_errors=True)  # made by this run, holding nothing
         if as_json:
             print(json.dumps([s.as_dict() for s in report.sources], ensure_ascii=False))
         else:
             out = out_console()
-            out.print(ingest_table(report))
+            if report.sources:
+                out.print(ingest_table(report, out.width), soft_wrap=True)  # paths unbroken
             # One line each, never wrapped: reviewers grep these for path:line.
             for line in problem_lines(report):
-                out.print(f"problem: {line}", markup=False, soft_wrap=True)
+                out.print(f"problem: {visible(line, one_line=True)}", markup=False, soft_wrap=True)
             for line in source_notes(report):
-                out.print(line, markup=False, soft_wrap=True)
+                out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
+            who = custodian or DEFAULT_CUSTODIAN
+            for path in report.unplaced:
+                out.print(
+                    f"not placed by --custodian-map (custodian {who!r}):"
+                    f" {visible(path, one_line=True)}",
+                    markup=False,
+                    soft_wrap=True,
+                )
             out.print(
-                f"{report.added} messages added to matter {matter!r}", markup=False, soft_wrap=True
+                f"{report.added} messages added to matter {name!r}", markup=False, soft_wrap=True
             )
+        if not report.sources:
+            shown = ", ".join(str(p) for p in paths)
+            say(f"discovery: no files to import in {shown}" + ("; no matter created" * is_new))
+            raise typer.Exit(int(ExitStatus.ERROR))
+        if is_new and not stored:
+            say(f"discovery: nothing was imported, so matter {name!r} was not created")
         if report.failed:
             raise typer.Exit(int(ExitStatus.ERROR))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
 import typer
 
 from discovery import config
-from discovery.cli.common import MatterOpt, app, guard, open_existing, out_console
-from discovery.errors import UsageError
+from discovery.cli.common import JsonOpt, MatterOpt, app, guard, open_existing, out_console
 
 
 @app.command()
@@ -23,40 +23,75 @@ def matters(
             " America/New_York); $DISCOVERY_TZ still overrides it."
         ),
     ] = None,
+    use: Annotated[
+        str | None,
+        typer.Option(
+            "--use", help="Make this matter the default for commands run without --matter."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """List the matters under $DISCOVERY_HOME with their counts, or set one's display zone."""
+    """List the matters under the home with their counts; set the default matter or a zone.
+
+    The home is $DISCOVERY_HOME, else the nearest indexes/ folder in the current
+    folder or its parents, else a per-user data folder; the first line says
+    which was read.
+
+    \b
+    Examples:
+      discovery matters
+      discovery matters --use demo
+      discovery matters --matter demo --display-tz America/New_York
+    """
     with guard():
         from discovery.matter import STORE_FILE, list_matters
         from discovery.render import matters_table
         from discovery.store import Store
 
+        out = out_console()
+        if use is not None:
+            with open_existing(use):  # refuse a matter that does not exist
+                config.set_default_matter(use)
+            out.print(f"commands without --matter now use matter {use!r}", markup=False)
         if display_tz is not None:
-            if matter is None:
-                raise UsageError("--display-tz needs --matter NAME")
             config.zone(display_tz)  # refuse an unknown zone before storing it
             with open_existing(matter) as m:
                 m.store.set_meta(config.DISPLAY_TZ_KEY, display_tz)
-            out_console().print(f"matter {matter!r} now shows and queries dates in {display_tz}")
+                name = m.name
+            out.print(f"matter {name!r} now shows and queries dates in {display_tz}", markup=False)
+        if use is not None or display_tz is not None:
             return
 
+        home, reason = config.home_and_reason()
+        default = config.default_matter()
         rows = []
         for name in list_matters():
             with Store(config.matter_dir(name) / STORE_FILE) as s:
                 zone = config.display_zone_name(s.get_meta(config.DISPLAY_TZ_KEY))
                 rows.append((name, s.counts(), zone))
-        out = out_console()
-        if not rows:
-            out.print(f"no matters under {config.home()}", markup=False)
+        if as_json:
+            for name, counts, zone in rows:
+                obj = {"matter": name, **counts, "zone": zone, "default": name == default}
+                print(json.dumps(obj, ensure_ascii=False))
             return
-        out.print(matters_table(rows))
+        out.print(f"home: {home} ({reason})", markup=False, soft_wrap=True)
+        if not rows:
+            out.print("no matters there yet: 'discovery ingest PATH --matter NAME' makes one")
+            return
+        out.print(matters_table(rows, default, out.width))
 
 
 @app.command()
 def tui(
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    matter: MatterOpt = None,
     query: Annotated[str, typer.Option(help="Start with this query.")] = "",
 ) -> None:
-    """Open the interactive review screen: search, read hits in context, tag, export."""
+    """Open the interactive review screen: search, read hits in context, tag, export.
+
+    \b
+    Example:
+      discovery tui --matter demo --query 'libgen'
+    """
     with guard():
         from discovery.tui import run  # textual is imported only here
 

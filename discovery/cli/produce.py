@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from discovery import config
 from discovery.cli.common import MatterOpt, app, audited, err_console, guard, open_existing
 from discovery.safetext import visible
 
@@ -20,7 +19,7 @@ def produce(
     prefix: Annotated[str, typer.Option(help="Bates prefix: ABC gives ABC-000001.")],
     tag: Annotated[str | None, typer.Option(help="Produce the messages with this tag.")] = None,
     query: Annotated[str | None, typer.Option(help="Produce the hits of this query.")] = None,
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    matter: MatterOpt = None,
     start: Annotated[int, typer.Option(min=1, max=MAX_BATES, help="First Bates number.")] = 1,
     slice_: Annotated[
         str,

@@ -7,36 +7,54 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.text import Text
 
 from discovery import config
 from discovery.cli.common import (
     MAX_CONTEXT,
+    STDOUT,
+    ForceOpt,
     MatterOpt,
     app,
     audit_one,
     audited,
+    check_new,
     err_console,
     guard,
     open_existing,
     out_console,
+    output_file,
+    pipe_closed_ok,
     say,
+    shown_path,
+    write_file,
 )
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
+from discovery.safetext import visible
 
 
-def _report_table(report: Any) -> Any:
-    from rich.table import Table
+def _report_table(report: Any, width: int) -> Any:
+    from discovery.render import Column, fitted_table
 
-    from discovery.report import REPORT_COLUMNS
-
-    table = Table(title=f"Search term report (days in {report.zone})", title_justify="left")
-    shown = [c for c in REPORT_COLUMNS if c != "query"]  # the CSV has the canonical queries
-    for col in shown:
-        table.add_column(col.replace("_", " "), justify="right" if col[0] in "mucd" else "left")
-    for row in report.all_rows():
-        values = [str(getattr(row, c)) for c in shown]
-        table.add_row(*values[:-2], *(v[:16].replace("T", " ") for v in values[-2:]))
-    return table
+    columns = (
+        Column("term"),
+        *(Column(h, right=True, whole=True) for h in ("messages", "unique", "convs", "days")),
+        Column("custodians", right=True, whole=True),
+        Column("first hit", whole=True, drop=1),
+        Column("last hit", whole=True, drop=2),
+    )
+    rows = [
+        (
+            Text(visible(r.term, one_line=True)),
+            *(str(n) for n in (r.messages, r.unique_messages, r.conversations)),
+            str(r.conversation_days),
+            str(r.custodians),
+            *(v[:19].replace("T", " ") for v in (r.first_hit, r.last_hit)),
+        )
+        for r in report.all_rows()
+    ]
+    title = f"Search term report (days in {report.zone})"
+    return fitted_table(columns, rows, width, title=title)
 
 
 def _comparison_lines(changes: Any, earlier: str) -> list[str]:
@@ -54,24 +72,33 @@ def _comparison_lines(changes: Any, earlier: str) -> list[str]:
     return lines
 
 
-def _audit_table(entries: Any) -> Any:
-    from rich.table import Table
+def _audit_table(entries: Any, width: int) -> Any:
+    from discovery.render import Column, fitted_table
 
-    table = Table()
-    for col in ("id", "at (UTC)", "user", "matter", "command", "hits", "hash", "query"):
-        table.add_column(col, justify="right" if col in ("id", "hits") else "left")
-    for e in entries:
-        table.add_row(
+    columns = (
+        Column("id", right=True, whole=True),
+        Column("at (UTC)", whole=True),
+        Column("user", drop=4),
+        Column("matter", drop=3),
+        Column("command", whole=True),
+        Column("hits", right=True, whole=True),
+        Column("hash", whole=True, drop=2),
+        Column("query"),
+    )
+    rows = [
+        (
             str(e.id),
-            e.at,
-            e.user,
-            e.matter,
+            e.at[:19].replace("T", " "),
+            Text(visible(e.user, one_line=True)),
+            Text(visible(e.matter, one_line=True)),
             e.command,
             str(e.hits),
             e.result_hash[:12],
-            e.canonical,
+            Text(visible(e.canonical, one_line=True)),
         )
-    return table
+        for e in entries
+    ]
+    return fitted_table(columns, rows, width)
 
 
 def _rerun_line(outcome: Any) -> str:
@@ -103,8 +130,10 @@ def batch(
     terms: Annotated[
         Path, typer.Argument(help="TERMS file: one query per line ('name: query'), or CSV.")
     ],
-    report: Annotated[Path, typer.Option("--report", help="Search term report CSV to write.")],
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    report: Annotated[
+        Path, typer.Option("--report", help="Search term report CSV to write ('-': stdout).")
+    ],
+    matter: MatterOpt = None,
     xlsx: Annotated[Path | None, typer.Option(help="Also write the report as XLSX.")] = None,
     tz: Annotated[
         str | None, typer.Option(help="Zone for days and dates (default $DISCOVERY_TZ or UTC).")
@@ -114,15 +143,25 @@ def batch(
     ] = None,
     bom: Annotated[bool, typer.Option(help="Start the CSV with a BOM (for Excel).")] = False,
     system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report rows as JSON lines, not a table.")
+    ] = False,
+    force: ForceOpt = False,
 ) -> None:
     """Run a saved batch of search terms and write the search term report.
 
     Every line of TERMS is parsed first; if any has a syntax error, all of
     them are listed (line and column) and nothing runs (exit 2).
+
+    \b
+    Examples:
+      discovery batch fixtures/batch/terms.txt --report str.csv --matter demo
+      discovery batch fixtures/batch/terms.txt --report str-v2.csv --compare str.csv
     """
     with guard():
         from discovery.batch import read_terms
         from discovery.report import (
+            REPORT_COLUMNS,
             build_report,
             read_report_csv,
             write_report_csv,
@@ -130,6 +169,11 @@ def batch(
         )
         from discovery.report import compare as compare_reports
 
+        to_stdout = [p for p in (report, xlsx) if p is not None and str(p) == STDOUT]
+        if len(to_stdout) + as_json > 1:
+            raise UsageError("only one of --report -, --xlsx - and --json can use standard output")
+        check_new(report, force)
+        check_new(xlsx, force)
         parsed = read_terms(terms)
         earlier = read_report_csv(compare) if compare is not None else None
         with open_existing(matter) as m:
@@ -137,9 +181,11 @@ def batch(
             zone = config.zone(zone_name)
             m.tz = zone
             result = build_report(m, parsed, zone, zone_name=zone_name, include_system=system)
-            write_report_csv(result, report, bom=bom)
+            with output_file(report, force=force) as path:
+                write_report_csv(result, path, bom=bom)
             if xlsx is not None:
-                write_report_xlsx(result, xlsx)
+                with output_file(xlsx, force=force) as path:
+                    write_file(path, lambda p: write_report_xlsx(result, p))
             logged = all(
                 [
                     audit_one(
@@ -155,12 +201,17 @@ def batch(
                     for t, hits in zip(parsed, result.hits, strict=True)
                 ]
             )
-        out = out_console()
-        out.print(_report_table(result))
-        if earlier is not None:
-            for line in _comparison_lines(compare_reports(earlier, result), str(compare)):
-                out.print(line, markup=False, soft_wrap=True)
-        written = f"{report}" + (f" and {xlsx}" if xlsx is not None else "")
+        with pipe_closed_ok():
+            out = out_console() if not (as_json or to_stdout) else err_console()
+            if as_json:
+                for row in result.all_rows():
+                    print(json.dumps(dict(zip(REPORT_COLUMNS, row.cells(), strict=True))))
+            elif not to_stdout:
+                out.print(_report_table(result, out.width))
+            if earlier is not None:
+                for line in _comparison_lines(compare_reports(earlier, result), str(compare)):
+                    out.print(line, markup=False, soft_wrap=True)
+        written = shown_path(report) + (f" and {shown_path(xlsx)}" if xlsx is not None else "")
         err_console().print(f"report of {len(parsed)} terms written to {written}", markup=False)
         if not logged:
             raise typer.Exit(int(ExitStatus.ERROR))
@@ -168,11 +219,15 @@ def batch(
 
 @app.command()
 def exhibits(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Exhibit list CSV to write.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Exhibit list CSV to write ('-': stdout).")
+    ],
     prefix: Annotated[str, typer.Option(help="Exhibit number prefix: PX gives PX-000001.")],
-    tag: Annotated[str | None, typer.Option(help="Select the messages with this tag.")] = None,
+    tag: Annotated[
+        str | None, typer.Option(help="Select the messages with this tag (any case).")
+    ] = None,
     query: Annotated[str | None, typer.Option(help="Select the hits of this query.")] = None,
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    matter: MatterOpt = None,
     context: Annotated[
         int, typer.Option(min=0, max=MAX_CONTEXT, help="Messages of context each side.")
     ] = 3,
@@ -184,8 +239,18 @@ def exhibits(
         typer.Option(help="Also write a Concordance DAT load file (texts in TEXT/ beside it)."),
     ] = None,
     bom: Annotated[bool, typer.Option(help="Start the CSV with a BOM (for Excel).")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Also print each exhibit as a JSON line.")
+    ] = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Build an exhibit list: selected messages numbered in time order, with context."""
+    """Build an exhibit list: selected messages numbered in time order, with context.
+
+    \b
+    Examples:
+      discovery exhibits --tag hot --prefix PX --out exhibits.csv --matter demo
+      discovery exhibits --query 'libgen' --prefix DX --out - --context 1
+    """
     with guard():
         from discovery import exhibits as ex
         from discovery.export import write_csv
@@ -193,13 +258,19 @@ def exhibits(
         from discovery.search import parse_query
 
         ex.check_prefix(prefix)
+        if as_json and str(out) == STDOUT:
+            raise UsageError("--out - and --json both use standard output: choose one")
+        check_new(out, force)
+        check_new(loadfile, force)
+        if transcripts is not None and transcripts.is_dir() and any(transcripts.iterdir()):
+            check_new(transcripts / f"{prefix}-000001.txt", force)
         with open_existing(matter) as m:
             ids, selection = ex.select(m, tag=tag, query=query)
             items = ex.build(m, ids, prefix, context)
-            try:
-                n = write_csv(out, ex.EXHIBIT_COLUMNS, ex.rows(items, m.tz), bom=bom)
-            except OSError as exc:
-                raise DiscoveryError(f"cannot write {out}: {exc.strerror or exc}") from None
+            with output_file(out, force=force) as path:
+                n = write_file(
+                    path, lambda p: write_csv(p, ex.EXHIBIT_COLUMNS, ex.rows(items, m.tz), bom=bom)
+                )
             if transcripts is not None:
                 ex.write_transcripts(items, transcripts, m.tz)
             if loadfile is not None:
@@ -208,15 +279,18 @@ def exhibits(
                     m.store, [e.message for e in items], loadfile, exhibit_numbers=numbers
                 )
             err = err_console()
-            err.print(f"{n} exhibits written to {out}", markup=False)
+            err.print(f"{n} exhibits written to {shown_path(out)}", markup=False)
             if transcripts is not None:
                 err.print(f"{n} transcripts written to {transcripts}", markup=False)
             if loadfile is not None:
                 err.print(f"load file written to {loadfile} (text files in TEXT/)", markup=False)
             extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
             if tag is not None:
-                extra.update(selection="tag", tag=tag)
+                extra.update(selection="tag", tag=ex.stored_tag(tag))
             node = parse_query(query) if query is not None else None
+            with pipe_closed_ok():
+                for row in ex.rows(items, m.tz) if as_json else ():
+                    print(json.dumps(dict(zip(ex.EXHIBIT_COLUMNS, row, strict=True))))
             audited(m, "exhibits", selection, node, ids, include_system=tag is not None, **extra)
 
 
@@ -238,6 +312,12 @@ def audit_log(
     is 1 when any hash differs; a re-run also says when the matter's sources
     or (for a result that depends on them) its review tags changed since.
     '--rerun all' skips tag changes, which have nothing to re-run.
+
+    \b
+    Examples:
+      discovery audit --matter demo
+      discovery audit --rerun 1
+      discovery audit --rerun all --json
     """
     with guard():
         from discovery import audit
@@ -248,7 +328,8 @@ def audit_log(
                 for e in found:
                     print(json.dumps(e.as_dict(), ensure_ascii=False))
             elif found:
-                out_console().print(_audit_table(found))
+                out = out_console()
+                out.print(_audit_table(found, out.width))
             else:
                 out_console().print(f"no audit entries in {audit.log_path()}", markup=False)
             return

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -10,22 +11,31 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from discovery import config
 from discovery.cli.common import (
     MAX_CONTEXT,
     MAX_LIMIT,
     MAX_MESSAGE_ID,
     MAX_SHOW_CONTEXT,
+    ForceOpt,
+    JsonOpt,
     MatterOpt,
     app,
     audited,
+    check_new,
     err_console,
     guard,
     open_existing,
     out_console,
+    output_file,
+    pipe_closed_ok,
+    shown_path,
+    write_file,
 )
-from discovery.errors import DiscoveryError, UsageError
+from discovery.errors import UsageError
 from discovery.model import control_number, parse_control_number
+
+DEFAULT_SHOWN = 20
+"""Hits shown on screen when no --limit is given (--json and --csv give every hit)."""
 
 
 @app.command()
@@ -33,13 +43,23 @@ def search(
     query: Annotated[
         str, typer.Argument(help="A query, e.g. '\"ask forgiveness\" w/5 permission'.")
     ],
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    matter: MatterOpt = None,
     limit: Annotated[
-        int, typer.Option(min=1, max=MAX_LIMIT, help="Hits to show (--all for every hit).")
-    ] = 20,
+        int | None,
+        typer.Option(
+            min=1,
+            max=MAX_LIMIT,
+            help=f"Hits to show (default {DEFAULT_SHOWN} on screen, every hit with --json or"
+            " --csv).",
+            show_default=False,
+        ),
+    ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Show every hit.")] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="One JSON object per hit per line.")
+        bool, typer.Option("--json", help="One JSON object per hit per line (every hit).")
+    ] = False,
+    as_csv: Annotated[
+        bool, typer.Option("--csv", help="Every hit as CSV, the columns of 'export'.")
     ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of hits.")] = False,
     sort: Annotated[str, typer.Option(help="relevance or time.")] = "relevance",
@@ -53,29 +73,53 @@ def search(
         bool, typer.Option("--system", help="Include system events (joins, renames, calls).")
     ] = False,
 ) -> None:
-    """Search a matter; hits with keyword-in-context snippets and a summary."""
+    """Search a matter; hits with keyword-in-context snippets and a summary.
+
+    \b
+    Examples:
+      discovery search '"ask forgiveness" w/5 permission' --matter demo
+      discovery search 'libgen' --json | head -1
+      discovery search 'libgen' --csv > hits.csv
+    """
     with guard():
+        from discovery.export import HIT_COLUMNS, hit_rows, write_rows
         from discovery.search import Searcher
 
+        if sum((as_json, as_csv, count)) > 1:
+            raise UsageError("choose one of --json, --csv and --count")
+        if limit is not None and show_all:
+            raise UsageError("choose --limit N or --all, not both")
+        machine = as_json or as_csv
+        if show_all or (limit is None and machine):
+            shown: int | None = None
+        else:
+            shown = limit or DEFAULT_SHOWN
         with open_existing(matter) as m:
             searcher = Searcher(m)
             if count:
                 node, hit_ids = searcher.match(query, include_system=system)
-                print(len(hit_ids))
+                with pipe_closed_ok():
+                    print(len(hit_ids))
                 audited(m, "search", query, node, hit_ids, include_system=system)
                 return
             result = searcher.search(
                 query,
-                limit=None if show_all else limit,
+                limit=0 if as_csv else shown,
                 sort=sort,
                 include_system=system,
-                summary=not as_json,
+                summary=not machine,
             )
-            if as_json:
-                _print_json_hits(m, searcher, result, context)
-            else:
-                _print_hits(m, searcher, result, context)
+            with pipe_closed_ok() as closed:
+                if as_csv:
+                    ids = result.ids if shown is None else result.ids[:shown]
+                    write_rows(sys.stdout, HIT_COLUMNS, hit_rows(searcher, result.node, ids, m.tz))
+                elif as_json:
+                    _print_json_hits(m, searcher, result, context)
+                else:
+                    _print_hits(m, searcher, result, context)
             audited(m, "search", query, result.node, result.ids, include_system=system)
+            if closed[0]:
+                raise typer.Exit(0)
 
 
 def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
@@ -108,16 +152,12 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
         }
         if context:
             around = m.store.messages(m.store.context_ids(msg.id, context, context))
-            obj["context"] = [
-                {
-                    "id": c.control,
-                    "speaker": c.speaker,
-                    "sent_at": c.sent_at.isoformat(),
-                    "text": c.text,
-                }
-                for c in around
-            ]
+            obj["context"] = [_context_json(c) for c in around]
         print(json.dumps(obj, ensure_ascii=False))
+
+
+def _context_json(c: Any) -> dict[str, Any]:
+    return {"id": c.control, "speaker": c.speaker, "sent_at": c.sent_at.isoformat(), "text": c.text}
 
 
 def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
@@ -147,47 +187,65 @@ def _print_conversation(
 @app.command()
 def show(
     message: Annotated[str, typer.Argument(help="Control number, e.g. MSG-00000042 (or 42).")],
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    matter: MatterOpt = None,
     context: Annotated[
         int, typer.Option(min=0, max=MAX_SHOW_CONTEXT, help="Messages each side.")
     ] = 5,
     query: Annotated[str | None, typer.Option(help="Highlight this query's matches.")] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """Show the conversation around one message."""
+    """Show the conversation around one message.
+
+    With --json, one object per message (id, speaker, sent_at, text, and
+    "focus": true on the message asked for).
+
+    \b
+    Example:
+      discovery show MSG-00000015 --matter demo --context 5 --query 'forgiveness'
+    """
     with guard():
         from discovery.search import Searcher, parse_query
 
         mid = parse_control_number(message)
         if mid is None or mid > MAX_MESSAGE_ID:
             raise UsageError(f"{message!r} is not a control number (e.g. MSG-00000042)")
-        with open_existing(matter) as m:
+        with open_existing(matter) as m, pipe_closed_ok():
             node = parse_query(query) if query else None
+            if as_json:
+                for c in m.store.messages(m.store.context_ids(mid, context, context)):
+                    obj = {**_context_json(c), "conversation": c.conversation, "focus": c.id == mid}
+                    print(json.dumps(obj, ensure_ascii=False))
+                return
             _print_conversation(out_console(), m, Searcher(m), mid, context, node)
 
 
 @app.command()
 def export(
     query: Annotated[str, typer.Argument(help="The query whose hits to export.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write.")],
-    matter: MatterOpt = config.DEFAULT_MATTER,
+    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write ('-': stdout).")],
+    matter: MatterOpt = None,
     bom: Annotated[bool, typer.Option(help="Start the file with a BOM (for Excel).")] = False,
     system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,
+    force: ForceOpt = False,
 ) -> None:
-    """Export every hit of a query as CSV (one row per message, time order)."""
+    """Export every hit of a query as CSV (one row per message, time order).
+
+    \b
+    Example:
+      discovery export '"pirated books"' --out hits.csv --matter demo --bom
+    """
     with guard():
         from discovery.export import HIT_COLUMNS, hit_rows, write_csv
         from discovery.search import Searcher
 
+        check_new(out, force)
         with open_existing(matter) as m:
             searcher = Searcher(m)
             result = searcher.search(query, limit=0, sort="time", include_system=system)
-            try:
-                n = write_csv(
-                    out, HIT_COLUMNS, hit_rows(searcher, result.node, result.ids, m.tz), bom=bom
-                )
-            except OSError as exc:
-                raise DiscoveryError(f"cannot write {out}: {exc.strerror or exc}") from None
-            err_console().print(f"{n} hits written to {out}", markup=False)
+            rows = hit_rows(searcher, result.node, result.ids, m.tz)
+            with output_file(out, force=force) as path:
+                n = write_file(path, lambda p: write_csv(p, HIT_COLUMNS, rows, bom=bom))
+            err_console().print(f"{n} hits written to {shown_path(out)}", markup=False)
             audited(
                 m, "export", query, result.node, result.ids, include_system=system, out=str(out)
             )

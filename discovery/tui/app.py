@@ -1,4 +1,12 @@
-"""The review screen: query bar, hit list, conversation pane, footer (PRODUCT.md §1).
+"""The review screen: header, query bar, filter, hit list, detail line, conversation, footer.
+
+**Keys act on what is on screen when they are read.** The current hit is the
+hit table's cursor row, which every key moves at once; the panes follow when
+the table reports the move. So a burst of keys (``j`` thirty times, then
+``h``) moves thirty hits and tags the thirtieth, never the hit the panes
+showed a moment before. Keys that act on hits while a search is running wait
+for its hits and then act on them, in the order they were pressed; none is
+dropped.
 
 Searches run in a thread worker that replaces the one before it; a result
 arriving for a query that has since been replaced is dropped. Errors (a query
@@ -9,41 +17,66 @@ on the screen and never end the app.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from discovery.errors import DiscoveryError
-from discovery.search import Hit
-from discovery.tui.screens import ExportScreen, FilterScreen, HelpScreen, TagScreen
-from discovery.tui.session import Filters, Results, Session, combine
-from discovery.tui.widgets import ConversationPane, HitTable, QueryBar
+from discovery.model import Message
+from discovery.safetext import visible
+from discovery.search import Hit, parse_query
+from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
+from discovery.tui.session import Filters, Results, Session
+from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_text
 
 CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 """Messages shown each side of a hit, as the context is widened or narrowed."""
 DEFAULT_CONTEXT = 3
 SCAN = 1000
 """Hit ids looked up at a time when looking for the next hit in the same conversation."""
+INGEST_POLL = 2.0
+"""Seconds between two looks at whether an ingest is adding to the matter."""
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("/", "query bar: Enter searches, ↑ ↓ history, Esc leaves"),
+    ("/", "query bar: Enter searches, ↑ ↓ history (kept per matter), Esc leaves"),
     ("j ↓  k ↑", "next / previous hit (or click one)"),
+    ("Home  G End", "first / last hit"),
     ("] J  [ K", "next / previous hit in the same conversation"),
+    (":", "go to a message by control number (MSG-00000042)"),
     ("+ =  -", "widen / narrow the context around the hit"),
     ("g", "conversation start (again: back to the hit)"),
     ("h  r  p", "tag Hot / Responsive / Privileged (again: untag)"),
     ("t", "tag with a tag of your own (again: untag)"),
-    ("f", "filter: speaker, conversation, custodian, dates"),
-    ("x", "export the hit set to CSV"),
+    ("f  F", "filter: speaker, conversation, custodian, dates / clear the filter"),
+    ("x", "export the hit set to CSV (asks before overwriting)"),
+    ("ctrl+p", "every action by name (command palette)"),
     ("?  f1", "this help"),
     ("q  ctrl+q", "quit"),
 )
+
+A = TypeVar("A", bound=Callable[..., None])
+
+
+def on_shown_hits(action: A) -> A:
+    """An action on the hits: while a search runs, it waits for that search's hits."""
+
+    @functools.wraps(action)
+    def run(self: ReviewApp, *args: Any) -> None:
+        if self.searching:
+            self.deferred.append((action, args))
+            return
+        action(self, *args)
+
+    return run  # type: ignore[return-value]
 
 
 class ReviewApp(App[None]):
@@ -51,27 +84,56 @@ class ReviewApp(App[None]):
 
     CSS_PATH = "app.tcss"
     TITLE = "discovery"
-    ENABLE_COMMAND_PALETTE = False
+    ENABLE_COMMAND_PALETTE = True
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "focus_query", "Query", show=True),
-        Binding("j", "next_hit", "Next", show=True),
-        Binding("k", "prev_hit", "Prev", show=True),
-        Binding("right_square_bracket,J", "next_in_conversation", "Next in conv.", show=True),
+        Binding("j,down", "next_hit", "Next", show=False),
+        Binding("k,up", "prev_hit", "Prev", show=False),
+        Binding("home", "first_hit", "First", show=False),
+        Binding("G,end", "last_hit", "Last", show=False),
+        Binding("right_square_bracket,J", "next_in_conversation", "Next in conv.", show=False),
         Binding("left_square_bracket,K", "prev_in_conversation", "Prev in conv.", show=False),
-        Binding("plus,equals_sign", "context(1)", "Wider", show=True),
+        Binding("colon", "goto", "Go to", show=False),
+        Binding("plus,equals_sign", "context(1)", "Wider", show=False),
         Binding("minus", "context(-1)", "Narrower", show=False),
-        Binding("g", "conversation_start", "Start", show=True),
+        Binding("g", "conversation_start", "Start", show=False),
         Binding("h", "toggle_tag('hot')", "Hot", show=True),
-        Binding("r", "toggle_tag('responsive')", "Resp.", show=True),
-        Binding("p", "toggle_tag('privileged')", "Priv.", show=True),
-        Binding("t", "custom_tag", "Tag…", show=True),
+        Binding("r", "toggle_tag('responsive')", "Resp", show=True),
+        Binding("p", "toggle_tag('privileged')", "Priv", show=True),
+        Binding("t", "custom_tag", "Tag", show=True),
         Binding("f", "filter", "Filter", show=True),
+        Binding("F", "clear_filter", "Clear filter", show=False),
         Binding("x", "export", "Export", show=True),
         Binding("question_mark,f1", "help", "Help", show=True),
         Binding("q", "quit", "Quit", show=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
+    # The explain screen (tui/explain.py) adds one binding here: "e" is kept free for it.
+
+    ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("Query bar", "Type a query (Enter searches)", "focus_query"),
+        ("Next hit", "j or ↓", "next_hit"),
+        ("Previous hit", "k or ↑", "prev_hit"),
+        ("First hit", "Home", "first_hit"),
+        ("Last hit", "G or End", "last_hit"),
+        ("Next hit in this conversation", "] or J", "next_in_conversation"),
+        ("Previous hit in this conversation", "[ or K", "prev_in_conversation"),
+        ("Go to a message", ": then a control number", "goto"),
+        ("Wider context", "+ or =", "context(1)"),
+        ("Narrower context", "-", "context(-1)"),
+        ("Conversation start", "g (again: back to the hit)", "conversation_start"),
+        ("Tag Hot", "h (again: untag)", "toggle_tag('hot')"),
+        ("Tag Responsive", "r (again: untag)", "toggle_tag('responsive')"),
+        ("Tag Privileged", "p (again: untag)", "toggle_tag('privileged')"),
+        ("Tag with a tag of your own", "t", "custom_tag"),
+        ("Filter", "f: speaker, conversation, custodian, dates", "filter"),
+        ("Clear the filter", "F", "clear_filter"),
+        ("Export the hits to CSV", "x", "export"),
+        ("Help: the keys", "? or F1", "help"),
+        ("Quit", "q or ctrl+q", "quit"),
+    )
+    """Every action, for the command palette (ctrl+p): title, what it does / its keys, action."""
 
     def __init__(self, session: Session, *, blink: bool = True, query: str = "") -> None:
         super().__init__()
@@ -82,21 +144,31 @@ class ReviewApp(App[None]):
         self.results: Results | None = None
         self.error: DiscoveryError | None = None
         """The last search's error, if it failed."""
-        self.index = 0
+        self.looked_up: Message | None = None
+        """A message shown by go-to that is not among the hits (it is what keys act on)."""
         self.context = DEFAULT_CONTEXT
         self.at_start = False
         self.filters = Filters()
         self.generation = 0
+        self.searching = False
+        self.deferred: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
+        """Hit actions pressed while a search ran, to run on its hits."""
+        self.pending_ingest = 0
         self.exported: tuple[Path, int] | None = None
         self.sub_title = f"matter {session.name}"
 
     # --- layout ------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
-        yield QueryBar(blink=self.blink, id="querybar")
+        yield Static(self._header(), id="header")
+        yield QueryBar(
+            self._submitted, blink=self.blink, history=self.session.history(), id="querybar"
+        )
+        yield Static("", id="filter")
         yield Static("", id="totals")
         yield HitTable(self.tz, id="hits")
+        yield Static("", id="detail")
         yield ConversationPane(self.tz, id="conversation")
-        yield Footer()
+        yield Footer(compact=True)
 
     @property
     def query_bar(self) -> QueryBar:
@@ -112,7 +184,11 @@ class ReviewApp(App[None]):
 
     def on_mount(self) -> None:
         self.table.set_columns(self.size.width)
+        self._show_filter()
         self._show_totals()
+        self._show_detail()
+        self.set_interval(INGEST_POLL, self._poll_ingest)
+        self._poll_ingest()
         if self.initial_query:
             self.query_bar.input.value = self.initial_query
             self.run_search(self.initial_query)
@@ -120,34 +196,70 @@ class ReviewApp(App[None]):
             self.query_bar.input.focus()
 
     def on_resize(self) -> None:
-        if self.table.needs_columns(self.size.width):
-            self.table.set_columns(self.size.width)
+        self._layout_table()
+
+    def _layout_table(self) -> None:
+        years = self.results is not None and len(self.results.years) > 1
+        if self.table.needs_columns(self.size.width, years):
+            index = self.index
+            self.table.set_columns(self.size.width, years)
             if self.results:
                 self.table.add_hits(self.results.hits, 0)
-                self.table.move_cursor(row=self.index, animate=False)
+                self.table.move_cursor(row=index, animate=False)
+
+    def _header(self) -> Text:
+        s = self.session
+        zone = str(getattr(self.tz, "key", None) or self.tz)
+        parts: list[tuple[str, str] | str] = [
+            ("discovery ", "bold"),
+            ("matter ", "dim"),
+            (visible(s.name), "bold cyan"),
+            ("  dates in ", "dim"),
+            (zone, "bold"),
+        ]
+        if self.pending_ingest:
+            parts.append(
+                (f"  ingest in progress: {self.pending_ingest:,} messages not searchable yet",
+                 "bold black on yellow")
+            )  # fmt: skip
+        return Text.assemble(*parts)
+
+    def _poll_ingest(self) -> None:
+        pending = self.session.ingest_pending()
+        if pending is not None and pending != self.pending_ingest:
+            self.pending_ingest = pending
+            self.query_one("#header", Static).update(self._header())
 
     # --- searching ---------------------------------------------------------------------
-    def on_query_bar_submitted(self, event: QueryBar.Submitted) -> None:
-        self.run_search(event.query)
+    def _submitted(self, query: str) -> None:
+        if query:
+            self.session.remember(query)
+        self.run_search(query)
 
     def run_search(self, text: str) -> None:
-        """Search ``text`` (ANDed with the filter) in the background."""
+        """Search ``text`` (ANDed with the filter, which is shown apart) in the background."""
         try:
-            query = combine(text, self.filters.query())
+            if text.strip():
+                parse_query(text)  # a caret into what was typed, before the filter is added
+            filter_query = self.filters.query()
         except DiscoveryError as exc:
+            self.generation += 1  # a search still running is for a query now replaced
             self._search_failed(self.generation, exc)
+            self.query_bar.input.focus()  # back to the query, to mend it
             return
-        if not query:
+        if not text.strip() and not filter_query:
             self.query_bar.show_error(None)
             return
         self.generation += 1
+        self.searching = True
+        self.screen.set_focus(self.table)  # keys from now on act on the hits, not the query
         self.query_one("#totals", Static).update(Text("searching…", "dim italic"))
-        self._search(query, self.generation)
+        self._search(text, filter_query, self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
-    def _search(self, query: str, generation: int) -> None:
+    def _search(self, text: str, filter_query: str, generation: int) -> None:
         try:
-            results = self.session.search(query)
+            results = self.session.search(text, filter_query)
         except DiscoveryError as exc:
             self.call_from_thread(self._search_failed, generation, exc)
             return
@@ -159,6 +271,9 @@ class ReviewApp(App[None]):
         self.error = exc
         self.query_bar.show_error(exc)
         self._show_totals()
+        if self.searching:
+            self.query_bar.input.focus()
+        self._search_done()
 
     def _show_results(self, generation: int, results: Results) -> None:
         if generation != self.generation:
@@ -166,19 +281,29 @@ class ReviewApp(App[None]):
         self.error = None
         self.query_bar.show_error(None)
         self.results = results
-        self.index = 0
+        self.looked_up = None
         self.at_start = False
         self._audit_warning(results.audit_error)
         table = self.table
-        table.clear()
+        years = len(results.years) > 1
+        if table.needs_columns(self.size.width, years):
+            table.set_columns(self.size.width, years)
+        else:
+            table.clear()
         table.add_hits(results.hits, 0)
-        self._show_totals()
         if results.hits:
             table.move_cursor(row=0, animate=False)
             table.focus()
-            self._show_conversation()
         else:
             self.pane.clear("No hits.")
+        self._refresh_hit()
+        self._search_done()
+
+    def _search_done(self) -> None:
+        self.searching = False
+        pending, self.deferred = self.deferred, []
+        for action, args in pending:
+            action(self, *args)
 
     def _show_totals(self) -> None:
         r = self.results
@@ -198,28 +323,67 @@ class ReviewApp(App[None]):
             )
             if res.total:
                 parts.append(f"  hit {self.index + 1}/{res.total}")
+            if r.years:
+                span = f"{r.years[0]}" if len(r.years) == 1 else f"{r.years[0]}–{r.years[-1]}"
+                parts.append(f"  {span}")
         parts.append(f"  context ±{self.context}")
-        if not self.filters.is_empty():
-            parts.append(("  filter: ", "dim"))
-            parts.append((self.filters.query(), "yellow"))
         self.query_one("#totals", Static).update(Text.assemble(*parts))
+
+    def _show_filter(self) -> None:
+        shown = self.query_one("#filter", Static)
+        try:
+            text = self.filters.query()
+        except DiscoveryError as exc:
+            text = str(exc)
+        shown.display = bool(text)
+        shown.update(
+            Text.assemble(
+                ("filter, kept for every query (f changes, F clears): ", "dim"), (text, "yellow")
+            )
+        )
 
     # --- the current hit ---------------------------------------------------------------
     @property
+    def index(self) -> int:
+        """The current hit: the hit table's cursor row, which every key moves at once."""
+        r = self.results
+        if r is None or not r.hits:
+            return 0
+        return max(0, min(self.table.cursor_row, len(r.hits) - 1))
+
+    @property
     def hit(self) -> Hit | None:
         r = self.results
-        if r is None or not r.hits or self.index >= len(r.hits):
+        if r is None or not r.hits:
             return None
         return r.hits[self.index]
 
+    @property
+    def message(self) -> Message | None:
+        """The message keys act on: a looked-up message, else the current hit's."""
+        if self.looked_up is not None:
+            return self.looked_up
+        hit = self.hit
+        return None if hit is None else hit.message
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.results is None or event.cursor_row < 0:
-            return
-        self.index = event.cursor_row
+        if self.results is None or event.cursor_row != self.table.cursor_row:
+            return  # a move that later keys have already overtaken
+        self.looked_up = None
         self.at_start = False
         self._ensure_loaded(self.index + 1)
+        self._refresh_hit()
+
+    def _refresh_hit(self) -> None:
         self._show_conversation()
         self._show_totals()
+        self._show_detail()
+
+    def _show_detail(self) -> None:
+        m = self.message
+        detail = self.query_one("#detail", Static)
+        detail.update(detail_text(m, self.tz) if m is not None else "")
+        detail.display = m is not None
 
     def on_hit_table_near_end(self, event: HitTable.NearEnd) -> None:
         if self.results is not None:
@@ -235,14 +399,19 @@ class ReviewApp(App[None]):
         self.table.add_hits(r.hits[before:], before)
 
     def _show_conversation(self) -> None:
-        hit = self.hit
+        m = self.message
         r = self.results
-        if hit is None or r is None:
+        if m is None:
             return
-        mid = hit.message.id
-        messages, marks = self.session.context(mid, self.context, r.node, from_start=self.at_start)
-        note = "from the start of the conversation (g: back to the hit)" if self.at_start else ""
-        self.pane.show(messages, mid, marks, note=note, to_top=self.at_start)
+        node = r.node if r is not None else None
+        messages, marks = self.session.context(m.id, self.context, node, from_start=self.at_start)
+        if self.at_start:
+            note = "from the start of the conversation (g: back to the hit)"
+        elif self.looked_up is not None:
+            note = "not a hit of this search (j, k: back to the hits)"
+        else:
+            note = ""
+        self.pane.show(messages, m.id, marks, note=note, to_top=self.at_start)
 
     def _go(self, index: int) -> None:
         r = self.results
@@ -250,21 +419,37 @@ class ReviewApp(App[None]):
             return
         index = max(0, min(r.total - 1, index))
         self._ensure_loaded(index)
+        if self.looked_up is not None and index == self.index:
+            self.looked_up = None
+            self._refresh_hit()
         self.table.move_cursor(row=index, animate=False)
 
     # --- actions -----------------------------------------------------------------------
     def action_focus_query(self) -> None:
         self.query_bar.input.focus()
 
+    @on_shown_hits
     def action_next_hit(self) -> None:
-        self._go(self.index + 1)
+        self._go(self.index + (0 if self.looked_up else 1))
 
+    @on_shown_hits
     def action_prev_hit(self) -> None:
-        self._go(self.index - 1)
+        self._go(self.index - (0 if self.looked_up else 1))
 
+    @on_shown_hits
+    def action_first_hit(self) -> None:
+        self._go(0)
+
+    @on_shown_hits
+    def action_last_hit(self) -> None:
+        if self.results is not None:
+            self._go(self.results.total - 1)
+
+    @on_shown_hits
     def action_next_in_conversation(self) -> None:
         self._same_conversation(1)
 
+    @on_shown_hits
     def action_prev_in_conversation(self) -> None:
         self._same_conversation(-1)
 
@@ -285,27 +470,60 @@ class ReviewApp(App[None]):
             i += step * len(chunk)
         self.notify("No other hit in this conversation that way.", timeout=3)
 
+    @on_shown_hits
+    def action_goto(self) -> None:
+        def done(mid: object) -> None:
+            if isinstance(mid, int):
+                self._goto(mid)
+
+        self.push_screen(GotoScreen(), done)
+
+    def _goto(self, mid: int) -> None:
+        try:
+            found = self.session.find(self.results, mid)
+        except DiscoveryError as exc:
+            self.notify(str(exc), severity="error", timeout=5)
+            return
+        if isinstance(found, int):
+            self.looked_up = None
+            self._go(found)
+            self._refresh_hit()
+            return
+        self.looked_up = found
+        self.at_start = False
+        self._refresh_hit()
+        self.notify(f"{found.control} is not a hit of this search; j or k goes back.", timeout=4)
+
+    @on_shown_hits
     def action_context(self, step: int) -> None:
         now = CONTEXT_STEPS.index(self.context) if self.context in CONTEXT_STEPS else 3
         self.context = CONTEXT_STEPS[max(0, min(len(CONTEXT_STEPS) - 1, now + step))]
         self._show_conversation()
         self._show_totals()
 
+    @on_shown_hits
     def action_conversation_start(self) -> None:
-        if self.hit is None:
+        if self.message is None:
             return
         self.at_start = not self.at_start
         self._show_conversation()
 
+    @on_shown_hits
     def action_toggle_tag(self, tag: str) -> None:
-        hit = self.hit
-        if hit is None:
+        self._toggle(self.message, tag)
+
+    def _toggle(self, m: Message | None, tag: str) -> None:
+        if m is None:
             self.notify("No hit to tag: search first.", severity="warning", timeout=3)
             return
-        on = tag not in hit.message.tags
-        tags, problem = self.session.set_tag(hit.message.id, tag, on)
-        self._replace_tags(tags)
-        self.notify(f"{hit.message.control} {'tagged' if on else 'untagged'} {tag}", timeout=2)
+        on = tag not in m.tags
+        try:
+            tags, problem = self.session.set_tag(m.id, tag, on)
+        except DiscoveryError as exc:
+            self.notify(str(exc), severity="error", timeout=8)
+            return
+        self._replace_tags(m, tags)
+        self.notify(f"{m.control} {'tagged' if on else 'untagged'} {tag}", timeout=2)
         self._audit_warning(problem)
 
     def _audit_warning(self, problem: str | None) -> None:
@@ -313,36 +531,53 @@ class ReviewApp(App[None]):
         if problem:
             self.notify(f"Warning: {problem}", severity="error", timeout=10)
 
-    def _replace_tags(self, tags: tuple[str, ...]) -> None:
-        r, hit = self.results, self.hit
-        if r is None or hit is None:
-            return
-        message = dataclasses.replace(hit.message, tags=tags)
-        r.hits[self.index] = dataclasses.replace(hit, message=message)
-        self.table.update_tags(self.index, message)
+    def _replace_tags(self, m: Message, tags: tuple[str, ...]) -> None:
+        message = dataclasses.replace(m, tags=tags)
+        if self.looked_up is not None and self.looked_up.id == m.id:
+            self.looked_up = message
+        r = self.results
+        if r is not None:
+            for i, hit in enumerate(r.hits):  # the message may be a hit too (or elsewhere)
+                if hit.message.id == m.id:
+                    r.hits[i] = dataclasses.replace(hit, message=message)
+                    self.table.update_tags(i, message)
+                    break
         self._show_conversation()
+        self._show_detail()
 
+    @on_shown_hits
     def action_custom_tag(self) -> None:
-        hit = self.hit
-        if hit is None:
+        m = self.message
+        if m is None:
             self.notify("No hit to tag: search first.", severity="warning", timeout=3)
             return
 
         def done(tag: object) -> None:
             if isinstance(tag, str):
-                self.action_toggle_tag(tag)
+                self._toggle(m, tag)  # the message the dialog was opened on
 
-        self.push_screen(TagScreen(self.session.tag_names(), hit.message.tags), done)
+        self.push_screen(TagScreen(self.session.tag_names(), m.tags), done)
 
     def action_filter(self) -> None:
         def done(filters: object) -> None:
             if isinstance(filters, Filters):
-                self.filters = filters
-                self._show_totals()
-                self.run_search(self.query_bar.input.value)
+                self._set_filter(filters)
 
         self.push_screen(FilterScreen(self.filters), done)
 
+    def action_clear_filter(self) -> None:
+        if self.filters.is_empty():
+            self.notify("No filter to clear.", timeout=2)
+            return
+        self._set_filter(Filters())
+        self.notify("Filter cleared.", timeout=2)
+
+    def _set_filter(self, filters: Filters) -> None:
+        self.filters = filters
+        self._show_filter()
+        self.run_search(self.query_bar.input.value)
+
+    @on_shown_hits
     def action_export(self) -> None:
         r = self.results
         if r is None or not r.total:
@@ -372,6 +607,12 @@ class ReviewApp(App[None]):
     def action_help(self) -> None:
         self.push_screen(HelpScreen(KEYS))
 
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The command palette (ctrl+p) lists every review action, then Textual's own."""
+        for title, what, action in self.ACTIONS:
+            yield SystemCommand(title, what, functools.partial(self.run_action, action))
+        yield from super().get_system_commands(screen)
+
     def _fatal_error(self) -> None:
         """A crash is reported in one line: Textual's traceback shows locals (message text)."""
         if os.environ.get("DISCOVERY_DEBUG"):
@@ -393,7 +634,7 @@ class ReviewApp(App[None]):
             self.table.focus()
 
 
-def run(matter_name: str, query: str = "") -> int:
+def run(matter_name: str | None, query: str = "") -> int:
     """Open a matter and run the review screen until the reviewer quits; the exit status."""
     from discovery.matter import open_matter
 

@@ -15,7 +15,11 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from discovery.errors import DiscoveryError
-from discovery.tui.session import Filters, normalise_tag
+from discovery.model import parse_control_number
+from discovery.tags import normalise_tag
+from discovery.tui.session import Filters
+
+MAX_MESSAGE_ID = 2**63 - 1
 
 
 class HelpScreen(ModalScreen[None]):
@@ -136,12 +140,15 @@ class FilterScreen(_Dialog):
 
 
 class ExportScreen(_Dialog):
-    """Ask where to write the hit set as CSV."""
+    """Ask where to write the hit set as CSV; a file that exists is overwritten only
+    after a second Enter on the same name."""
 
     def __init__(self, default: Path, total: int) -> None:
         super().__init__()
         self.default = default
         self.total = total
+        self.confirmed: Path | None = None
+        """The existing file the reviewer was warned about (Enter again overwrites it)."""
 
     def compose(self) -> ComposeResult:
         s = "" if self.total == 1 else "s"
@@ -163,4 +170,28 @@ class ExportScreen(_Dialog):
         if path.is_dir():
             self.show_error(DiscoveryError(f"{path} is a folder: give a file name"))
             return
+        if path.exists() and path != self.confirmed:
+            self.confirmed = path
+            self.show_error(
+                DiscoveryError(f"{path} exists: Enter again overwrites it, or change the name")
+            )
+            return
         self.dismiss(path)
+
+
+class GotoScreen(_Dialog):
+    """Ask for a control number to go to."""
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="goto", classes="dialog"):
+            yield Label("Go to a message (Enter goes, Esc cancels)", classes="dialog-title")
+            yield Input(placeholder="control number, e.g. MSG-00000042 or 42", id="goto-id")
+            yield Static("", classes="dialog-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        mid = parse_control_number(event.value.strip())
+        if mid is None or mid > MAX_MESSAGE_ID:
+            self.show_error(DiscoveryError(f"{event.value.strip()!r} is not a control number"))
+            return
+        self.dismiss(mid)

@@ -8,12 +8,18 @@ used under its own lock, so a slow search never holds up the next-hit redraw.
 Every search that completes, every export and every tag change is written to
 the audit log (PRODUCT.md §6), on the connection of the thread that made it. A
 failed audit write does not undo the action: the method reports it
-(``audit_error``) and the screen shows a warning.
+(``audit_error``) and the screen shows a warning. A tag change records the
+message's control number.
+
+The queries a reviewer runs are kept per matter in ``query-history.txt`` in
+the matter's folder (one JSON string a line), so ↑ in the query bar finds
+yesterday's queries too.
 """
 
 from __future__ import annotations
 
-import re
+import json
+import sqlite3
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -22,21 +28,23 @@ from pathlib import Path
 from typing import Any
 
 from discovery import audit
-from discovery.errors import DiscoveryError, UsageError
+from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter
-from discovery.model import Message
+from discovery.model import Message, control_number
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
 from discovery.render import hit_spans
 from discovery.search import Hit, Searcher, SearchResult
-from discovery.store import Store
+from discovery.store import Store, from_us
+from discovery.tags import BUILTIN_TAGS
 from discovery.text import tokenize
 
 PAGE = 50
 """Hits fetched (with snippets) per page of the hit list."""
-BUILTIN_TAGS = ("hot", "responsive", "privileged")
-_TAG = re.compile(r"^[\w][\w .&/-]{0,39}$")
+HISTORY_FILE = "query-history.txt"
+HISTORY_KEPT = 500
+"""Most queries read back from the history file (the newest)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +104,24 @@ def _day(value: str, which: str) -> str:
         raise UsageError(f"the {which} date {value!r} is not a date like 2023-03-07") from None
 
 
+def _year(sent_us: int, tz: Any) -> int:
+    return from_us(sent_us).astimezone(tz).year
+
+
+def typed_error(exc: QuerySyntaxError, typed: str, combined: str) -> QuerySyntaxError:
+    """An error in the combined query, pointing into what the reviewer typed when it lies
+    there (the combined text is ``(typed) AND filter``)."""
+    body = typed.strip()
+    if combined == body:
+        where = exc.column
+    elif 1 <= exc.column <= len(body) + 1:
+        where = exc.column - 1
+    else:
+        return exc
+    lead = len(typed) - len(typed.lstrip())
+    return type(exc)(exc.message, typed, where + lead, exc.length)
+
+
 def combine(query: str, filter_query: str) -> str:
     """The reviewer's query ANDed with the filter's (either may be empty)."""
     query = query.strip()
@@ -104,20 +130,6 @@ def combine(query: str, filter_query: str) -> str:
     if not query:
         return filter_query
     return f"({query}) AND {filter_query}"
-
-
-def normalise_tag(text: str) -> str:
-    """A tag as stored: trimmed, lower case, inner spaces collapsed.
-
-    Raises:
-        UsageError: an empty tag or one with characters a query could not name.
-    """
-    tag = " ".join(text.split()).lower()
-    if not _TAG.match(tag):
-        raise UsageError(
-            "a tag is 1 to 40 letters, digits, spaces or - _ . & / and starts with a letter"
-        )
-    return tag
 
 
 @dataclass
@@ -129,6 +141,8 @@ class Results:
     hits: list[Hit] = field(default_factory=list)
     audit_error: str | None = None
     """Why the search was not recorded in the audit log, if it was not."""
+    years: tuple[int, ...] = ()
+    """The calendar years (display zone) the hits were sent in, oldest first."""
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -171,12 +185,80 @@ class Session:
         return self.matter.name
 
     # --- searching (worker thread) ------------------------------------------------------
-    def search(self, query: str) -> Results:
-        """All hit ids of ``query`` in review order, the summary, and the first page of hits."""
+    def search(self, typed: str, filter_query: str = "") -> Results:
+        """All hit ids of the typed query ANDed with the filter, in review order, the
+        summary, and the first page of hits.
+
+        Raises:
+            QuerySyntaxError: with its column in the typed text when the problem is there.
+        """
+        query = combine(typed, filter_query)
         with self._search_lock:
-            result = self._search_searcher.search(query, limit=PAGE, sort=self.sort)
+            try:
+                result = self._search_searcher.search(query, limit=PAGE, sort=self.sort)
+            except QuerySyntaxError as exc:
+                raise typed_error(exc, typed, query) from None
             problem = _log(self._search_matter, "search", query, result.node, result.ids)
-        return Results(query, result, list(result.hits), problem)
+            rows = self._search_store.summary_rows(result.ids)
+        tz = self.matter.tz
+        years = sorted({_year(sent, tz) for _, _, sent in rows})
+        return Results(query, result, list(result.hits), problem, tuple(years))
+
+    def ingest_pending(self) -> int | None:
+        """Messages an ingest has stored that searches do not see yet (0: none).
+
+        None when a search holds the index just now (ask again later). A stand-in
+        for the library's own "ingest in progress" check, kept in this one place.
+        """
+        if not self._search_lock.acquire(blocking=False):
+            return None
+        try:
+            with self._ui_lock:
+                stored = self.matter.store.max_message_id()
+                return max(0, stored - self.matter.engine.indexed_through())
+        finally:
+            self._search_lock.release()
+
+    # --- query history ----------------------------------------------------------------
+    @property
+    def history_path(self) -> Path:
+        return self.matter.path / HISTORY_FILE
+
+    def history(self) -> list[str]:
+        """This matter's earlier queries, oldest first (unreadable lines skipped)."""
+        try:
+            lines = self.history_path.read_text(encoding="utf-8").splitlines()
+        except OSError:
+            return []
+        out: list[str] = []
+        for line in lines[-HISTORY_KEPT:]:
+            try:
+                value = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(value, str) and value.strip():
+                out.append(value)
+        return out
+
+    def remember(self, query: str) -> None:
+        """Append a query to the matter's history; a failure to write is not worth a crash."""
+        try:
+            with self.history_path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(query, ensure_ascii=False) + "\n")
+        except OSError:
+            pass
+
+    def find(self, results: Results | None, message_id: int) -> int | Message:
+        """Where a message is among the hits (its index), or the message itself when it is
+        not a hit.
+
+        Raises:
+            MessageNotFoundError: no such message in the matter.
+        """
+        if results is not None and message_id in results.ids:
+            return results.ids.index(message_id)
+        with self._ui_lock:
+            return self.matter.store.message(message_id)
 
     # --- pages, context, tags (UI thread or workers) --------------------------------------
     def load_through(self, results: Results, index: int) -> int:
@@ -223,16 +305,30 @@ class Session:
             return {r[0]: r[1] for r in self.matter.store.summary_rows(list(ids))}
 
     def set_tag(self, message_id: int, tag: str, on: bool) -> tuple[tuple[str, ...], str | None]:
-        """Add or remove one tag and log it (command ``tag`` or ``untag``).
+        """Add or remove one tag and log it (command ``tag`` or ``untag``, with the
+        message's control number).
 
         Returns:
             The message's tags afterwards, and why the change was not logged (or None).
+
+        Raises:
+            DiscoveryError: the store could not be changed (an ingest holds it too long).
         """
+        command = "tag" if on else "untag"
         with self._ui_lock:
             store = self.matter.store
-            (store.tag if on else store.untag)([message_id], tag)
+            try:
+                (store.tag if on else store.untag)([message_id], tag)
+            except sqlite3.OperationalError as exc:
+                raise DiscoveryError(
+                    f"{control_number(message_id)} was NOT {command}ged {tag}: the matter is"
+                    f" busy ({exc}); try again"
+                ) from None
             tags = store.tags_of([message_id]).get(message_id, ())
-            problem = _log(self.matter, "tag" if on else "untag", tag, None, [message_id], tag=tag)
+            problem = _log(
+                self.matter, command, tag, None, [message_id], tag=tag,
+                control_number=control_number(message_id),
+            )  # fmt: skip
         return tags, problem
 
     def tag_names(self) -> list[str]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from typing import ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
@@ -17,12 +18,14 @@ from textual.widgets import DataTable, Input, Static
 from discovery.errors import DiscoveryError, QuerySyntaxError
 from discovery.model import Message
 from discovery.render import snippet_text
-from discovery.search import Hit, parse_query, snippet
+from discovery.safetext import visible
+from discovery.search import Hit, Snippet, parse_query
+from discovery.text import tokenize
 from discovery.tui.conversation import conversation_lines
 
-LIST_SNIPPET_WORDS = 4
-"""Words before the first match in a hit-list snippet, so the match shows in a narrow column."""
 TAG_LETTERS = {"hot": "H", "responsive": "R", "privileged": "P"}
+CHARS_PER_WORD_BEFORE = 16
+"""Snippet cells per word kept before the first match, so the match shows in the column."""
 
 
 def error_text(exc: DiscoveryError) -> Text:
@@ -34,28 +37,64 @@ def error_text(exc: DiscoveryError) -> Text:
     return Text(str(exc), style="bold red")
 
 
+class QueryInput(Input):
+    """The query input. Enter hands the focus to the hit list at once, and keys that
+    were already on their way to the input when Enter was read go on to the hit list
+    in their order, so ``libgen⏎jjh`` types ``libgen`` and acts on the hits with
+    ``j j h``."""
+
+    leave_to = "#hits"
+
+    async def action_submit(self) -> None:
+        target = self.screen.query(self.leave_to)
+        if target:
+            self.screen.set_focus(target.first())
+        bar = self.parent
+        if isinstance(bar, QueryBar):
+            bar.submit(self.value)
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.app.focused is not self:  # has_focus follows a message later
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        if event.key == "enter":  # here, not as a binding: that would come after later keys
+            event.stop()
+            event.prevent_default()
+            await self.action_submit()
+            return
+        await super()._on_key(event)
+
+
 class QueryBar(Vertical):
     """The query input, its live syntax check and its history (up/down)."""
-
-    @dataclass
-    class Submitted(TextualMessage):
-        query: str
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("up", "history(-1)", "Older query", show=False),
         Binding("down", "history(1)", "Newer query", show=False),
     ]
 
-    def __init__(self, *, blink: bool = True, id: str | None = None) -> None:
+    def __init__(
+        self,
+        on_submit: Callable[[str], None],
+        *,
+        blink: bool = True,
+        history: Sequence[str] = (),
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
-        self.history: list[str] = []
-        self._pos = 0
+        self.on_submit = on_submit
+        """Called at once with the query when Enter is read (not through a message, so
+        the search starts before any key typed after Enter is handled)."""
+        self.history: list[str] = list(history)
+        self._pos = len(self.history)
         self._blink = blink
         self.error_message = ""
         """The error shown under the query (with its caret lines), or ''."""
 
     def compose(self) -> ComposeResult:
-        query = Input(
+        query = QueryInput(
             placeholder='query, e.g. "ask forgiveness" w/5 permission   (Enter to search)',
             id="query",
         )
@@ -89,13 +128,12 @@ class QueryBar(Vertical):
         else:
             self.show_error(None)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        text = event.value.strip()
+    def submit(self, value: str) -> None:
+        text = value.strip()
         if text and (not self.history or self.history[-1] != text):
             self.history.append(text)
         self._pos = len(self.history)
-        self.post_message(self.Submitted(text))
+        self.on_submit(text)
 
     def action_history(self, step: int) -> None:
         if not self.history:
@@ -107,36 +145,58 @@ class QueryBar(Vertical):
 
 
 class HitTable(DataTable[Text | str]):
-    """One row per hit; asks for the next page when the cursor nears the end."""
+    """One row per hit; asks for the next page when the cursor nears the end.
+
+    The columns follow the width: from 120 cells the full time, conversation
+    and speaker; from 100 a short time and both names; below that the
+    conversation is left to the detail line and the snippet gets the room. The
+    year is shown whenever the hits span more than one year.
+    """
 
     @dataclass
     class NearEnd(TextualMessage):
         pass
 
     WIDE = 120
+    MEDIUM = 100
+
+    # Moves go through the app, so they reach past the rows loaded so far and wait
+    # for a search that is running.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down", "app.next_hit", "Next", show=False),
+        Binding("up", "app.prev_hit", "Prev", show=False),
+        Binding("home", "app.first_hit", "First", show=False),
+        Binding("end", "app.last_hit", "Last", show=False),
+    ]
 
     def __init__(self, tz: tzinfo, *, id: str | None = None) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         self.tz = tz
-        self._wide: bool | None = None
+        self._layout: tuple[int, bool] | None = None
+        self._snippet_width = 20
 
-    def set_columns(self, width: int) -> None:
+    def _tier(self, width: int) -> int:
+        return 2 if width >= self.WIDE else 1 if width >= self.MEDIUM else 0
+
+    def set_columns(self, width: int, years: bool = False) -> None:
         """(Re)build the columns for a screen ``width`` wide; rows are cleared."""
-        wide = width >= self.WIDE
-        self._wide = wide
+        tier = self._tier(width)
+        self._layout = (tier, years)
         self.clear(columns=True)
-        time_w, conv_w, speaker_w = (19, 20, 16) if wide else (11, 12, 10)
-        fixed = 12 + time_w + conv_w + speaker_w + 3
-        snippet_w = max(10, width - fixed - 2 * 6 - 3)
-        self.add_column("control", width=12, key="control")
-        self.add_column("time", width=time_w, key="time")
-        self.add_column("conversation", width=conv_w, key="conversation")
-        self.add_column("speaker", width=speaker_w, key="speaker")
-        self.add_column("tag", width=3, key="tags")
-        self.add_column("snippet", width=snippet_w, key="snippet")
+        time_w = 19 if tier == 2 else 16 if years else 11
+        names = {2: (20, 16), 1: (14, 12), 0: (0, 10)}[tier]
+        widths = [("control", 12), ("time", time_w)]
+        if names[0]:
+            widths.append(("conversation", names[0]))
+        widths += [("speaker", names[1]), ("tags", 3)]
+        used = sum(w for _, w in widths) + 2 * (len(widths) + 1) + 2  # padding, scrollbar
+        self._snippet_width = max(10, width - used)
+        for key, w in widths:
+            self.add_column("tag" if key == "tags" else key, width=w, key=key)
+        self.add_column("snippet", width=self._snippet_width, key="snippet")
 
-    def needs_columns(self, width: int) -> bool:
-        return self._wide is None or self._wide != (width >= self.WIDE)
+    def needs_columns(self, width: int, years: bool = False) -> bool:
+        return self._layout != (self._tier(width), years)
 
     def add_hits(self, hits: Sequence[Hit], start: int) -> None:
         for n, hit in enumerate(hits, start):
@@ -144,18 +204,15 @@ class HitTable(DataTable[Text | str]):
 
     def cells(self, hit: Hit) -> list[Text | str]:
         m = hit.message
+        tier, years = self._layout or (0, False)
         local = m.sent_at.astimezone(self.tz)
-        when = local.strftime("%Y-%m-%d %H:%M:%S" if self._wide else "%m-%d %H:%M")
-        words = LIST_SNIPPET_WORDS if self._wide else 1
-        short = snippet(m, hit.positions, words) if hit.positions else hit.snippet
-        return [
-            Text(m.control, "cyan"),
-            when,
-            Text(m.conversation, "green", no_wrap=True, overflow="ellipsis"),
-            Text(m.speaker, "bold", no_wrap=True, overflow="ellipsis"),
-            Text(tag_letters(m), "bold yellow"),
-            snippet_text(short),
-        ]
+        fmt = "%Y-%m-%d %H:%M:%S" if tier == 2 else "%Y-%m-%d %H:%M" if years else "%m-%d %H:%M"
+        short = lead_trimmed(hit.snippet, max(1, self._snippet_width // CHARS_PER_WORD_BEFORE))
+        row: list[Text | str] = [Text(m.control, "cyan"), local.strftime(fmt)]
+        if tier:
+            row.append(_name(m.conversation, "green"))
+        row += [_name(m.speaker, "bold"), Text(tag_letters(m), "bold yellow"), snippet_text(short)]
+        return row
 
     def update_tags(self, index: int, message: Message) -> None:
         self.update_cell(str(index), "tags", Text(tag_letters(message), "bold yellow"))
@@ -164,6 +221,50 @@ class HitTable(DataTable[Text | str]):
         super().watch_scroll_y(old, new)
         if self.row_count and new + self.size.height >= self.row_count - 5:
             self.post_message(self.NearEnd())
+
+
+def lead_trimmed(snip: Snippet, words: int) -> Snippet:
+    """The snippet with at most ``words`` words before its first highlight, so the
+    match shows at the start of a narrow column and the rest of the width goes to
+    what follows it."""
+    if not snip.highlights:
+        return snip
+    first = min(start for start, _ in snip.highlights)
+    starts = [t.start for t in tokenize(snip.text[:first])]
+    if len(starts) <= words:
+        return snip
+    cut = starts[-words]
+    shift = 1 - cut
+    text = "…" + snip.text[cut:]
+    marks = tuple((a + shift, b + shift) for a, b in snip.highlights if a >= cut)
+    return Snippet(text, marks, snip.version)
+
+
+def _name(text: str, style: str) -> Text:
+    return Text(visible(text, one_line=True), style, no_wrap=True, overflow="ellipsis")
+
+
+def detail_text(m: Message, tz: tzinfo) -> Text:
+    """The hit's facts on one (folding) line: control number, full time, custodians,
+    sources, attachments and tags."""
+    local = m.sent_at.astimezone(tz)
+
+    def part(label: str, value: str) -> tuple[tuple[str, str], str]:
+        return (f"  {label} ", "dim"), visible(value, one_line=True)
+
+    attachments = ", ".join(
+        a.name + (f" ({a.size:,} bytes)" if a.size is not None else "") for a in m.attachments
+    )
+    return Text.assemble(
+        (m.control, "bold cyan"),
+        " ",
+        local.strftime("%a %Y-%m-%d %H:%M:%S ") + (local.tzname() or ""),
+        *part("conversation", m.conversation),
+        *part("custodians", "; ".join(m.custodians) or "none"),
+        *part("source", "; ".join(m.sources) or "unknown"),
+        *part("attachments", attachments or "none"),
+        *part("tags", ", ".join(m.tags) or "none"),
+    )
 
 
 def tag_letters(m: Message) -> str:

@@ -1,0 +1,126 @@
+"""``discovery tag`` (bulk tagging by query, audited) and ``discovery tags`` (tags with counts)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated
+
+import typer
+
+from discovery.cli.common import (
+    JsonOpt,
+    MatterOpt,
+    app,
+    audited,
+    guard,
+    open_existing,
+    out_console,
+    pipe_closed_ok,
+)
+from discovery.errors import DiscoveryError, UsageError
+
+CONFIRM_ABOVE = 100
+"""Tag changes touching more messages than this ask first (or need --yes)."""
+
+
+@app.command("tag")
+def tag_command(
+    query: Annotated[str, typer.Argument(help="The query whose hits to tag or untag.")],
+    add: Annotated[str | None, typer.Option("--add", help="Put this tag on every hit.")] = None,
+    remove: Annotated[
+        str | None, typer.Option("--remove", help="Take this tag off every hit.")
+    ] = None,
+    matter: MatterOpt = None,
+    system: Annotated[
+        bool, typer.Option("--system", help="Include system events among the hits.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", "-y", help=f"Do not ask when more than {CONFIRM_ABOVE} messages."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Tag (or untag) every hit of a query; the change is recorded in the audit log.
+
+    Tags are case-insensitive (Hot is hot). Removing a tag no message has is
+    an error that names the tags there are. A change touching more than
+    100 messages asks first; give --yes in scripts.
+
+    \b
+    Examples:
+      discovery tag 'libgen OR "pirated books"' --add responsive --matter demo
+      discovery tag 'tag:hot AND speaker:marcus' --remove hot --yes
+    """
+    with guard():
+        from discovery.search import Searcher
+        from discovery.tags import known_tag, normalise_tag
+
+        if (add is None) == (remove is None):
+            raise UsageError("give exactly one of --add TAG or --remove TAG")
+        with open_existing(matter) as m:
+            tag = normalise_tag(add) if add is not None else known_tag(m.store, remove or "")
+            node, hits = Searcher(m).match(query, include_system=system)
+            ids = sorted(hits)
+            verb = "tag" if add is not None else "untag"
+            if len(ids) > CONFIRM_ABOVE and not yes:
+                _confirm(f"{verb} {len(ids)} messages {tag!r}?")
+            change = m.store.tag if add is not None else m.store.untag
+            try:
+                changed = change(ids, tag)
+            except Exception as exc:  # sqlite3.OperationalError: an ingest holds the store
+                raise DiscoveryError(f"nothing was {verb}ged: the matter is busy ({exc})") from None
+            with pipe_closed_ok():
+                if as_json:
+                    obj = {"tag": tag, "action": verb, "hits": len(ids), "changed": changed}
+                    print(json.dumps(obj, ensure_ascii=False))
+                else:
+                    out_console().print(_summary(verb, tag, len(ids), changed), markup=False)
+            audited(m, verb, query, node, ids, include_system=system, tag=tag, changed=changed,
+                    via="cli")  # fmt: skip
+
+
+def _confirm(question: str) -> None:
+    if not sys.stdin.isatty():
+        raise UsageError(f"{question} Add --yes to confirm (no terminal to ask on)")
+    if not typer.confirm(question, default=False):
+        raise DiscoveryError("nothing changed")
+
+
+def _summary(verb: str, tag: str, hits: int, changed: int) -> str:
+    s = "" if hits == 1 else "s"
+    if verb == "tag":
+        return (
+            f"tagged {hits} message{s} {tag!r} ({changed} newly, {hits - changed} had it already)"
+        )
+    return f"untagged {changed} of {hits} message{s} {tag!r} ({hits - changed} did not have it)"
+
+
+@app.command("tags")
+def tags_command(matter: MatterOpt = None, as_json: JsonOpt = False) -> None:
+    """List the review tags of a matter with the number of messages carrying each.
+
+    \b
+    Example:
+      discovery tags --matter demo
+    """
+    with guard():
+        from rich.text import Text
+
+        from discovery.render import Column, fitted_table
+        from discovery.safetext import visible
+
+        with open_existing(matter) as m:
+            counts = m.store.tag_counts()
+        with pipe_closed_ok():
+            if as_json:
+                for tag, n in counts:
+                    print(json.dumps({"tag": tag, "messages": n}, ensure_ascii=False))
+                return
+            out = out_console()
+            if not counts:
+                out.print("no tags yet: tag hits in 'discovery tui' or with 'discovery tag'")
+                return
+            rows = [(Text(visible(t, one_line=True)), str(n)) for t, n in counts]
+            columns = (Column("tag"), Column("messages", right=True, whole=True))
+            out.print(fitted_table(columns, rows, out.width))
