@@ -222,6 +222,12 @@ class WhooshEngine:
                     return None
         return found
 
+    def lexicon(self, prefix: str) -> Iterator[str]:
+        reader = self._s().reader()
+        terms = reader.expand_prefix("body", prefix) if prefix else reader.lexicon("body")
+        for term in terms:
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
     def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
         """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id.
 

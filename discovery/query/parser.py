@@ -23,7 +23,22 @@ Decisions, beyond PRODUCT.md:
   message versions is larger). A bare run starting ``w/`` or ``pre/`` is always
   read as a connector, so ``w/o`` is an error: quote it to search the words.
   ``NOT PRE/N`` does not exist (only ``NOT W/N``).
-* ``“`` and ``”`` (pasted from a word processor) work as ``"``.
+* Full-width forms (``ＮＯＴ``, ``＊``, ``？``, ``（``, ``＂``, the ideographic
+  space) are read as their ASCII forms before anything else; the query is
+  shown as typed in errors (the mapping keeps every column).
+* Quotes: ``"`` and the typographic ``“ ” „ ‟ « » ‚ ‘`` (:data:`QUOTES`); any
+  of them closes a quote opened by any other. ``’`` and ``'`` are apostrophes.
+* Terms (:func:`discovery.query.ast.term_kind`): ``apply~`` (stem), ``ba%nana``
+  (fuzzy: the letters before the first ``%`` exact, one difference per ``%``,
+  at most :data:`MAX_FUZZ`), ``12~~24`` (numeric range, bounds as written:
+  whole numbers or decimals, low first), ``=`` (one digit, like ``?``),
+  ``"##pattern"`` (a regular expression, quoted, over one folded word),
+  ``xfirstword`` / ``xlastword`` (bare, only as an operand of ``w/N`` or
+  ``pre/N``; quoted they are words).
+* Syntax of other search languages that is not ours (:func:`_foreign`:
+  ``NEAR/5``, ``/5``, ``w/s``, ``+word``, ``-word``, ``"a b"~5``, ``word^2``,
+  ``#word``, ``&``, ``AndAny``, ``[1 TO 5]`` ...) is an error with a hint
+  naming our form; it is never read as words.
 * ``name:value`` is a field only at the start of a bare run and when ``name``
   is a known field (case-insensitive): ``speaker``, ``conversation`` (alias
   ``channel``), ``custodian``, ``platform``, ``tag``, or a date field ``sent``,
@@ -41,7 +56,13 @@ Decisions, beyond PRODUCT.md:
   prints as ``+00:00``). ``sent:A`` is ``DateRange('sent', A, A)``, ``after:A``
   is ``DateRange('after', A, None)``, ``before:B`` is
   ``DateRange('before', None, B)``. Open ranges (``sent:A..``) are errors: use
-  ``after:``/``before:``. ``sent:B..A`` with B after A is an error.
+  ``after:``/``before:``. ``sent:B..A`` that is empty in every zone (B after
+  A; with offsets, compared as instants) is an error.
+* ``NOT`` binds tightest: ``NOT b w/5 c`` and ``a AND NOT b w/5 c`` are both
+  errors (a NOT cannot be a proximity operand); write ``NOT (b w/5 c)``.
+* One side of ``w/N`` / ``pre/N`` may be an AND group when the other side is
+  a word, phrase or OR group of those (dtSearch's rule); such a proximity
+  group cannot itself be an operand of another proximity connector.
 * Nested ``And``/``Or`` of the same kind are flattened, also through
   parentheses. Nesting (parentheses and ``NOT``) is limited to
   :data:`MAX_NESTING` levels.
@@ -55,13 +76,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
 from enum import Enum, auto
+
+import regex
 
 from discovery import text
 from discovery.errors import QuerySyntaxError
 from discovery.query.ast import (
     DATE_FIELDS,
+    FIRST_WORD,
+    LAST_WORD,
     TEXT_FIELDS,
     And,
     DateRange,
@@ -72,6 +98,7 @@ from discovery.query.ast import (
     Or,
     Phrase,
     Word,
+    term_kind,
 )
 
 MAX_DISTANCE = 999
@@ -80,25 +107,42 @@ MAX_DISTANCE = 999
 MAX_NESTING = 64
 """Deepest nesting of parentheses and NOTs (and longest proximity chain)."""
 
+MAX_FUZZ = 3
+"""Most ``%`` (differences) in one fuzzy term."""
+
+MAX_REGEX = 200
+"""Longest regular expression (characters after ``##``)."""
+
 MIN_YEAR, MAX_YEAR = 1900, 2199
 
 FIELD_ALIASES = {"channel": "conversation"}
 """Alternative field names and the field they stand for."""
 
-QUOTES = '"“”'
+QUOTES = '"“”„‟«»‚‘'
 CONNECTOR_WORDS = frozenset({"and", "or", "not"})
+EDGE_WORDS = {"xfirstword": FIRST_WORD, "xlastword": LAST_WORD}
+"""Bare spellings of the built-in edge words (quoted, they are ordinary words)."""
 
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _KNOWN_FIELDS = frozenset(TEXT_FIELDS) | frozenset(FIELD_ALIASES) | frozenset(DATE_FIELDS)
 _FIELD_LIST = "speaker, conversation (or channel), custodian, platform, tag, sent, after, before"
-_FIELD_RE = re.compile(r"([A-Za-z]+):")
-_CHUNK_RE = re.compile(r"(?:[^\W_]|[*?])+")
-_WILD_SPLIT_RE = re.compile(r"([*?]+)")
+_FIELD_RE = re.compile(r"([A-Za-z_]+):")
+_TERM_CHARS = r"\p{L}\p{N}\p{M}\p{Cf}*?=%~"
+_CHUNK_RE = regex.compile(f"[{_TERM_CHARS}]+")
+_WILD_SPLIT_RE = re.compile(r"([*?=]+)")
+_RANGE_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)~~([0-9]+(?:\.[0-9]+)?)")
 _PROX_RE = re.compile(r"(w|pre)/(.*)", re.IGNORECASE | re.DOTALL)
 _DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _STAMP_RE = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})",
     re.IGNORECASE,
 )
+_UNITS = frozenset({"s", "p", "seg", "sent", "sentence", "para", "paragraph"})
+
+
+def ascii_forms(query: str) -> str:
+    """Full-width ASCII forms and the ideographic space as ASCII (one character each)."""
+    return query.translate(_FULLWIDTH)
 
 
 def parse(query: str) -> Node:
@@ -110,6 +154,28 @@ def parse(query: str) -> Node:
     """
     tokens = _Lexer(query).tokens()
     return _Parser(query, tokens).parse()
+
+
+@dataclass(frozen=True, slots=True)
+class Lexeme:
+    """One token of a query as typed, for ``explain``: a connector, a word group, a field..."""
+
+    kind: str
+    """``word``, ``and``, ``or``, ``not``, ``near``, ``field``, ``lparen``, ``rparen``."""
+    start: int
+    end: int
+    text: str
+    quoted: bool = False
+    words: tuple[str, ...] = ()
+
+
+def lexemes(query: str) -> list[Lexeme]:
+    """The tokens of a valid query with their spans (raises like :func:`parse`)."""
+    return [
+        Lexeme(t.kind.name.lower(), t.start, t.end, query[t.start : t.end], t.quoted, t.words)
+        for t in _Lexer(query).tokens()
+        if t.kind is not _Kind.EOF
+    ]
 
 
 # --------------------------------------------------------------------- tokens
@@ -141,6 +207,7 @@ class _Token:
     ordered: bool = False
     negated: bool = False
     node: Node | None = None
+    quoted: bool = False
 
     def name(self) -> str:
         """The canonical spelling of a connector, for messages."""
@@ -161,14 +228,105 @@ def _is_delim(c: str) -> bool:
     return c.isspace() or c in "()" or c in QUOTES
 
 
+_FOREIGN_WORDS = {
+    "andany": "AndAny (optional words) is not supported: use AND for words that must be there,"
+    " OR for either",
+    "onear": "ONEAR is not our syntax: use PRE/N (in order), e.g. PRE/5",
+    "xrank": "XRANK (ranking) is not supported; search the words with AND or OR",
+    "formsof": "FORMSOF is not our syntax: use apply~ for the forms of a word",
+    "contains": "'field CONTAINS value' is not our syntax: use a field, e.g. speaker:smith",
+}
+_FOREIGN_UPPER = {
+    "NEAR": "NEAR is not our syntax: use W/N (either order) or PRE/N (in order), e.g. W/5",
+    "ADJ": "ADJ is not our syntax: use PRE/N, e.g. PRE/1 for the next word",
+    "WITHIN": "WITHIN is not our syntax: use W/N, e.g. W/5",
+    "SAME": "SAME is not our syntax: use W/N with a number of words, e.g. W/20",
+    "BUT": "BUT NOT is not our syntax: use AND NOT",
+}
+_FOREIGN_RE: list[tuple[re.Pattern[str], str]] = [
+    (
+        re.compile(r"(?:near|adj|within|wi|onear)\W*\d+|near\(\d*\)", re.I),
+        "{raw} is not our syntax: use W/N (either order) or PRE/N (in order), e.g. W/5",
+    ),
+    (re.compile(r"atl(?:east)?\d+.*", re.I), "ATLEAST is not supported: use AND"),
+    (re.compile(r"/[0-9]+"), "{raw} is not our syntax: use W/{num} (within {num} words)"),
+    (
+        re.compile(r"/(?:s|p|seg)", re.I),
+        "sentence and paragraph proximity ({raw}) is not supported: use W/N with a number of"
+        " words, e.g. W/20",
+    ),
+    (
+        re.compile(r"/.+/"),
+        "/regex/ is not our syntax: a regular expression goes in quotes after"
+        ' ##, e.g. "##199[0-9]"',
+    ),
+    (re.compile(r"/.*"), "a bare / is not our syntax: use W/N or PRE/N, e.g. W/5"),
+    (
+        re.compile(r"\+(?:[0-9]+|s|p)", re.I),
+        "{raw} (Westlaw) is not our syntax: use PRE/N, e.g. PRE/5",
+    ),
+    (
+        re.compile(r"\+.*"),
+        "+word is not our syntax: every word is required already; join words with AND",
+    ),
+    (re.compile(r"-+"), "a bare - is not our syntax: use NOT"),
+    (re.compile(r"-.+"), "-word is not our syntax: use NOT (e.g. a AND NOT {rest})"),
+    (re.compile(r"!.+"), "!word is not our syntax: use NOT (e.g. a AND NOT {rest})"),
+    (
+        re.compile(r"[^!]+!+"),
+        "the root expander ! is not our syntax: use * (e.g. {stem}*)",
+    ),
+    (re.compile(r"&&?"), "{raw} is not our syntax: use AND"),
+    (re.compile(r"\|\|?"), "{raw} is not our syntax: use OR"),
+    (re.compile(r"%+"), "a bare % is not our syntax: use AND NOT (fuzzy words look like ba%nana)"),
+]
+_FOREIGN_CHARS: list[tuple[str, str]] = [
+    ("&", "synonym searching (&) is not supported: list the words with OR"),
+    ("##", 'a regular expression goes in quotes, e.g. "##199[0-9]"'),
+    ("#", "phonic searching (#word) is not supported; search the spellings with OR"),
+    ("^", "boosting (word^2) is not supported: every term counts the same"),
+    ("\\", "backslash escapes are not supported: quote words to search them as words"),
+    ("[", "ranges in brackets are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
+    ("]", "ranges in brackets are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
+    ("{", "ranges in braces are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
+    ("}", "ranges in braces are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
+    ("<", "comparisons (<, >) are not supported: use 12~~24 for numbers, after:/before: for dates"),
+    (">", "comparisons (<, >) are not supported: use 12~~24 for numbers, after:/before: for dates"),
+    ("|", "| is not our syntax: use OR"),
+    ("!", "! is not our syntax: use NOT for a negation, * for word endings"),
+]
+
+
+def _foreign(raw: str) -> tuple[int, int, str] | None:
+    """A bare run that is syntax of another search language: (offset, length, message)."""
+    low = raw.lower()
+    if low in _FOREIGN_WORDS:
+        return 0, len(raw), _FOREIGN_WORDS[low]
+    if raw in _FOREIGN_UPPER:
+        return 0, len(raw), _FOREIGN_UPPER[raw]
+    if raw.startswith("@"):
+        return 0, len(raw), "macros (@name) are not supported; to find a mention, search the name"
+    for rx, message in _FOREIGN_RE:
+        if rx.fullmatch(raw):
+            rest = raw.lstrip("-!")
+            num = "".join(c for c in raw if c.isdigit()) or "5"
+            return 0, len(raw), message.format(raw=raw, rest=rest, num=num, stem=raw.rstrip("!"))
+    for chars, message in _FOREIGN_CHARS:
+        at = raw.find(chars)
+        if at >= 0:
+            return at, len(chars), message
+    return None
+
+
 class _Lexer:
     def __init__(self, query: str) -> None:
-        self.q = query
+        self.shown = query
+        self.q = ascii_forms(query)
         self.n = len(query)
         self.out: list[_Token] = []
 
     def error(self, message: str, column: int, length: int = 1) -> QuerySyntaxError:
-        return _error(message, self.q, column, length)
+        return _error(message, self.shown, column, length)
 
     def tokens(self) -> list[_Token]:
         q, n = self.q, self.n
@@ -185,11 +343,22 @@ class _Lexer:
                 i += 1
             elif c in QUOTES:
                 content, end = self.quoted(i)
-                words = self.pattern_words(content, i + 1)
+                if content.startswith("##"):
+                    words: tuple[str, ...] = (self.regex_term(content[2:], i + 3),)
+                else:
+                    words = self.terms(content, i + 1)
                 if not words:
                     raise self.error("empty quotes: put words between the quotes", i, end - i)
-                self.out.append(_Token(_Kind.WORD, i, end, words=words))
+                self.out.append(_Token(_Kind.WORD, i, end, words=words, quoted=True))
                 i = end
+                if i < n and q[i] == "~":
+                    j = self.run_end(i)
+                    raise self.error(
+                        f'phrase slop ("a b"{q[i:j]}) is not our syntax: use W/N between the'
+                        ' words, e.g. "a" W/5 "b"',
+                        i,
+                        j - i,
+                    )
             else:
                 i = self.bare(i)
         self.out.append(_Token(_Kind.EOF, n, n))
@@ -219,6 +388,14 @@ class _Lexer:
             if name in _KNOWN_FIELDS:
                 return self.field(i, name, m.end())
             if after and (after in QUOTES or after in "*?" or (after.isalnum())):
+                value_end = self.run_end(m.end())
+                if q[m.end() : value_end].replace(".", "").isdigit():
+                    raise self.error(
+                        f"term weighting ({q[i:value_end]}) is not supported: every term counts"
+                        " the same",
+                        i,
+                        value_end - i,
+                    )
                 raise self.error(
                     f"unknown field {m.group(1)}: (known fields: {_FIELD_LIST});"
                     " quote it to search the words",
@@ -236,8 +413,14 @@ class _Lexer:
             self.out.append(_Token(_Kind.NOT, i, j))
         elif pm := _PROX_RE.fullmatch(raw):
             self.proximity(i, j, pm)
+        elif low in EDGE_WORDS:
+            self.out.append(_Token(_Kind.WORD, i, j, words=(EDGE_WORDS[low],)))
         else:
-            words = self.pattern_words(raw, i)
+            problem = _foreign(raw)
+            if problem is not None:
+                at, length, message = problem
+                raise self.error(message, i + at, length)
+            words = self.terms(raw, i)
             if not words:
                 raise self.error(
                     f"{raw!r} is not a word or a connector (connectors: AND, OR, NOT, W/5, PRE/5)",
@@ -252,6 +435,13 @@ class _Lexer:
         digits = pm.group(2)
         if not digits:
             raise self.error(f"{op}/ needs a distance, like {op}/5", i, j - i)
+        if digits.lower() in _UNITS:
+            raise self.error(
+                f"sentence and paragraph proximity ({pm.group(0)}) is not supported: use {op}/N"
+                f" with a number of words, e.g. {op}/20",
+                i,
+                j - i,
+            )
         if not (digits.isascii() and digits.isdigit()):
             raise self.error(
                 f"{op}/ needs a whole number, like {op}/5 (quote {pm.group(0)!r} to search words)",
@@ -286,9 +476,14 @@ class _Lexer:
         if name in DATE_FIELDS:
             node: Node = self.date(name, value, value_start)
         else:
-            words = self.pattern_words(value, value_start)
+            words = self.terms(value, value_start)
             if not words:
                 raise self.error(f"{name}: needs a value with letters or digits", i, end - i)
+            for w in words:
+                if term_kind(w) not in ("word", "wildcard"):
+                    raise self.error(
+                        f"{name}: takes words and wildcards (* ? =) only", value_start, end - v
+                    )
             node = Field(FIELD_ALIASES.get(name, name), words)
         self.out.append(_Token(_Kind.FIELD, i, end, node=node))
         return end
@@ -310,7 +505,7 @@ class _Lexer:
             )
         lo = self.date_bound(left, at)
         hi = self.date_bound(right, at + cut + 2)
-        if _naive_start(lo) > _naive_start(hi):
+        if _always_empty(lo, hi):
             raise self.error(f"reversed date range: {left} is after {right}", at, len(value))
         return DateRange("sent", lo, hi)
 
@@ -334,43 +529,152 @@ class _Lexer:
             )
         return out
 
-    def pattern_words(self, s: str, offset: int) -> tuple[str, ...]:
-        """Fold the words of ``s`` keeping wildcards; ``offset`` is where ``s`` starts."""
+    def regex_term(self, pattern: str, at: int) -> str:
+        """Validate a regular expression (the text after ``##``) and return its term."""
+        length = max(1, len(pattern))
+        if not pattern:
+            raise self.error('empty regular expression: write "##pattern"', at - 3, 3)
+        if len(pattern) > MAX_REGEX:
+            raise self.error(f"regular expression longer than {MAX_REGEX} characters", at, length)
+        if any(c.isspace() for c in pattern):
+            raise self.error(
+                "a regular expression matches one word: it cannot hold a space", at, length
+            )
+        if "(?" in pattern.replace("(?:", ""):
+            raise self.error(
+                "(?...) groups and flags are not supported in a regular expression", at, length
+            )
+        bad = _unfolded_literal(pattern)
+        if bad is not None:
+            raise self.error(
+                f"regular expressions match folded words (lower case, no accents): write"
+                f" {text.fold(pattern[bad])!r} for {pattern[bad]!r}",
+                at + bad,
+            )
+        try:
+            regex.compile(pattern)
+        except regex.error as exc:
+            raise self.error(f"bad regular expression: {exc.msg}", at, length) from None
+        return "##" + pattern
+
+    def terms(self, s: str, offset: int) -> tuple[str, ...]:
+        """The terms of ``s`` (words folded, operators kept); ``offset`` is where ``s`` starts."""
         out: list[str] = []
-        for m in _CHUNK_RE.finditer(s):
-            current = ""
-            chunk_words: list[str] = []
-            for seg in _WILD_SPLIT_RE.split(m.group()):
-                if not seg:
-                    continue
-                if seg[0] in "*?":
-                    current += seg
-                    continue
-                parts = text.words(seg)
-                if not parts:
-                    continue
-                current += parts[0]
-                for part in parts[1:]:
-                    chunk_words.append(current)
-                    current = part
-            if current:
-                chunk_words.append(current)
-            for w in chunk_words:
-                if not any(c not in "*?" for c in w):
-                    raise self.error(
-                        "wildcard needs at least one letter or digit",
-                        offset + m.start(),
-                        m.end() - m.start(),
-                    )
-                out.append(re.sub(r"\*+", "*", w))
+        for run in re.finditer(r"\S+", s):
+            if "~~" in run.group():
+                out.append(self.range_term(run.group(), offset + run.start()))
+                continue
+            for m in _CHUNK_RE.finditer(run.group()):
+                out.extend(self.chunk_terms(m.group(), offset + run.start() + m.start()))
         return tuple(out)
 
+    def range_term(self, s: str, at: int) -> str:
+        m = _RANGE_RE.fullmatch(s)
+        if m is None:
+            raise self.error(
+                "a numeric range is two numbers joined by ~~, like 12~~24 or 0.5~~2.5", at, len(s)
+            )
+        if Decimal(m.group(1)) > Decimal(m.group(2)):
+            raise self.error(
+                f"reversed numeric range: {m.group(1)} is above {m.group(2)}", at, len(s)
+            )
+        return s
 
-def _naive_start(bound: str) -> datetime:
-    """A bound's start as a naive local time, to catch reversed ranges."""
-    if "T" in bound:
-        return datetime.fromisoformat(bound).replace(tzinfo=None)
-    return datetime.fromisoformat(bound)
+    def chunk_terms(self, chunk: str, at: int) -> list[str]:
+        n = len(chunk)
+        if "~" in chunk:
+            base = chunk[:-1]
+            if not chunk.endswith("~") or "~" in base:
+                raise self.error(
+                    f"{chunk!r} is not our syntax: word~ finds the forms of a word (stemming);"
+                    " for misspellings use fuzzy ba%nana (one % per difference)",
+                    at,
+                    n,
+                )
+            words = text.words(base)
+            if len(words) != 1 or any(c in base for c in "*?=%"):
+                raise self.error("stemming (~) works on one plain word, like apply~", at, n)
+            return [words[0] + "~"]
+        if "%" in chunk:
+            return [self.fuzzy(chunk, at)]
+        out: list[str] = []
+        current = ""
+        for seg in _WILD_SPLIT_RE.split(chunk):
+            if not seg:
+                continue
+            if seg[0] in "*?=":
+                current += seg
+                continue
+            parts = text.words(seg)
+            if not parts:
+                continue
+            current += parts[0]
+            for part in parts[1:]:
+                out.append(current)
+                current = part
+        if current:
+            out.append(current)
+        for w in out:
+            if not any(c not in "*?" for c in w):
+                raise self.error("wildcard needs at least one letter or digit", at, n)
+        return [re.sub(r"\*+", "*", w) for w in out]
+
+    def fuzzy(self, chunk: str, at: int) -> str:
+        n = len(chunk)
+        if any(c in chunk for c in "*?="):
+            raise self.error("fuzzy (%) and wildcards cannot be combined in one word", at, n)
+        edits = chunk.count("%")
+        if edits > MAX_FUZZ:
+            raise self.error(f"fuzzy words allow at most {MAX_FUZZ} differences (%)", at, n)
+        head = chunk[: chunk.index("%")]
+        target = chunk.replace("%", "")
+        if len(target) == len(head):
+            raise self.error(
+                "fuzzy needs letters after the %, like ba%nana (to search 50%, write 50)", at, n
+            )
+        exact = text.words(head) if head else [""]
+        words = text.words(target)
+        if len(exact) != 1 or len(words) != 1 or not words[0].startswith(exact[0]):
+            raise self.error("fuzzy (%) works on one word, like ba%nana", at, n)
+        return exact[0] + "%" * edits + words[0][len(exact[0]) :]
+
+
+def _unfolded_literal(pattern: str) -> int | None:
+    """Index of a literal letter that no folded word holds (``A``, ``é``), or None."""
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            if pattern[i + 1 : i + 2] in ("p", "P") and pattern[i + 2 : i + 3] == "{":
+                close = pattern.find("}", i)
+                i = close + 1 if close > 0 else len(pattern)
+            else:
+                i += 2
+            continue
+        if c.isalpha() and text.fold(c) != c:
+            return i
+        i += 1
+    return None
+
+
+_EARLIEST = timezone(timedelta(hours=14))
+_LATEST = timezone(timedelta(hours=-12))
+
+
+def _always_empty(lo: str, hi: str) -> bool:
+    """Whether ``sent:lo..hi`` holds no instant whatever the display zone."""
+    lo_stamp, hi_stamp = "T" in lo, "T" in hi
+    if not lo_stamp and not hi_stamp:
+        return date.fromisoformat(lo) > date.fromisoformat(hi)
+    if lo_stamp:
+        start = datetime.fromisoformat(lo)
+    else:
+        d = date.fromisoformat(lo)
+        start = datetime(d.year, d.month, d.day, tzinfo=_EARLIEST)
+    if hi_stamp:
+        return start > datetime.fromisoformat(hi)
+    d = date.fromisoformat(hi) + timedelta(days=1)
+    return start >= datetime(d.year, d.month, d.day, tzinfo=_LATEST).astimezone(UTC)
 
 
 def _error(message: str, query: str, column: int, length: int = 1) -> QuerySyntaxError:
@@ -411,6 +715,9 @@ class _Parser:
 
     def err_at(self, message: str, tok: _Token) -> QuerySyntaxError:
         return self.error(message, tok.start, tok.end - tok.start)
+
+    def err_on(self, message: str, parsed: _Parsed) -> QuerySyntaxError:
+        return self.error(message, parsed.start, parsed.end - parsed.start)
 
     def parse(self) -> Node:
         if self.peek.kind is _Kind.EOF:
@@ -457,7 +764,10 @@ class _Parser:
                 prev = self.toks[self.i - 1]
                 hint = ""
                 if prev.kind is _Kind.FIELD and tok.kind is _Kind.WORD:
-                    hint = ' (to search a value with spaces, quote it: speaker:"alice smith")'
+                    if isinstance(prev.node, DateRange):
+                        hint = " (combine a date with words using AND)"
+                    else:
+                        hint = ' (to search a value with spaces, quote it: speaker:"alice smith")'
                 raise self.err_at(f"missing connector: add AND, OR or NOT before this{hint}", tok)
             else:
                 break
@@ -466,10 +776,17 @@ class _Parser:
         return _Parsed(And(_flatten(And, items)), first.start, items[-1].end)
 
     def negated(self, not_tok: _Token) -> _Parsed:
+        """``NOT x`` after AND: NOT binds tighter than W/N, as everywhere."""
         self.enter(not_tok)
-        operand = self.prox()
+        operand = self.unary()
         self.depth -= 1
-        return _Parsed(Not(operand.node), not_tok.start, operand.end)
+        parsed = _Parsed(Not(operand.node), not_tok.start, operand.end)
+        if self.peek.kind is _Kind.NEAR:
+            raise self.err_on(
+                f"NOT cannot be an operand of {self.peek.name()} ({_PROBLEM_HINT['NOT']})", parsed
+            )
+        self.no_edge(operand)
+        return parsed
 
     # prox := unary ((W/N | PRE/N | NOT W/N) unary)*
     def prox(self) -> _Parsed:
@@ -481,21 +798,49 @@ class _Parser:
             if chain > MAX_NESTING:
                 raise self.err_at(f"too many proximity connectors in a row (max {MAX_NESTING})", op)
             right = self.unary()
-            for operand in (left, right):
-                self.check_operand(operand, op)
+            self.check_pair(left, right, op)
             node = Near(left.node, right.node, op.distance, op.ordered, op.negated)
             left = _Parsed(node, left.start, right.end)
+        if not chain:
+            self.no_edge(left)
         return left
 
-    def check_operand(self, operand: _Parsed, op: _Token) -> None:
-        problem = _operand_problem(operand.node)
-        if problem is not None:
-            name = op.name()
-            raise self.error(
-                f"{problem} cannot be an operand of {name} ({_PROBLEM_HINT[problem]})",
-                operand.start,
-                operand.end - operand.start,
+    def no_edge(self, parsed: _Parsed) -> None:
+        if _is_edge(parsed.node):
+            raise self.err_on(
+                "xfirstword and xlastword work only as a side of W/N or PRE/N"
+                " (e.g. apple W/5 xfirstword); quote it to search the word",
+                parsed,
             )
+
+    def check_pair(self, left: _Parsed, right: _Parsed, op: _Token) -> None:
+        name = op.name()
+        for operand in (left, right):
+            problem = _operand_problem(operand.node)
+            if problem is not None:
+                raise self.err_on(
+                    f"{problem} cannot be an operand of {name} ({_PROBLEM_HINT[problem]})", operand
+                )
+            if isinstance(operand.node, Near) and _and_side(operand.node):
+                raise self.err_on(
+                    f"a proximity group with an AND group on one side cannot be an operand of"
+                    f" {name}; combine them with AND",
+                    operand,
+                )
+        for one, other in ((left, right), (right, left)):
+            if isinstance(one.node, And):
+                if op.negated:
+                    raise self.err_on(f"an AND group cannot be a side of {name}", one)
+                if _complex(other.node):
+                    raise self.err_on(
+                        f"an AND group on one side of {name} needs a word, phrase or OR group"
+                        " on the other (both sides complex is ambiguous, as dtSearch warns)",
+                        other,
+                    )
+        if _is_edge(left.node) and _is_edge(right.node):
+            raise self.err_on(f"{name} needs a word on at least one side", right)
+        if op.negated and _is_edge(left.node):
+            raise self.err_on(f"xfirstword and xlastword cannot be the left side of {name}", left)
 
     # unary := NOT unary | atom
     def unary(self) -> _Parsed:
@@ -505,6 +850,7 @@ class _Parser:
             self.enter(tok)
             operand = self.unary()
             self.depth -= 1
+            self.no_edge(operand)
             return _Parsed(Not(operand.node), tok.start, operand.end)
         return self.atom()
 
@@ -538,6 +884,12 @@ class _Parser:
                 w = self.advance()
                 words.extend(w.words)
                 end = w.end
+            if len(words) > 1 and any(w in (FIRST_WORD, LAST_WORD) for w in words):
+                raise self.error(
+                    "xfirstword and xlastword cannot be part of a phrase; use W/N or PRE/N",
+                    start,
+                    end - start,
+                )
             node: Node = Word(words[0]) if len(words) == 1 else Phrase(tuple(words))
             return _Parsed(node, start, end)
         # Nothing we can start an operand with.
@@ -557,30 +909,48 @@ class _Parser:
 
 
 _PROBLEM_HINT = {
-    "an AND group": "ambiguous",
+    "an AND group inside an OR group": "ambiguous",
     "NOT": "write NOT (a W/5 b) or a AND NOT b instead",
     "a field": "combine fields with AND",
     "a date": "combine dates with AND",
+    "xfirstword or xlastword inside a group": "use it directly: apple W/5 xfirstword",
 }
 
 
-def _operand_problem(node: Node) -> str | None:
+def _is_edge(node: Node) -> bool:
+    return isinstance(node, Word) and node.text in (FIRST_WORD, LAST_WORD)
+
+
+def _operand_problem(node: Node, top: bool = True) -> str | None:
     """Why ``node`` cannot be a proximity operand, or None if it can."""
-    if isinstance(node, Word | Phrase | Near):
+    if isinstance(node, Word):
+        return None if top or not _is_edge(node) else "xfirstword or xlastword inside a group"
+    if isinstance(node, Phrase | Near):
         return None
-    if isinstance(node, Or):
+    if isinstance(node, Or | And):
         for item in node.items:
-            problem = _operand_problem(item)
+            if isinstance(item, And):
+                return "an AND group inside an OR group"
+            problem = _operand_problem(item, False)
             if problem is not None:
                 return problem
         return None
-    if isinstance(node, And):
-        return "an AND group"
     if isinstance(node, Not):
         return "NOT"
     if isinstance(node, Field):
         return "a field"
     return "a date"
+
+
+def _complex(node: Node) -> bool:
+    """An AND group, a proximity group, or an OR group holding one."""
+    if isinstance(node, And | Near):
+        return True
+    return isinstance(node, Or) and any(_complex(i) for i in node.items)
+
+
+def _and_side(node: Near) -> bool:
+    return isinstance(node.left, And) or isinstance(node.right, And)
 
 
 def _flatten(kind: type[And] | type[Or], items: list[_Parsed]) -> tuple[Node, ...]:
