@@ -16,6 +16,7 @@ from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import tokenize
 
 if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
+    from discovery.explain import Explanation
     from discovery.ingest import IngestReport
 
 HIGHLIGHT = "bold black on yellow"
@@ -208,3 +209,36 @@ def matters_table(rows: Sequence[tuple[str, dict[str, int], str]]) -> Table:
             zone,
         )
     return table
+
+
+def explain_view(expl: Explanation) -> RenderableType:
+    """An :class:`~discovery.explain.Explanation` as sections of plain text (no markup)."""
+    lines: list[RenderableType] = [
+        Text.assemble(("query      ", "bold"), expl.query),
+        Text.assemble(("canonical  ", "bold"), expl.canonical),
+        Text.assemble(("read as    ", "bold"), expl.parenthesized),
+        Text(f"hits       {expl.hits}", style="bold"),
+    ]
+    if expl.typed:
+        lines.append(Text("\nwords as typed -> folded terms", style="bold underline"))
+        for t in expl.typed:
+            lines.append(Text(f"  col {t.column:<3} {t.text}  ->  {'  '.join(t.terms)}"))
+    if expl.expansions:
+        lines.append(Text("\nexpansions (index word: messages)", style="bold underline"))
+        for e in expl.expansions:
+            shown = ", ".join(f"{w}: {n}" for w, n in e.words)
+            more = f", … {e.word_count - len(e.words)} more" if e.word_count > len(e.words) else ""
+            lines.append(
+                Text(
+                    f"  {e.term} ({e.kind}): {e.word_count} words in {e.messages} messages"
+                    + (f" — {shown}{more}" if shown else "")
+                )
+            )
+    lines.append(Text("\nclauses (messages hit)", style="bold underline"))
+    for c in expl.clauses:
+        lines.append(Text(f"  {'  ' * c.depth}{c.hits:>7}  {c.text}"))
+    if expl.warnings:
+        lines.append(Text("\nwarnings", style="bold underline"))
+        for w in expl.warnings:
+            lines.append(Text(f"  ! {w}", style="yellow"))
+    return Group(*lines)

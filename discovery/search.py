@@ -18,7 +18,7 @@ from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
 from discovery.matter import Matter
 from discovery.model import Message
 from discovery.query import verify
-from discovery.query.ast import Node, Phrase, Word
+from discovery.query.ast import Node, terms
 from discovery.query.parser import lexemes, parse
 from discovery.query.unparse import unparse
 from discovery.query.verify import RegexTimeoutError
@@ -89,7 +89,7 @@ class Searcher:
         node = parse_query(query)
         planner = planner or self.planner()
         with _caret(query):
-            for term in _terms(node):
+            for term in terms(node):
                 planner.expand(term)
         return node
 
@@ -175,21 +175,6 @@ def _doc(
         },
         m.sent_at,
     )
-
-
-def _terms(node: Node) -> list[str]:
-    """Every term of the text parts of ``node``, in order."""
-    if isinstance(node, Word):
-        return [node.text]
-    if isinstance(node, Phrase):
-        return list(node.words)
-    out: list[str] = []
-    for name in getattr(type(node), "__slots__", ()):
-        value = getattr(node, name)
-        for child in value if isinstance(value, tuple) else (value,):
-            if isinstance(child, Node.__args__):  # type: ignore[attr-defined]
-                out.extend(_terms(child))
-    return out
 
 
 @contextmanager

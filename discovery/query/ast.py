@@ -129,3 +129,18 @@ class DateRange:
 
 
 Node = Word | Phrase | And | Or | Not | Near | Field | DateRange
+
+
+def terms(node: Node) -> list[str]:
+    """Every term of the text parts of ``node`` (NOT parts included), in order."""
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Phrase):
+        return list(node.words)
+    if isinstance(node, And | Or):
+        return [t for i in node.items for t in terms(i)]
+    if isinstance(node, Not):
+        return terms(node.item)
+    if isinstance(node, Near):
+        return terms(node.left) + terms(node.right)
+    return []

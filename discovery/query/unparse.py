@@ -51,10 +51,10 @@ def unparse(node: Node, full: bool = False) -> str:
     if full:
         return _full(node, top=True)
     if isinstance(node, Word):
-        return _term(node.text)
+        return term_text(node.text)
     if isinstance(node, Phrase):
         if any(term_kind(w) == "regex" for w in node.words):
-            return " ".join(_term(w) for w in node.words)
+            return " ".join(term_text(w) for w in node.words)
         return '"' + " ".join(node.words) + '"'
     if isinstance(node, And):
         parts = []
@@ -102,7 +102,7 @@ def _grouped(node: Node) -> str:
     return unparse(node)
 
 
-def _term(term: str) -> str:
+def term_text(term: str) -> str:
     """One term as written alone."""
     if term in (FIRST_WORD, LAST_WORD):
         return _EDGE_NAMES[term]
