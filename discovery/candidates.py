@@ -186,14 +186,16 @@ class Planner:
         from the stored texts tokenised again (the same tokenizer built the
         index, so both give the same positions; the engine test runs both).
         """
-        sized = sorted((sum(self.engine.doc_count(w) for w in g), g) for g in _required(node, self))
+        # A long phrase repeats its words: size and intersect each group once.
+        required = {tuple(g): g for g in _required(node, self)}.values()
+        sized = sorted((sum(self.engine.doc_count(w) for w in g), g) for g in required)
         if not sized or sized[0][0] == 0:
             return set()
         groups = [g for n, g in sized if n <= SELECTIVE * sized[0][0]]
         candidates = self.engine.all_of(groups)
         if not candidates:
             return set()
-        words = [w for g in _groups(node, self) for w in g]
+        words = list(dict.fromkeys(w for g in _groups(node, self) for w in g))
         if sized[-1][0] > SELECTIVE * len(candidates):
             # A common word: re-reading the few candidates' texts is cheaper than
             # decoding that word's postings.

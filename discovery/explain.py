@@ -110,7 +110,7 @@ def explain(matter: Matter, query: str, *, include_system: bool = False) -> Expl
         if lex.kind in ("and", "or", "not") and lex.text.islower():
             warnings.append(
                 f"{lex.text!r} at column {lex.start + 1} is read as the connector"
-                f" {lex.text.upper()}; to search the word, quote it: \"{lex.text}\""
+                f' {lex.text.upper()}; to search the word, quote it: "{lex.text}"'
             )
         if lex.kind != "word":
             continue
@@ -119,7 +119,7 @@ def explain(matter: Matter, query: str, *, include_system: bool = False) -> Expl
             warnings.append(f"{lex.text} is a one-word phrase: the quotes change nothing")
         elif not lex.quoted and len(lex.words) > 1:
             shown = " ".join(lex.words)
-            warnings.append(f"{lex.text} is read as the phrase \"{shown}\" (its parts are words)")
+            warnings.append(f'{lex.text} is read as the phrase "{shown}" (its parts are words)')
 
     expansions: list[Expansion] = []
     seen: set[str] = set()

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from discovery.model import Message, control_number
 from discovery.search import Hit, SearchResult, Snippet
-from discovery.text import tokenize
+from discovery.text import version_tokens
 
 if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
     from discovery.explain import Explanation
@@ -39,7 +39,16 @@ def snippet_text(snippet: Snippet) -> Text:
 
 def hit_spans(hit: Hit) -> list[tuple[int, int]]:
     """(start, end) offsets of the hit's matched words in its current text."""
-    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
+    return version_spans(hit).get(0, [])
+
+
+def version_spans(hit: Hit) -> dict[int, list[tuple[int, int]]]:
+    """Version (0 current, n the n-th earlier) -> offsets of the matched words in that text."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for t in version_tokens(hit.message.searchable_versions()):
+        if t.pos in hit.positions:
+            out.setdefault(t.version, []).append((t.start, t.end))
+    return out
 
 
 def marked_text(text: str, spans: Iterable[tuple[int, int]]) -> Text:
@@ -133,9 +142,16 @@ def conversation_view(
     focus: int,
     tz: tzinfo,
     marks: dict[int, Sequence[tuple[int, int]]] | None = None,
+    earlier_marks: dict[int, dict[int, Sequence[tuple[int, int]]]] | None = None,
 ) -> RenderableType:
-    """Messages in conversation order; ``focus`` is marked, query matches highlighted."""
+    """Messages in conversation order; ``focus`` is marked, query matches highlighted.
+
+    ``marks`` are offsets in each message's current text, ``earlier_marks``
+    (message id -> version n -> offsets) in its earlier versions, numbered
+    oldest first as everywhere (snippets, load files, the review screen).
+    """
     marks = marks or {}
+    earlier_marks = earlier_marks or {}
     lines: list[RenderableType] = []
     if messages:
         first = messages[0]
@@ -160,8 +176,10 @@ def conversation_view(
         body = marked_text(m.text, marks.get(m.id, ()))
         body.pad_left(4)
         lines.extend([head, body])
-        for i, prior in enumerate(reversed(m.versions), 1):
-            lines.append(Text(f"    (earlier version {i}) {prior}", style="dim"))
+        for i, prior in enumerate(m.versions, 1):
+            label = Text(f"    (earlier version {i}) ", style="dim")
+            label.append_text(marked_text(prior, earlier_marks.get(m.id, {}).get(i, ())))
+            lines.append(label)
     return Group(*lines)
 
 

@@ -95,6 +95,8 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "text": msg.text,
             "versions": list(msg.versions),
             "snippet": hit.snippet.text,
+            "snippet_highlights": [list(span) for span in hit.snippet.highlights],
+            "snippet_version": hit.snippet.version,
             "platform": msg.platform,
             "custodian": "; ".join(msg.custodians),
             "custodians": list(msg.custodians),
@@ -136,12 +138,14 @@ def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
 def _print_conversation(
     out: Console, m: Any, searcher: Any, message_id: int, context: int, node: Any
 ) -> None:
-    from discovery.render import conversation_view, hit_spans
+    from discovery.render import conversation_view, version_spans
 
     ids = m.store.context_ids(message_id, context, context)
     hits = searcher.hits(node, ids)
-    marks: dict[int, Sequence[tuple[int, int]]] = {h.message.id: hit_spans(h) for h in hits}
-    out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks))
+    spans = {h.message.id: version_spans(h) for h in hits}
+    marks: dict[int, Sequence[tuple[int, int]]] = {i: s.get(0, []) for i, s in spans.items()}
+    earlier = {i: {v: sp for v, sp in s.items() if v} for i, s in spans.items()}
+    out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks, earlier))
 
 
 @app.command()
@@ -155,14 +159,15 @@ def show(
 ) -> None:
     """Show the conversation around one message."""
     with guard():
-        from discovery.search import Searcher, parse_query
+        from discovery.search import Searcher
 
         mid = parse_control_number(message)
         if mid is None or mid > MAX_MESSAGE_ID:
             raise UsageError(f"{message!r} is not a control number (e.g. MSG-00000042)")
         with open_existing(matter) as m:
-            node = parse_query(query) if query else None
-            _print_conversation(out_console(), m, Searcher(m), mid, context, node)
+            searcher = Searcher(m)
+            node = searcher.prepare(query) if query else None
+            _print_conversation(out_console(), m, searcher, mid, context, node)
 
 
 @app.command()
