@@ -119,8 +119,8 @@ def ref_fold(word: str) -> str:
 
 def ref_words(text: str) -> list[str]:
     """The folded words of ``text``, found one character at a time."""
-    kept = "".join("'" if c == "\u02bc" else c for c in text if not _dropped(c))
-    norm = unicodedata.normalize("NFKC", kept)
+    kept = "".join(c for c in text if not _dropped(c))
+    norm = unicodedata.normalize("NFKC", kept).replace("\u02bc", "'")
     found: list[str] = []
     current: list[str] = []
     current_alone = False
