@@ -637,6 +637,10 @@ class _Lexer:
         words = text.words(target)
         if len(exact) != 1 or len(words) != 1 or not words[0].startswith(exact[0]):
             raise self.error("fuzzy (%) works on one word, like ba%nana", at, n)
+        if len(words[0]) == len(exact[0]):
+            raise self.error(
+                "fuzzy needs letters after the %, like ba%nana (to search 50%, write 50)", at, n
+            )
         return exact[0] + "%" * edits + words[0][len(exact[0]) :]
 
 
