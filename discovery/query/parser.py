@@ -235,7 +235,7 @@ _FOREIGN_WORDS = {
     "xrank": "XRANK (ranking) is not supported; search the words with AND or OR",
     "formsof": "FORMSOF is not our syntax: use apply~ for the forms of a word",
     "contains": "'field CONTAINS value' is not our syntax: use a field, e.g. speaker:smith"
-    " (quote \"contains\" to search the word)",
+    ' (quote "contains" to search the word)',
 }
 _FOREIGN_UPPER = {
     "NEAR": "NEAR is not our syntax: use W/N (either order) or PRE/N (in order), e.g. W/5",

@@ -21,6 +21,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from discovery.errors import DiscoveryError
 from discovery.search import Hit
+from discovery.tui.explain import open_explain
 from discovery.tui.screens import ExportScreen, FilterScreen, HelpScreen, TagScreen
 from discovery.tui.session import Filters, Results, Session, combine
 from discovery.tui.widgets import ConversationPane, HitTable, QueryBar
@@ -68,6 +69,7 @@ class ReviewApp(App[None]):
         Binding("t", "custom_tag", "Tag…", show=True),
         Binding("f", "filter", "Filter", show=True),
         Binding("x", "export", "Export", show=True),
+        Binding("e", "explain", "Explain", show=False),
         Binding("question_mark,f1", "help", "Help", show=True),
         Binding("q", "quit", "Quit", show=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
@@ -253,6 +255,9 @@ class ReviewApp(App[None]):
         self.table.move_cursor(row=index, animate=False)
 
     # --- actions -----------------------------------------------------------------------
+    def action_explain(self) -> None:
+        open_explain(self)
+
     def action_focus_query(self) -> None:
         self.query_bar.input.focus()
 
