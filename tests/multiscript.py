@@ -64,7 +64,23 @@ LATIN = [
     "data",
     "model",
 ]
-NUMBERS = ["7", "10", "12", "15", "20", "24", "99", "007", "2023", "12.5", "1,500", "٣", "١٢", "१५", "１８"]
+NUMBERS = [
+    "7",
+    "10",
+    "12",
+    "15",
+    "20",
+    "24",
+    "99",
+    "007",
+    "2023",
+    "12.5",
+    "1,500",
+    "٣",
+    "١٢",
+    "१५",
+    "１８",
+]
 GREEK = ["Αθήνα", "αθηνα", "ΣΟΦΟΣ", "σοφός", "λόγος"]
 CYRILLIC = ["Москва", "ёлка", "елка", "Привет", "данные"]
 ARABIC = ["مُحَمَّد", "محمد", "كتاب", "كـتـاب", "بيانات"]
@@ -75,7 +91,20 @@ HAN = ["中文", "训练数据", "数据", "北京", "我们的数据来自Libge
 KANA = ["カタカナ", "ひらがな", "ガギ", "ｶﾀｶﾅ", "データ"]
 HANGUL = ["한국어", "서울", unicodedata.normalize("NFD", "한국어"), "데이터"]
 THAI = ["ภาษาไทย", "สวัสดี", "ข้อมูล"]
-SCRIPTS = [LATIN, NUMBERS, GREEK, CYRILLIC, ARABIC, HEBREW, DEVANAGARI, PERSIAN, HAN, KANA, HANGUL, THAI]
+SCRIPTS = [
+    LATIN,
+    NUMBERS,
+    GREEK,
+    CYRILLIC,
+    ARABIC,
+    HEBREW,
+    DEVANAGARI,
+    PERSIAN,
+    HAN,
+    KANA,
+    HANGUL,
+    THAI,
+]
 PUNCT = [" ", " ", " ", " ", ", ", ". ", " - ", "! ", "? ", " (", ") ", ": "]
 SPEAKERS = [
     ("u1", "Zoë Ødegaard"),

@@ -338,8 +338,10 @@ def _group_near(node: Near, msg: RefMessage) -> set[_Occ]:
         ok = True
         for occs in per_item:
             if node.ordered:
-                hit = any(_near(x, c, node.distance, True) for x in occs) if group_left else any(
-                    _near(c, x, node.distance, True) for x in occs
+                hit = (
+                    any(_near(x, c, node.distance, True) for x in occs)
+                    if group_left
+                    else any(_near(c, x, node.distance, True) for x in occs)
                 )
             else:
                 hit = any(_near(x, c, node.distance, False) for x in occs)
