@@ -95,6 +95,10 @@ class Searcher:
 
     def match(self, query: str, *, include_system: bool = False) -> tuple[Node, set[int]]:
         """The parsed query and its exact set of hit ids."""
+        node, ids, _ = self._match(query, include_system)
+        return node, ids
+
+    def _match(self, query: str, include_system: bool) -> tuple[Node, set[int], Planner]:
         planner = self.planner()
         node = self.prepare(query, planner)
         with _caret(query):
@@ -106,7 +110,7 @@ class Searcher:
         indexed = self.matter.engine.indexed_through()
         if ids and max(ids) > indexed:
             ids = {i for i in ids if i <= indexed}
-        return node, ids
+        return node, ids, planner
 
     def count(self, query: str, *, include_system: bool = False) -> int:
         return len(self.match(query, include_system=include_system)[1])
@@ -124,13 +128,12 @@ class Searcher:
         """Hits of ``query``: all ids in order, and a page of full hits with snippets."""
         if sort not in SORTS:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
-        node, ids = self.match(query, include_system=include_system)
+        node, ids, planner = self._match(query, include_system)
         store = self.matter.store
         rows = store.summary_rows(sorted(ids)) if (summary or sort == "time") else []
         if sort == "time":
             ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
         else:
-            planner = Planner(self.matter.engine, store, self.matter.tz)
             words = sorted(set(positive_words(node, planner)))
             ordered = self.matter.engine.scores(words, ids, None)
         conversations = len({r[1] for r in rows})
