@@ -144,7 +144,9 @@ def _print_conversation(
     hits = searcher.hits(node, ids)
     spans = {h.message.id: version_spans(h) for h in hits}
     marks: dict[int, Sequence[tuple[int, int]]] = {i: s.get(0, []) for i, s in spans.items()}
-    earlier = {i: {v: sp for v, sp in s.items() if v} for i, s in spans.items()}
+    earlier: dict[int, dict[int, Sequence[tuple[int, int]]]] = {
+        i: {v: sp for v, sp in s.items() if v} for i, s in spans.items()
+    }
     out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks, earlier))
 
 

@@ -284,7 +284,11 @@ _FOREIGN_RE: list[tuple[re.Pattern[str], str]] = [
 _FOREIGN_CHARS: list[tuple[str, str]] = [
     ("&", "synonym searching (&) is not supported: list the words with OR"),
     ("##", 'a regular expression goes in quotes, e.g. "##199[0-9]"'),
-    ("#", "phonic searching (#word) is not supported; search the spellings with OR"),
+    (
+        "#",
+        "phonic searching (#word) is not supported: search the spellings with OR; to search"
+        " the word, leave out the # (a channel: channel:NAME)",
+    ),
     ("^", "boosting (word^2) is not supported: every term counts the same"),
     ("\\", "backslash escapes are not supported: quote words to search them as words"),
     ("[", "ranges in brackets are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
@@ -476,6 +480,8 @@ class _Lexer:
             )
         if name in DATE_FIELDS:
             node: Node = self.date(name, value, value_start)
+        elif value.startswith("##"):
+            raise self.error(f"{name}: takes words and wildcards (* ? =) only", v, end - v)
         else:
             words = self.terms(value, value_start)
             if not words:
