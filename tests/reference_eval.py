@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, tzinfo
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
 import snowballstemmer
@@ -227,7 +227,7 @@ def _units(word: str, i: int) -> list[int]:
 
 
 def _wild(pattern: str, word: str) -> bool:
-    @lru_cache(maxsize=None)
+    @cache
     def go(p: int, w: int) -> bool:
         if p == len(pattern):
             return w == len(word)

@@ -105,7 +105,7 @@ def test_second_starters_are_every_composing_starter() -> None:
             if len(parts) == 2 and unicodedata.combining(chr(int(parts[1], 16))) == 0:
                 computed.add(chr(int(parts[1], 16)))
     hangul = {chr(c) for c in (*range(0x1161, 0x1176), *range(0x11A8, 0x11C3))}
-    assert text.SECOND_STARTERS == computed | hangul
+    assert computed | hangul == text.SECOND_STARTERS
 
 
 # --------------------------------------------------------------- properties

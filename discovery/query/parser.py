@@ -76,13 +76,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
-from decimal import Decimal
 from enum import Enum, auto
 
-import regex
-
-from discovery import text
 from discovery.errors import QuerySyntaxError
 from discovery.query.ast import (
     DATE_FIELDS,
@@ -100,6 +95,9 @@ from discovery.query.ast import (
     Word,
     term_kind,
 )
+from discovery.query.dates import DateReader
+from discovery.query.foreign import foreign
+from discovery.query.terms import TermReader
 
 MAX_DISTANCE = 999
 """Largest N in ``w/N`` (below :data:`discovery.text.VERSION_GAP`)."""
@@ -107,13 +105,6 @@ MAX_DISTANCE = 999
 MAX_NESTING = 64
 """Deepest nesting of parentheses and NOTs (and longest proximity chain)."""
 
-MAX_FUZZ = 3
-"""Most ``%`` (differences) in one fuzzy term."""
-
-MAX_REGEX = 200
-"""Longest regular expression (characters after ``##``)."""
-
-MIN_YEAR, MAX_YEAR = 1900, 2199
 
 FIELD_ALIASES = {"channel": "conversation"}
 """Alternative field names and the field they stand for."""
@@ -127,16 +118,7 @@ _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _KNOWN_FIELDS = frozenset(TEXT_FIELDS) | frozenset(FIELD_ALIASES) | frozenset(DATE_FIELDS)
 _FIELD_LIST = "speaker, conversation (or channel), custodian, platform, tag, sent, after, before"
 _FIELD_RE = re.compile(r"([A-Za-z_]+):")
-_TERM_CHARS = r"\p{L}\p{N}\p{M}\p{Cf}*?=%~"
-_CHUNK_RE = regex.compile(f"[{_TERM_CHARS}]+")
-_WILD_SPLIT_RE = re.compile(r"([*?=]+)")
-_RANGE_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)~~([0-9]+(?:\.[0-9]+)?)")
 _PROX_RE = re.compile(r"(w|pre)/(.*)", re.IGNORECASE | re.DOTALL)
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_STAMP_RE = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})",
-    re.IGNORECASE,
-)
 _UNITS = frozenset({"s", "p", "seg", "sent", "sentence", "para", "paragraph"})
 
 
@@ -228,107 +210,14 @@ def _is_delim(c: str) -> bool:
     return c.isspace() or c in "()" or c in QUOTES
 
 
-_FOREIGN_WORDS = {
-    "andany": "AndAny (optional words) is not supported: use AND for words that must be there,"
-    " OR for either",
-    "onear": "ONEAR is not our syntax: use PRE/N (in order), e.g. PRE/5",
-    "xrank": "XRANK (ranking) is not supported; search the words with AND or OR",
-    "formsof": "FORMSOF is not our syntax: use apply~ for the forms of a word",
-    "contains": "'field CONTAINS value' is not our syntax: use a field, e.g. speaker:smith"
-    ' (quote "contains" to search the word)',
-}
-_FOREIGN_UPPER = {
-    "NEAR": "NEAR is not our syntax: use W/N (either order) or PRE/N (in order), e.g. W/5",
-    "ADJ": "ADJ is not our syntax: use PRE/N, e.g. PRE/1 for the next word",
-    "WITHIN": "WITHIN is not our syntax: use W/N, e.g. W/5",
-    "SAME": "SAME is not our syntax: use W/N with a number of words, e.g. W/20",
-    "BUT": "BUT NOT is not our syntax: use AND NOT",
-}
-_FOREIGN_RE: list[tuple[re.Pattern[str], str]] = [
-    (
-        re.compile(r"(?:near|adj|within|wi|onear)\W*\d+|near\(\d*\)", re.I),
-        "{raw} is not our syntax: use W/N (either order) or PRE/N (in order), e.g. W/5",
-    ),
-    (re.compile(r"atl(?:east)?\d+.*", re.I), "ATLEAST is not supported: use AND"),
-    (re.compile(r"/[0-9]+"), "{raw} is not our syntax: use W/{num} (within {num} words)"),
-    (
-        re.compile(r"/(?:s|p|seg)", re.I),
-        "sentence and paragraph proximity ({raw}) is not supported: use W/N with a number of"
-        " words, e.g. W/20",
-    ),
-    (
-        re.compile(r"/.+/"),
-        "/regex/ is not our syntax: a regular expression goes in quotes after"
-        ' ##, e.g. "##199[0-9]"',
-    ),
-    (re.compile(r"/.*"), "a bare / is not our syntax: use W/N or PRE/N, e.g. W/5"),
-    (
-        re.compile(r"\+(?:[0-9]+|s|p)", re.I),
-        "{raw} (Westlaw) is not our syntax: use PRE/N, e.g. PRE/5",
-    ),
-    (
-        re.compile(r"\+.*"),
-        "+word is not our syntax: every word is required already; join words with AND",
-    ),
-    (re.compile(r"-+"), "a bare - is not our syntax: use NOT"),
-    (re.compile(r"-.+"), "-word is not our syntax: use NOT (e.g. a AND NOT {rest})"),
-    (re.compile(r"!.+"), "!word is not our syntax: use NOT (e.g. a AND NOT {rest})"),
-    (
-        re.compile(r"[^!]+!+"),
-        "the root expander ! is not our syntax: use * (e.g. {stem}*)",
-    ),
-    (re.compile(r"&&?"), "{raw} is not our syntax: use AND"),
-    (re.compile(r"\|\|?"), "{raw} is not our syntax: use OR"),
-    (re.compile(r"%+"), "a bare % is not our syntax: use AND NOT (fuzzy words look like ba%nana)"),
-]
-_FOREIGN_CHARS: list[tuple[str, str]] = [
-    ("&", "synonym searching (&) is not supported: list the words with OR"),
-    ("##", 'a regular expression goes in quotes, e.g. "##199[0-9]"'),
-    (
-        "#",
-        "phonic searching (#word) is not supported: search the spellings with OR; to search"
-        " the word, leave out the # (a channel: channel:NAME)",
-    ),
-    ("^", "boosting (word^2) is not supported: every term counts the same"),
-    ("\\", "backslash escapes are not supported: quote words to search them as words"),
-    ("[", "ranges in brackets are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
-    ("]", "ranges in brackets are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
-    ("{", "ranges in braces are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
-    ("}", "ranges in braces are not our syntax: use 12~~24 for numbers, sent:A..B for dates"),
-    ("<", "comparisons (<, >) are not supported: use 12~~24 for numbers, after:/before: for dates"),
-    (">", "comparisons (<, >) are not supported: use 12~~24 for numbers, after:/before: for dates"),
-    ("|", "| is not our syntax: use OR"),
-    ("!", "! is not our syntax: use NOT for a negation, * for word endings"),
-]
-
-
-def _foreign(raw: str) -> tuple[int, int, str] | None:
-    """A bare run that is syntax of another search language: (offset, length, message)."""
-    low = raw.lower()
-    if low in _FOREIGN_WORDS:
-        return 0, len(raw), _FOREIGN_WORDS[low]
-    if raw in _FOREIGN_UPPER:
-        return 0, len(raw), _FOREIGN_UPPER[raw]
-    if raw.startswith("@"):
-        return 0, len(raw), "macros (@name) are not supported; to find a mention, search the name"
-    for rx, message in _FOREIGN_RE:
-        if rx.fullmatch(raw):
-            rest = raw.lstrip("-!")
-            num = "".join(c for c in raw if c.isdigit()) or "5"
-            return 0, len(raw), message.format(raw=raw, rest=rest, num=num, stem=raw.rstrip("!"))
-    for chars, message in _FOREIGN_CHARS:
-        at = raw.find(chars)
-        if at >= 0:
-            return at, len(chars), message
-    return None
-
-
 class _Lexer:
     def __init__(self, query: str) -> None:
         self.shown = query
         self.q = ascii_forms(query)
         self.n = len(query)
         self.out: list[_Token] = []
+        self.terms_of = TermReader(self.error)
+        self.dates = DateReader(self.error)
 
     def error(self, message: str, column: int, length: int = 1) -> QuerySyntaxError:
         return _error(message, self.shown, column, length)
@@ -349,9 +238,9 @@ class _Lexer:
             elif c in QUOTES:
                 content, end = self.quoted(i)
                 if content.startswith("##"):
-                    words: tuple[str, ...] = (self.regex_term(content[2:], i + 3),)
+                    words: tuple[str, ...] = (self.terms_of.regex_term(content[2:], i + 3),)
                 else:
-                    words = self.terms(content, i + 1)
+                    words = self.terms_of.terms(content, i + 1)
                 if not words:
                     raise self.error("empty quotes: put words between the quotes", i, end - i)
                 self.out.append(_Token(_Kind.WORD, i, end, words=words, quoted=True))
@@ -421,11 +310,11 @@ class _Lexer:
         elif low in EDGE_WORDS:
             self.out.append(_Token(_Kind.WORD, i, j, words=(EDGE_WORDS[low],)))
         else:
-            problem = _foreign(raw)
+            problem = foreign(raw)
             if problem is not None:
                 at, length, message = problem
                 raise self.error(message, i + at, length)
-            words = self.terms(raw, i)
+            words = self.terms_of.terms(raw, i)
             if not words:
                 raise self.error(
                     f"{raw!r} is not a word or a connector (connectors: AND, OR, NOT, W/5, PRE/5)",
@@ -479,11 +368,11 @@ class _Lexer:
                 max(1, end - i),
             )
         if name in DATE_FIELDS:
-            node: Node = self.date(name, value, value_start)
+            node: Node = self.dates.date(name, value, value_start)
         elif value.startswith("##"):
             raise self.error(f"{name}: takes words and wildcards (* ? =) only", v, end - v)
         else:
-            words = self.terms(value, value_start)
+            words = self.terms_of.terms(value, value_start)
             if not words:
                 raise self.error(f"{name}: needs a value with letters or digits", i, end - i)
             for w in words:
@@ -494,198 +383,6 @@ class _Lexer:
             node = Field(FIELD_ALIASES.get(name, name), words)
         self.out.append(_Token(_Kind.FIELD, i, end, node=node))
         return end
-
-    def date(self, name: str, value: str, at: int) -> DateRange:
-        if name != "sent":
-            bound = self.date_bound(value, at)
-            return DateRange(name, bound, None) if name == "after" else DateRange(name, None, bound)
-        if ".." not in value:
-            bound = self.date_bound(value, at)
-            return DateRange("sent", bound, bound)
-        cut = value.index("..")
-        left, right = value[:cut], value[cut + 2 :]
-        if not left or not right:
-            raise self.error(
-                "sent: needs a date on both sides of '..' (use after: or before: for open ranges)",
-                at,
-                len(value),
-            )
-        lo = self.date_bound(left, at)
-        hi = self.date_bound(right, at + cut + 2)
-        if _always_empty(lo, hi):
-            raise self.error(f"reversed date range: {left} is after {right}", at, len(value))
-        return DateRange("sent", lo, hi)
-
-    def date_bound(self, value: str, at: int) -> str:
-        """Validate one date or timestamp and return its normalized text."""
-        hint = "use YYYY-MM-DD or a timestamp with an offset like 2023-01-05T10:00:00+02:00"
-        try:
-            if _DATE_RE.fullmatch(value):
-                d = date.fromisoformat(value)
-                year, out = d.year, d.isoformat()
-            elif _STAMP_RE.fullmatch(value):
-                t = datetime.fromisoformat(value.upper())
-                year, out = t.year, t.isoformat()
-            else:
-                raise ValueError(value)
-        except ValueError:
-            raise self.error(f"bad date {value!r}: {hint}", at, len(value)) from None
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise self.error(
-                f"date {value!r} is out of range (years {MIN_YEAR}-{MAX_YEAR})", at, len(value)
-            )
-        return out
-
-    def regex_term(self, pattern: str, at: int) -> str:
-        """Validate a regular expression (the text after ``##``) and return its term."""
-        length = max(1, len(pattern))
-        if not pattern:
-            raise self.error('empty regular expression: write "##pattern"', at - 3, 3)
-        if len(pattern) > MAX_REGEX:
-            raise self.error(f"regular expression longer than {MAX_REGEX} characters", at, length)
-        if any(c.isspace() for c in pattern):
-            raise self.error(
-                "a regular expression matches one word: it cannot hold a space", at, length
-            )
-        if "(?" in pattern.replace("(?:", ""):
-            raise self.error(
-                "(?...) groups and flags are not supported in a regular expression", at, length
-            )
-        bad = _unfolded_literal(pattern)
-        if bad is not None:
-            raise self.error(
-                f"regular expressions match folded words (lower case, no accents): write"
-                f" {text.fold(pattern[bad])!r} for {pattern[bad]!r}",
-                at + bad,
-            )
-        try:
-            regex.compile(pattern)
-        except regex.error as exc:
-            raise self.error(f"bad regular expression: {exc.msg}", at, length) from None
-        return "##" + pattern
-
-    def terms(self, s: str, offset: int) -> tuple[str, ...]:
-        """The terms of ``s`` (words folded, operators kept); ``offset`` is where ``s`` starts."""
-        out: list[str] = []
-        for run in re.finditer(r"\S+", s):
-            if "~~" in run.group():
-                out.append(self.range_term(run.group(), offset + run.start()))
-                continue
-            for m in _CHUNK_RE.finditer(run.group()):
-                out.extend(self.chunk_terms(m.group(), offset + run.start() + m.start()))
-        return tuple(out)
-
-    def range_term(self, s: str, at: int) -> str:
-        m = _RANGE_RE.fullmatch(s)
-        if m is None:
-            raise self.error(
-                "a numeric range is two numbers joined by ~~, like 12~~24 or 0.5~~2.5", at, len(s)
-            )
-        if Decimal(m.group(1)) > Decimal(m.group(2)):
-            raise self.error(
-                f"reversed numeric range: {m.group(1)} is above {m.group(2)}", at, len(s)
-            )
-        return s
-
-    def chunk_terms(self, chunk: str, at: int) -> list[str]:
-        n = len(chunk)
-        if "~" in chunk:
-            base = chunk[:-1]
-            if not chunk.endswith("~") or "~" in base:
-                raise self.error(
-                    f"{chunk!r} is not our syntax: word~ finds the forms of a word (stemming);"
-                    " for misspellings use fuzzy ba%nana (one % per difference)",
-                    at,
-                    n,
-                )
-            words = text.words(base)
-            if len(words) != 1 or any(c in base for c in "*?=%"):
-                raise self.error("stemming (~) works on one plain word, like apply~", at, n)
-            return [words[0] + "~"]
-        if "%" in chunk:
-            return [self.fuzzy(chunk, at)]
-        out: list[str] = []
-        current = ""
-        for seg in _WILD_SPLIT_RE.split(chunk):
-            if not seg:
-                continue
-            if seg[0] in "*?=":
-                current += seg
-                continue
-            parts = text.words(seg)
-            if not parts:
-                continue
-            current += parts[0]
-            for part in parts[1:]:
-                out.append(current)
-                current = part
-        if current:
-            out.append(current)
-        for w in out:
-            if not any(c not in "*?" for c in w):
-                raise self.error("wildcard needs at least one letter or digit", at, n)
-        return [re.sub(r"\*+", "*", w) for w in out]
-
-    def fuzzy(self, chunk: str, at: int) -> str:
-        n = len(chunk)
-        if any(c in chunk for c in "*?="):
-            raise self.error("fuzzy (%) and wildcards cannot be combined in one word", at, n)
-        edits = chunk.count("%")
-        if edits > MAX_FUZZ:
-            raise self.error(f"fuzzy words allow at most {MAX_FUZZ} differences (%)", at, n)
-        head = chunk[: chunk.index("%")]
-        target = chunk.replace("%", "")
-        if len(target) == len(head):
-            raise self.error(
-                "fuzzy needs letters after the %, like ba%nana (to search 50%, write 50)", at, n
-            )
-        exact = text.words(head) if head else [""]
-        words = text.words(target)
-        if len(exact) != 1 or len(words) != 1 or not words[0].startswith(exact[0]):
-            raise self.error("fuzzy (%) works on one word, like ba%nana", at, n)
-        if len(words[0]) == len(exact[0]):
-            raise self.error(
-                "fuzzy needs letters after the %, like ba%nana (to search 50%, write 50)", at, n
-            )
-        return exact[0] + "%" * edits + words[0][len(exact[0]) :]
-
-
-def _unfolded_literal(pattern: str) -> int | None:
-    """Index of a literal letter that no folded word holds (``A``, ``é``), or None."""
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if c == "\\":
-            if pattern[i + 1 : i + 2] in ("p", "P") and pattern[i + 2 : i + 3] == "{":
-                close = pattern.find("}", i)
-                i = close + 1 if close > 0 else len(pattern)
-            else:
-                i += 2
-            continue
-        if c.isalpha() and text.fold(c) != c:
-            return i
-        i += 1
-    return None
-
-
-_EARLIEST = timezone(timedelta(hours=14))
-_LATEST = timezone(timedelta(hours=-12))
-
-
-def _always_empty(lo: str, hi: str) -> bool:
-    """Whether ``sent:lo..hi`` holds no instant whatever the display zone."""
-    lo_stamp, hi_stamp = "T" in lo, "T" in hi
-    if not lo_stamp and not hi_stamp:
-        return date.fromisoformat(lo) > date.fromisoformat(hi)
-    if lo_stamp:
-        start = datetime.fromisoformat(lo)
-    else:
-        d = date.fromisoformat(lo)
-        start = datetime(d.year, d.month, d.day, tzinfo=_EARLIEST)
-    if hi_stamp:
-        return start > datetime.fromisoformat(hi)
-    d = date.fromisoformat(hi) + timedelta(days=1)
-    return start >= datetime(d.year, d.month, d.day, tzinfo=_LATEST).astimezone(UTC)
 
 
 def _error(message: str, query: str, column: int, length: int = 1) -> QuerySyntaxError:
