@@ -13,6 +13,7 @@ our verifier, never by the engine's span or slop rules.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import tzinfo
 from functools import cache
@@ -112,8 +113,8 @@ class Planner:
     def _scan(self, term: str) -> Iterator[str]:
         """The index words that may match ``term``: those with its fixed prefix."""
         if term_kind(term) == "range":
-            for digit in _digits():
-                yield from self.engine.lexicon(digit)
+            for zero, nine in _digit_blocks():
+                yield from self.engine.lexicon_between(zero, nine)
             return
         yield from self.engine.lexicon(verify.term_prefix(term))
 
@@ -269,9 +270,10 @@ class Planner:
 
 
 @cache
-def _digits() -> tuple[str, ...]:
-    """Every decimal digit character (the first letter of any number word)."""
-    return tuple(c for c in map(chr, range(0x20000)) if c.isdecimal())
+def _digit_blocks() -> tuple[tuple[str, str], ...]:
+    """The runs of ten decimal digits (0-9 of each script): a number word starts in one."""
+    zeros = (c for c in map(chr, range(0x20000)) if c.isdecimal() and unicodedata.decimal(c) == 0)
+    return tuple((z, chr(ord(z) + 9)) for z in zeros)
 
 
 def _uses_edges(node: Node) -> bool:

@@ -220,3 +220,11 @@ def test_newer_letters_table_matches_this_unicode() -> None:
     }
     table = {c for lo, hi in text.NEWER_LETTERS for c in range(lo, hi + 1)}
     assert table == newer
+
+
+def test_number_words_start_in_a_digit_block() -> None:
+    from discovery.candidates import _digit_blocks
+
+    digits = {chr(c) for c in range(0x110000) if chr(c).isdecimal()}
+    covered = {chr(c) for zero, nine in _digit_blocks() for c in range(ord(zero), ord(nine) + 1)}
+    assert covered == digits

@@ -52,6 +52,10 @@ class TextEngine(Protocol):
         """Indexed words beginning with ``prefix`` (every word when it is empty), in order."""
         ...
 
+    def lexicon_between(self, first: str, last: str) -> Iterator[str]:
+        """Indexed words whose first letter is between ``first`` and ``last`` (both included)."""
+        ...
+
     def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
         """``ids`` ranked by relevance to ``words``, best first (at most ``limit``)."""
         ...
