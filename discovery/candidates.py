@@ -166,8 +166,8 @@ class Planner:
     def _edge_positional(self, node: Phrase | Near) -> IdSet:
         """``xfirstword``/``xlastword`` need each version's first and last word:
         check the candidates on their stored texts."""
-        groups = [g for g in _required(node, self) if g]
-        if not groups:  # pragma: no cover - the parser keeps a word on one side
+        groups = _required(node, self)
+        if not groups or not all(groups):  # a term that matches no word of the matter
             return set()
         candidates = self.engine.all_of(groups)
         rows = self.store.verify_rows(sorted(candidates))
