@@ -44,8 +44,7 @@ from typing import Any
 from discovery import __version__, config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.matter import Matter, open_matter
-from discovery.query.ast import Field, Node
-from discovery.query.unparse import unparse
+from discovery.query.ast import Field
 from discovery.search import Searcher, result_hash
 from discovery.store import Store
 from discovery.text import FOLD_TABLE, TOKENIZER_VERSION, VERSION_GAP
@@ -202,10 +201,14 @@ def settings(matter: Matter, *, include_system: bool, **extra: Any) -> dict[str,
     }
 
 
-def expansions_of(node: Node, matter: Matter) -> dict[str, list[str]]:
-    """Each expanded term of a query (wildcard, stem, fuzzy, range, regex) -> its index words."""
-    planner = Searcher(matter).planner()
-    Searcher(matter).prepare(unparse(node), planner)
+def _expansions(matter: Matter, canonical: str) -> dict[str, list[str]]:
+    """Each expanded term of a query -> its index words ({} for a tag selection)."""
+    searcher = Searcher(matter)
+    planner = searcher.planner()
+    try:
+        searcher.prepare(canonical, planner)
+    except DiscoveryError:  # not a query (a tag name as logged), or it no longer expands
+        return {}
     return planner.expansions()
 
 
@@ -234,8 +237,17 @@ def record(
     include_system: bool = False,
     **extra: Any,
 ) -> Entry:
-    """Append one entry for a result just produced; returns it with its id."""
+    """Append one entry for a result just produced; returns it with its id.
+
+    For a query, each term that stands for several words (wildcard, stem,
+    fuzzy, range, regex) is recorded with the index words it stood for
+    (``settings["expansions"]``).
+    """
     ids = list(ids)
+    if command in RERUNNABLE and "expansions" not in extra:
+        expanded = _expansions(matter, canonical)
+        if expanded:
+            extra["expansions"] = expanded
     values = (
         datetime.now(UTC).isoformat(timespec="seconds"),
         os_user(),

@@ -107,10 +107,6 @@ def audit_one(
 
     canonical = unparse(node) if node is not None else query
     try:
-        if node is not None and "expansions" not in extra:
-            expanded = audit.expansions_of(node, m)
-            if expanded:
-                extra["expansions"] = expanded
         audit.record(m, command, query, canonical, ids, include_system=include_system, **extra)
     except Exception as exc:  # never let the log hide a result that was already shown
         reason = str(exc) if isinstance(exc, DiscoveryError) else type(exc).__name__
