@@ -129,12 +129,6 @@ _KEPT_MARKS = frozenset("\u3099\u309a")
 """Kana voicing marks: ガ and カ are different letters, not an accent apart."""
 
 
-def is_solo(c: str) -> bool:
-    """Whether ``c`` is a letter of a script indexed one character per word."""
-    o = ord(c)
-    return any(lo <= o <= hi for lo, hi in SOLO_RANGES)
-
-
 def is_invisible(c: str) -> bool:
     """Whether ``c`` is dropped before words are found (see the module notes)."""
     return _INVISIBLE_RE.fullmatch(c) is not None
@@ -270,12 +264,3 @@ def version_tokens(versions: Iterable[str]) -> Iterator[Token]:
             last = tok.pos
             yield tok
         pos = last + 1
-
-
-def version_bounds(versions: Iterable[str]) -> list[tuple[int, int]]:
-    """(first, last) word position of each version that has words (for xfirstword/xlastword)."""
-    bounds: dict[int, tuple[int, int]] = {}
-    for tok in version_tokens(versions):
-        first, _ = bounds.get(tok.version, (tok.pos, tok.pos))
-        bounds[tok.version] = (first, tok.pos)
-    return [bounds[v] for v in sorted(bounds)]
