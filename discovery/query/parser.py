@@ -30,12 +30,12 @@ Decisions, beyond PRODUCT.md:
   of them closes a quote opened by any other. ``’`` and ``'`` are apostrophes.
 * Terms (:func:`discovery.query.ast.term_kind`): ``apply~`` (stem), ``ba%nana``
   (fuzzy: the letters before the first ``%`` exact, one difference per ``%``,
-  at most :data:`MAX_FUZZ`), ``12~~24`` (numeric range, bounds as written:
+  at most :data:`discovery.query.terms.MAX_FUZZ`), ``12~~24`` (numeric range, bounds as written:
   whole numbers or decimals, low first), ``=`` (one digit, like ``?``),
   ``"##pattern"`` (a regular expression, quoted, over one folded word),
   ``xfirstword`` / ``xlastword`` (bare, only as an operand of ``w/N`` or
   ``pre/N``; quoted they are words).
-* Syntax of other search languages that is not ours (:func:`_foreign`:
+* Syntax of other search languages that is not ours (:mod:`discovery.query.foreign`:
   ``NEAR/5``, ``/5``, ``w/s``, ``+word``, ``-word``, ``"a b"~5``, ``word^2``,
   ``#word``, ``&``, ``AndAny``, ``[1 TO 5]`` ...) is an error with a hint
   naming our form; it is never read as words.
@@ -104,7 +104,6 @@ MAX_DISTANCE = 999
 
 MAX_NESTING = 64
 """Deepest nesting of parentheses and NOTs (and longest proximity chain)."""
-
 
 FIELD_ALIASES = {"channel": "conversation"}
 """Alternative field names and the field they stand for."""
