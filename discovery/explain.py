@@ -5,8 +5,9 @@ form, each typed word with the folded tokens it became, every expanded term
 (wildcard, stem, fuzzy, numeric range, regular expression) with its index
 words and their message counts, the hit count of every clause, and lint
 warnings for what is easy to get wrong (a lower-case ``and`` read as a
-connector, a one-word phrase, an expansion near its bound, a word that occurs
-in no message, a date range empty in the display zone).
+connector, a lower-case ``near`` read as a word, a one-word phrase, an
+expansion near its bound, a word that occurs in no message, a date range
+empty in the display zone).
 
 Counts are of messages, as ``search`` counts them: system events left out
 unless asked for, and only what is indexed.
@@ -39,6 +40,9 @@ from discovery.search import Searcher
 
 NEAR_BOUND = 0.8
 """An expansion holding this share of :data:`MAX_EXPANSION` words or more is flagged."""
+
+_OTHER_CONNECTORS = frozenset({"near", "adj", "within", "same"})
+"""Connectors of other search languages that are ordinary words here (lower case)."""
 
 SHOWN_WORDS = 50
 """Most index words listed per expanded term (the count covers all)."""
@@ -114,6 +118,11 @@ def explain(matter: Matter, query: str, *, include_system: bool = False) -> Expl
             )
         if lex.kind != "word":
             continue
+        if lex.text.lower() in _OTHER_CONNECTORS:
+            warnings.append(
+                f"{lex.text!r} at column {lex.start + 1} is read as a word; for proximity"
+                " write W/N (either order) or PRE/N (in order)"
+            )
         typed.append(Typed(lex.text, lex.start + 1, tuple(_show(t) for t in lex.words)))
         if lex.quoted and len(lex.words) == 1 and term_kind(lex.words[0]) != "regex":
             warnings.append(f"{lex.text} is a one-word phrase: the quotes change nothing")

@@ -225,6 +225,8 @@ def test_explain_json_and_text(rsmf: None) -> None:
     assert obj["expansions"][0]["words"] == [["kickoff", 1]]
     assert [c["hits"] for c in obj["clauses"]] == [1, 1, 1, 1]
     assert any("'and' at column 9 is read as the connector AND" in w for w in obj["warnings"])
+    near = json.loads(run("explain", "kickoff near draft", "--json").stdout)["warnings"]
+    assert any("'near' at column 9 is read as a word" in w for w in near)
     text = run("explain", '"zzz" OR kickoff').stdout
     assert "zzz occurs in no message" in text
     assert "one-word phrase" in text
