@@ -2,7 +2,8 @@
 
 Every ``search``, ``export``, batch term and exhibit list appends one entry:
 time (UTC), OS user, command, the query as typed and its canonical form, the
-settings that decide what a query means (tokenizer rules, discovery version,
+settings that decide what a query means (tokenizer rules and version
+(:data:`discovery.text.TOKENIZER_VERSION`), discovery version,
 display zone, whether system events count), the matter's fingerprint, the hit
 count and :func:`discovery.search.result_hash` of the hit ids.
 
@@ -48,7 +49,7 @@ from discovery.matter import Matter, open_matter
 from discovery.query.ast import Field
 from discovery.search import Searcher, result_hash
 from discovery.store import Store
-from discovery.text import VERSION_GAP, WORD_RE
+from discovery.text import FOLD_TABLE, TOKENIZER_VERSION, VERSION_GAP
 
 LOG_FILE = "audit.sqlite"
 _SCHEMA = """
@@ -72,8 +73,12 @@ _COLUMNS = (
 )
 
 TOKENIZER = {
-    "words": f"maximal runs of Unicode letters and digits ({WORD_RE.pattern})",
-    "fold": "casefold, then NFKD with combining marks removed",
+    "version": TOKENIZER_VERSION,
+    "normalize": "NFKC; soft hyphen, ZWJ/ZWNJ, direction marks, other Cf, tatweel dropped",
+    "words": "maximal runs of letters, digits and combining marks; Han, kana, Thai one per"
+    " character",
+    "fold": "casefold, NFKD, combining marks removed (kana voicing kept), letter table, NFC",
+    "fold_table": FOLD_TABLE,
     "stop_words": "none",
     "version_gap": VERSION_GAP,
 }
@@ -140,6 +145,19 @@ class Rerun:
         return self.fingerprint == self.entry.fingerprint
 
     @property
+    def logged_tokenizer(self) -> int:
+        """The tokenizer version the entry was made under (1: before versions were logged)."""
+        return int(self.entry.settings.get("tokenizer", {}).get("version", 1))
+
+    @property
+    def current_tokenizer(self) -> int:
+        return TOKENIZER_VERSION
+
+    @property
+    def same_tokenizer(self) -> bool:
+        return self.logged_tokenizer == TOKENIZER_VERSION
+
+    @property
     def same_tags(self) -> bool | None:
         """Whether the tags table is as it was when logged (None: the entry predates the check)."""
         logged = self.entry.settings.get("tags_fingerprint")
@@ -186,6 +204,17 @@ def settings(matter: Matter, *, include_system: bool, **extra: Any) -> dict[str,
     }
 
 
+def _expansions(matter: Matter, canonical: str) -> dict[str, list[str]]:
+    """Each expanded term of a query -> its index words ({} for a tag selection)."""
+    searcher = Searcher(matter)
+    planner = searcher.planner()
+    try:
+        searcher.prepare(canonical, planner)
+    except DiscoveryError:  # not a query (a tag name as logged), or it no longer expands
+        return {}
+    return planner.expansions()
+
+
 def _zone_name(matter: Matter) -> str:
     return str(getattr(matter.tz, "key", None) or config.display_zone_name())
 
@@ -211,8 +240,17 @@ def record(
     include_system: bool = False,
     **extra: Any,
 ) -> Entry:
-    """Append one entry for a result just produced; returns it with its id."""
+    """Append one entry for a result just produced; returns it with its id.
+
+    For a query, each term that stands for several words (wildcard, stem,
+    fuzzy, range, regex) is recorded with the index words it stood for
+    (``settings["expansions"]``).
+    """
     ids = list(ids)
+    if command in RERUNNABLE and "expansions" not in extra:
+        expanded = _expansions(matter, canonical)
+        if expanded:
+            extra["expansions"] = expanded
     values = (
         datetime.now(UTC).isoformat(timespec="seconds"),
         os_user(),

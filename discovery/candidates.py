@@ -1,7 +1,10 @@
 """From a query tree to its exact set of message ids, using the index and the case store.
 
-Words and wildcards (fully expanded against the index's word list) come from
-the index; fields, custodians, tags and dates from the case store; AND, OR and
+Words come from the index; every other term (wildcard, stem, fuzzy, numeric
+range, regular expression) is first expanded to the list of index words it
+stands for (:meth:`Planner.expand`, with :func:`discovery.query.verify.term_matcher`
+deciding each word), so what follows only ever sees lists of index words;
+fields, custodians, tags and dates come from the case store; AND, OR and
 NOT are set algebra. A phrase or a proximity group first takes the messages
 holding its words, then :mod:`discovery.query.verify` checks each of them
 against the words' positions, so what a phrase or ``w/N`` means is decided by
@@ -10,8 +13,10 @@ our verifier, never by the engine's span or slop rules.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Iterator, Sequence
 from datetime import tzinfo
+from functools import cache
 
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
@@ -27,12 +32,12 @@ from discovery.query.ast import (
     Or,
     Phrase,
     Word,
-    has_wildcard,
+    term_kind,
 )
 from discovery.store import EPOCH, Store, to_us
 
 MAX_EXPANSION = 1000
-"""The most index words one wildcard may stand for."""
+"""The most index words one term (wildcard, stem, fuzzy, range, regex) may stand for."""
 
 SELECTIVE = 20
 """A phrase word group this many times more common than the rarest is not intersected."""
@@ -43,12 +48,23 @@ FILTER_IN_SQL = 5000
 IdSet = set[int]
 
 
+_KIND_NAMES = {
+    "wildcard": "wildcard",
+    "stem": "stemmed word",
+    "fuzzy": "fuzzy word",
+    "range": "numeric range",
+    "regex": "regular expression",
+}
+
+
 class TooBroadError(DiscoveryError):
-    """A wildcard matching more than :data:`MAX_EXPANSION` words."""
+    """A term standing for more than :data:`MAX_EXPANSION` words."""
 
     def __init__(self, pattern: str) -> None:
+        kind = _KIND_NAMES.get(term_kind(pattern), "wildcard")
+        shown = f'"{pattern}"' if term_kind(pattern) == "regex" else pattern
         super().__init__(
-            f"the wildcard {pattern!r} matches more than {MAX_EXPANSION} different words;"
+            f"the {kind} {shown} matches more than {MAX_EXPANSION} different words;"
             " make it more specific"
         )
         self.pattern = pattern
@@ -70,16 +86,38 @@ class Planner:
         return self._all
 
     def expand(self, word: str) -> list[str]:
-        """The index words a (possibly wildcard) query word stands for."""
-        if not has_wildcard(word):
+        """The index words a query term stands for (a word: itself; an edge word: none).
+
+        Raises:
+            TooBroadError: more than :data:`MAX_EXPANSION` words.
+        """
+        kind = term_kind(word)
+        if kind == "word":
             return [word]
+        if kind == "edge":
+            return []
         if word not in self._expansions:
-            prefix = word[: min(i for i in (word.find("*"), word.find("?")) if i >= 0)]
-            found = self.engine.expand(verify.wildcard_regex(word).pattern, prefix, MAX_EXPANSION)
-            if found is None:
-                raise TooBroadError(word)
+            match = verify.term_matcher(word)
+            found: list[str] = []
+            for w in self._scan(word):
+                if match(w):
+                    found.append(w)
+                    if len(found) > MAX_EXPANSION:
+                        raise TooBroadError(word)
             self._expansions[word] = found
         return self._expansions[word]
+
+    def expansions(self) -> dict[str, list[str]]:
+        """Every term expanded so far and its index words (for the audit log and explain)."""
+        return dict(self._expansions)
+
+    def _scan(self, term: str) -> Iterator[str]:
+        """The index words that may match ``term``: those with its fixed prefix."""
+        if term_kind(term) == "range":
+            for zero, nine in _digit_blocks():
+                yield from self.engine.lexicon_between(zero, nine)
+            return
+        yield from self.engine.lexicon(verify.term_prefix(term))
 
     def ids(self, node: Node) -> IdSet:
         """The ids of the messages matching ``node``."""
@@ -122,6 +160,25 @@ class Planner:
         return result
 
     def _positional(self, node: Phrase | Near) -> IdSet:
+        if _uses_edges(node):
+            return self._edge_positional(node)
+        return self._word_positional(node)
+
+    def _edge_positional(self, node: Phrase | Near) -> IdSet:
+        """``xfirstword``/``xlastword`` need each version's first and last word:
+        check the candidates on their stored texts."""
+        groups = _required(node, self)
+        if not groups or not all(groups):  # a term that matches no word of the matter
+            return set()
+        candidates = self.engine.all_of(groups)
+        rows = self.store.verify_rows(sorted(candidates))
+        return {
+            r.id
+            for r in rows
+            if verify.matches(node, verify.Doc.build(r.versions, {}, EPOCH), self.tz)
+        }
+
+    def _word_positional(self, node: Phrase | Near) -> IdSet:
         """Messages holding the words that ``node`` needs, checked by position.
 
         Candidates come from the rarer word groups only: a group far more
@@ -131,14 +188,16 @@ class Planner:
         from the stored texts tokenised again (the same tokenizer built the
         index, so both give the same positions; the engine test runs both).
         """
-        sized = sorted((sum(self.engine.doc_count(w) for w in g), g) for g in _required(node, self))
+        # A long phrase repeats its words: size and intersect each group once.
+        required = {tuple(g): g for g in _required(node, self)}.values()
+        sized = sorted((sum(self.engine.doc_count(w) for w in g), g) for g in required)
         if not sized or sized[0][0] == 0:
             return set()
         groups = [g for n, g in sized if n <= SELECTIVE * sized[0][0]]
         candidates = self.engine.all_of(groups)
         if not candidates:
             return set()
-        words = [w for g in _groups(node, self) for w in g]
+        words = list(dict.fromkeys(w for g in _groups(node, self) for w in g))
         if sized[-1][0] > SELECTIVE * len(candidates):
             # A common word: re-reading the few candidates' texts is cheaper than
             # decoding that word's postings.
@@ -158,8 +217,22 @@ class Planner:
 
         store = self.store
         if node.name == "speaker":
-            wanted = sorted({sid for sid, name in store.distinct_speakers() if hit((name, sid))})
-            return _in(store, "m.speaker_id", wanted)
+            # A message matches on its own speaker name or on the speaker's id:
+            # a renamed speaker's earlier messages keep the name they were shown with.
+            by_id: set[str] = set()
+            by_name: list[tuple[str, str]] = []
+            for sid, name in store.distinct_speakers():
+                if sid in by_id:
+                    continue
+                if hit((sid,)):
+                    by_id.add(sid)
+                elif hit((name,)):
+                    by_name.append((sid, name))
+            found = _in(store, "m.speaker_id", sorted(by_id))
+            for sid, name in by_name:
+                if sid not in by_id:
+                    found |= store.ids_where("m.speaker_id = ? AND m.speaker = ?", [sid, name])
+            return found
         if node.name in ("conversation", "platform"):
             convs = sorted(
                 conv_id
@@ -201,13 +274,30 @@ class Planner:
 UNDATED_US = to_us(UNDATED)
 
 
+@cache
+def _digit_blocks() -> tuple[tuple[str, str], ...]:
+    """The runs of ten decimal digits (0-9 of each script): a number word starts in one."""
+    zeros = (c for c in map(chr, range(0x20000)) if c.isdecimal() and unicodedata.decimal(c) == 0)
+    return tuple((z, chr(ord(z) + 9)) for z in zeros)
+
+
+def _uses_edges(node: Node) -> bool:
+    if isinstance(node, Word):
+        return term_kind(node.text) == "edge"
+    if isinstance(node, Near):
+        return _uses_edges(node.left) or _uses_edges(node.right)
+    if isinstance(node, And | Or):
+        return any(_uses_edges(i) for i in node.items)
+    return False
+
+
 def _groups(node: Node, planner: Planner) -> list[list[str]]:
     """Every word group (one per query word, expanded) under a phrase or proximity node."""
     if isinstance(node, Word):
         return [planner.expand(node.text)]
     if isinstance(node, Phrase):
         return [planner.expand(w) for w in node.words]
-    if isinstance(node, Or):
+    if isinstance(node, Or | And):
         return [g for i in node.items for g in _groups(i, planner)]
     if isinstance(node, Near):
         return _groups(node.left, planner) + _groups(node.right, planner)
@@ -216,11 +306,15 @@ def _groups(node: Node, planner: Planner) -> list[list[str]]:
 
 def _required(node: Node, planner: Planner) -> list[list[str]]:
     """Word groups a match must hold one word of each (a necessary condition)."""
-    if isinstance(node, Word | Phrase):
+    if isinstance(node, Word):
+        return [] if term_kind(node.text) == "edge" else _groups(node, planner)
+    if isinstance(node, Phrase):
         return _groups(node, planner)
     if isinstance(node, Or):
         # Any branch may match: the message holds some word of some branch.
         return [[w for g in _groups(node, planner) for w in g]]
+    if isinstance(node, And):
+        return [g for i in node.items for g in _required(i, planner)]
     if isinstance(node, Near):
         left = _required(node.left, planner)
         return left if node.negated else left + _required(node.right, planner)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
@@ -10,12 +11,25 @@ from datetime import tzinfo
 from pathlib import Path
 
 from discovery import config
-from discovery.errors import IndexBusyError, MatterNotFoundError
+from discovery.errors import IndexBusyError, MatterNotFoundError, StoreError
 from discovery.index import TextEngine, open_engine
 from discovery.store import Store
+from discovery.text import TOKENIZER_VERSION
 
 STORE_FILE = "case.sqlite"
 INDEX_DIR = "index"
+TOKENIZER_KEY = "tokenizer_version"
+"""Store meta key: the :data:`discovery.text.TOKENIZER_VERSION` the index was built with."""
+
+
+class IndexVersionError(StoreError):
+    """The matter's index was built with another tokenizer version: it must be rebuilt."""
+
+
+def tokenizer_version(store: Store) -> int:
+    """The tokenizer version a matter's index was built with (1: before versions were kept)."""
+    value = store.get_meta(TOKENIZER_KEY)
+    return int(value) if value is not None else 1
 
 
 @dataclass
@@ -66,6 +80,16 @@ def open_matter(name: str | None = None, *, create: bool = False) -> Matter:
     if not (path / STORE_FILE).exists() and not create:
         raise MatterNotFoundError(missing_matter_message(name))
     store = Store(path / STORE_FILE, create=create)
+    if store.get_meta(TOKENIZER_KEY) is None and store.max_message_id() == 0:
+        store.set_meta(TOKENIZER_KEY, str(TOKENIZER_VERSION))
+    version = tokenizer_version(store)
+    if version != TOKENIZER_VERSION:
+        store.close()
+        raise IndexVersionError(
+            f"matter {name!r} was indexed with tokenizer version {version}; this discovery reads"
+            f" words with version {TOKENIZER_VERSION} (docs/QUERY.md, Words), so its index"
+            f" must be rebuilt first: discovery reindex --matter {name}"
+        )
     engine = open_engine(path / INDEX_DIR, create=True)
     zone = config.zone(config.display_zone_name(store.get_meta(config.DISPLAY_TZ_KEY)))
     matter = Matter(name, path, store, engine, zone)
@@ -86,6 +110,35 @@ def missing_matter_message(name: str) -> str:
         else "there are no matters there yet: 'discovery ingest PATH --matter NAME' makes one"
     )
     return f"no matter {name!r} under {config.home()}; {there}"
+
+
+def reindex(name: str, progress: Callable[[int], None] | None = None) -> int:
+    """Rebuild a matter's index from its case store with this tokenizer; returns messages indexed.
+
+    Control numbers are the store's message ids, so they do not change. The
+    new index is built beside the old one and swapped in when complete, so an
+    interrupted rebuild leaves the old index (and the old version) in place.
+    """
+    path = config.matter_dir(name)
+    if not (path / STORE_FILE).exists():
+        raise MatterNotFoundError(missing_matter_message(name))
+    fresh, old = path / "index.rebuild", path / "index.old"
+    for leftover in (fresh, old):
+        if leftover.exists():
+            shutil.rmtree(leftover)
+    with Store(path / STORE_FILE) as store:
+        zone = config.zone(config.display_zone_name(store.get_meta(config.DISPLAY_TZ_KEY)))
+        engine = open_engine(fresh, create=True)
+        try:
+            count = Matter(name, path, store, engine, zone).catch_up(progress)
+        finally:
+            engine.close()
+        if (path / INDEX_DIR).exists():
+            (path / INDEX_DIR).rename(old)
+        fresh.rename(path / INDEX_DIR)
+        store.set_meta(TOKENIZER_KEY, str(TOKENIZER_VERSION))
+    shutil.rmtree(old, ignore_errors=True)
+    return count
 
 
 def list_matters() -> list[str]:

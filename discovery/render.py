@@ -16,9 +16,10 @@ from rich.text import Text
 from discovery.model import UNDATED, Message, control_number
 from discovery.safetext import visible
 from discovery.search import Hit, SearchResult, Snippet
-from discovery.text import tokenize
+from discovery.text import version_tokens
 
 if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
+    from discovery.explain import Explanation
     from discovery.ingest import IngestReport
 
 HIGHLIGHT = "bold black on yellow"
@@ -41,7 +42,16 @@ def snippet_text(snippet: Snippet) -> Text:
 
 def hit_spans(hit: Hit) -> list[tuple[int, int]]:
     """(start, end) offsets of the hit's matched words in its current text."""
-    return [(t.start, t.end) for t in tokenize(hit.message.text) if t.pos in hit.positions]
+    return version_spans(hit).get(0, [])
+
+
+def version_spans(hit: Hit) -> dict[int, list[tuple[int, int]]]:
+    """Version (0 current, n the n-th earlier) -> offsets of the matched words in that text."""
+    out: dict[int, list[tuple[int, int]]] = {}
+    for t in version_tokens(hit.message.searchable_versions()):
+        if t.pos in hit.positions:
+            out.setdefault(t.version, []).append((t.start, t.end))
+    return out
 
 
 def marked_text(text: str, spans: Iterable[tuple[int, int]], *, one_line: bool = False) -> Text:
@@ -143,9 +153,16 @@ def conversation_view(
     focus: int,
     tz: tzinfo,
     marks: dict[int, Sequence[tuple[int, int]]] | None = None,
+    earlier_marks: dict[int, dict[int, Sequence[tuple[int, int]]]] | None = None,
 ) -> RenderableType:
-    """Messages in conversation order; ``focus`` is marked, query matches highlighted."""
+    """Messages in conversation order; ``focus`` is marked, query matches highlighted.
+
+    ``marks`` are offsets in each message's current text, ``earlier_marks``
+    (message id -> version n -> offsets) in its earlier versions, numbered
+    oldest first as everywhere (snippets, load files, the review screen).
+    """
     marks = marks or {}
+    earlier_marks = earlier_marks or {}
     lines: list[RenderableType] = []
     if messages:
         first = messages[0]
@@ -170,8 +187,10 @@ def conversation_view(
         body = marked_text(m.text, marks.get(m.id, ()))
         body.pad_left(4)
         lines.extend([head, body])
-        for i, prior in enumerate(reversed(m.versions), 1):
-            lines.append(Text(f"    (earlier version {i}) {prior}", style="dim"))
+        for i, prior in enumerate(m.versions, 1):
+            label = Text(f"    (earlier version {i}) ", style="dim")
+            label.append_text(marked_text(prior, earlier_marks.get(m.id, {}).get(i, ())))
+            lines.append(label)
     return Group(*lines)
 
 
@@ -341,3 +360,36 @@ def matters_table(
         for name, c, zone in rows
     ]
     return fitted_table(columns, body, width, title="Matters (* the default)")
+
+
+def explain_view(expl: Explanation) -> RenderableType:
+    """An :class:`~discovery.explain.Explanation` as sections of plain text (no markup)."""
+    lines: list[RenderableType] = [
+        Text.assemble(("query      ", "bold"), expl.query),
+        Text.assemble(("canonical  ", "bold"), expl.canonical),
+        Text.assemble(("read as    ", "bold"), expl.parenthesized),
+        Text(f"hits       {expl.hits}", style="bold"),
+    ]
+    if expl.typed:
+        lines.append(Text("\nwords as typed -> folded terms", style="bold underline"))
+        for t in expl.typed:
+            lines.append(Text(f"  col {t.column:<3} {t.text}  ->  {'  '.join(t.terms)}"))
+    if expl.expansions:
+        lines.append(Text("\nexpansions (index word: messages)", style="bold underline"))
+        for e in expl.expansions:
+            shown = ", ".join(f"{w}: {n}" for w, n in e.words)
+            more = f", … {e.word_count - len(e.words)} more" if e.word_count > len(e.words) else ""
+            lines.append(
+                Text(
+                    f"  {e.term} ({e.kind}): {e.word_count} words in {e.messages} messages"
+                    + (f" — {shown}{more}" if shown else "")
+                )
+            )
+    lines.append(Text("\nclauses (messages hit)", style="bold underline"))
+    for c in expl.clauses:
+        lines.append(Text(f"  {'  ' * c.depth}{c.hits:>7}  {c.text}"))
+    if expl.warnings:
+        lines.append(Text("\nwarnings", style="bold underline"))
+        for w in expl.warnings:
+            lines.append(Text(f"  ! {w}", style="yellow"))
+    return Group(*lines)

@@ -8,20 +8,21 @@ left out unless asked for.
 from __future__ import annotations
 
 import hashlib
-import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
 from discovery.candidates import Planner, TooBroadError, positive_words
-from discovery.errors import UsageError, WildcardTooBroadError
+from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
 from discovery.matter import Matter
 from discovery.model import Message
 from discovery.query import verify
-from discovery.query.ast import Node
-from discovery.query.parser import parse
+from discovery.query.ast import Node, terms
+from discovery.query.parser import lexemes, parse
 from discovery.query.unparse import unparse
-from discovery.text import fold, version_tokens
+from discovery.query.verify import RegexTimeoutError
+from discovery.text import version_tokens
 
 Sort = Literal["relevance", "time"]
 SORTS: tuple[str, ...] = ("relevance", "time")
@@ -80,15 +81,28 @@ class Searcher:
     def __init__(self, matter: Matter) -> None:
         self.matter = matter
 
+    def planner(self) -> Planner:
+        return Planner(self.matter.engine, self.matter.store, self.matter.tz)
+
+    def prepare(self, query: str, planner: Planner | None = None) -> Node:
+        """Parse ``query`` and expand every term, as a search would (same errors, same carets)."""
+        node = parse_query(query)
+        planner = planner or self.planner()
+        with _caret(query):
+            for term in terms(node):
+                planner.expand(term)
+        return node
+
     def match(self, query: str, *, include_system: bool = False) -> tuple[Node, set[int]]:
         """The parsed query and its exact set of hit ids."""
-        node = parse_query(query)
-        planner = Planner(self.matter.engine, self.matter.store, self.matter.tz)
-        try:
+        node, ids, _ = self._match(query, include_system)
+        return node, ids
+
+    def _match(self, query: str, include_system: bool) -> tuple[Node, set[int], Planner]:
+        planner = self.planner()
+        node = self.prepare(query, planner)
+        with _caret(query):
             ids = planner.ids(node)
-        except TooBroadError as exc:
-            start, end = _find_pattern(query, exc.pattern)
-            raise WildcardTooBroadError(str(exc), query, start, end - start) from None
         if not include_system and ids:
             ids -= self.matter.store.system_ids()
         # While an ingest is still indexing, answer only over what is indexed,
@@ -96,7 +110,7 @@ class Searcher:
         indexed = self.matter.engine.indexed_through()
         if ids and max(ids) > indexed:
             ids = {i for i in ids if i <= indexed}
-        return node, ids
+        return node, ids, planner
 
     def count(self, query: str, *, include_system: bool = False) -> int:
         return len(self.match(query, include_system=include_system)[1])
@@ -114,13 +128,12 @@ class Searcher:
         """Hits of ``query``: all ids in order, and a page of full hits with snippets."""
         if sort not in SORTS:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
-        node, ids = self.match(query, include_system=include_system)
+        node, ids, planner = self._match(query, include_system)
         store = self.matter.store
         rows = store.summary_rows(sorted(ids)) if (summary or sort == "time") else []
         if sort == "time":
             ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
         else:
-            planner = Planner(self.matter.engine, store, self.matter.tz)
             words = sorted(set(positive_words(node, planner)))
             ordered = self.matter.engine.scores(words, ids, None)
         conversations = len({r[1] for r in rows})
@@ -167,11 +180,25 @@ def _doc(
     )
 
 
-def _find_pattern(query: str, pattern: str) -> tuple[int, int]:
-    """Where in the query text the (folded) wildcard pattern was written."""
-    for m in re.finditer(r"[^\W_*?]*[*?][\w*?]*", query):
-        if re.sub(r"\*+", "*", fold(m.group())) == pattern:
-            return m.start(), m.end()
+@contextmanager
+def _caret(query: str) -> Iterator[None]:
+    """Report a term too broad or too slow with a caret under it (exit 2)."""
+    try:
+        yield
+    except (TooBroadError, RegexTimeoutError) as exc:
+        start, end = find_term(query, exc.pattern.removeprefix("##"))
+        raise WildcardTooBroadError(str(exc), query, start, end - start) from None
+
+
+def find_term(query: str, term: str) -> tuple[int, int]:
+    """Where in the query text the token holding ``term`` was written."""
+    try:
+        tokens = lexemes(query)
+    except QuerySyntaxError:  # pragma: no cover - the query parsed before
+        return 0, len(query)
+    for lex in tokens:
+        if term in lex.words or "##" + term in lex.words:
+            return lex.start, lex.end
     return 0, len(query)
 
 

@@ -1,27 +1,179 @@
-"""A deliberately naive evaluator of query trees, to check discovery.query.verify.
+"""A deliberately naive evaluator of query trees, to check discovery's tokenizer and verifier.
 
-Written from PRODUCT.md §3 without looking at the verifier's data structures:
-it works over a flat list of (position, word) pairs, finds occurrences by
-scanning every start index, enumerates all pairs with nested loops, matches
-wildcards with :mod:`fnmatch`, and decides dates by converting the message's
-time to the display zone and comparing calendar dates. Slow on purpose; must
-not import ``discovery.query.verify``.
+Written from PRODUCT.md §3 and docs/QUERY.md without looking at discovery's
+code or data structures, and importing none of it but the syntax tree
+(``discovery.query.ast``):
+
+* its own tokenizer: drop the invisible characters, NFKC the whole text, then
+  walk it one character at a time by Unicode category (no regular
+  expressions), with its own table of the one-word-per-character ranges and
+  its own folding;
+* occurrences found by scanning every start index and every pair with nested
+  loops; wildcards matched by a recursive backtracking matcher; stemming by
+  ``snowballstemmer`` (a second implementation of the Snowball English
+  stemmer); fuzzy words by a Levenshtein table; numeric ranges with
+  :class:`fractions.Fraction`; regular expressions with the standard ``re``;
+* dates decided by converting the message's time to the display zone and
+  comparing calendar dates.
+
+Slow on purpose; must not import ``discovery.text``, ``discovery.query.verify``
+or ``discovery.candidates``.
 """
 
 from __future__ import annotations
 
-import fnmatch
+import re
+import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import date, datetime, tzinfo
+from fractions import Fraction
+from functools import cache, lru_cache
 from typing import TYPE_CHECKING
 
+import snowballstemmer
+
 from discovery.model import UNDATED
-from discovery.query.ast import And, DateRange, Field, Near, Node, Not, Or, Phrase, Word
-from discovery.text import version_tokens, words
+from discovery.query.ast import (
+    FIRST_WORD,
+    LAST_WORD,
+    And,
+    DateRange,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Word,
+)
 
 if TYPE_CHECKING:
     from discovery.matter import Matter
+
+GAP = 1000
+"""Positions between two versions of a message (docs/QUERY.md)."""
+
+# ------------------------------------------------------------------ tokenizer
+
+_ALONE = [
+    (0x0E01, 0x0E4E),
+    (0x3005, 0x3007),
+    (0x3040, 0x30FF),
+    (0x31F0, 0x31FF),
+    (0x3400, 0x4DBF),
+    (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF),
+    (0x1B000, 0x1B16F),
+    (0x20000, 0x3134F),
+]
+_LETTERS = {
+    "ł": "l",
+    "ø": "o",
+    "đ": "d",
+    "ð": "d",
+    "ħ": "h",
+    "ı": "i",
+    "ŧ": "t",
+    "ŋ": "n",
+    "ƒ": "f",
+    "æ": "ae",
+    "œ": "oe",
+    "þ": "th",
+    "ß": "ss",
+    "ĸ": "q",
+}
+
+
+def _dropped(c: str) -> bool:
+    o = ord(c)
+    if c == "\u200b":
+        return False
+    return (
+        unicodedata.category(c) == "Cf"
+        or o in (0x0640, 0x034F)
+        or 0xFE00 <= o <= 0xFE0F
+        or 0xE0100 <= o <= 0xE01EF
+    )
+
+
+def _alone(c: str) -> bool:
+    return any(lo <= ord(c) <= hi for lo, hi in _ALONE)
+
+
+def ref_fold(word: str) -> str:
+    w = word
+    for _ in range(5):
+        low = w.casefold()
+        kept = "".join(
+            c
+            for c in unicodedata.normalize("NFKD", low)
+            if c in "\u3099\u309a" or unicodedata.combining(c) == 0
+        )
+        mapped = "".join(_LETTERS.get(c, c) for c in kept).casefold()
+        nxt = unicodedata.normalize("NFC", mapped)
+        if nxt == w:
+            break
+        w = nxt
+    return w
+
+
+def ref_words(text: str) -> list[str]:
+    """The folded words of ``text``, found one character at a time."""
+    kept = "".join(c for c in text if not _dropped(c))
+    norm = unicodedata.normalize("NFKC", kept).replace("\u02bc", "'")
+    found: list[str] = []
+    current: list[str] = []
+    current_alone = False
+
+    def flush() -> None:
+        if current:
+            found.append("".join(current))
+            current.clear()
+
+    for c in norm:
+        cat = unicodedata.category(c)[0]
+        if cat == "M" and current:
+            current.append(c)
+        elif cat in "LNM" and _alone(c):
+            flush()
+            current.append(c)
+            current_alone = True
+        elif cat in "LNM":
+            if current_alone:
+                flush()
+            current_alone = False
+            current.append(c)
+        else:
+            flush()
+            current_alone = False
+    flush()
+    out = []
+    for w in found:
+        f = ref_fold(w)
+        if f:
+            out.append(f)
+    return out
+
+
+def ref_tokens(versions: list[str]) -> tuple[list[tuple[int, str]], list[tuple[int, int]]]:
+    """(position, word) of every version's words, and each version's first/last position."""
+    toks: list[tuple[int, str]] = []
+    edges: list[tuple[int, int]] = []
+    nxt = 0
+    for i, v in enumerate(versions):
+        if i:
+            nxt += GAP
+        ws = ref_words(v)
+        for k, w in enumerate(ws):
+            toks.append((nxt + k, w))
+        if ws:
+            edges.append((nxt, nxt + len(ws) - 1))
+            nxt += len(ws)
+    return toks, edges
+
+
+# ------------------------------------------------------------------ messages
 
 
 @dataclass
@@ -30,9 +182,10 @@ class RefMessage:
     fields: dict[str, list[str]]
     sent_at: datetime
     tokens: list[tuple[int, str]] = dataclass_field(default_factory=list)
+    edges: list[tuple[int, int]] = dataclass_field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.tokens = [(t.pos, t.text) for t in version_tokens(self.versions)]
+        self.tokens, self.edges = ref_tokens(self.versions)
 
 
 def refs_from_matter(matter: Matter) -> list[RefMessage]:
@@ -53,66 +206,167 @@ def refs_from_matter(matter: Matter) -> list[RefMessage]:
     ]
 
 
-def _word_ok(pattern: str, word: str) -> bool:
-    # Folded words hold only letters and digits, so fnmatch's '*' and '?'
-    # (any characters) mean exactly "letters/digits" here.
-    return fnmatch.fnmatchcase(word, pattern)
+# ------------------------------------------------------------------ terms
+
+_stemmer = snowballstemmer.stemmer("english")
 
 
-def _occurrences(node: Node, toks: list[tuple[int, str]]) -> list[tuple[int, int]]:
-    """All (start, end) spans of a proximity-capable node, duplicates removed."""
+def _units(word: str, i: int) -> list[int]:
+    """End indexes of one character (a non-mark and the marks after it) starting at ``i``."""
+    if i >= len(word):
+        return []
+    j = i + 1
+    if unicodedata.category(word[i])[0] == "M":
+        while j < len(word) and unicodedata.category(word[j])[0] == "M":
+            j += 1
+        return list(range(i + 1, j + 1))
+    ends = [j]
+    while j < len(word) and unicodedata.category(word[j])[0] == "M":
+        j += 1
+        ends.append(j)
+    return ends
+
+
+def _wild(pattern: str, word: str) -> bool:
+    @cache
+    def go(p: int, w: int) -> bool:
+        if p == len(pattern):
+            return w == len(word)
+        c = pattern[p]
+        if c == "*":
+            return any(go(p + 1, k) for k in range(w, len(word) + 1))
+        if c == "?":
+            return any(go(p + 1, k) for k in _units(word, w))
+        if w >= len(word):
+            return False
+        if c == "=":
+            return word[w].isdecimal() and go(p + 1, w + 1)
+        return word[w] == c and go(p + 1, w + 1)
+
+    return go(0, 0)
+
+
+def _levenshtein(a: str, b: str) -> int:
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            cur = min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+            prev, row[j] = row[j], cur
+    return row[-1]
+
+
+@lru_cache(maxsize=1_000_000)
+def term_ok(term: str, word: str) -> bool:
+    """Whether folded ``word`` matches one query term (docs/QUERY.md, "Terms")."""
+    if term.startswith("##"):
+        return re.fullmatch(term[2:], word) is not None
+    if "~~" in term:
+        lo, hi = term.split("~~")
+        if not word or not all(c.isdecimal() for c in word):
+            return False
+        value = 0
+        for c in word:
+            value = value * 10 + unicodedata.decimal(c)
+        return Fraction(lo) <= value <= Fraction(hi)
+    if term.endswith("~"):
+        return _stemmer.stemWord(word) == _stemmer.stemWord(term[:-1])
+    if "%" in term:
+        head = term.split("%")[0]
+        return word.startswith(head) and _levenshtein(word, term.replace("%", "")) <= term.count(
+            "%"
+        )
+    if any(c in term for c in "*?="):
+        return _wild(term, word)
+    return term == word
+
+
+# ------------------------------------------------------------------ occurrences
+
+_Occ = tuple[int, int, frozenset[int]]
+
+
+def _term_positions(term: str, msg: RefMessage) -> list[int]:
+    if term == FIRST_WORD:
+        return [first - 1 for first, _ in msg.edges]
+    if term == LAST_WORD:
+        return [last + 1 for _, last in msg.edges]
+    return [p for p, w in msg.tokens if term_ok(term, w)]
+
+
+def _occurrences(node: Node, msg: RefMessage) -> set[_Occ]:
     if isinstance(node, Word):
-        return sorted({(p, p) for p, w in toks if _word_ok(node.text, w)})
+        return {(p, p, frozenset([p])) for p in _term_positions(node.text, msg)}
     if isinstance(node, Phrase):
         k = len(node.words)
         found = set()
+        toks = msg.tokens
         for i in range(len(toks) - k + 1):
             window = toks[i : i + k]
             consecutive = all(window[j][0] == window[0][0] + j for j in range(k))
-            if consecutive and all(_word_ok(node.words[j], window[j][1]) for j in range(k)):
-                found.add((window[0][0], window[-1][0]))
-        return sorted(found)
+            if consecutive and all(term_ok(node.words[j], window[j][1]) for j in range(k)):
+                found.add((window[0][0], window[-1][0], frozenset(p for p, _ in window)))
+        return found
     if isinstance(node, Or):
         found = set()
         for item in node.items:
-            found |= set(_occurrences(item, toks))
-        return sorted(found)
+            found |= _occurrences(item, msg)
+        return found
     if isinstance(node, Near):
-        lefts = _occurrences(node.left, toks)
-        rights = _occurrences(node.right, toks)
+        if isinstance(node.left, And) or isinstance(node.right, And):
+            return _group_near(node, msg)
+        lefts = _occurrences(node.left, msg)
+        rights = _occurrences(node.right, msg)
         if node.negated:
-            keep = []
-            for a in lefts:
-                near_any = False
-                for b in rights:
-                    if _within(a, b, node.distance, ordered=False):
-                        near_any = True
-                if not near_any:
-                    keep.append(a)
-            return keep
+            return {a for a in lefts if not any(_near(a, b, node.distance, False) for b in rights)}
         found = set()
         for a in lefts:
             for b in rights:
-                if _within(a, b, node.distance, node.ordered):
-                    found.add((min(a[0], b[0]), max(a[1], b[1])))
-        return sorted(found)
+                if _near(a, b, node.distance, node.ordered):
+                    found.add((min(a[0], b[0]), max(a[1], b[1]), a[2] | b[2]))
+        return found
     raise AssertionError(f"bad proximity operand {node!r}")
 
 
-def _within(a: tuple[int, int], b: tuple[int, int], n: int, ordered: bool) -> bool:
-    a_positions = set(range(a[0], a[1] + 1))
-    b_positions = set(range(b[0], b[1] + 1))
-    if a_positions & b_positions:
+def _group_near(node: Near, msg: RefMessage) -> set[_Occ]:
+    group_left = isinstance(node.left, And)
+    group = node.left if group_left else node.right
+    assert isinstance(group, And)
+    others = _occurrences(node.right if group_left else node.left, msg)
+    per_item = [_occurrences(item, msg) for item in group.items]
+    found = set()
+    for c in others:
+        ok = True
+        for occs in per_item:
+            if node.ordered:
+                hit = (
+                    any(_near(x, c, node.distance, True) for x in occs)
+                    if group_left
+                    else any(_near(c, x, node.distance, True) for x in occs)
+                )
+            else:
+                hit = any(_near(x, c, node.distance, False) for x in occs)
+            if not hit:
+                ok = False
+        if ok:
+            found.add(c)
+    return found
+
+
+def _near(a: _Occ, b: _Occ, n: int, ordered: bool) -> bool:
+    """a and b share no word and are within n (ordered: a wholly before b)."""
+    if a[2] & b[2]:
         return False
     if a[1] < b[0]:
         return b[0] - a[1] <= n
     if ordered:
         return False
-    return a[0] - b[1] <= n
+    if b[1] < a[0]:
+        return a[0] - b[1] <= n
+    return True  # their spans overlap without a common word
 
 
-def _local_day(bound: str) -> date:
-    return date.fromisoformat(bound)
+# ------------------------------------------------------------------ the rest
 
 
 def _date_ok(node: DateRange, msg: RefMessage, tz: tzinfo) -> bool:
@@ -123,17 +377,17 @@ def _date_ok(node: DateRange, msg: RefMessage, tz: tzinfo) -> bool:
     def at_or_after(bound: str) -> bool:
         if "T" in bound:
             return msg.sent_at >= datetime.fromisoformat(bound)
-        return local_day >= _local_day(bound)
+        return local_day >= date.fromisoformat(bound)
 
     def at_or_before(bound: str) -> bool:
         if "T" in bound:
             return msg.sent_at <= datetime.fromisoformat(bound)
-        return local_day <= _local_day(bound)
+        return local_day <= date.fromisoformat(bound)
 
     def strictly_before(bound: str) -> bool:
         if "T" in bound:
             return msg.sent_at < datetime.fromisoformat(bound)
-        return local_day < _local_day(bound)
+        return local_day < date.fromisoformat(bound)
 
     if node.name == "after":
         assert node.start is not None
@@ -152,27 +406,23 @@ def _field_ok(node: Field, msg: RefMessage) -> bool:
         values += msg.fields.get("channel", [])
     k = len(node.words)
     for value in values:
-        ws = words(value)
+        ws = ref_words(value)
         for i in range(len(ws)):
-            if i + k <= len(ws) and all(_word_ok(node.words[j], ws[i + j]) for j in range(k)):
+            if i + k <= len(ws) and all(term_ok(node.words[j], ws[i + j]) for j in range(k)):
                 return True
     return False
 
 
 def evaluate(node: Node, msg: RefMessage, tz: tzinfo) -> bool:
     """Whether ``msg`` matches ``node``."""
-    return _eval(node, msg, msg.tokens, tz)
-
-
-def _eval(node: Node, msg: RefMessage, toks: list[tuple[int, str]], tz: tzinfo) -> bool:
     if isinstance(node, And):
-        return all(_eval(item, msg, toks, tz) for item in node.items)
+        return all(evaluate(item, msg, tz) for item in node.items)
     if isinstance(node, Or):
-        return any(_eval(item, msg, toks, tz) for item in node.items)
+        return any(evaluate(item, msg, tz) for item in node.items)
     if isinstance(node, Not):
-        return not _eval(node.item, msg, toks, tz)
+        return not evaluate(node.item, msg, tz)
     if isinstance(node, Field):
         return _field_ok(node, msg)
     if isinstance(node, DateRange):
         return _date_ok(node, msg, tz)
-    return len(_occurrences(node, toks)) > 0
+    return len(_occurrences(node, msg)) > 0

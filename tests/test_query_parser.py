@@ -57,7 +57,8 @@ VALID: list[tuple[str, Node]] = [
     ("NOT NOT a", Not(Not(W("a")))),
     ("NOT a AND b", And((Not(W("a")), W("b")))),
     ("a OR NOT b", Or((W("a"), Not(W("b"))))),
-    ("a NOT b w/5 c", And((W("a"), Not(Near(W("b"), W("c"), 5))))),
+    ("(a AND b) w/5 c", Near(And((W("a"), W("b"))), W("c"), 5)),
+    ("c pre/5 (a AND b)", Near(W("c"), And((W("a"), W("b"))), 5, ordered=True)),
     ("ask forgiveness not permission", And((P("ask", "forgiveness"), Not(W("permission"))))),
     ("a w/5 b", Near(W("a"), W("b"), 5)),
     ("a W/05 b", Near(W("a"), W("b"), 5)),
@@ -167,8 +168,11 @@ MALFORMED: list[tuple[str, int, str]] = [
     ("a w/x b", 2, "whole number"),
     ("a w/0 b", 2, "between 1 and 999"),
     ("a pre/99999 b", 2, "between 1 and 999"),
-    ("(a AND b) w/5 c", 0, "an AND group cannot be an operand of W/5"),
-    ("c pre/2 (a OR b AND d)", 8, "an AND group cannot be an operand of PRE/2"),
+    ("(a AND b) w/5 (c AND d)", 14, "an AND group on one side of W/5 needs a word"),
+    ("(a AND b) w/5 (c w/2 d)", 14, "an AND group on one side of W/5 needs a word"),
+    ("c pre/2 (a OR b AND d)", 8, "an AND group inside an OR group cannot be an operand of PRE/2"),
+    ("a NOT b w/5 c", 2, "NOT cannot be an operand of W/5"),
+    ("a AND NOT b w/5 c", 6, "NOT cannot be an operand of W/5"),
     ("c w/5 NOT a", 6, "NOT cannot be an operand of W/5"),
     ("NOT a w/5 b", 0, "NOT cannot be an operand of W/5"),
     ("a not w/3 speaker:bob", 10, "a field cannot be an operand of NOT W/3"),
@@ -191,7 +195,7 @@ MALFORMED: list[tuple[str, int, str]] = [
     ("(a) b", 4, "missing connector"),
     ("a (b)", 2, "missing connector"),
     ("speaker:alice smith", 14, "quote it"),
-    ("a && b", 2, "not a word or a connector"),
+    ("a && b", 2, "&& is not our syntax: use AND"),
     ("a NOT pre/5 b", 6, "PRE/5 cannot follow NOT"),
     ("(" * (MAX_NESTING + 1) + "a" + ")" * (MAX_NESTING + 1), MAX_NESTING, "nested too deeply"),
 ]
@@ -218,8 +222,8 @@ def test_error_length_covers_the_token() -> None:
         parse("a w/99999 b")
     assert (info.value.column, info.value.length) == (2, 7)
     with pytest.raises(QuerySyntaxError) as info:
-        parse("(a AND b) w/5 c")
-    assert (info.value.column, info.value.length) == (0, 9)
+        parse("(a AND b) w/5 (c w/2 d)")
+    assert (info.value.column, info.value.length) == (14, 9)
 
 
 def test_newlines_in_query_keep_the_error_on_three_lines() -> None:

@@ -474,7 +474,7 @@ async def _walked(pilot: Pilot[Any]) -> None:
 
 
 async def _bad_query(pilot: Pilot[Any]) -> None:
-    await pilot.press(*"(ask AND forgiveness) w/5 permission")
+    await pilot.press(*"(ask AND forgiveness) w/5 (permission AND now)")
     await pilot.pause()
 
 

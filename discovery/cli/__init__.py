@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import sys
 
-from discovery.cli import ingest, matters, produce, reports, search, tags  # noqa: F401  (register commands)
+from discovery.cli import (  # noqa: F401  (register commands)
+    explain,
+    ingest,
+    matters,
+    produce,
+    reports,
+    search,
+    tags,
+)
 from discovery.cli.common import MAX_CONTEXT, MAX_LIMIT, MAX_SHOW_CONTEXT, app
 from discovery.errors import ExitStatus
 

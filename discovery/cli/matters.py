@@ -8,7 +8,15 @@ from typing import Annotated
 import typer
 
 from discovery import config
-from discovery.cli.common import JsonOpt, MatterOpt, app, guard, open_existing, out_console
+from discovery.cli.common import (
+    JsonOpt,
+    MatterOpt,
+    app,
+    err_console,
+    guard,
+    open_existing,
+    out_console,
+)
 
 
 @app.command()
@@ -79,6 +87,45 @@ def matters(
             out.print("no matters there yet: 'discovery ingest PATH --matter NAME' makes one")
             return
         out.print(matters_table(rows, default, out.width))
+
+
+@app.command()
+def reindex(matter: MatterOpt = None) -> None:
+    """Rebuild a matter's index from its case store (control numbers unchanged).
+
+    Needed when a matter was indexed by an older discovery whose tokenizer read
+    words differently; searches refuse such a matter until it is rebuilt.
+    """
+    with guard():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        from discovery.matter import STORE_FILE
+        from discovery.matter import reindex as rebuild
+        from discovery.store import Store
+        from discovery.text import TOKENIZER_VERSION
+
+        matter = config.default_matter() if matter is None else matter
+        path = config.matter_dir(matter) / STORE_FILE
+        total = 0
+        if path.exists():
+            with Store(path) as s:
+                total = s.max_message_id()
+        err = err_console()
+        with Progress(
+            TextColumn("reindexing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=err,
+            transient=True,
+            disable=not err.is_terminal,
+        ) as bar:
+            task = bar.add_task("reindex", total=total)
+            n = rebuild(matter, lambda k: bar.update(task, advance=k))
+        out_console().print(
+            f"matter {matter!r}: {n} messages indexed with tokenizer version {TOKENIZER_VERSION}"
+            " (control numbers unchanged)",
+            markup=False,
+        )
 
 
 @app.command()

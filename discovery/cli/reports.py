@@ -106,6 +106,13 @@ def _rerun_line(outcome: Any) -> str:
     head = f"#{e.id} {e.command} {e.canonical!r} on {e.matter}:"
     if outcome.matches:
         line = f"{head} {outcome.hits} hits, hash {outcome.result_hash[:12]} - same as logged"
+    elif not outcome.same_tokenizer:
+        line = (
+            f"{head} logged under tokenizer version {outcome.logged_tokenizer} (now"
+            f" {outcome.current_tokenizer}): words are read differently, so the hits differ:"
+            f" logged {e.hits} ({e.result_hash[:12]}), now {outcome.hits}"
+            f" ({outcome.result_hash[:12]})"
+        )
     else:
         line = (
             f"{head} DIFFERENT: logged {e.hits} hits ({e.result_hash[:12]}), now"
@@ -360,6 +367,8 @@ def audit_log(
                     "same_matter": outcome.same_matter,
                     "same_tags": outcome.same_tags,
                     **outcome.extra,
+                    "logged_tokenizer": outcome.logged_tokenizer,
+                    "same_tokenizer": outcome.same_tokenizer,
                 }
                 print(json.dumps(obj, ensure_ascii=False))
             else:

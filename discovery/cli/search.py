@@ -139,6 +139,8 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "text": msg.text,
             "versions": list(msg.versions),
             "snippet": hit.snippet.text,
+            "snippet_highlights": [list(span) for span in hit.snippet.highlights],
+            "snippet_version": hit.snippet.version,
             "platform": msg.platform,
             "custodian": "; ".join(msg.custodians),
             "custodians": list(msg.custodians),
@@ -176,12 +178,16 @@ def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
 def _print_conversation(
     out: Console, m: Any, searcher: Any, message_id: int, context: int, node: Any
 ) -> None:
-    from discovery.render import conversation_view, hit_spans
+    from discovery.render import conversation_view, version_spans
 
     ids = m.store.context_ids(message_id, context, context)
     hits = searcher.hits(node, ids)
-    marks: dict[int, Sequence[tuple[int, int]]] = {h.message.id: hit_spans(h) for h in hits}
-    out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks))
+    spans = {h.message.id: version_spans(h) for h in hits}
+    marks: dict[int, Sequence[tuple[int, int]]] = {i: s.get(0, []) for i, s in spans.items()}
+    earlier: dict[int, dict[int, Sequence[tuple[int, int]]]] = {
+        i: {v: sp for v, sp in s.items() if v} for i, s in spans.items()
+    }
+    out.print(conversation_view([h.message for h in hits], message_id, m.tz, marks, earlier))
 
 
 @app.command()
@@ -204,19 +210,20 @@ def show(
       discovery show MSG-00000015 --matter demo --context 5 --query 'forgiveness'
     """
     with guard():
-        from discovery.search import Searcher, parse_query
+        from discovery.search import Searcher
 
         mid = parse_control_number(message)
         if mid is None or mid > MAX_MESSAGE_ID:
             raise UsageError(f"{message!r} is not a control number (e.g. MSG-00000042)")
         with open_existing(matter) as m, pipe_closed_ok():
-            node = parse_query(query) if query else None
+            searcher = Searcher(m)
+            node = searcher.prepare(query) if query else None
             if as_json:
                 for c in m.store.messages(m.store.context_ids(mid, context, context)):
                     obj = {**_context_json(c), "conversation": c.conversation, "focus": c.id == mid}
                     print(json.dumps(obj, ensure_ascii=False))
                 return
-            _print_conversation(out_console(), m, Searcher(m), mid, context, node)
+            _print_conversation(out_console(), m, searcher, mid, context, node)
 
 
 @app.command()

@@ -7,7 +7,7 @@ protocol and is chosen here, without touching ``query/`` or ``search.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -46,6 +46,14 @@ class TextEngine(Protocol):
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
         """Indexed words fully matching ``regex`` (all start with ``prefix``);
         None when there are more than ``limit``."""
+        ...
+
+    def lexicon(self, prefix: str) -> Iterator[str]:
+        """Indexed words beginning with ``prefix`` (every word when it is empty), in order."""
+        ...
+
+    def lexicon_between(self, first: str, last: str) -> Iterator[str]:
+        """Indexed words whose first letter is between ``first`` and ``last`` (both included)."""
         ...
 
     def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:

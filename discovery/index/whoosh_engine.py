@@ -222,6 +222,19 @@ class WhooshEngine:
                     return None
         return found
 
+    def lexicon(self, prefix: str) -> Iterator[str]:
+        reader = self._s().reader()
+        terms = reader.expand_prefix("body", prefix) if prefix else reader.lexicon("body")
+        for term in terms:
+            yield term.decode("utf-8") if isinstance(term, bytes) else term
+
+    def lexicon_between(self, first: str, last: str) -> Iterator[str]:
+        for field, term in self._s().reader().terms_from("body", first):
+            word = term.decode("utf-8") if isinstance(term, bytes) else term
+            if field != "body" or word[:1] > last:
+                return
+            yield word
+
     def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
         """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id.
 

@@ -1,16 +1,34 @@
 """Query syntax tree (PRODUCT.md §3) and its canonical printed form.
 
 Nodes are frozen dataclasses and know nothing of any index. Words are stored
-folded (see :mod:`discovery.text`); a word may hold the wildcards ``*`` and
-``?``. ``unparse(parse(q))`` is the canonical form saved in batches and the
-audit log; parsing it again gives an equal tree.
+folded (see :mod:`discovery.text`). A word of a :class:`Word` or :class:`Phrase`
+is a *term*; :func:`term_kind` tells which of these it is:
+
+* ``word``: a folded word;
+* ``wildcard``: with ``*`` (any run), ``?`` (one letter or digit) or ``=`` (one digit);
+* ``stem``: a folded word and ``~`` (``apply~``);
+* ``fuzzy``: a folded word with one ``%`` per allowed difference (``ba%nana``);
+* ``range``: ``12~~24`` or ``0.5~~2``, two numbers as written, low first;
+* ``regex``: ``##`` and a regular expression over one folded word;
+* ``edge``: :data:`FIRST_WORD` or :data:`LAST_WORD` (``xfirstword``, ``xlastword``).
+
+Every kind but ``word`` and ``edge`` stands for a list of index words
+(``candidates.Planner.expand``). ``unparse(parse(q))`` is the canonical form
+saved in batches and the audit log; parsing it again gives an equal tree.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
-WILDCARDS = "*?"
+WILDCARDS = "*?="
+
+FIRST_WORD = "<xfirstword>"
+LAST_WORD = "<xlastword>"
+"""The built-in words before a text's first word and after its last (never a folded word)."""
+
+TermKind = Literal["word", "wildcard", "stem", "fuzzy", "range", "regex", "edge"]
 
 TEXT_FIELDS = ("speaker", "conversation", "custodian", "platform", "tag")
 """Fields whose value is matched as words; ``channel`` is an alias of ``conversation``."""
@@ -19,7 +37,25 @@ DATE_FIELDS = ("sent", "after", "before")
 
 
 def has_wildcard(word: str) -> bool:
-    return any(c in word for c in WILDCARDS)
+    """Whether a term stands for a list of index words (any kind but ``word`` and ``edge``)."""
+    return term_kind(word) not in ("word", "edge")
+
+
+def term_kind(term: str) -> TermKind:
+    """Which kind of term ``term`` is (see the module notes)."""
+    if term.startswith("##"):
+        return "regex"
+    if term in (FIRST_WORD, LAST_WORD):
+        return "edge"
+    if "~~" in term:
+        return "range"
+    if term.endswith("~"):
+        return "stem"
+    if "%" in term:
+        return "fuzzy"
+    if any(c in term for c in WILDCARDS):
+        return "wildcard"
+    return "word"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +94,9 @@ class Near:
     """``left w/N right`` (ordered=False), ``left pre/N right`` (ordered=True),
     ``left not w/N right`` (negated=True).
 
-    Operands are Word, Phrase, Or of those, or another Near.
+    Operands are Word, Phrase, Or of those, or another Near; or, on one side
+    only, an And of those (``(apple AND banana) w/10 pear``) with a Word, Phrase
+    or Or of those on the other.
     """
 
     left: Node
@@ -91,3 +129,18 @@ class DateRange:
 
 
 Node = Word | Phrase | And | Or | Not | Near | Field | DateRange
+
+
+def terms(node: Node) -> list[str]:
+    """Every term of the text parts of ``node`` (NOT parts included), in order."""
+    if isinstance(node, Word):
+        return [node.text]
+    if isinstance(node, Phrase):
+        return list(node.words)
+    if isinstance(node, And | Or):
+        return [t for i in node.items for t in terms(i)]
+    if isinstance(node, Not):
+        return terms(node.item)
+    if isinstance(node, Near):
+        return terms(node.left) + terms(node.right)
+    return []

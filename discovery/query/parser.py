@@ -23,7 +23,22 @@ Decisions, beyond PRODUCT.md:
   message versions is larger). A bare run starting ``w/`` or ``pre/`` is always
   read as a connector, so ``w/o`` is an error: quote it to search the words.
   ``NOT PRE/N`` does not exist (only ``NOT W/N``).
-* ``“`` and ``”`` (pasted from a word processor) work as ``"``.
+* Full-width forms (``ＮＯＴ``, ``＊``, ``？``, ``（``, ``＂``, the ideographic
+  space) are read as their ASCII forms before anything else; the query is
+  shown as typed in errors (the mapping keeps every column).
+* Quotes: ``"`` and the typographic ``“ ” „ ‟ « » ‚ ‘`` (:data:`QUOTES`); any
+  of them closes a quote opened by any other. ``’`` and ``'`` are apostrophes.
+* Terms (:func:`discovery.query.ast.term_kind`): ``apply~`` (stem), ``ba%nana``
+  (fuzzy: the letters before the first ``%`` exact, one difference per ``%``,
+  at most :data:`discovery.query.terms.MAX_FUZZ`), ``12~~24`` (numeric range, bounds as written:
+  whole numbers or decimals, low first), ``=`` (one digit, like ``?``),
+  ``"##pattern"`` (a regular expression, quoted, over one folded word),
+  ``xfirstword`` / ``xlastword`` (bare, only as an operand of ``w/N`` or
+  ``pre/N``; quoted they are words).
+* Syntax of other search languages that is not ours (:mod:`discovery.query.foreign`:
+  ``NEAR/5``, ``/5``, ``w/s``, ``+word``, ``-word``, ``"a b"~5``, ``word^2``,
+  ``#word``, ``&``, ``AndAny``, ``[1 TO 5]`` ...) is an error with a hint
+  naming our form; it is never read as words.
 * ``name:value`` is a field only at the start of a bare run and when ``name``
   is a known field (case-insensitive): ``speaker``, ``conversation`` (alias
   ``channel``), ``custodian``, ``platform``, ``tag``, or a date field ``sent``,
@@ -41,7 +56,13 @@ Decisions, beyond PRODUCT.md:
   prints as ``+00:00``). ``sent:A`` is ``DateRange('sent', A, A)``, ``after:A``
   is ``DateRange('after', A, None)``, ``before:B`` is
   ``DateRange('before', None, B)``. Open ranges (``sent:A..``) are errors: use
-  ``after:``/``before:``. ``sent:B..A`` with B after A is an error.
+  ``after:``/``before:``. ``sent:B..A`` that is empty in every zone (B after
+  A; with offsets, compared as instants) is an error.
+* ``NOT`` binds tightest: ``NOT b w/5 c`` and ``a AND NOT b w/5 c`` are both
+  errors (a NOT cannot be a proximity operand); write ``NOT (b w/5 c)``.
+* One side of ``w/N`` / ``pre/N`` may be an AND group when the other side is
+  a word, phrase or OR group of those (dtSearch's rule); such a proximity
+  group cannot itself be an operand of another proximity connector.
 * Nested ``And``/``Or`` of the same kind are flattened, also through
   parentheses. Nesting (parentheses and ``NOT``) is limited to
   :data:`MAX_NESTING` levels.
@@ -55,13 +76,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import Enum, auto
 
-from discovery import text
 from discovery.errors import QuerySyntaxError
 from discovery.query.ast import (
     DATE_FIELDS,
+    FIRST_WORD,
+    LAST_WORD,
     TEXT_FIELDS,
     And,
     DateRange,
@@ -72,7 +93,11 @@ from discovery.query.ast import (
     Or,
     Phrase,
     Word,
+    term_kind,
 )
+from discovery.query.dates import DateReader
+from discovery.query.foreign import foreign
+from discovery.query.terms import TermReader
 
 MAX_DISTANCE = 999
 """Largest N in ``w/N`` (below :data:`discovery.text.VERSION_GAP`)."""
@@ -80,25 +105,25 @@ MAX_DISTANCE = 999
 MAX_NESTING = 64
 """Deepest nesting of parentheses and NOTs (and longest proximity chain)."""
 
-MIN_YEAR, MAX_YEAR = 1900, 2199
-
 FIELD_ALIASES = {"channel": "conversation"}
 """Alternative field names and the field they stand for."""
 
-QUOTES = '"“”'
+QUOTES = '"“”„‟«»‚‘'
 CONNECTOR_WORDS = frozenset({"and", "or", "not"})
+EDGE_WORDS = {"xfirstword": FIRST_WORD, "xlastword": LAST_WORD}
+"""Bare spellings of the built-in edge words (quoted, they are ordinary words)."""
 
+_FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _KNOWN_FIELDS = frozenset(TEXT_FIELDS) | frozenset(FIELD_ALIASES) | frozenset(DATE_FIELDS)
 _FIELD_LIST = "speaker, conversation (or channel), custodian, platform, tag, sent, after, before"
-_FIELD_RE = re.compile(r"([A-Za-z]+):")
-_CHUNK_RE = re.compile(r"(?:[^\W_]|[*?])+")
-_WILD_SPLIT_RE = re.compile(r"([*?]+)")
+_FIELD_RE = re.compile(r"([A-Za-z_]+):")
 _PROX_RE = re.compile(r"(w|pre)/(.*)", re.IGNORECASE | re.DOTALL)
-_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-_STAMP_RE = re.compile(
-    r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})",
-    re.IGNORECASE,
-)
+_UNITS = frozenset({"s", "p", "seg", "sent", "sentence", "para", "paragraph"})
+
+
+def ascii_forms(query: str) -> str:
+    """Full-width ASCII forms and the ideographic space as ASCII (one character each)."""
+    return query.translate(_FULLWIDTH)
 
 
 def parse(query: str) -> Node:
@@ -110,6 +135,28 @@ def parse(query: str) -> Node:
     """
     tokens = _Lexer(query).tokens()
     return _Parser(query, tokens).parse()
+
+
+@dataclass(frozen=True, slots=True)
+class Lexeme:
+    """One token of a query as typed, for ``explain``: a connector, a word group, a field..."""
+
+    kind: str
+    """``word``, ``and``, ``or``, ``not``, ``near``, ``field``, ``lparen``, ``rparen``."""
+    start: int
+    end: int
+    text: str
+    quoted: bool = False
+    words: tuple[str, ...] = ()
+
+
+def lexemes(query: str) -> list[Lexeme]:
+    """The tokens of a valid query with their spans (raises like :func:`parse`)."""
+    return [
+        Lexeme(t.kind.name.lower(), t.start, t.end, query[t.start : t.end], t.quoted, t.words)
+        for t in _Lexer(query).tokens()
+        if t.kind is not _Kind.EOF
+    ]
 
 
 # --------------------------------------------------------------------- tokens
@@ -141,6 +188,7 @@ class _Token:
     ordered: bool = False
     negated: bool = False
     node: Node | None = None
+    quoted: bool = False
 
     def name(self) -> str:
         """The canonical spelling of a connector, for messages."""
@@ -163,12 +211,15 @@ def _is_delim(c: str) -> bool:
 
 class _Lexer:
     def __init__(self, query: str) -> None:
-        self.q = query
+        self.shown = query
+        self.q = ascii_forms(query)
         self.n = len(query)
         self.out: list[_Token] = []
+        self.terms_of = TermReader(self.error)
+        self.dates = DateReader(self.error)
 
     def error(self, message: str, column: int, length: int = 1) -> QuerySyntaxError:
-        return _error(message, self.q, column, length)
+        return _error(message, self.shown, column, length)
 
     def tokens(self) -> list[_Token]:
         q, n = self.q, self.n
@@ -185,11 +236,22 @@ class _Lexer:
                 i += 1
             elif c in QUOTES:
                 content, end = self.quoted(i)
-                words = self.pattern_words(content, i + 1)
+                if content.startswith("##"):
+                    words: tuple[str, ...] = (self.terms_of.regex_term(content[2:], i + 3),)
+                else:
+                    words = self.terms_of.terms(content, i + 1)
                 if not words:
                     raise self.error("empty quotes: put words between the quotes", i, end - i)
-                self.out.append(_Token(_Kind.WORD, i, end, words=words))
+                self.out.append(_Token(_Kind.WORD, i, end, words=words, quoted=True))
                 i = end
+                if i < n and q[i] == "~":
+                    j = self.run_end(i)
+                    raise self.error(
+                        f'phrase slop ("a b"{q[i:j]}) is not our syntax: use W/N between the'
+                        ' words, e.g. "a" W/5 "b"',
+                        i,
+                        j - i,
+                    )
             else:
                 i = self.bare(i)
         self.out.append(_Token(_Kind.EOF, n, n))
@@ -219,6 +281,14 @@ class _Lexer:
             if name in _KNOWN_FIELDS:
                 return self.field(i, name, m.end())
             if after and (after in QUOTES or after in "*?" or (after.isalnum())):
+                value_end = self.run_end(m.end())
+                if q[m.end() : value_end].replace(".", "").isdigit():
+                    raise self.error(
+                        f"term weighting ({q[i:value_end]}) is not supported: every term counts"
+                        " the same",
+                        i,
+                        value_end - i,
+                    )
                 raise self.error(
                     f"unknown field {m.group(1)}: (known fields: {_FIELD_LIST});"
                     " quote it to search the words",
@@ -236,8 +306,14 @@ class _Lexer:
             self.out.append(_Token(_Kind.NOT, i, j))
         elif pm := _PROX_RE.fullmatch(raw):
             self.proximity(i, j, pm)
+        elif low in EDGE_WORDS:
+            self.out.append(_Token(_Kind.WORD, i, j, words=(EDGE_WORDS[low],)))
         else:
-            words = self.pattern_words(raw, i)
+            problem = foreign(raw)
+            if problem is not None:
+                at, length, message = problem
+                raise self.error(message, i + at, length)
+            words = self.terms_of.terms(raw, i)
             if not words:
                 raise self.error(
                     f"{raw!r} is not a word or a connector (connectors: AND, OR, NOT, W/5, PRE/5)",
@@ -252,6 +328,13 @@ class _Lexer:
         digits = pm.group(2)
         if not digits:
             raise self.error(f"{op}/ needs a distance, like {op}/5", i, j - i)
+        if digits.lower() in _UNITS:
+            raise self.error(
+                f"sentence and paragraph proximity ({pm.group(0)}) is not supported: use {op}/N"
+                f" with a number of words, e.g. {op}/20",
+                i,
+                j - i,
+            )
         if not (digits.isascii() and digits.isdigit()):
             raise self.error(
                 f"{op}/ needs a whole number, like {op}/5 (quote {pm.group(0)!r} to search words)",
@@ -284,93 +367,21 @@ class _Lexer:
                 max(1, end - i),
             )
         if name in DATE_FIELDS:
-            node: Node = self.date(name, value, value_start)
+            node: Node = self.dates.date(name, value, value_start)
+        elif value.startswith("##"):
+            raise self.error(f"{name}: takes words and wildcards (* ? =) only", v, end - v)
         else:
-            words = self.pattern_words(value, value_start)
+            words = self.terms_of.terms(value, value_start)
             if not words:
                 raise self.error(f"{name}: needs a value with letters or digits", i, end - i)
+            for w in words:
+                if term_kind(w) not in ("word", "wildcard"):
+                    raise self.error(
+                        f"{name}: takes words and wildcards (* ? =) only", value_start, end - v
+                    )
             node = Field(FIELD_ALIASES.get(name, name), words)
         self.out.append(_Token(_Kind.FIELD, i, end, node=node))
         return end
-
-    def date(self, name: str, value: str, at: int) -> DateRange:
-        if name != "sent":
-            bound = self.date_bound(value, at)
-            return DateRange(name, bound, None) if name == "after" else DateRange(name, None, bound)
-        if ".." not in value:
-            bound = self.date_bound(value, at)
-            return DateRange("sent", bound, bound)
-        cut = value.index("..")
-        left, right = value[:cut], value[cut + 2 :]
-        if not left or not right:
-            raise self.error(
-                "sent: needs a date on both sides of '..' (use after: or before: for open ranges)",
-                at,
-                len(value),
-            )
-        lo = self.date_bound(left, at)
-        hi = self.date_bound(right, at + cut + 2)
-        if _naive_start(lo) > _naive_start(hi):
-            raise self.error(f"reversed date range: {left} is after {right}", at, len(value))
-        return DateRange("sent", lo, hi)
-
-    def date_bound(self, value: str, at: int) -> str:
-        """Validate one date or timestamp and return its normalized text."""
-        hint = "use YYYY-MM-DD or a timestamp with an offset like 2023-01-05T10:00:00+02:00"
-        try:
-            if _DATE_RE.fullmatch(value):
-                d = date.fromisoformat(value)
-                year, out = d.year, d.isoformat()
-            elif _STAMP_RE.fullmatch(value):
-                t = datetime.fromisoformat(value.upper())
-                year, out = t.year, t.isoformat()
-            else:
-                raise ValueError(value)
-        except ValueError:
-            raise self.error(f"bad date {value!r}: {hint}", at, len(value)) from None
-        if not MIN_YEAR <= year <= MAX_YEAR:
-            raise self.error(
-                f"date {value!r} is out of range (years {MIN_YEAR}-{MAX_YEAR})", at, len(value)
-            )
-        return out
-
-    def pattern_words(self, s: str, offset: int) -> tuple[str, ...]:
-        """Fold the words of ``s`` keeping wildcards; ``offset`` is where ``s`` starts."""
-        out: list[str] = []
-        for m in _CHUNK_RE.finditer(s):
-            current = ""
-            chunk_words: list[str] = []
-            for seg in _WILD_SPLIT_RE.split(m.group()):
-                if not seg:
-                    continue
-                if seg[0] in "*?":
-                    current += seg
-                    continue
-                parts = text.words(seg)
-                if not parts:
-                    continue
-                current += parts[0]
-                for part in parts[1:]:
-                    chunk_words.append(current)
-                    current = part
-            if current:
-                chunk_words.append(current)
-            for w in chunk_words:
-                if not any(c not in "*?" for c in w):
-                    raise self.error(
-                        "wildcard needs at least one letter or digit",
-                        offset + m.start(),
-                        m.end() - m.start(),
-                    )
-                out.append(re.sub(r"\*+", "*", w))
-        return tuple(out)
-
-
-def _naive_start(bound: str) -> datetime:
-    """A bound's start as a naive local time, to catch reversed ranges."""
-    if "T" in bound:
-        return datetime.fromisoformat(bound).replace(tzinfo=None)
-    return datetime.fromisoformat(bound)
 
 
 def _error(message: str, query: str, column: int, length: int = 1) -> QuerySyntaxError:
@@ -411,6 +422,9 @@ class _Parser:
 
     def err_at(self, message: str, tok: _Token) -> QuerySyntaxError:
         return self.error(message, tok.start, tok.end - tok.start)
+
+    def err_on(self, message: str, parsed: _Parsed) -> QuerySyntaxError:
+        return self.error(message, parsed.start, parsed.end - parsed.start)
 
     def parse(self) -> Node:
         if self.peek.kind is _Kind.EOF:
@@ -457,7 +471,10 @@ class _Parser:
                 prev = self.toks[self.i - 1]
                 hint = ""
                 if prev.kind is _Kind.FIELD and tok.kind is _Kind.WORD:
-                    hint = ' (to search a value with spaces, quote it: speaker:"alice smith")'
+                    if isinstance(prev.node, DateRange):
+                        hint = " (combine a date with words using AND)"
+                    else:
+                        hint = ' (to search a value with spaces, quote it: speaker:"alice smith")'
                 raise self.err_at(f"missing connector: add AND, OR or NOT before this{hint}", tok)
             else:
                 break
@@ -466,10 +483,17 @@ class _Parser:
         return _Parsed(And(_flatten(And, items)), first.start, items[-1].end)
 
     def negated(self, not_tok: _Token) -> _Parsed:
+        """``NOT x`` after AND: NOT binds tighter than W/N, as everywhere."""
         self.enter(not_tok)
-        operand = self.prox()
+        operand = self.unary()
         self.depth -= 1
-        return _Parsed(Not(operand.node), not_tok.start, operand.end)
+        parsed = _Parsed(Not(operand.node), not_tok.start, operand.end)
+        if self.peek.kind is _Kind.NEAR:
+            raise self.err_on(
+                f"NOT cannot be an operand of {self.peek.name()} ({_PROBLEM_HINT['NOT']})", parsed
+            )
+        self.no_edge(operand)
+        return parsed
 
     # prox := unary ((W/N | PRE/N | NOT W/N) unary)*
     def prox(self) -> _Parsed:
@@ -481,21 +505,49 @@ class _Parser:
             if chain > MAX_NESTING:
                 raise self.err_at(f"too many proximity connectors in a row (max {MAX_NESTING})", op)
             right = self.unary()
-            for operand in (left, right):
-                self.check_operand(operand, op)
+            self.check_pair(left, right, op)
             node = Near(left.node, right.node, op.distance, op.ordered, op.negated)
             left = _Parsed(node, left.start, right.end)
+        if not chain:
+            self.no_edge(left)
         return left
 
-    def check_operand(self, operand: _Parsed, op: _Token) -> None:
-        problem = _operand_problem(operand.node)
-        if problem is not None:
-            name = op.name()
-            raise self.error(
-                f"{problem} cannot be an operand of {name} ({_PROBLEM_HINT[problem]})",
-                operand.start,
-                operand.end - operand.start,
+    def no_edge(self, parsed: _Parsed) -> None:
+        if _is_edge(parsed.node):
+            raise self.err_on(
+                "xfirstword and xlastword work only as a side of W/N or PRE/N"
+                " (e.g. apple W/5 xfirstword); quote it to search the word",
+                parsed,
             )
+
+    def check_pair(self, left: _Parsed, right: _Parsed, op: _Token) -> None:
+        name = op.name()
+        for operand in (left, right):
+            problem = _operand_problem(operand.node)
+            if problem is not None:
+                raise self.err_on(
+                    f"{problem} cannot be an operand of {name} ({_PROBLEM_HINT[problem]})", operand
+                )
+            if isinstance(operand.node, Near) and _and_side(operand.node):
+                raise self.err_on(
+                    f"a proximity group with an AND group on one side cannot be an operand of"
+                    f" {name}; combine them with AND",
+                    operand,
+                )
+        for one, other in ((left, right), (right, left)):
+            if isinstance(one.node, And):
+                if op.negated:
+                    raise self.err_on(f"an AND group cannot be a side of {name}", one)
+                if _complex(other.node):
+                    raise self.err_on(
+                        f"an AND group on one side of {name} needs a word, phrase or OR group"
+                        " on the other (both sides complex is ambiguous, as dtSearch warns)",
+                        other,
+                    )
+        if _is_edge(left.node) and _is_edge(right.node):
+            raise self.err_on(f"{name} needs a word on at least one side", right)
+        if op.negated and _is_edge(left.node):
+            raise self.err_on(f"xfirstword and xlastword cannot be the left side of {name}", left)
 
     # unary := NOT unary | atom
     def unary(self) -> _Parsed:
@@ -505,6 +557,7 @@ class _Parser:
             self.enter(tok)
             operand = self.unary()
             self.depth -= 1
+            self.no_edge(operand)
             return _Parsed(Not(operand.node), tok.start, operand.end)
         return self.atom()
 
@@ -538,6 +591,12 @@ class _Parser:
                 w = self.advance()
                 words.extend(w.words)
                 end = w.end
+            if len(words) > 1 and any(w in (FIRST_WORD, LAST_WORD) for w in words):
+                raise self.error(
+                    "xfirstword and xlastword cannot be part of a phrase; use W/N or PRE/N",
+                    start,
+                    end - start,
+                )
             node: Node = Word(words[0]) if len(words) == 1 else Phrase(tuple(words))
             return _Parsed(node, start, end)
         # Nothing we can start an operand with.
@@ -557,30 +616,48 @@ class _Parser:
 
 
 _PROBLEM_HINT = {
-    "an AND group": "ambiguous",
+    "an AND group inside an OR group": "ambiguous",
     "NOT": "write NOT (a W/5 b) or a AND NOT b instead",
     "a field": "combine fields with AND",
     "a date": "combine dates with AND",
+    "xfirstword or xlastword inside a group": "use it directly: apple W/5 xfirstword",
 }
 
 
-def _operand_problem(node: Node) -> str | None:
+def _is_edge(node: Node) -> bool:
+    return isinstance(node, Word) and node.text in (FIRST_WORD, LAST_WORD)
+
+
+def _operand_problem(node: Node, top: bool = True) -> str | None:
     """Why ``node`` cannot be a proximity operand, or None if it can."""
-    if isinstance(node, Word | Phrase | Near):
+    if isinstance(node, Word):
+        return None if top or not _is_edge(node) else "xfirstword or xlastword inside a group"
+    if isinstance(node, Phrase | Near):
         return None
-    if isinstance(node, Or):
+    if isinstance(node, Or | And):
         for item in node.items:
-            problem = _operand_problem(item)
+            if isinstance(item, And):
+                return "an AND group inside an OR group"
+            problem = _operand_problem(item, False)
             if problem is not None:
                 return problem
         return None
-    if isinstance(node, And):
-        return "an AND group"
     if isinstance(node, Not):
         return "NOT"
     if isinstance(node, Field):
         return "a field"
     return "a date"
+
+
+def _complex(node: Node) -> bool:
+    """An AND group, a proximity group, or an OR group holding one."""
+    if isinstance(node, And | Near):
+        return True
+    return isinstance(node, Or) and any(_complex(i) for i in node.items)
+
+
+def _and_side(node: Near) -> bool:
+    return isinstance(node.left, And) or isinstance(node.right, And)
 
 
 def _flatten(kind: type[And] | type[Or], items: list[_Parsed]) -> tuple[Node, ...]:

@@ -6,8 +6,12 @@ same text. Spellings:
 
 * connectors upper-case: ``AND``, ``OR``, ``NOT``, ``W/5``, ``PRE/5``,
   ``NOT W/5``; a ``Not`` inside an ``And`` prints as ``a AND NOT b``;
-* a single word prints bare (``pirat*``) unless it is a connector word, which is
-  quoted (``"not"``); a phrase is always quoted (``"ask forgiveness"``);
+* a single word prints bare (``pirat*``, ``apply~``, ``ba%nana``, ``12~~24``)
+  unless it is a connector word or ``xfirstword``/``xlastword`` as a word, which
+  are quoted (``"not"``); the edge words print bare; a regular expression
+  prints quoted (``"##199[0-9]"``); a phrase is quoted (``"ask forgiveness"``),
+  except one holding a regular expression, which prints as its words side by
+  side (``report "##199[0-9]"``);
 * fields print as ``speaker:alice`` or, for several words,
   ``speaker:"alice smith"``; ``channel:`` prints as ``conversation:``;
 * dates print as ``sent:A``, ``sent:A..B``, ``after:A``, ``before:B``;
@@ -15,20 +19,42 @@ same text. Spellings:
   ``And``, ``Or`` or ``NOT`` is parenthesized (clearer to a reader than the
   precedence rules); proximity chains print left-to-right without parentheses
   (``a W/5 b PRE/3 c``), a group on the right of a proximity connector and an
-  ``Or`` operand are parenthesized.
+  ``Or`` or ``And`` operand are parenthesized.
+
+``unparse(node, full=True)`` (for ``explain``) parenthesizes every group inside
+another, proximity chains included: ``((a W/5 b) PRE/3 c)``.
 """
 
 from __future__ import annotations
 
-from discovery.query.ast import And, DateRange, Field, Near, Node, Not, Or, Phrase, Word
-from discovery.query.parser import CONNECTOR_WORDS, near_name
+from discovery.query.ast import (
+    FIRST_WORD,
+    LAST_WORD,
+    And,
+    DateRange,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Word,
+    term_kind,
+)
+from discovery.query.parser import CONNECTOR_WORDS, EDGE_WORDS, near_name
+
+_EDGE_NAMES = {v: k for k, v in EDGE_WORDS.items()}
 
 
-def unparse(node: Node) -> str:
-    """The canonical text of ``node``."""
+def unparse(node: Node, full: bool = False) -> str:
+    """The canonical text of ``node`` (``full``: every nested group in parentheses)."""
+    if full:
+        return _full(node, top=True)
     if isinstance(node, Word):
-        return f'"{node.text}"' if node.text in CONNECTOR_WORDS else node.text
+        return term_text(node.text)
     if isinstance(node, Phrase):
+        if any(term_kind(w) == "regex" for w in node.words):
+            return " ".join(term_text(w) for w in node.words)
         return '"' + " ".join(node.words) + '"'
     if isinstance(node, And):
         parts = []
@@ -45,8 +71,10 @@ def unparse(node: Node) -> str:
     if isinstance(node, Not):
         return "NOT " + _grouped(node.item)
     if isinstance(node, Near):
-        left = _paren(node.left) if isinstance(node.left, Or) else unparse(node.left)
-        right = _paren(node.right) if isinstance(node.right, Or | Near) else unparse(node.right)
+        left = _paren(node.left) if isinstance(node.left, Or | And) else unparse(node.left)
+        right = (
+            _paren(node.right) if isinstance(node.right, Or | Near | And) else unparse(node.right)
+        )
         return f"{left} {near_name(node.distance, node.ordered, node.negated)} {right}"
     if isinstance(node, Field):
         if len(node.words) == 1:
@@ -72,3 +100,28 @@ def _grouped(node: Node) -> str:
     if isinstance(node, And | Or | Near):
         return _paren(node)
     return unparse(node)
+
+
+def term_text(term: str) -> str:
+    """One term as written alone."""
+    if term in (FIRST_WORD, LAST_WORD):
+        return _EDGE_NAMES[term]
+    if term in CONNECTOR_WORDS or term in EDGE_WORDS or term_kind(term) == "regex":
+        return f'"{term}"'
+    return term
+
+
+def _full(node: Node, top: bool = False) -> str:
+    """Every And, Or, Not and proximity group below the top in parentheses."""
+    if isinstance(node, And):
+        body = " AND ".join(_full(i) for i in node.items)
+    elif isinstance(node, Or):
+        body = " OR ".join(_full(i) for i in node.items)
+    elif isinstance(node, Not):
+        body = "NOT " + _full(node.item)
+    elif isinstance(node, Near):
+        name = near_name(node.distance, node.ordered, node.negated)
+        body = f"{_full(node.left)} {name} {_full(node.right)}"
+    else:
+        return unparse(node)
+    return body if top else f"({body})"

@@ -6,21 +6,43 @@ expansion) never change a result.
 
 Semantics:
 
-* **Words** are matched in folded form (:mod:`discovery.text`). A wildcard
-  pattern matches whole folded words: ``*`` is any run of letters/digits
-  (possibly empty), ``?`` exactly one (:func:`wildcard_regex`, the one
-  definition, shared with the index layer).
-* **Spans.** Each text operand yields occurrence spans ``(start, end)``,
-  inclusive word positions: a word ``(p, p)``; a phrase of k words
-  ``(p, p+k-1)`` for k consecutive matching words; an ``Or`` the union of its
-  items' spans; a proximity node, for each qualifying pair, the span from the
-  smaller start to the larger end (for ``NOT W/N``: the left spans that
-  qualified).
-* ``A W/N B``: some span a of A and b of B are disjoint and
-  ``later.start - earlier.end <= N`` (so ``W/1`` is adjacent words; a word is
-  never near itself). ``A PRE/N B``: the same with a entirely before b.
-  ``A NOT W/N B``: some span of A has no disjoint span of B within N.
-  Versions of an edited message are :data:`discovery.text.VERSION_GAP`
+* **Terms** are matched against folded words (:mod:`discovery.text`) by
+  :func:`term_matcher`, the one definition, which the index layer uses to
+  expand terms against the matter's words:
+
+  - a word: equal; a wildcard: ``*`` any run of word characters (also none),
+    ``?`` one character (a grapheme: a letter or digit with its marks), ``=``
+    one decimal digit;
+  - ``apply~``: the words whose English Snowball stem (PyStemmer) equals the
+    stem of ``apply``;
+  - ``ba%nana``: the words that begin with ``ba`` and are at most one edit
+    (insertion, deletion or substitution of a character; rapidfuzz's
+    Levenshtein distance) from ``banana``; one edit per ``%``;
+  - ``12~~24``: the words made only of decimal digits whose value lies in the
+    range, bounds included (a decimal such as 12.5 is two words in the text);
+  - ``"##pattern"``: the words the regular expression matches in full
+    (the ``regex`` module, each match bounded by :data:`REGEX_TIMEOUT`);
+  - ``xfirstword`` / ``xlastword``: a virtual word just before the first word
+    and just after the last word of each version.
+* **Spans.** Each text operand yields occurrences ``(start, end, positions)``:
+  inclusive word positions and the word positions used. A word ``(p, p)``; a
+  phrase of k words ``(p, p+k-1)`` for k consecutive matching words; an
+  ``Or`` the union of its items'; a proximity node, for each qualifying pair,
+  the span from the smaller start to the larger end and both pairs'
+  positions (for ``NOT W/N``: the left occurrences that qualified).
+* ``A W/N B``: some occurrence a of A and b of B use no position in common and
+  the gap between them, ``max(a.start, b.start) - min(a.end, b.end)``, is at
+  most N. For two occurrences one after the other that is ``later.start -
+  earlier.end`` (``W/1`` is adjacent words; a word is never near itself);
+  one inside the other's span (``gamma`` in "alpha gamma beta" for
+  ``(alpha W/5 beta) W/10 gamma``) is near it, so nesting is symmetric.
+  ``A PRE/N B``: a entirely before b (``a.end < b.start``) and
+  ``b.start - a.end <= N``. ``A NOT W/N B``: some occurrence of A has no
+  occurrence of B near it in the ``W/N`` sense.
+* ``(A AND B) W/N C``: some occurrence c of C has, for every item of the AND
+  group, an occurrence of that item near it (``PRE/N``: before it when the
+  group is on the left, after it when on the right).
+* Versions of an edited message are :data:`discovery.text.VERSION_GAP`
   positions apart, so nothing matches across versions.
 * **Fields** match when the value's words (wildcards allowed) occur
   consecutively in any one of the document's values for that field. A missing
@@ -39,18 +61,49 @@ Semantics:
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from decimal import Decimal
 from functools import lru_cache
 
+import regex
+import Stemmer
+from rapidfuzz.distance import Levenshtein
+
 from discovery import text
-from discovery.query.ast import And, DateRange, Field, Near, Node, Not, Or, Phrase, Word
+from discovery.errors import DiscoveryError
+from discovery.query.ast import (
+    FIRST_WORD,
+    And,
+    DateRange,
+    Field,
+    Near,
+    Node,
+    Not,
+    Or,
+    Phrase,
+    Word,
+    term_kind,
+)
 from discovery.query.parser import FIELD_ALIASES
 
+REGEX_TIMEOUT = 0.05
+"""Seconds one regular expression may spend on one word before the search is refused."""
+
 _Span = tuple[int, int, tuple[int, ...]]
-"""start, end (inclusive) and, when asked for, the hit positions inside."""
+"""start, end (inclusive) and the word positions used."""
+
+
+class RegexTimeoutError(DiscoveryError):
+    """A regular expression too slow to check against one word."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__(
+            f"the regular expression {pattern!r} takes too long on a word; make it simpler"
+            " (avoid nested repeats such as (a+)+)"
+        )
+        self.pattern = pattern
 
 
 @dataclass(slots=True)
@@ -61,11 +114,14 @@ class Doc:
         positions: folded word -> its sorted positions over all versions.
         fields: field name -> the folded words of each of its values.
         sent_at: when the message was sent (UTC, aware).
+        bounds: (first, last) word position of each version, for ``xfirstword``
+            and ``xlastword``; None when the doc was built from index positions.
     """
 
     positions: dict[str, list[int]]
     fields: dict[str, list[tuple[str, ...]]]
     sent_at: datetime
+    bounds: list[tuple[int, int]] | None = field(default=None)
 
     @classmethod
     def build(
@@ -85,47 +141,127 @@ class Doc:
         if sent_at.tzinfo is None or sent_at.utcoffset() is None:
             raise ValueError("sent_at must be timezone-aware")
         positions: dict[str, list[int]] = {}
+        bounds: dict[int, list[int]] = {}
         for tok in text.version_tokens(versions):
             positions.setdefault(tok.text, []).append(tok.pos)
+            bounds.setdefault(tok.version, [tok.pos, tok.pos])[1] = tok.pos
         values: dict[str, list[tuple[str, ...]]] = {}
         for name, raw in fields.items():
             key = FIELD_ALIASES.get(name, name)
             items = [raw] if isinstance(raw, str) else raw
             values.setdefault(key, []).extend(tuple(text.words(v)) for v in items)
-        return cls(positions, values, sent_at.astimezone(UTC))
+        edges = [(b[0], b[1]) for _, b in sorted(bounds.items())]
+        return cls(positions, values, sent_at.astimezone(UTC), edges)
 
 
 @lru_cache(maxsize=4096)
-def wildcard_regex(pattern: str) -> re.Pattern[str]:
-    """The anchored regex for a (folded) word pattern with ``*`` and ``?``."""
+def wildcard_regex(pattern: str) -> regex.Pattern[str]:
+    """The anchored regex for a (folded) word pattern with ``*``, ``?`` and ``=``."""
     parts = []
     for c in pattern:
         if c == "*":
-            parts.append(r"[^\W_]*")
+            parts.append(r"[\p{L}\p{N}\p{M}]*")
         elif c == "?":
-            parts.append(r"[^\W_]")
+            parts.append(r"(?:\P{M}\p{M}*|\p{M}+)")
+        elif c == "=":
+            parts.append(r"\d")
         else:
-            parts.append(re.escape(c))
-    return re.compile(r"\A(?:" + "".join(parts) + r")\Z")
+            parts.append(regex.escape(c))
+    return regex.compile(r"\A(?:" + "".join(parts) + r")\Z")
 
 
-def _has_wildcard(word: str) -> bool:
-    return "*" in word or "?" in word
+_STEMMER = Stemmer.Stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """The English Snowball stem of a folded word."""
+    return str(_STEMMER.stemWord(word))
+
+
+def term_prefix(term: str) -> str:
+    """Letters every word matching ``term`` begins with (for scanning the word list)."""
+    kind = term_kind(term)
+    if kind == "word":
+        return term
+    if kind == "wildcard":
+        return term[: min(i for i in (term.find(c) for c in "*?=") if i >= 0)]
+    if kind == "fuzzy":
+        return term[: term.index("%")]
+    if kind == "stem":
+        # A Snowball stem keeps the word's start except for its last three letters
+        # at most (y -> i, -ational -> -ate ...); the short exceptions (dying -> die)
+        # leave no prefix, so the whole word list is read then.
+        s = stem(term[:-1])
+        return s[: max(0, len(s) - 3)]
+    if kind == "regex":
+        return _regex_prefix(term[2:])
+    return ""
+
+
+def _regex_prefix(pattern: str) -> str:
+    """Leading literal letters of a regular expression that every match starts with."""
+    if "|" in pattern:
+        return ""
+    out = ""
+    for i, c in enumerate(pattern):
+        if not (c.isalnum() and c == text.fold(c)):
+            break
+        if pattern[i + 1 : i + 2] in ("?", "*", "{"):
+            break
+        out += c
+    return out
+
+
+@lru_cache(maxsize=4096)
+def term_matcher(term: str) -> Callable[[str], bool]:
+    """Whether a folded word matches ``term`` (any kind but ``edge``)."""
+    kind = term_kind(term)
+    if kind == "word":
+        return term.__eq__
+    if kind == "wildcard":
+        rx = wildcard_regex(term)
+        return lambda w: rx.match(w) is not None
+    if kind == "stem":
+        target = stem(term[:-1])
+        return lambda w: stem(w) == target
+    if kind == "fuzzy":
+        head = term[: term.index("%")]
+        edits = term.count("%")
+        whole = term.replace("%", "")
+        return lambda w: (
+            w.startswith(head) and (Levenshtein.distance(w, whole, score_cutoff=edits) <= edits)
+        )
+    if kind == "range":
+        lo_text, hi_text = term.split("~~")
+        lo, hi = Decimal(lo_text), Decimal(hi_text)
+        return lambda w: w.isdecimal() and lo <= Decimal(w) <= hi
+    if kind == "regex":
+        rx = regex.compile(term[2:])
+
+        def match(w: str) -> bool:
+            try:
+                return rx.fullmatch(w, timeout=REGEX_TIMEOUT) is not None
+            except TimeoutError:
+                raise RegexTimeoutError(term[2:]) from None
+
+        return match
+    raise ValueError(f"{term!r} matches no word by itself")
 
 
 def _word_matches(pattern: str, word: str) -> bool:
-    if _has_wildcard(pattern):
-        return wildcard_regex(pattern).match(word) is not None
-    return pattern == word
+    return term_matcher(pattern)(word)
 
 
 def matches(node: Node, doc: Doc, tz: tzinfo) -> bool:
     """Whether ``doc`` matches ``node``; calendar days are those of ``tz``."""
     if isinstance(node, Word):
-        if not _has_wildcard(node.text):
+        if term_kind(node.text) == "word":
             return node.text in doc.positions
-        rx = wildcard_regex(node.text)
-        return any(rx.match(w) for w in doc.positions)
+        if term_kind(node.text) == "edge":
+            return bool(_spans(node, doc))
+        match = term_matcher(node.text)
+        return any(match(w) for w in doc.positions)
     if isinstance(node, And):
         return all(matches(item, doc, tz) for item in node.items)
     if isinstance(node, Or):
@@ -133,7 +269,7 @@ def matches(node: Node, doc: Doc, tz: tzinfo) -> bool:
     if isinstance(node, Not):
         return not matches(node.item, doc, tz)
     if isinstance(node, Phrase | Near):
-        return bool(_spans(node, doc, False))
+        return bool(_spans(node, doc))
     if isinstance(node, Field):
         return _field_matches(node, doc)
     if isinstance(node, DateRange):
@@ -145,17 +281,23 @@ def matches(node: Node, doc: Doc, tz: tzinfo) -> bool:
 def hit_positions(node: Node, doc: Doc, tz: tzinfo) -> set[int]:
     """Positions of the words that made ``node``'s positive text parts match.
 
-    Empty when ``doc`` does not match.
+    Empty when ``doc`` does not match. Edge words add no position.
     """
     out: set[int] = set()
     if matches(node, doc, tz):
         _collect(node, doc, tz, out)
-    return out
+    return {p for p in out if p >= 0 and _is_word_position(p, doc)}
+
+
+def _is_word_position(p: int, doc: Doc) -> bool:
+    if doc.bounds is None:
+        return True
+    return any(first <= p <= last for first, last in doc.bounds)
 
 
 def _collect(node: Node, doc: Doc, tz: tzinfo, out: set[int]) -> None:
     if isinstance(node, Word | Phrase | Near):
-        for span in _spans(node, doc, True):
+        for span in _spans(node, doc):
             out.update(span[2])
     elif isinstance(node, And):
         for item in node.items:
@@ -168,21 +310,27 @@ def _collect(node: Node, doc: Doc, tz: tzinfo, out: set[int]) -> None:
 
 
 def _positions(pattern: str, doc: Doc) -> Sequence[int]:
-    if not _has_wildcard(pattern):
+    kind = term_kind(pattern)
+    if kind == "word":
         return doc.positions.get(pattern, ())
-    rx = wildcard_regex(pattern)
+    if kind == "edge":
+        if doc.bounds is None:
+            raise ValueError("xfirstword/xlastword need a doc built from its texts")
+        first = pattern == FIRST_WORD
+        return [b[0] - 1 if first else b[1] + 1 for b in doc.bounds]
+    match = term_matcher(pattern)
     found: list[int] = []
     for w, ps in doc.positions.items():
-        if rx.match(w):
+        if match(w):
             found.extend(ps)
     found.sort()
     return found
 
 
-def _spans(node: Node, doc: Doc, hits: bool) -> list[_Span]:
-    """Occurrence spans of a proximity-capable node, sorted by start."""
+def _spans(node: Node, doc: Doc) -> list[_Span]:
+    """Occurrences of a proximity-capable node, sorted by start."""
     if isinstance(node, Word):
-        return [(p, p, (p,) if hits else ()) for p in _positions(node.text, doc)]
+        return [(p, p, (p,)) for p in _positions(node.text, doc)]
     if isinstance(node, Phrase):
         first = _positions(node.words[0], doc)
         if not first:
@@ -195,56 +343,86 @@ def _spans(node: Node, doc: Doc, hits: bool) -> list[_Span]:
             rest.append(set(ps))
         k = len(node.words)
         return [
-            (p, p + k - 1, tuple(range(p, p + k)) if hits else ())
+            (p, p + k - 1, tuple(range(p, p + k)))
             for p in first
             if all(p + i in s for i, s in enumerate(rest, 1))
         ]
     if isinstance(node, Or):
         union: set[_Span] = set()
         for item in node.items:
-            union.update(_spans(item, doc, hits))
+            union.update(_spans(item, doc))
         return sorted(union)
     if isinstance(node, Near):
-        return _near_spans(node, doc, hits)
+        if isinstance(node.left, And) or isinstance(node.right, And):
+            return _and_side_spans(node, doc)
+        return _near_spans(node, doc)
     raise TypeError(f"{type(node).__name__} is not a proximity operand")
 
 
-def _near_spans(node: Near, doc: Doc, hits: bool) -> list[_Span]:
-    left = _spans(node.left, doc, hits)
+def _near_spans(node: Near, doc: Doc) -> list[_Span]:
+    left = _spans(node.left, doc)
     if not left:
         return []
-    right = _spans(node.right, doc, hits)
+    right = _spans(node.right, doc)
     n = node.distance
     if node.negated:
-        return [a for a in left if not any(_close(a, b, n) for b in right)]
+        return [a for a in left if not any(_close(a, b, n, False) for b in right)]
     if not right:
         return []
     out: set[_Span] = set()
     for a in left:
-        a0, a1 = a[0], a[1]
         for b in right:  # sorted by start
-            b0, b1 = b[0], b[1]
-            if b0 > a1 + n:
+            if b[0] > a[1] + n:
                 break
-            if a1 < b0:
-                ok = b0 - a1 <= n
-            elif not node.ordered and b1 < a0:
-                ok = a0 - b1 <= n
-            else:
-                ok = False
-            if ok:
-                joined = tuple(sorted(set(a[2]) | set(b[2]))) if hits else ()
-                out.add((min(a0, b0), max(a1, b1), joined))
+            if _close(a, b, n, node.ordered):
+                out.add(_join(a, b))
     return sorted(out)
 
 
-def _close(a: _Span, b: _Span, n: int) -> bool:
-    """Whether ``a`` and ``b`` are disjoint and at most ``n`` apart, either order."""
-    if a[1] < b[0]:
-        return b[0] - a[1] <= n
-    if b[1] < a[0]:
-        return a[0] - b[1] <= n
-    return False
+def _and_side_spans(node: Near, doc: Doc) -> list[_Span]:
+    """``(A AND B) W/N C``: occurrences of C with every item of the group near them."""
+    group, other, group_first = (
+        (node.left, node.right, True)
+        if isinstance(node.left, And)
+        else (node.right, node.left, False)
+    )
+    assert isinstance(group, And)
+    centres = _spans(other, doc)
+    items = [_spans(item, doc) for item in group.items]
+    if not centres or not all(items):
+        return []
+    n = node.distance
+    out: list[_Span] = []
+    for c in centres:
+        joined = c
+        for occurrences in items:
+            near = [
+                x
+                for x in occurrences
+                if (_close(x, c, n, True) if group_first else _close(c, x, n, True))
+                or (not node.ordered and _close(x, c, n, False))
+            ]
+            if not near:
+                break
+            for x in near:
+                joined = _join(joined, x)
+        else:
+            out.append(joined)
+    return sorted(set(out))
+
+
+def _join(a: _Span, b: _Span) -> _Span:
+    return (min(a[0], b[0]), max(a[1], b[1]), tuple(sorted(set(a[2]) | set(b[2]))))
+
+
+def _close(a: _Span, b: _Span, n: int, ordered: bool) -> bool:
+    """Whether ``a`` and ``b`` use no common position and are at most ``n`` apart
+    (``ordered``: ``a`` entirely before ``b``)."""
+    if ordered:
+        return a[1] < b[0] and b[0] - a[1] <= n
+    if (a[1] >= b[0] and b[1] >= a[0]) and set(a[2]) & set(b[2]):
+        return False
+    return max(a[0], b[0]) - min(a[1], b[1]) <= n
 
 
 def _field_matches(node: Field, doc: Doc) -> bool:

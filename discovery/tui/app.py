@@ -34,6 +34,7 @@ from discovery.errors import DiscoveryError
 from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
+from discovery.tui.explain import open_explain
 from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_text
@@ -58,6 +59,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "tag with a tag of your own (again: untag)"),
     ("f  F", "filter: speaker, conversation, custodian, dates / clear the filter"),
     ("x", "export the hit set to CSV (asks before overwriting)"),
+    ("e", "explain the query: how it is read, expansions, hits per clause"),
     ("ctrl+p", "every action by name (command palette)"),
     ("?  f1", "this help"),
     ("q  ctrl+q", "quit"),
@@ -105,11 +107,11 @@ class ReviewApp(App[None]):
         Binding("f", "filter", "Filter", show=True),
         Binding("F", "clear_filter", "Clear filter", show=False),
         Binding("x", "export", "Export", show=True),
+        Binding("e", "explain", "Explain", show=False),
         Binding("question_mark,f1", "help", "Help", show=True),
         Binding("q", "quit", "Quit", show=True),
         Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
-    # The explain screen (tui/explain.py) adds one binding here: "e" is kept free for it.
 
     ACTIONS: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("Query bar", "Type a query (Enter searches)", "focus_query"),
@@ -120,6 +122,7 @@ class ReviewApp(App[None]):
         ("Next hit in this conversation", "] or J", "next_in_conversation"),
         ("Previous hit in this conversation", "[ or K", "prev_in_conversation"),
         ("Go to a message", ": then a control number", "goto"),
+        ("Explain the query", "e: how it is read, expansions, hits per clause", "explain"),
         ("Wider context", "+ or =", "context(1)"),
         ("Narrower context", "-", "context(-1)"),
         ("Conversation start", "g (again: back to the hit)", "conversation_start"),
@@ -425,6 +428,9 @@ class ReviewApp(App[None]):
         self.table.move_cursor(row=index, animate=False)
 
     # --- actions -----------------------------------------------------------------------
+    def action_explain(self) -> None:
+        open_explain(self)
+
     def action_focus_query(self) -> None:
         self.query_bar.input.focus()
 

@@ -114,7 +114,7 @@ def conversation_lines(
             body.stylize("dim italic")
         for line in body.split("\n"):
             lines.append(Text.assemble(bar, indent, "   ", line))
-        for i, prior in enumerate(reversed(m.versions), 1):
+        for i, prior in enumerate(m.versions, 1):
             lines.append(
                 Text.assemble(
                     bar,
