@@ -19,7 +19,12 @@ def explain(
         bool, typer.Option("--system", help="Count system events (joins, renames, calls) too.")
     ] = False,
 ) -> None:
-    """Show the parsed query, its words and expansions with counts, per-clause hits, warnings."""
+    """Show the parsed query, its words and expansions with counts, per-clause hits, warnings.
+
+    \b
+    Example:
+      discovery explain 'apply~ w/5 (ba%nana OR 10~~20)' --matter demo
+    """
     with guard():
         from discovery.explain import explain as run_explain
 

@@ -95,6 +95,10 @@ def reindex(matter: MatterOpt = None) -> None:
 
     Needed when a matter was indexed by an older discovery whose tokenizer read
     words differently; searches refuse such a matter until it is rebuilt.
+
+    \b
+    Example:
+      discovery reindex --matter demo
     """
     with guard():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn

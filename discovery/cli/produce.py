@@ -54,6 +54,10 @@ def produce(
     same selection and options always give the same files, byte for byte; the
     production is logged, and 'discovery audit --rerun ID' rebuilds it and
     compares every file's SHA-256.
+
+    \b
+    Example:
+      discovery produce --tag responsive --out prod-001 --prefix ACME --slice day
     """
     with guard():
         from discovery.produce.document import WITHHOLD_FIELDS, parse_withhold_metadata
