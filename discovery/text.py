@@ -117,7 +117,10 @@ _NEWER_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in NEWER_LETTERS)
 _SOLO_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in SOLO_RANGES)
 _WORD_RE = regex.compile(
     rf"[[{_SOLO_CLASS}]&&[\p{{L}}\p{{N}}\p{{M}}]--[{_NEWER_CLASS}]][\p{{M}}--[{_NEWER_CLASS}]]*"
-    rf"|[[\p{{L}}\p{{N}}\p{{M}}]--[{_SOLO_CLASS}{_NEWER_CLASS}]]+",
+    # A mark always stays with the letter before it, even a mark from a solo range
+    # (a kana voicing mark after a Latin letter).
+    rf"|[[\p{{L}}\p{{N}}\p{{M}}]--[{_SOLO_CLASS}{_NEWER_CLASS}]]"
+    rf"(?:[[\p{{L}}\p{{N}}\p{{M}}]--[{_SOLO_CLASS}{_NEWER_CLASS}]]|[\p{{M}}--[{_NEWER_CLASS}]])*",
     regex.V1,
 )
 _APOSTROPHE = "\u02bc"

@@ -500,6 +500,10 @@ def test_produce_refuses_a_non_empty_folder_and_an_empty_selection(
     res = _produce(tmp_path / "busy")
     assert res.exit_code == 2 and "not an empty folder" in res.output
     res = _produce(tmp_path / "new", tag="nosuchtag")
+    assert res.exit_code == 1 and "no message is tagged 'nosuchtag'" in res.output
+    assert not (tmp_path / "new").exists()
+    args = ["produce", "--matter", "case", "--query", "zzyzx", "--out", str(tmp_path / "new")]
+    res = CliRunner().invoke(app, [*args, "--prefix", "ABC"])
     assert res.exit_code == 1 and "nothing to produce" in res.output
     assert not (tmp_path / "new").exists()
     assert _produce(tmp_path / "n2", "--withhold-metadata", "colour").exit_code == 2

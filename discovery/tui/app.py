@@ -59,7 +59,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("t", "tag with a tag of your own (again: untag)"),
     ("f  F", "filter: speaker, conversation, custodian, dates / clear the filter"),
     ("x", "export the hit set to CSV (asks before overwriting)"),
-    ("e", "explain the query: how it is read, expansions, hits per clause"),
+    ("e", "explain the query: expansions, hits per clause"),
     ("ctrl+p", "every action by name (command palette)"),
     ("?  f1", "this help"),
     ("q  ctrl+q", "quit"),
