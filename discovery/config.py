@@ -13,7 +13,7 @@ from discovery.errors import UsageError
 HOME_ENV = "DISCOVERY_HOME"
 TZ_ENV = "DISCOVERY_TZ"
 DEFAULT_MATTER = "default"
-_MATTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_MATTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def home() -> Path:
@@ -23,7 +23,7 @@ def home() -> Path:
 
 def matter_dir(name: str) -> Path:
     """The folder of one matter; the name must be a simple file name."""
-    if not _MATTER_NAME.match(name):
+    if not _MATTER_NAME.fullmatch(name):
         raise UsageError(
             f"invalid matter name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)"
         )

@@ -17,6 +17,7 @@ from datetime import tzinfo
 from pathlib import Path
 
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
+from discovery.files import private_dir, write_text
 from discovery.matter import Matter
 from discovery.model import Message
 from discovery.query.ast import WILDCARDS
@@ -177,9 +178,9 @@ def transcript(exhibit: Exhibit, tz: tzinfo) -> str:
 def write_transcripts(exhibits: Sequence[Exhibit], folder: Path, tz: tzinfo) -> int:
     """One ``<exhibit number>.txt`` per exhibit (UTF-8) into ``folder``; returns files written."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         for e in exhibits:
-            (folder / f"{e.number}.txt").write_text(transcript(e, tz), encoding="utf-8")
+            write_text(folder / f"{e.number}.txt", transcript(e, tz))
     except OSError as exc:
         raise DiscoveryError(
             f"cannot write transcripts to {folder}: {exc.strerror or exc}"

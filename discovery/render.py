@@ -1,4 +1,10 @@
-"""Rich renderables shared by the CLI and the review screen. Nothing here prints."""
+"""Rich renderables shared by the CLI and the review screen. Nothing here prints.
+
+Every string from evidence (names, paths, texts) is shown through
+:func:`discovery.safetext.visible` and as a rich ``Text``, never parsed as
+markup: ``[python-dev]`` shows as typed, and an escape sequence in a message
+shows as ``␛[...`` instead of reaching the terminal.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from discovery.model import Message, control_number
+from discovery.safetext import visible
 from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import tokenize
 
@@ -27,10 +34,31 @@ def local_time(dt: datetime, tz: tzinfo) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
 
+def evidence(text: str, style: str = "") -> Text:
+    """One evidence string (a name, a path) on one line: controls visible, no markup."""
+    return Text(visible(text, one_line=True), style)
+
+
+def shown_text(text: str, spans: Iterable[tuple[int, int]] = (), *, one_line: bool = False) -> Text:
+    """Evidence text with ``spans`` (offsets into ``text``) highlighted, controls visible.
+
+    Made visible piece by piece, so a highlight stays on its word even where a
+    control character before it is shown as several characters.
+    """
+    out = Text()
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos or end <= start:
+            continue
+        out.append(visible(text[pos:start], one_line=one_line))
+        out.append(visible(text[start:end], one_line=one_line), HIGHLIGHT)
+        pos = end
+    out.append(visible(text[pos:], one_line=one_line))
+    return out
+
+
 def snippet_text(snippet: Snippet) -> Text:
-    text = Text(snippet.text)
-    for start, end in snippet.highlights:
-        text.stylize(HIGHLIGHT, start, end)
+    text = shown_text(snippet.text, snippet.highlights, one_line=True)
     if snippet.version:
         text = Text.assemble(Text(f"[earlier version {snippet.version}] ", "dim italic"), text)
     return text
@@ -42,10 +70,8 @@ def hit_spans(hit: Hit) -> list[tuple[int, int]]:
 
 
 def marked_text(text: str, spans: Iterable[tuple[int, int]]) -> Text:
-    out = Text(text)
-    for start, end in spans:
-        out.stylize(HIGHLIGHT, start, end)
-    return out
+    """A message text (line breaks kept) with its matched words highlighted."""
+    return shown_text(text, spans)
 
 
 def summary_line(result: SearchResult, shown: int) -> str:
@@ -81,8 +107,8 @@ def hits_table(hits: Sequence[Hit], tz: tzinfo) -> Table:
         table.add_row(
             m.control,
             local_time(m.sent_at, tz),
-            m.conversation,
-            Text(m.speaker + flags(m)),
+            evidence(m.conversation),
+            Text.assemble(evidence(m.speaker), flags(m)),
             snippet_text(hit.snippet),
         )
     return table
@@ -102,9 +128,9 @@ def hits_list(hits: Sequence[Hit], tz: tzinfo) -> Group:
                 "  ",
                 local_time(m.sent_at, tz),
                 "  ",
-                (m.conversation, "green"),
+                evidence(m.conversation, "green"),
                 "  ",
-                (m.speaker, "bold"),
+                evidence(m.speaker, "bold"),
                 (flags(m), "dim"),
             )
         )
@@ -138,7 +164,12 @@ def conversation_view(
     lines: list[RenderableType] = []
     if messages:
         first = messages[0]
-        lines.append(Text(f"{first.conversation}  ({first.platform})", style="bold underline"))
+        lines.append(
+            Text.assemble(
+                evidence(first.conversation), f"  ({visible(first.platform, one_line=True)})",
+                style="bold underline",
+            )
+        )  # fmt: skip
     day = None
     for m in messages:
         local = m.sent_at.astimezone(tz)
@@ -153,14 +184,14 @@ def conversation_view(
             " ",
             local.strftime("%H:%M:%S"),
             " ",
-            (m.speaker, "bold" if m.id == focus else ""),
+            evidence(m.speaker, "bold" if m.id == focus else ""),
             (thread + flags(m), "dim"),
         )
         body = marked_text(m.text, marks.get(m.id, ()))
         body.pad_left(4)
         lines.extend([head, body])
         for i, prior in enumerate(reversed(m.versions), 1):
-            lines.append(Text(f"    (earlier version {i}) {prior}", style="dim"))
+            lines.append(Text(f"    (earlier version {i}) {visible(prior)}", style="dim"))
     return Group(*lines)
 
 
@@ -184,13 +215,27 @@ def ingest_table(report: IngestReport) -> Table:
             str(s.duplicates),
             str(s.system),
             str(len(s.problems)),
-            s.path,
+            evidence(s.path),
         )
     return table
 
 
+def already_imported_lines(report: IngestReport) -> list[str]:
+    """For each source imported before whose stored report holds problems, a reminder."""
+    return [
+        visible(
+            f"{s.path}: already imported ({s.recorded_problems} problem"
+            f"{'' if s.recorded_problems == 1 else 's'} recorded; see discovery report)",
+            one_line=True,
+        )
+        for s in report.sources
+        if s.status == "already imported" and s.recorded_problems
+    ]
+
+
 def problem_lines(report: IngestReport) -> list[str]:
-    return [str(p) for s in report.sources for p in s.problems]
+    """Each problem on one line (a newline in a file name cannot forge another)."""
+    return [visible(str(p), one_line=True) for s in report.sources for p in s.problems]
 
 
 def matters_table(rows: Sequence[tuple[str, dict[str, int], str]]) -> Table:

@@ -34,7 +34,8 @@ from pathlib import Path
 
 from discovery.batch import Term
 from discovery.errors import DiscoveryError, UsageError
-from discovery.export import FORMULA_STARTS, write_csv, xlsx_text
+from discovery.export import formula_like, write_csv, xlsx_text
+from discovery.files import output
 from discovery.matter import Matter
 from discovery.search import Searcher
 from discovery.store import from_us
@@ -195,10 +196,8 @@ def write_report_xlsx(report: Report, path: Path) -> None:
     ws.freeze_panes = "C2"
     for col, width in zip("ABCDEFGHI", (28, 48, 10, 10, 10, 10, 10, 26, 26), strict=True):
         ws.column_dimensions[col].width = width
-    try:
-        wb.save(path)
-    except OSError as exc:
-        raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with output(path, "wb") as f:
+        wb.save(f)
 
 
 # --- comparing two runs ------------------------------------------------------
@@ -234,7 +233,7 @@ def read_report_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _unneutralise(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and formula_like(value[1:]):
         return value[1:]
     return value
 

@@ -10,14 +10,24 @@ number of a message is fixed the moment it is first stored.
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from discovery.errors import MessageNotFoundError, StoreError
+from discovery import files
+from discovery.errors import (
+    DiscoveryError,
+    DiskFullError,
+    MessageNotFoundError,
+    StoreBusyError,
+    StoreError,
+)
 from discovery.model import (
     Attachment,
     Conversation,
@@ -30,6 +40,9 @@ from discovery.model import (
 )
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 30.0
+"""Seconds a write waits for another process's transaction (an ingest storing a
+source) before giving up with :class:`~discovery.errors.StoreBusyError`."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SCHEMA = """
@@ -96,7 +109,16 @@ CREATE TABLE IF NOT EXISTS tags (
     tagged_at TEXT NOT NULL,
     PRIMARY KEY (tag, message_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS failed_sources (
+    path TEXT NOT NULL,
+    custodian TEXT NOT NULL,
+    attempted_at TEXT NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (path, custodian)
+);
 """
+# failed_sources: the last report of each source (path, custodian) that could not be
+# imported (unreadable, unrecognised, refused); removed once that path imports.
 
 _MESSAGE_COLUMNS = (
     "m.id, m.native_id, m.conversation_id, c.name, c.platform, m.thread_root, m.speaker_id,"
@@ -154,9 +176,14 @@ class Store:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         if not create and not path.exists():
             raise StoreError(f"no case store at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.path = path
+        with self.guarded():
+            if create:
+                files.private_dir(path.parent)
+                files.private_file(path)  # SQLite gives -wal and -shm the same mode
+            self.db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -169,8 +196,19 @@ class Store:
                     f"{path} is a case store of version {version}; this discovery reads"
                     f" version {SCHEMA_VERSION}"
                 )
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open case store {path}: {exc}") from exc
+
+    @contextmanager
+    def guarded(self, needed: int = 0) -> Iterator[None]:
+        """Turn SQLite and disk errors into our one-line errors naming the case store.
+
+        ``needed`` is about how many bytes the write in progress needs (for a disk-full message).
+        """
+        try:
+            yield
+        except DiscoveryError:
+            raise
+        except (sqlite3.Error, OSError) as exc:
+            raise storage_error(exc, self.path, needed) from None
 
     def close(self) -> None:
         self.db.close()
@@ -187,18 +225,22 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        with self.guarded():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # --- writing (inside a transaction opened by the caller) ----------------
     def begin(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        with self.guarded():
+            self.db.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
-        self.db.execute("COMMIT")
+        with self.guarded():
+            self.db.execute("COMMIT")
 
     def rollback(self) -> None:
         if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+            with self.guarded():
+                self.db.execute("ROLLBACK")
 
     def find_source(self, sha256: str, custodian: str) -> int | None:
         row = self.db.execute(
@@ -220,6 +262,57 @@ class Store:
         self.db.execute(
             "UPDATE sources SET report = ? WHERE id = ?", (json.dumps(report), source_id)
         )
+
+    # --- stored ingest reports ---------------------------------------------------------
+    def source_report(self, source_id: int) -> dict[str, Any]:
+        row = self.db.execute("SELECT report FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    def source_reports(self) -> list[StoredReport]:
+        """Every imported source's report, in ingest order, then every failed one's."""
+        out = [
+            StoredReport(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]))
+            for r in self.db.execute(
+                "SELECT id, path, custodian, format, tz, imported_at, sha256, report"
+                " FROM sources ORDER BY id"
+            )
+        ]
+        for path, custodian, at, report in self.db.execute(
+            "SELECT path, custodian, attempted_at, report FROM failed_sources"
+            " ORDER BY attempted_at, path"
+        ):
+            rep = json.loads(report)
+            out.append(
+                StoredReport(
+                    None, path, custodian, str(rep.get("format", "")), str(rep.get("tz", "")),
+                    at, "", rep,
+                )
+            )  # fmt: skip
+        return out
+
+    def record_failure(self, path: str, custodian: str, report: dict[str, object]) -> None:
+        """Keep the report of a source that could not be imported (its own transaction)."""
+        with self.guarded():
+            self.db.execute(
+                "INSERT OR REPLACE INTO failed_sources (path, custodian, attempted_at, report)"
+                " VALUES (?, ?, ?, ?)",
+                (path, custodian, datetime.now(UTC).isoformat(), json.dumps(report)),
+            )
+
+    def clear_failure(self, path: str, custodian: str) -> None:
+        self.db.execute(
+            "DELETE FROM failed_sources WHERE path = ? AND custodian = ?", (path, custodian)
+        )
+
+    def visible_sources(self, through: int) -> list[Source]:
+        """The sources all of whose messages have ids up to ``through`` (see audit)."""
+        rows = self.db.execute(
+            "SELECT s.id FROM sources s WHERE coalesce((SELECT max(message_id)"
+            " FROM message_sources ms WHERE ms.source_id = s.id), 0) <= ?",
+            (through,),
+        ).fetchall()
+        keep = {r[0] for r in rows}
+        return [s for s in self.sources() if s.id in keep]
 
     def upsert_conversation(
         self,
@@ -529,15 +622,53 @@ class Store:
     # --- tags ---------------------------------------------------------------
     def tag(self, message_ids: Iterable[int], tag: str) -> None:
         now = datetime.now(UTC).isoformat()
-        self.db.executemany(
-            "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at) VALUES (?, ?, ?)",
-            [(i, tag, now) for i in message_ids],
-        )
+        with self.guarded():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at) VALUES (?, ?, ?)",
+                [(i, tag, now) for i in message_ids],
+            )
 
     def untag(self, message_ids: Iterable[int], tag: str) -> None:
-        self.db.executemany(
-            "DELETE FROM tags WHERE message_id = ? AND tag = ?", [(i, tag) for i in message_ids]
+        with self.guarded():
+            self.db.executemany(
+                "DELETE FROM tags WHERE message_id = ? AND tag = ?",
+                [(i, tag) for i in message_ids],
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """A source's ingest report as kept in the case store (``id`` None: not imported)."""
+
+    id: int | None
+    path: str
+    custodian: str
+    format: str
+    tz: str
+    at: str
+    """When it was imported (or, for a failed source, last attempted), UTC ISO 8601."""
+    sha256: str
+    report: dict[str, Any]
+
+
+def storage_error(exc: BaseException, path: Path, needed: int = 0) -> DiscoveryError:
+    """Our error for a failed SQLite or file operation on ``path``."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if (
+        name == "SQLITE_FULL"
+        or "disk is full" in text
+        or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+    ):
+        return DiskFullError(str(path), needed, files.free_bytes(path))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return StoreBusyError(
+            f"the case store {path} is busy: another discovery process (an ingest?) kept it"
+            f" locked for more than {BUSY_TIMEOUT:.0f} s; try again when it has finished"
         )
+    if isinstance(exc, OSError):
+        return StoreError(f"cannot write {path}: {exc.strerror or exc}")
+    return StoreError(f"the case store {path} cannot be used: {text or type(exc).__name__}")
 
 
 def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[list[int]]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +13,15 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery import config
-from discovery.cli.common import MatterOpt, app, err_console, guard, out_console
+from discovery.cli.common import (
+    MatterOpt,
+    app,
+    err_console,
+    guard,
+    out_console,
+    print_json,
+    say,
+)
 from discovery.errors import ExitStatus
 
 
@@ -36,62 +47,121 @@ def ingest(
         str, typer.Option(help="Zone for timestamps that carry none (WhatsApp, transcripts).")
     ] = "UTC",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="If another ingest is writing the matter, wait for it to finish."
+        ),
+    ] = False,
 ) -> None:
     """Import chat exports into a matter and report what was added, skipped and why.
 
     Unreadable entries inside a source are listed as problems (path:line) and
     skipped; the rest of the source is imported. Exit status 0 when every
     source was imported (or had been already), 1 when a whole source failed or
-    was not recognised; the other sources are imported either way.
+    was not recognised; the other sources are imported either way. The report
+    is printed however the run ends (interrupted, disk full), and every
+    source's report is kept in the matter: see 'discovery report'.
+
+    Only one ingest writes a matter at a time: a second one refuses (exit 1)
+    unless --wait is given. Searches meanwhile answer over what is indexed.
     """
     with guard():
         from discovery.custodians import load_custodian_map
+        from discovery.ingest import IngestReport
         from discovery.ingest import ingest as run_ingest
         from discovery.matter import open_matter
-        from discovery.render import ingest_table, problem_lines
 
         zone = config.zone(tz)
         mapping = None if custodian_map is None else load_custodian_map(custodian_map)
         err = err_console()
-        with (
-            open_matter(matter, create=True) as m,
-            Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar,
-        ):
-            tasks: dict[str, Any] = {}
+        report = IngestReport()
 
-            def progress(stage: str, advance: int, total: int | None) -> None:
-                if stage not in tasks:
-                    tasks[stage] = bar.add_task(stage, total=total)
-                bar.update(tasks[stage], advance=advance)
+        def waiting(holder: Any) -> None:
+            who = f" ({holder.describe()})" if holder is not None else ""
+            say(f"discovery: waiting for the ingest writing matter {matter!r}{who} to finish")
 
-            report = run_ingest(
-                m,
-                paths,
-                custodian=custodian,
-                fmt=fmt,
-                tz=zone,
-                tz_name=tz,
-                progress=progress,
-                custodian_map=mapping,
-            )
-        if as_json:
-            print(json.dumps([s.as_dict() for s in report.sources], ensure_ascii=False))
-        else:
-            out = out_console()
-            out.print(ingest_table(report))
-            # One line each, never wrapped: reviewers grep these for path:line.
-            for line in problem_lines(report):
-                out.print(f"problem: {line}", markup=False, soft_wrap=True)
-            out.print(
-                f"{report.added} messages added to matter {matter!r}", markup=False, soft_wrap=True
-            )
+        try:
+            with (
+                interruptible(),
+                open_matter(matter, create=True) as m,
+                Progress(
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                    disable=not err.is_terminal,
+                ) as bar,
+            ):
+                tasks: dict[str, Any] = {}
+
+                def progress(stage: str, advance: int, total: int | None) -> None:
+                    if stage not in tasks:
+                        tasks[stage] = bar.add_task(stage, total=total)
+                    bar.update(tasks[stage], advance=advance)
+
+                run_ingest(
+                    m,
+                    paths,
+                    custodian=custodian,
+                    fmt=fmt,
+                    tz=zone,
+                    tz_name=tz,
+                    progress=progress,
+                    custodian_map=mapping,
+                    report=report,
+                    wait=wait,
+                    on_wait=waiting,
+                )
+        finally:
+            if report.sources:  # also when the run stopped: what was done is reported
+                _print_report(report, matter, as_json)
         if report.failed:
             raise typer.Exit(int(ExitStatus.ERROR))
+
+
+def _print_report(report: Any, matter: str, as_json: bool) -> None:
+    from discovery.render import already_imported_lines, ingest_table, problem_lines
+
+    if as_json:
+        print_json([s.as_dict() for s in report.sources])
+        return
+    out = out_console()
+    out.print(ingest_table(report))
+    for line in already_imported_lines(report):
+        out.print(line, markup=False, soft_wrap=True)
+    # One line each, never wrapped: reviewers grep these for path:line.
+    for line in problem_lines(report):
+        out.print(f"problem: {line}", markup=False, soft_wrap=True)
+    out.print(f"{report.added} messages added to matter {matter!r}", markup=False, soft_wrap=True)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP stop the ingest as Ctrl-C does.
+
+    Python's default for them ends the process on the spot, leaving the
+    extracted evidence in the work folder; as an interrupt, every ``finally``
+    runs: the open transaction is rolled back, the work folder removed and the
+    report so far printed (exit status 130).
+    """
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -19,12 +18,14 @@ from discovery.cli.common import (
     MatterOpt,
     app,
     audited,
-    err_console,
     guard,
     open_existing,
     out_console,
+    print_json,
+    say,
+    warn_partial,
 )
-from discovery.errors import DiscoveryError, UsageError
+from discovery.errors import UsageError
 from discovery.model import control_number, parse_control_number
 
 
@@ -60,9 +61,11 @@ def search(
         with open_existing(matter) as m:
             searcher = Searcher(m)
             if count:
-                node, hit_ids = searcher.match(query, include_system=system)
+                view = m.view()
+                node, hit_ids = searcher.match(query, include_system=system, view=view)
                 print(len(hit_ids))
-                audited(m, "search", query, node, hit_ids, include_system=system)
+                warn_partial(view)
+                audited(m, "search", query, node, hit_ids, include_system=system, view=view)
                 return
             result = searcher.search(
                 query,
@@ -75,7 +78,11 @@ def search(
                 _print_json_hits(m, searcher, result, context)
             else:
                 _print_hits(m, searcher, result, context)
-            audited(m, "search", query, result.node, result.ids, include_system=system)
+            warn_partial(result.view)
+            audited(
+                m, "search", query, result.node, result.ids, include_system=system,
+                view=result.view,
+            )  # fmt: skip
 
 
 def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
@@ -105,6 +112,7 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "edited": msg.edited,
             "system": msg.system,
             "tags": list(msg.tags),
+            "partial": result.partial,
         }
         if context:
             around = m.store.messages(m.store.context_ids(msg.id, context, context))
@@ -117,7 +125,7 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
                 }
                 for c in around
             ]
-        print(json.dumps(obj, ensure_ascii=False))
+        print_json(obj)
 
 
 def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
@@ -181,13 +189,12 @@ def export(
         with open_existing(matter) as m:
             searcher = Searcher(m)
             result = searcher.search(query, limit=0, sort="time", include_system=system)
-            try:
-                n = write_csv(
-                    out, HIT_COLUMNS, hit_rows(searcher, result.node, result.ids, m.tz), bom=bom
-                )
-            except OSError as exc:
-                raise DiscoveryError(f"cannot write {out}: {exc.strerror or exc}") from None
-            err_console().print(f"{n} hits written to {out}", markup=False)
-            audited(
-                m, "export", query, result.node, result.ids, include_system=system, out=str(out)
+            n = write_csv(
+                out, HIT_COLUMNS, hit_rows(searcher, result.node, result.ids, m.tz), bom=bom
             )
+            say(f"{n} hits written to {out}")
+            warn_partial(result.view)
+            audited(
+                m, "export", query, result.node, result.ids, include_system=system,
+                out=str(out), view=result.view,
+            )  # fmt: skip
