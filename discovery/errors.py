@@ -123,19 +123,17 @@ class DiskFullError(DiscoveryError):
         free: bytes free on that disk when the error was seen (None when unknown).
     """
 
-    def __init__(self, path: str, needed: int = 0, free: int | None = None, what: str = "") -> None:
+    def __init__(self, path: str, needed: int = 0, free: int | None = None) -> None:
         self.path = path
         self.needed = needed
         self.free = free
-        parts = [f"no space left on the disk holding {path}"]
-        if what:
-            parts[0] += f" while writing {what}"
-        if needed:
-            parts.append(f"about {_mb(needed)} more is needed")
+        space = [f"about {_mb(needed)} needed"] if needed else []
         if free is not None:
-            parts.append(f"{_mb(free)} free")
+            space.append(f"{_mb(free)} free")
+        detail = f" ({', '.join(space)})" if space else ""
         super().__init__(
-            "; ".join(parts) + ". Nothing half-written was kept: free some space and run it again"
+            f"no space left on the disk holding {path}{detail}; nothing half-written was"
+            " kept: free some space and run it again"
         )
 
 

@@ -172,7 +172,7 @@ def ingest(
             units = list(iter_sources(list(paths), forced, work))
             for unit in units:
                 who = _custodian(unit, custodian, custodian_map)
-                report.sources.append(_ingest_unit(matter, unit, who, tz, tz_name))
+                _ingest_unit(matter, unit, who, tz, tz_name, report)
                 if progress is not None:
                     progress("reading", 1, len(units))
         _catch_up(matter, progress)
@@ -191,9 +191,9 @@ def _custodian(unit: Unit, custodian: str | None, mapping: CustodianMap | None) 
 
 
 def _ingest_unit(
-    matter: Matter, unit: Unit, custodian: str, tz: tzinfo, tz_name: str
-) -> SourceReport:
-    """One unit's report; a failure is recorded in the store, nothing else of it."""
+    matter: Matter, unit: Unit, custodian: str, tz: tzinfo, tz_name: str, report: IngestReport
+) -> None:
+    """Import one unit and add its report; a failure is recorded in the store, nothing else."""
     shown = fix_path(unit.shown)
     if unit.problem is not None:  # a refused or damaged archive, an unsafe member, a link
         rep = SourceReport(shown, status="failed", problems=[_shown(unit.problem, shown)])
@@ -203,8 +203,20 @@ def _ingest_unit(
     else:
         try:
             rep = _ingest_source(matter, unit.path, unit.importer, custodian, tz, tz_name, shown)
-        except (DiskFullError, StoreError):
-            raise  # no other source would get past it either
+        except (DiskFullError, StoreError) as exc:
+            # No other source would get past it either: the run stops, and says where.
+            problem = ImportProblem(shown, f"not imported: {exc}")
+            report.sources.append(
+                SourceReport(
+                    shown,
+                    unit.importer.name,
+                    "failed",
+                    problems=[problem],
+                    custodian=custodian,
+                    tz=tz_name,
+                )
+            )
+            raise
         except Exception as exc:
             # A fault while storing this source (rolled back) must not reach the others.
             problem = ImportProblem(
@@ -212,9 +224,9 @@ def _ingest_unit(
             )
             rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
     rep.custodian, rep.tz = custodian, rep.tz or tz_name
+    report.sources.append(rep)
     if rep.status in FAILED:
         matter.store.record_failure(shown, custodian, rep.as_dict())
-    return rep
 
 
 def _shown(problem: ImportProblem, shown: str) -> ImportProblem:
@@ -290,32 +302,26 @@ def _store_source(
 ) -> None:
     """Store one source's conversations and messages in one transaction (the one place)."""
     store = matter.store
-    store.begin()
-    try:
-        with store.guarded(needed=2 * size):
-            source_id = store.add_source(rep.path, sha, size, rep.format, rep.custodian, rep.tz)
-            conv_ids: dict[str, int] = {}
-            for key, conv in conversations.items():
-                fixed, originals = repair(conv)
-                if originals:
-                    rep.problems.append(
-                        ImportProblem(rep.path, f"conversation {fixed.key}: {describe(originals)}")
-                    )
-                conv_ids[key] = store.upsert_conversation(
-                    fixed.platform, fixed.key, fixed.kind.value, fixed.name, fixed.participants
+    with store.transaction(needed=4 * size):  # the rows and indexes, twice (WAL)
+        source_id = store.add_source(rep.path, sha, size, rep.format, rep.custodian, rep.tz)
+        conv_ids: dict[str, int] = {}
+        for key, conv in conversations.items():
+            fixed, originals = repair(conv)
+            if originals:
+                rep.problems.append(
+                    ImportProblem(rep.path, f"conversation {fixed.key}: {describe(originals)}")
                 )
-            news = [m for raw in raws if (m := _stored_message(store, raw, conv_ids, tz, rep))]
-            news.sort(key=lambda m: m.sent_us)  # stable: import order breaks ties
-            since = store.max_message_id()
-            rep.added, rep.duplicates = store.add_messages(source_id, news)
-            rep.system = sum(1 for m in news if m.system)
-            rep.unthreaded = store.resolve_threads(since)
-            store.clear_failure(rep.path, rep.custodian)
-            store.set_source_report(source_id, rep.as_dict())
-        store.commit()
-    except BaseException:
-        store.rollback()
-        raise
+            conv_ids[key] = store.upsert_conversation(
+                fixed.platform, fixed.key, fixed.kind.value, fixed.name, fixed.participants
+            )
+        news = [m for raw in raws if (m := _stored_message(store, raw, conv_ids, tz, rep))]
+        news.sort(key=lambda m: m.sent_us)  # stable: import order breaks ties
+        since = store.max_message_id()
+        rep.added, rep.duplicates = store.add_messages(source_id, news)
+        rep.system = sum(1 for m in news if m.system)
+        rep.unthreaded = store.resolve_threads(since)
+        store.clear_failure(rep.path, rep.custodian)
+        store.set_source_report(source_id, rep.as_dict())
 
 
 def _stored_message(

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 from discovery import config, files
-from discovery.errors import MatterBusyError, MatterNotFoundError
+from discovery.errors import DiskFullError, MatterBusyError, MatterNotFoundError
 from discovery.index import TextEngine, open_engine
 from discovery.store import Store
 
@@ -27,6 +27,8 @@ LOCK_FILE = "write.lock"
 """Held (``flock``, exclusive) by the one process writing the matter: an ingest."""
 WORK_DIR = "ingest-work"
 """The ingest's private temporary folder (extracted archives), inside the matter."""
+INDEX_SPACE = 5
+"""Index bytes needed per byte of text, about (the postings, and the writer's sort runs)."""
 _LOCK_RETRY = 1.0
 """Seconds a would-be writer keeps trying before it calls the matter busy (a reader
 checking the lock holds it shared for a moment)."""
@@ -106,7 +108,8 @@ class Matter:
         The store commits each source on its own; the index follows. Should an
         ingest stop between the two, the next open brings the index up to date.
         """
-        rows = self.store.iter_index_rows(self.engine.indexed_through())
+        after = self.engine.indexed_through()
+        rows = self.store.iter_index_rows(after)
 
         def versions() -> Iterator[tuple[int, Sequence[str]]]:
             for n, (mid, text, prior) in enumerate(rows, 1):
@@ -114,7 +117,12 @@ class Matter:
                     progress(1000)
                 yield mid, (text, *json.loads(prior)) if prior else (text,)
 
-        return self.engine.add(versions())
+        try:
+            return self.engine.add(versions())
+        except DiskFullError as exc:  # say how much room indexing the rest takes
+            needed = INDEX_SPACE * self.store.text_bytes(after)
+            raise DiskFullError(exc.path, needed, exc.free) from None
+
 
     def is_current(self) -> bool:
         return self.engine.indexed_through() >= self.store.max_message_id()

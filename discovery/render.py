@@ -24,6 +24,7 @@ from discovery.text import tokenize
 
 if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
     from discovery.ingest import IngestReport
+    from discovery.store import StoredReport
 
 HIGHLIGHT = "bold black on yellow"
 
@@ -253,3 +254,34 @@ def matters_table(rows: Sequence[tuple[str, dict[str, int], str]]) -> Table:
             zone,
         )
     return table
+
+
+def stored_reports_table(reports: Sequence[StoredReport]) -> Table:
+    """The stored ingest report of each source: one row each, the path last."""
+    table = Table(
+        title="Sources and their ingest reports", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
+    for col in ("#", "status", "format", "custodian", "zone", "added", "dupes", "problems"):
+        right = col in ("#", "added", "dupes", "problems")
+        table.add_column(col, justify="right" if right else "left", no_wrap=col != "custodian")
+    table.add_column("source", overflow="fold")
+    for r in reports:
+        rep = r.report
+        table.add_row(
+            "" if r.id is None else str(r.id),
+            evidence(str(rep.get("status", "imported"))),
+            evidence(r.format),
+            evidence(r.custodian),
+            evidence(r.tz),
+            str(rep.get("added", "")),
+            str(rep.get("duplicates", "")),
+            str(len(rep.get("problems", []))),
+            evidence(r.path),
+        )
+    return table
+
+
+def stored_problem_lines(reports: Sequence[StoredReport]) -> list[str]:
+    """Every recorded problem of every source, one line each."""
+    return [visible(str(p), one_line=True) for r in reports for p in r.report.get("problems", [])]

@@ -14,7 +14,7 @@ import errno
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -241,6 +241,28 @@ class Store:
         if self.db.in_transaction:
             with self.guarded():
                 self.db.execute("ROLLBACK")
+
+    @contextmanager
+    def transaction(self, needed: int = 0) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        ``needed`` (bytes, about) goes into the message should the disk be full;
+        then the space the rolled-back write took in the WAL is given back.
+        """
+        try:
+            with self.guarded(needed):
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
+        except DiskFullError:
+            with suppress(sqlite3.Error):
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raise
 
     def find_source(self, sha256: str, custodian: str) -> int | None:
         row = self.db.execute(
@@ -481,6 +503,15 @@ class Store:
             (conv, sent, message_id, after),
         ).fetchall()
         return [r[0] for r in reversed(earlier)] + [message_id] + [r[0] for r in later]
+
+    def text_bytes(self, after_id: int = 0) -> int:
+        """Bytes of text (all versions, about) of the messages with ids above ``after_id``."""
+        (n,) = self.db.execute(
+            "SELECT coalesce(sum(length(CAST(text AS BLOB)) + coalesce(length(versions), 0)), 0)"
+            " FROM messages WHERE id > ?",
+            (after_id,),
+        ).fetchone()
+        return int(n)
 
     def iter_index_rows(self, after_id: int) -> Iterator[tuple[int, str, str | None]]:
         """(id, text, versions JSON) of every message with an id above ``after_id``."""

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import sys
 
-from discovery.cli import ingest, matters, reports, search  # noqa: F401  (register commands)
+from discovery.cli import (  # noqa: F401  (register commands)
+    ingest,
+    matters,
+    reports,
+    search,
+    sources,
+)
 from discovery.cli.common import MAX_CONTEXT, MAX_LIMIT, MAX_SHOW_CONTEXT, app
 from discovery.errors import ExitStatus
 

@@ -7,8 +7,8 @@ from typing import Annotated
 import typer
 
 from discovery import config
-from discovery.cli.common import MatterOpt, app, guard, open_existing, out_console
-from discovery.errors import UsageError
+from discovery.cli.common import MatterOpt, app, guard, open_existing, out_console, say
+from discovery.errors import MatterNotFoundError, UsageError
 
 
 @app.command()
@@ -24,8 +24,14 @@ def matters(
         ),
     ] = None,
 ) -> None:
-    """List the matters under $DISCOVERY_HOME with their counts, or set one's display zone."""
+    """List the matters under $DISCOVERY_HOME with their counts, or set one's display zone.
+
+    With --matter (and no --display-tz), that matter's counts and the stored
+    ingest report of each of its sources (as 'discovery report' shows them).
+    A matter that other users of the computer could read is named in a warning.
+    """
     with guard():
+        from discovery.cli.sources import print_reports
         from discovery.matter import STORE_FILE, list_matters
         from discovery.render import matters_table
         from discovery.store import Store
@@ -40,15 +46,39 @@ def matters(
             return
 
         rows = []
-        for name in list_matters():
+        names = list_matters() if matter is None else [matter]
+        if matter is not None and not (config.matter_dir(matter) / STORE_FILE).exists():
+            raise MatterNotFoundError(f"no matter {matter!r} under {config.home()}")
+        reports = []
+        for name in names:
             with Store(config.matter_dir(name) / STORE_FILE) as s:
                 zone = config.display_zone_name(s.get_meta(config.DISPLAY_TZ_KEY))
                 rows.append((name, s.counts(), zone))
+                reports = s.source_reports() if matter is not None else []
         out = out_console()
         if not rows:
             out.print(f"no matters under {config.home()}", markup=False)
             return
         out.print(matters_table(rows))
+        for name, *_ in rows:
+            warn_if_exposed(name)
+        if matter is not None:
+            print_reports(reports, as_json=False)
+
+
+def warn_if_exposed(name: str) -> None:
+    """Warn when other users of this computer can read a matter (files 0644, folders 0755)."""
+    from discovery import files
+    from discovery.matter import INDEX_DIR, STORE_FILE
+
+    path = config.matter_dir(name)
+    bits = max(files.exposure(p) for p in (path, path / STORE_FILE, path / INDEX_DIR))
+    if bits:
+        say(
+            f"discovery: warning: matter {name!r} can be read by other users of this computer"
+            f" ({'group' if not bits & 0o007 else 'everyone'}); to make it private:"
+            f" chmod -R go= {path}"
+        )
 
 
 @app.command()
