@@ -188,9 +188,10 @@ def conversation_view(
             evidence(m.speaker, "bold" if m.id == focus else ""),
             (thread + flags(m), "dim"),
         )
-        body = marked_text(m.text, marks.get(m.id, ()))
-        body.pad_left(4)
-        lines.extend([head, body])
+        lines.append(head)
+        for line in marked_text(m.text, marks.get(m.id, ())).split("\n"):
+            line.pad_left(4)  # every line of the text, so none passes for a heading
+            lines.append(line)
         for i, prior in enumerate(reversed(m.versions), 1):
             lines.append(Text(f"    (earlier version {i}) {visible(prior)}", style="dim"))
     return Group(*lines)

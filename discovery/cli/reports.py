@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,18 +14,20 @@ from discovery.cli.common import (
     app,
     audit_one,
     audited,
-    err_console,
     guard,
     open_existing,
     out_console,
+    print_json,
     say,
 )
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
+from discovery.safetext import visible
 
 
 def _report_table(report: Any) -> Any:
     from rich.table import Table
 
+    from discovery.render import evidence
     from discovery.report import REPORT_COLUMNS
 
     table = Table(title=f"Search term report (days in {report.zone})", title_justify="left")
@@ -35,7 +36,9 @@ def _report_table(report: Any) -> Any:
         table.add_column(col.replace("_", " "), justify="right" if col[0] in "mucd" else "left")
     for row in report.all_rows():
         values = [str(getattr(row, c)) for c in shown]
-        table.add_row(*values[:-2], *(v[:16].replace("T", " ") for v in values[-2:]))
+        table.add_row(
+            evidence(values[0]), *values[1:-2], *(v[:16].replace("T", " ") for v in values[-2:])
+        )
     return table
 
 
@@ -57,6 +60,8 @@ def _comparison_lines(changes: Any, earlier: str) -> list[str]:
 def _audit_table(entries: Any) -> Any:
     from rich.table import Table
 
+    from discovery.render import evidence
+
     table = Table()
     for col in ("id", "at (UTC)", "user", "matter", "command", "hits", "hash", "query"):
         table.add_column(col, justify="right" if col in ("id", "hits") else "left")
@@ -64,12 +69,12 @@ def _audit_table(entries: Any) -> Any:
         table.add_row(
             str(e.id),
             e.at,
-            e.user,
-            e.matter,
+            evidence(e.user),
+            evidence(e.matter),
             e.command,
             str(e.hits),
             e.result_hash[:12],
-            e.canonical,
+            evidence(e.canonical),
         )
     return table
 
@@ -152,9 +157,9 @@ def batch(
         out.print(_report_table(result))
         if earlier is not None:
             for line in _comparison_lines(compare_reports(earlier, result), str(compare)):
-                out.print(line, markup=False, soft_wrap=True)
+                out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
         written = f"{report}" + (f" and {xlsx}" if xlsx is not None else "")
-        err_console().print(f"report of {len(parsed)} terms written to {written}", markup=False)
+        say(f"report of {len(parsed)} terms written to {written}")
         if not logged:
             raise typer.Exit(int(ExitStatus.ERROR))
 
@@ -200,12 +205,11 @@ def exhibits(
                 write_loadfile(
                     m.store, [e.message for e in items], loadfile, exhibit_numbers=numbers
                 )
-            err = err_console()
-            err.print(f"{n} exhibits written to {out}", markup=False)
+            say(f"{n} exhibits written to {out}")
             if transcripts is not None:
-                err.print(f"{n} transcripts written to {transcripts}", markup=False)
+                say(f"{n} transcripts written to {transcripts}")
             if loadfile is not None:
-                err.print(f"load file written to {loadfile} (text files in TEXT/)", markup=False)
+                say(f"load file written to {loadfile} (text files in TEXT/)")
             extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
             if tag is not None:
                 extra.update(selection="tag", tag=tag)
@@ -239,7 +243,7 @@ def audit_log(
             found = audit.entries(matter)
             if as_json:
                 for e in found:
-                    print(json.dumps(e.as_dict(), ensure_ascii=False))
+                    print_json(e.as_dict())
             elif found:
                 out_console().print(_audit_table(found))
             else:
@@ -272,8 +276,10 @@ def audit_log(
                     "same_matter": outcome.same_matter,
                     "same_tags": outcome.same_tags,
                 }
-                print(json.dumps(obj, ensure_ascii=False))
+                print_json(obj)
             else:
-                out_console().print(_rerun_line(outcome), markup=False, soft_wrap=True)
+                out_console().print(
+                    visible(_rerun_line(outcome), one_line=True), markup=False, soft_wrap=True
+                )
         if not ok:
             raise typer.Exit(int(ExitStatus.ERROR))

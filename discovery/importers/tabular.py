@@ -179,7 +179,16 @@ class _Rows:
         try:
             when = parse_time(values[cols["time"]], self.day_first)
         except ValueError as e:
-            yield ImportProblem(self.display_path, f"{e}; row skipped", line)
+            # Never quote the cell: a shifted row puts message text in the time column.
+            cell = values[cols["time"]]
+            reason = (
+                f"unreadable time ({len(cell.strip())} characters)"
+                if isinstance(cell, str) and cell.strip()
+                else str(e)
+            )
+            yield ImportProblem(
+                self.display_path, f"column {cols['time']!r}: {reason}; row skipped", line
+            )
             return
         got: dict[str, str] = {}
         for f, k in cols.items():

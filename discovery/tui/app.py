@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Static
 
 from discovery.errors import DiscoveryError
+from discovery.safetext import visible
 from discovery.search import Hit
 from discovery.tui.screens import ExportScreen, FilterScreen, HelpScreen, TagScreen
 from discovery.tui.session import Filters, Results, Session, combine
@@ -198,6 +199,9 @@ class ReviewApp(App[None]):
             )
             if res.total:
                 parts.append(f"  hit {self.index + 1}/{res.total}")
+            if res.partial and res.view is not None:
+                note = "ingest in progress" if res.view.writer else "index incomplete"
+                parts.append((f"  {note}: hits so far", "bold yellow"))
         parts.append(f"  context ±{self.context}")
         if not self.filters.is_empty():
             parts.append(("  filter: ", "dim"))
@@ -303,7 +307,11 @@ class ReviewApp(App[None]):
             self.notify("No hit to tag: search first.", severity="warning", timeout=3)
             return
         on = tag not in hit.message.tags
-        tags, problem = self.session.set_tag(hit.message.id, tag, on)
+        try:
+            tags, problem = self.session.set_tag(hit.message.id, tag, on)
+        except DiscoveryError as exc:  # the store busy past its timeout, a full disk
+            self.notify(visible(str(exc)), severity="error", timeout=8)
+            return
         self._replace_tags(tags)
         self.notify(f"{hit.message.control} {'tagged' if on else 'untagged'} {tag}", timeout=2)
         self._audit_warning(problem)
@@ -360,13 +368,13 @@ class ReviewApp(App[None]):
         try:
             n, problem = self.session.export(results, path)
         except DiscoveryError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            self.call_from_thread(self.notify, visible(str(exc)), severity="error", timeout=8)
             return
         self.call_from_thread(self._exported, path, n, problem)
 
     def _exported(self, path: Path, n: int, problem: str | None = None) -> None:
         self.exported = (path, n)
-        self.notify(f"{n} hits written to {path}", timeout=5)
+        self.notify(visible(f"{n} hits written to {path}"), timeout=5)
         self._audit_warning(problem)
 
     def action_help(self) -> None:

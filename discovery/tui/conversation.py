@@ -18,6 +18,7 @@ from rich.text import Text
 
 from discovery.model import Message, control_number
 from discovery.render import flags, marked_text
+from discovery.safetext import visible
 
 SPEAKER_STYLES = (
     "bold cyan",
@@ -70,7 +71,12 @@ def conversation_lines(
     if not messages:
         return [Text("(no message)", style="dim")], 0
     first = messages[0]
-    lines.append(Text.assemble((first.conversation, "bold underline"), f"  ({first.platform})"))
+    lines.append(
+        Text.assemble(
+            (visible(first.conversation, one_line=True), "bold underline"),
+            f"  ({visible(first.platform, one_line=True)})",
+        )
+    )
     if note:
         lines.append(Text(note, style="dim italic"))
     day = None
@@ -91,7 +97,7 @@ def conversation_lines(
             " ",
             local.strftime("%H:%M:%S"),
             " ",
-            (m.speaker, speaker_style(m.speaker_id)),
+            (visible(m.speaker, one_line=True), speaker_style(m.speaker_id)),
         )
         if indent:
             head.append(f" ↳ reply to {control_number(m.thread_root or 0)}", "dim")
@@ -110,6 +116,8 @@ def conversation_lines(
             lines.append(Text.assemble(bar, indent, "   ", line))
         for i, prior in enumerate(reversed(m.versions), 1):
             lines.append(
-                Text.assemble(bar, indent, "   ", (f"(earlier version {i}) {prior}", "dim"))
+                Text.assemble(
+                    bar, indent, "   ", (f"(earlier version {i}) {visible(prior)}", "dim")
+                )
             )
     return lines, focus_line

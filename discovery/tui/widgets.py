@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 from discovery.errors import DiscoveryError, QuerySyntaxError
 from discovery.model import Message
 from discovery.render import snippet_text
+from discovery.safetext import visible
 from discovery.search import Hit, parse_query, snippet
 from discovery.tui.conversation import conversation_lines
 
@@ -31,7 +32,7 @@ def error_text(exc: DiscoveryError) -> Text:
         return Text.assemble(
             (f"column {exc.column + 1}: {exc.message}\n", "bold red"), (exc.caret_lines(), "red")
         )
-    return Text(str(exc), style="bold red")
+    return Text(visible(str(exc)), style="bold red")
 
 
 class QueryBar(Vertical):
@@ -151,8 +152,10 @@ class HitTable(DataTable[Text | str]):
         return [
             Text(m.control, "cyan"),
             when,
-            Text(m.conversation, "green", no_wrap=True, overflow="ellipsis"),
-            Text(m.speaker, "bold", no_wrap=True, overflow="ellipsis"),
+            Text(
+                visible(m.conversation, one_line=True), "green", no_wrap=True, overflow="ellipsis"
+            ),
+            Text(visible(m.speaker, one_line=True), "bold", no_wrap=True, overflow="ellipsis"),
             Text(tag_letters(m), "bold yellow"),
             snippet_text(short),
         ]
