@@ -16,6 +16,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -44,11 +45,13 @@ def private_file(path: Path) -> Path:
 
 
 def restrict(path: Path) -> None:
-    """Take group and other permissions off ``path`` (a file written by a library)."""
+    """Make ``path`` (written by a library) owner-only: at most 0600, or 0700 for a folder."""
     with suppress(OSError):
-        mode = path.stat().st_mode & 0o777
-        if mode & 0o077:
-            path.chmod(mode & 0o700)
+        st = path.stat()
+        mode = st.st_mode & 0o777
+        keep = mode & (PRIVATE_DIR if stat.S_ISDIR(st.st_mode) else PRIVATE_FILE)
+        if mode != keep:
+            path.chmod(keep)
 
 
 def exposure(path: Path) -> int:

@@ -29,7 +29,7 @@ WORK_DIR = "ingest-work"
 """The ingest's private temporary folder (extracted archives), inside the matter."""
 INDEX_SPACE = 5
 """Index bytes needed per byte of text, about (the postings, and the writer's sort runs)."""
-_LOCK_RETRY = 1.0
+_LOCK_RETRY = 0.5
 """Seconds a would-be writer keeps trying before it calls the matter busy (a reader
 checking the lock holds it shared for a moment)."""
 

@@ -695,7 +695,7 @@ def storage_error(exc: BaseException, path: Path, needed: int = 0) -> DiscoveryE
     if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
         return StoreBusyError(
             f"the case store {path} is busy: another discovery process (an ingest?) kept it"
-            f" locked for more than {BUSY_TIMEOUT:.0f} s; try again when it has finished"
+            f" locked for more than {BUSY_TIMEOUT:g} s; try again when it has finished"
         )
     if isinstance(exc, OSError):
         return StoreError(f"cannot write {path}: {exc.strerror or exc}")

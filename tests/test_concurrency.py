@@ -118,7 +118,9 @@ def hold_store(home: Path, matter: str) -> sqlite3.Connection:
     while holding the matter: the test decides when it may go on."""
     with open_matter(matter, create=True):
         pass
-    db = sqlite3.connect(home / matter / "case.sqlite", isolation_level=None)
+    db = sqlite3.connect(
+        home / matter / "case.sqlite", isolation_level=None, check_same_thread=False
+    )
     db.execute("BEGIN IMMEDIATE")
     return db
 
@@ -243,3 +245,79 @@ def test_sigterm_during_extraction_removes_the_extracted_evidence(
     assert any(work.rglob("blob-*"))
     code, _, err = finished(cli(discovery_home, "ingest", str(US_12H), "--matter", "m"))
     assert code == 0 and err == "" and not work.exists()
+
+
+# --- in one process: the store's busy timeout, the review screen during an ingest ----------
+
+
+def test_a_store_kept_busy_past_the_timeout_is_a_clear_error(
+    discovery_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from discovery import store
+    from discovery.cli import app
+
+    with open_matter("m", create=True) as m:
+        ingest(m, [US_12H])
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.2)
+    blocker = hold_store(discovery_home, "m")
+    try:
+        result = CliRunner().invoke(app, ["matters", "-m", "m", "--display-tz", "Europe/Paris"])
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"discovery: the case store {discovery_home}/m/case.sqlite is busy: another discovery"
+        " process (an ingest?) kept it locked for more than 0.2 s; try again when it has"
+        " finished\n"
+    )
+
+
+@pytest.mark.tui
+def test_the_review_screen_says_ingest_in_progress_and_tags_meanwhile(
+    discovery_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+    import threading
+
+    from discovery import store
+    from discovery.tui import ReviewApp, Session
+
+    with open_matter("m", create=True) as m:
+        ingest(m, [FIXTURES / "slack" / "acme"])
+    monkeypatch.setattr(store, "BUSY_TIMEOUT", 5.0)
+
+    async def main() -> tuple[str, tuple[str, ...], list[str]]:
+        with open_matter("m") as m, m.writing():  # as an ingest does
+            session = Session(m)
+            review = ReviewApp(session, blink=False, query="libgen")
+            try:
+                async with review.run_test(size=(120, 40)) as pilot:
+                    await review.workers.wait_for_complete()
+                    await pilot.pause()
+                    totals = str(review.query_one("#totals").render())
+                    blocker = hold_store(discovery_home, "m")  # an ingest storing a source
+                    threading.Timer(0.3, blocker.rollback).start()
+                    await pilot.press("h")  # waits for the store, then tags
+                    await pilot.pause()
+                    assert review.hit is not None
+                    tags = review.hit.message.tags
+                    blocker.close()
+                    monkeypatch.setattr(store, "BUSY_TIMEOUT", 0.1)
+                    stuck = hold_store(discovery_home, "m")
+                    session.matter.store.db.execute("PRAGMA busy_timeout = 100")
+                    await pilot.press("r")  # the store stays busy: a notice, no crash
+                    await pilot.pause()
+                    stuck.rollback()
+                    stuck.close()
+                    notes = [n.message for n in review._notifications]
+                    return totals, tags, notes
+            finally:
+                session.close()
+
+    totals, tags, notes = asyncio.run(main())
+    assert "ingest in progress: hits so far" in totals
+    assert tags == ("hot",)
+    assert any("is busy: another discovery process" in n for n in notes), notes
