@@ -123,7 +123,6 @@ class Matter:
             needed = INDEX_SPACE * self.store.text_bytes(after)
             raise DiskFullError(exc.path, needed, exc.free) from None
 
-
     def is_current(self) -> bool:
         return self.engine.indexed_through() >= self.store.max_message_id()
 
