@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from discovery.cli import app
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 
@@ -13,6 +15,15 @@ ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
 SAMPLES = ROOT.parent / "shared" / "samples"
 ACME = FIXTURES / "slack" / "acme"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run the command line in-process; an exception escaping it fails the test."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result
 
 
 @pytest.fixture(autouse=True)

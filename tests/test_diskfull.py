@@ -17,12 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from discovery.cli import app
 from discovery.matter import INDEX_DIR, WORK_DIR, open_matter
 from discovery.synth import generate_slack_export
-from tests.conftest import ACME
+from tests.conftest import ACME, invoke
 
 
 def mount(path: Path, size: str) -> None:
@@ -59,20 +57,12 @@ def disks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Pat
                 subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
-
-
 def files_under(path: Path) -> set[str]:
     return {p.relative_to(path).as_posix() for p in path.rglob("*")}
 
 
 def libgen_hits() -> list[str]:
-    found = run("search", "libgen", "--json", "--all", "-m", "m")
+    found = invoke("search", "libgen", "--json", "--all", "-m", "m")
     assert "internal error" not in found.stderr
     return sorted(json.loads(line)["id"] for line in found.stdout.splitlines())
 
@@ -83,7 +73,7 @@ def test_a_full_disk_is_one_clear_error_and_a_retry_completes(
     disk, index = disks
     corpus = tmp_path / "corpus"
     stats = generate_slack_export(corpus, 3000, seed=21)
-    assert run("ingest", str(ACME), "-m", "m").exit_code == 0
+    assert invoke("ingest", str(ACME), "-m", "m").exit_code == 0
     acme_hits = libgen_hits()
     assert len(acme_hits) == 4
 
@@ -92,7 +82,7 @@ def test_a_full_disk_is_one_clear_error_and_a_retry_completes(
     free = os.statvfs(disk).f_bavail * os.statvfs(disk).f_frsize
     filler.write_bytes(b"\0" * (free - 256 * 1024))
     before = files_under(disk / "home" / "m")
-    full = run("ingest", str(corpus), "-m", "m")
+    full = invoke("ingest", str(corpus), "-m", "m")
     assert full.exit_code == 1
     error = full.stderr.strip().splitlines()
     assert len(error) == 1 and "internal error" not in full.stderr
@@ -106,7 +96,7 @@ def test_a_full_disk_is_one_clear_error_and_a_retry_completes(
 
     # 2. Room for the case store, none for the index.
     filler.unlink()
-    full = run("ingest", str(corpus), "-m", "m")
+    full = invoke("ingest", str(corpus), "-m", "m")
     assert full.exit_code == 1
     (error,) = full.stderr.strip().splitlines()
     assert error.startswith(f"discovery: no space left on the disk holding {index} (about")
@@ -117,15 +107,15 @@ def test_a_full_disk_is_one_clear_error_and_a_retry_completes(
     assert not (disk / "home" / "m" / WORK_DIR).exists()
     left = files_under(index)
     assert not [f for f in left if f.endswith((".pst", ".trm", ".col")) or ".tmp" in f], left
-    searched = run("search", "libgen", "--count", "-m", "m")
+    searched = invoke("search", "libgen", "--count", "-m", "m")
     assert searched.exit_code == 0 and searched.stdout == "4\n"
     assert "the index holds 50 of the 3,050 stored messages" in searched.stderr
 
     # 3. With space, a retry completes.
     remount(index, "20m")
-    again = run("ingest", str(corpus), "-m", "m")
+    again = invoke("ingest", str(corpus), "-m", "m")
     assert again.exit_code == 0 and "already imported" in again.stdout
     assert again.stderr == ""
     assert len(libgen_hits()) == 4 + stats.planted["libgen"]
-    found = run("search", "libgen", "--count", "-m", "m")
+    found = invoke("search", "libgen", "--count", "-m", "m")
     assert found.stderr == ""

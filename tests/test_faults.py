@@ -14,25 +14,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from discovery.cli import app
 from discovery.errors import DiskFullError
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 from discovery.search import Searcher
 from discovery.store import Store
-from tests.conftest import ACME, FIXTURES
+from tests.conftest import ACME, FIXTURES, invoke
 
 HALF_EMOJI = "\\ud83d"  # as the JSON file spells it
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
 
 
 def with_half_emoji(src: Path, dest: Path, member: str, key: str, nth: int = 1) -> Path:
@@ -155,7 +145,7 @@ def test_the_report_is_printed_when_the_run_stops(monkeypatch: pytest.MonkeyPatc
 
     monkeypatch.setattr(Store, "add_messages", full_disk)
     jsonl = FIXTURES / "jsonl" / "messages.jsonl"
-    result = run("ingest", str(jsonl), str(ACME), str(FIXTURES / "transcript" / "us_12h.txt"))
+    result = invoke("ingest", str(jsonl), str(ACME), str(FIXTURES / "transcript" / "us_12h.txt"))
     assert result.exit_code == 1
     out = result.stdout
     assert "imported  jsonl" in out and "failed    slack" in out  # the table, so far
@@ -169,21 +159,21 @@ def test_discovery_report_reads_back_every_source(tmp_path: Path) -> None:
     bad = FIXTURES / "jsonl" / "bad_row.jsonl"
     unknown = tmp_path / "notes.bin"
     unknown.write_bytes(b"\x00\x01\x02")
-    first = run("ingest", str(ACME), str(bad), str(unknown), "--custodian", "Dana")
+    first = invoke("ingest", str(ACME), str(bad), str(unknown), "--custodian", "Dana")
     assert first.exit_code == 1  # notes.bin is not a format
     problems = [line for line in first.stdout.splitlines() if line.startswith("problem: ")]
     assert len(problems) == 5  # bad_row.jsonl's four, notes.bin's one
 
-    again = run("ingest", str(ACME), str(bad), "--custodian", "Dana")
+    again = invoke("ingest", str(ACME), str(bad), "--custodian", "Dana")
     assert again.exit_code == 0
     assert f"{bad}: already imported (4 problems recorded; see discovery report)" in again.stdout
 
-    shown = run("report")
+    shown = invoke("report")
     assert shown.exit_code == 0
     assert [line for line in shown.stdout.splitlines() if line.startswith("problem: ")] == problems
     assert " 1  imported" in shown.stdout and "unrecognised" in shown.stdout
 
-    rows = [json.loads(line) for line in run("report", "--json").stdout.splitlines()]
+    rows = [json.loads(line) for line in invoke("report", "--json").stdout.splitlines()]
     assert [(r["id"], r["status"], r["custodian"], r["tz"]) for r in rows] == [
         (1, "imported", "Dana", "UTC"),
         (2, "imported", "Dana", "UTC"),
@@ -193,15 +183,15 @@ def test_discovery_report_reads_back_every_source(tmp_path: Path) -> None:
     assert [len(r["problems"]) for r in rows] == [0, 4, 1]
     assert "imported_at" in rows[0] and "attempted_at" in rows[2]
 
-    one = [json.loads(x) for x in run("report", "--source", "2", "--json").stdout.splitlines()]
+    one = [json.loads(x) for x in invoke("report", "--source", "2", "--json").stdout.splitlines()]
     assert [r["path"] for r in one] == [str(bad)]
-    by_name = run("report", "--source", "bad_row", "--json").stdout.splitlines()
+    by_name = invoke("report", "--source", "bad_row", "--json").stdout.splitlines()
     assert [json.loads(x)["id"] for x in by_name] == [2]
-    missing = run("report", "--source", "nothing-like-it")
+    missing = invoke("report", "--source", "nothing-like-it")
     assert missing.exit_code == 2 and "no source 'nothing-like-it'" in missing.stderr
 
-    matter = run("matters", "--matter", "default")
+    matter = invoke("matters", "--matter", "default")
     assert matter.exit_code == 0
     assert "Sources and their ingest reports" in matter.stdout
     assert [x for x in matter.stdout.splitlines() if x.startswith("problem: ")] == problems
-    assert run("matters", "--matter", "nope").exit_code == 1
+    assert invoke("matters", "--matter", "nope").exit_code == 1

@@ -17,24 +17,15 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner, Result
 
-from discovery.cli import app
 from discovery.matter import open_matter
 from discovery.tui import ReviewApp, Session
+from tests.conftest import invoke
 
 HOSTILE = "\x1b]0;pwned\x07\x1b[2J\r[/][python-dev] \x9b31m"
 """An OSC title change ended by BEL, a clear screen, CR, markup and a one-byte C1 CSI."""
 RAW = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 """What must never reach the terminal (tab and newline are the layout's own)."""
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
 
 
 def row(n: int) -> str:
@@ -69,13 +60,13 @@ def clean(text: str) -> str:
 def test_every_command_shows_evidence_inert(hostile: Path, tmp_path: Path) -> None:
     outputs = []
     for width in ("200", "80"):  # the wide table and the narrow list
-        ingested = CliRunner().invoke(
-            app, ["ingest", str(hostile), "--custodian", "[/]Cust[bold]"], env={"COLUMNS": width}
+        ingested = invoke(
+            "ingest", str(hostile), "--custodian", "[/]Cust[bold]", env={"COLUMNS": width}
         )
         assert ingested.exit_code == 1  # junk.bin is no format
         outputs.append(ingested.stdout + ingested.stderr)
         for args in (["libgen"], ["libgen", "--context", "1"], ["libgen", "--json"]):
-            found = CliRunner().invoke(app, ["search", *args], env={"COLUMNS": width})
+            found = invoke("search", *args, env={"COLUMNS": width})
             assert found.exit_code == 0
             outputs.append(found.stdout + found.stderr)
     first = outputs[0]
@@ -98,7 +89,7 @@ def test_every_command_shows_evidence_inert(hostile: Path, tmp_path: Path) -> No
         ["audit", "--json"],
         ["export", "libgen", "--out", str(tmp_path / "hits.csv")],
     ):
-        result = run(*args)
+        result = invoke(*args)
         assert result.exit_code == 0, (args, result.stderr)
         outputs.append(result.stdout + result.stderr)
     for text in outputs:
@@ -114,7 +105,7 @@ def test_every_command_shows_evidence_inert(hostile: Path, tmp_path: Path) -> No
 
 
 def test_the_review_screen_shows_evidence_inert(hostile: Path) -> None:
-    assert run("ingest", str(hostile)).exit_code == 1
+    assert invoke("ingest", str(hostile)).exit_code == 1
 
     async def main() -> str:
         with open_matter("default") as m:

@@ -16,20 +16,10 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
-from typer.testing import CliRunner, Result
 
-from discovery.cli import app
 from discovery.export import neutralise, xlsx_text
 from discovery.query.bounds import MAX_PHRASE_WORDS, MAX_QUERY_CHARS
-from tests.conftest import ACME, FIXTURES
-
-
-def run(*args: str) -> Result:
-    result = CliRunner().invoke(app, list(args))
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
-        result.exception
-    )
-    return result
+from tests.conftest import ACME, FIXTURES, invoke
 
 
 def mode(path: Path) -> int:
@@ -47,16 +37,16 @@ def umask(mask: int) -> Iterator[None]:
 
 def test_homes_matters_and_exports_are_owner_only(discovery_home: Path, tmp_path: Path) -> None:
     with umask(0o022):  # the usual default, which would make everything world-readable
-        assert run("ingest", str(ACME)).exit_code == 0
-        assert run("search", "libgen").exit_code == 0  # writes the audit log
+        assert invoke("ingest", str(ACME)).exit_code == 0
+        assert invoke("search", "libgen").exit_code == 0  # writes the audit log
         out = tmp_path / "out"
         out.mkdir()
-        assert run("export", "libgen", "--out", str(out / "hits.csv")).exit_code == 0
+        assert invoke("export", "libgen", "--out", str(out / "hits.csv")).exit_code == 0
         terms = tmp_path / "terms.txt"
         terms.write_text("libgen\n")
         batch = ["batch", str(terms), "--report", str(out / "r.csv"), "--xlsx", str(out / "r.xlsx")]
-        assert run(*batch).exit_code == 0
-        exhibits = run(
+        assert invoke(*batch).exit_code == 0
+        exhibits = invoke(
             "exhibits", "--query", "libgen", "--prefix", "PX", "--out", str(out / "ex.csv"),
             "--transcripts", str(out / "tx"), "--loadfile", str(out / "load" / "load.dat"),
         )  # fmt: skip
@@ -72,20 +62,20 @@ def test_homes_matters_and_exports_are_owner_only(discovery_home: Path, tmp_path
     ]
     assert len(made) > 10
     assert {str(p): mode(p) for p in made} == {str(p): 0o600 for p in made}
-    assert run("matters").stderr == ""  # nothing to warn about
+    assert invoke("matters").stderr == ""  # nothing to warn about
 
 
 def test_a_stricter_umask_still_wins(discovery_home: Path, tmp_path: Path) -> None:
-    assert run("ingest", str(ACME)).exit_code == 0
+    assert invoke("ingest", str(ACME)).exit_code == 0
     with umask(0o277):
-        assert run("export", "libgen", "--out", str(tmp_path / "hits.csv")).exit_code == 0
+        assert invoke("export", "libgen", "--out", str(tmp_path / "hits.csv")).exit_code == 0
     assert mode(tmp_path / "hits.csv") == 0o400
 
 
 def test_matters_warns_about_a_matter_others_can_read(discovery_home: Path) -> None:
-    assert run("ingest", str(ACME)).exit_code == 0
+    assert invoke("ingest", str(ACME)).exit_code == 0
     (discovery_home / "default").chmod(0o755)
-    listed = run("matters")
+    listed = invoke("matters")
     assert listed.exit_code == 0
     assert listed.stderr == (
         "discovery: warning: matter 'default' can be read by other users of this computer"
@@ -98,13 +88,13 @@ def test_matters_warns_about_a_matter_others_can_read(discovery_home: Path) -> N
 
 @pytest.fixture
 def acme(discovery_home: Path) -> Path:
-    assert run("ingest", str(ACME)).exit_code == 0
+    assert invoke("ingest", str(ACME)).exit_code == 0
     return discovery_home
 
 
 def test_a_query_too_long_is_refused_with_a_caret(acme: Path) -> None:
     query = "libgen OR " * (MAX_QUERY_CHARS // 10) + "libgen"
-    result = run("search", query)
+    result = invoke("search", query)
     assert result.exit_code == 2
     first, shown, caret = result.stderr.rstrip("\n").split("\n")
     assert first == (
@@ -118,7 +108,7 @@ def test_a_query_too_long_is_refused_with_a_caret(acme: Path) -> None:
 def test_a_phrase_too_long_is_refused_with_a_caret_under_the_extra_words(acme: Path) -> None:
     words = [f"w{i}" for i in range(MAX_PHRASE_WORDS + 3)]
     query = f'libgen AND "{" ".join(words)}"'
-    result = run("search", query)
+    result = invoke("search", query)
     assert result.exit_code == 2
     first, _, caret = result.stderr.rstrip("\n").split("\n")
     assert first == (
@@ -128,22 +118,22 @@ def test_a_phrase_too_long_is_refused_with_a_caret_under_the_extra_words(acme: P
     )
     assert caret == " " * query.index("w100") + "^" * len("w100 w101 w102")
     at_limit = '"' + " ".join(words[:MAX_PHRASE_WORDS]) + '"'
-    assert run("search", at_limit, "--count").stdout == "0\n"
+    assert invoke("search", at_limit, "--count").stdout == "0\n"
 
 
 def test_a_query_that_is_not_utf8_is_refused_and_not_run(acme: Path) -> None:
     query = "libgen \udcff"  # the byte 0xFF in a shell argument, as Python hands it over
-    result = run("search", query)
+    result = invoke("search", query)
     assert result.exit_code == 2
     assert result.stderr.startswith(
         "discovery: query error at column 8: the query holds bytes that are not UTF-8 text here"
     )
     assert result.stderr.splitlines()[1] == "libgen ⟨U+DCFF⟩"  # shown, never sent raw
-    assert "audit" not in result.stderr and run("audit", "--json").stdout == ""
+    assert "audit" not in result.stderr and invoke("audit", "--json").stdout == ""
 
 
 def test_a_matter_name_with_a_trailing_newline_is_refused(acme: Path) -> None:
-    result = run("search", "libgen", "--matter", "default\n")
+    result = invoke("search", "libgen", "--matter", "default\n")
     assert result.exit_code == 2 and "invalid matter name" in result.stderr
 
 
@@ -182,15 +172,15 @@ def test_an_exported_message_with_a_disguised_formula_cannot_run(
         '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z",'
         ' "text": "\\u00a0=HYPERLINK(\\"http://x.invalid\\") libgen"}\n'
     )
-    assert run("ingest", str(src)).exit_code == 0
-    assert run("export", "libgen", "--out", str(tmp_path / "hits.csv")).exit_code == 0
+    assert invoke("ingest", str(src)).exit_code == 0
+    assert invoke("export", "libgen", "--out", str(tmp_path / "hits.csv")).exit_code == 0
     with (tmp_path / "hits.csv").open(encoding="utf-8", newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert row["text"].startswith("'\u00a0=HYPERLINK")
     terms = tmp_path / "terms.txt"
     terms.write_text("libgen\n")
     xlsx = tmp_path / "r.xlsx"
-    assert run("batch", str(terms), "--report", str(tmp_path / "r.csv"), "--xlsx", str(xlsx))
+    assert invoke("batch", str(terms), "--report", str(tmp_path / "r.csv"), "--xlsx", str(xlsx))
     assert load_workbook(xlsx).active["A2"].data_type == "s"
 
 
@@ -201,7 +191,7 @@ def test_csv_problem_lines_quote_no_cell_text(tmp_path: Path) -> None:
         "general,Ann,2023-01-05 09:00,fine\n"
         "general,Bob,the merger is off do not tell anyone,2023-01-05 09:01\n"
     )
-    result = run("ingest", str(src))
+    result = invoke("ingest", str(src))
     (problem,) = [x for x in result.stdout.splitlines() if x.startswith("problem: ")]
     assert problem == (
         f"problem: {src}:3: column 'time': unreadable time (36 characters); row skipped"

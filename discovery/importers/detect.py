@@ -235,9 +235,9 @@ def iter_sources(
         elif path.is_dir():
             root = path
             unsafe = _unsafe_entries(path)
-            for p, reason in unsafe:
+            for p, why in unsafe:
                 shown = f"{named.rstrip('/')}/{p.relative_to(path).as_posix()}"
-                yield _unit(p, None, shown, ImportProblem(shown, reason), named)
+                yield _unit(p, None, shown, ImportProblem(shown, why), named)
             if unsafe and workspace is not None:
                 walker.trees += 1
                 root = _safe_copy(path, {p for p, _ in unsafe}, workspace / f"tree-{walker.trees}")
