@@ -18,7 +18,7 @@ from pathlib import Path
 
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.files import private_dir, write_text
-from discovery.matter import Matter
+from discovery.matter import Matter, View
 from discovery.model import Message
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
@@ -63,7 +63,7 @@ def exhibit_number(prefix: str, n: int) -> str:
 
 
 def select(
-    matter: Matter, *, tag: str | None = None, query: str | None = None
+    matter: Matter, *, tag: str | None = None, query: str | None = None, view: View | None = None
 ) -> tuple[set[int], str]:
     """The ids selected by a tag or a query, and the selection as query text.
 
@@ -78,7 +78,7 @@ def select(
             raise UsageError("the tag is empty")
         return matter.store.ids_of_tags([tag]), tag_query(tag)
     assert query is not None
-    return Searcher(matter).match(query)[1], query
+    return Searcher(matter).match(query, view=view)[1], query
 
 
 _UNQUOTABLE = frozenset(QUOTES) | frozenset(WILDCARDS)

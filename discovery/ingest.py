@@ -40,7 +40,7 @@ from discovery.importers.base import ImportContext, Importer, RawConversation, R
 from discovery.importers.detect import IMPORTERS, Unit, iter_sources
 from discovery.matter import Matter, Writer
 from discovery.repair import describe, fix_path, repair
-from discovery.store import NewMessage, to_us
+from discovery.store import NewMessage, Store, to_us
 
 DEFAULT_CUSTODIAN = "unassigned"
 FAILED = ("failed", "unrecognised")
@@ -195,6 +195,7 @@ def _ingest_unit(
 ) -> None:
     """Import one unit and add its report; a failure is recorded in the store, nothing else."""
     shown = fix_path(unit.shown)
+    stop: DiscoveryError | None = None
     if unit.problem is not None:  # a refused or damaged archive, an unsafe member, a link
         rep = SourceReport(shown, status="failed", problems=[_shown(unit.problem, shown)])
     elif unit.importer is None:
@@ -205,18 +206,9 @@ def _ingest_unit(
             rep = _ingest_source(matter, unit.path, unit.importer, custodian, tz, tz_name, shown)
         except (DiskFullError, StoreError) as exc:
             # No other source would get past it either: the run stops, and says where.
+            stop = exc
             problem = ImportProblem(shown, f"not imported: {exc}")
-            report.sources.append(
-                SourceReport(
-                    shown,
-                    unit.importer.name,
-                    "failed",
-                    problems=[problem],
-                    custodian=custodian,
-                    tz=tz_name,
-                )
-            )
-            raise
+            rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
         except Exception as exc:
             # A fault while storing this source (rolled back) must not reach the others.
             problem = ImportProblem(
@@ -225,6 +217,8 @@ def _ingest_unit(
             rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
     rep.custodian, rep.tz = custodian, rep.tz or tz_name
     report.sources.append(rep)
+    if stop is not None:
+        raise stop
     if rep.status in FAILED:
         matter.store.record_failure(shown, custodian, rep.as_dict())
 
@@ -325,7 +319,7 @@ def _store_source(
 
 
 def _stored_message(
-    store: object, raw: RawMessage, conv_ids: dict[str, int], tz: tzinfo, rep: SourceReport
+    store: Store, raw: RawMessage, conv_ids: dict[str, int], tz: tzinfo, rep: SourceReport
 ) -> NewMessage | None:
     """One raw message as stored, repaired if need be, or None (skipped); reported either way."""
     at = f"{fix_path(raw.location)}: " if raw.location else ""
@@ -335,7 +329,7 @@ def _stored_message(
     if fixed.conversation_key not in conv_ids:
         # The importer named a conversation it never described: keep the
         # message under a conversation of that key rather than drop it.
-        conv_ids[fixed.conversation_key] = store.upsert_conversation(  # type: ignore[attr-defined]
+        conv_ids[fixed.conversation_key] = store.upsert_conversation(
             fixed.platform, fixed.conversation_key, "channel", fixed.conversation_key
         )
     try:

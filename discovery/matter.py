@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -106,7 +107,8 @@ class Matter:
         """Index every stored message the index does not hold yet.
 
         The store commits each source on its own; the index follows. Should an
-        ingest stop between the two, the next open brings the index up to date.
+        ingest stop between the two, the next ingest brings the index up to date
+        (only an ingest calls this, under the write lock).
         """
         after = self.engine.indexed_through()
         rows = self.store.iter_index_rows(after)
@@ -183,8 +185,6 @@ class Matter:
         It lives in the matter (owner-only) and is only used under the write lock,
         so whatever a killed ingest left there is removed by the next one.
         """
-        import shutil
-
         work = self.path / WORK_DIR
         shutil.rmtree(work, ignore_errors=True)
         files.private_dir(work)

@@ -36,7 +36,7 @@ from discovery.batch import Term
 from discovery.errors import DiscoveryError, UsageError
 from discovery.export import formula_like, write_csv, xlsx_text
 from discovery.files import output
-from discovery.matter import Matter
+from discovery.matter import Matter, View
 from discovery.search import Searcher
 from discovery.store import from_us
 
@@ -91,10 +91,19 @@ def build_report(
     *,
     zone_name: str = "",
     include_system: bool = False,
+    view: View | None = None,
 ) -> Report:
-    """Run every term and count its hits at message, conversation, day and custodian level."""
+    """Run every term and count its hits at message, conversation, day and custodian level.
+
+    Every term answers over the same ``view`` of the matter (taken once when
+    not given), so a batch run during an ingest counts one consistent state.
+    """
     searcher = Searcher(matter)
-    hits = [frozenset(searcher.match(t.query, include_system=include_system)[1]) for t in terms]
+    view = matter.view() if view is None else view
+    hits = [
+        frozenset(searcher.match(t.query, include_system=include_system, view=view)[1])
+        for t in terms
+    ]
     union: set[int] = set().union(*hits)
     facts = _facts(matter, sorted(union), tz)
     times_hit = Counter(i for h in hits for i in h)

@@ -199,16 +199,22 @@ class Store:
 
     @contextmanager
     def guarded(self, needed: int = 0) -> Iterator[None]:
-        """Turn SQLite and disk errors into our one-line errors naming the case store.
+        """Turn disk, lock and database-file errors into our one-line errors naming the store.
 
-        ``needed`` is about how many bytes the write in progress needs (for a disk-full message).
+        ``needed`` is about how many bytes the write in progress needs (for a
+        disk-full message). Errors of the data (a constraint, a wrong value) are
+        left as they are: they belong to what was being written, not to the store.
         """
         try:
             yield
         except DiscoveryError:
             raise
-        except (sqlite3.Error, OSError) as exc:
+        except OSError as exc:
             raise storage_error(exc, self.path, needed) from None
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+                raise storage_error(exc, self.path, needed) from None
+            raise
 
     def close(self) -> None:
         self.db.close()

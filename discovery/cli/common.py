@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -100,6 +101,11 @@ def guard() -> Iterator[None]:
         raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
     except typer.Exit:
         raise
+    except sqlite3.Error as exc:  # one the library did not name (a read of a damaged store)
+        if os.environ.get("DISCOVERY_DEBUG"):
+            raise
+        say(f"discovery: a case store or the audit log cannot be used ({exc})")
+        raise typer.Exit(int(ExitStatus.ERROR)) from None
     except Exception as exc:
         if os.environ.get("DISCOVERY_DEBUG"):
             raise

@@ -19,6 +19,7 @@ from discovery.cli.common import (
     out_console,
     print_json,
     say,
+    warn_partial,
 )
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
 from discovery.safetext import visible
@@ -134,7 +135,10 @@ def batch(
             zone_name = tz or str(getattr(m.tz, "key", "UTC"))
             zone = config.zone(zone_name)
             m.tz = zone
-            result = build_report(m, parsed, zone, zone_name=zone_name, include_system=system)
+            view = m.view()
+            result = build_report(
+                m, parsed, zone, zone_name=zone_name, include_system=system, view=view
+            )
             write_report_csv(result, report, bom=bom)
             if xlsx is not None:
                 write_report_xlsx(result, xlsx)
@@ -149,6 +153,7 @@ def batch(
                         include_system=system,
                         batch=str(terms),
                         term=t.name,
+                        view=view,
                     )
                     for t, hits in zip(parsed, result.hits, strict=True)
                 ]
@@ -160,6 +165,7 @@ def batch(
                 out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
         written = f"{report}" + (f" and {xlsx}" if xlsx is not None else "")
         say(f"report of {len(parsed)} terms written to {written}")
+        warn_partial(view)
         if not logged:
             raise typer.Exit(int(ExitStatus.ERROR))
 
@@ -192,7 +198,8 @@ def exhibits(
 
         ex.check_prefix(prefix)
         with open_existing(matter) as m:
-            ids, selection = ex.select(m, tag=tag, query=query)
+            view = m.view()
+            ids, selection = ex.select(m, tag=tag, query=query, view=view)
             items = ex.build(m, ids, prefix, context)
             try:
                 n = write_csv(out, ex.EXHIBIT_COLUMNS, ex.rows(items, m.tz), bom=bom)
@@ -214,6 +221,9 @@ def exhibits(
             if tag is not None:
                 extra.update(selection="tag", tag=tag)
             node = parse_query(query) if query is not None else None
+            if query is not None:
+                warn_partial(view)
+                extra["view"] = view
             audited(m, "exhibits", selection, node, ids, include_system=tag is not None, **extra)
 
 
