@@ -303,7 +303,9 @@ def _store_source(
             fixed, originals = repair(conv)
             if originals:
                 rep.problems.append(
-                    ImportProblem(rep.path, f"conversation {fixed.key}: {describe(originals)}")
+                    ImportProblem(
+                        rep.path, f"conversation {fixed.key}: {describe(originals, kept=False)}"
+                    )
                 )
             conv_ids[key] = store.upsert_conversation(
                 fixed.platform, fixed.key, fixed.kind.value, fixed.name, fixed.participants

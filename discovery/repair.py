@@ -24,6 +24,7 @@ REPLACEMENT = "\ufffd"
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 T = TypeVar("T")
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def has_surrogates(text: str) -> bool:
@@ -77,6 +78,23 @@ def _dirty(value: Any) -> bool:
     return False
 
 
+def _message_dirty(m: RawMessage) -> bool:
+    """:func:`_dirty` for a raw message, written out: ingest calls it for every message."""
+    parts = [
+        m.platform, m.conversation_key, m.native_id, m.speaker_id, m.speaker, m.text,
+        m.thread_key or "", m.location, *m.versions, *m.extra, *m.extra.values(),
+    ]  # fmt: skip
+    for r in m.reactions:
+        parts.append(r.emoji)
+        parts.extend(r.users)
+    for a in m.attachments:
+        parts.extend((a.name, a.sha256 or "", a.url or ""))
+    try:
+        return _SURROGATE.search("".join(parts)) is not None
+    except TypeError:  # a value that is no string: let the field-by-field check see it
+        return True
+
+
 def _plain(value: Any) -> Any:
     """``value`` as JSON-able data (dataclasses as dicts), for the raw record."""
     if isinstance(value, Reaction | Attachment | Participant):
@@ -96,22 +114,30 @@ def repair(item: T) -> tuple[T, dict[str, Any]]:
     raw record.
     """
     assert isinstance(item, RawMessage | RawConversation)
+    if isinstance(item, RawMessage) and not _message_dirty(item):
+        return item, {}  # the common case, checked in one pass over its text
+    names = _FIELDS.get(type(item))
+    if names is None:
+        names = _FIELDS[type(item)] = tuple(f.name for f in dataclasses.fields(item))
+    values = [getattr(item, name) for name in names]
     originals: dict[str, Any] = {}
     changes: dict[str, Any] = {}
-    for f in dataclasses.fields(item):
-        value = getattr(item, f.name)
+    for name, value in zip(names, values, strict=True):
         if _dirty(value):
-            originals[f.name] = _plain(value)
-            changes[f.name] = _fix(value)
-    if not changes:
-        return item, {}
+            originals[name] = _plain(value)
+            changes[name] = _fix(value)
     return dataclasses.replace(item, **changes), originals  # type: ignore[type-var]
 
 
-def describe(originals: dict[str, Any]) -> str:
-    """The problem line's reason for a repaired message (never quoting its text)."""
+def describe(originals: dict[str, Any], *, kept: bool = True) -> str:
+    """The problem line's reason for a repaired item (never quoting its text).
+
+    ``kept``: whether the original is kept (a message's raw record keeps it; a
+    conversation has none, its messages keep its original key).
+    """
     names = ", ".join(sorted(originals))
+    where = "the original kept in the message's raw record" if kept else "the original not kept"
     return (
         f"half of an emoji or other character pair (a lone surrogate) in {names}: stored"
-        " as U+FFFD, the original kept in the message's raw record"
+        f" as U+FFFD, {where}"
     )

@@ -195,3 +195,31 @@ def test_discovery_report_reads_back_every_source(tmp_path: Path) -> None:
     assert "Sources and their ingest reports" in matter.stdout
     assert [x for x in matter.stdout.splitlines() if x.startswith("problem: ")] == problems
     assert invoke("matters", "--matter", "nope").exit_code == 1
+
+
+def test_names_with_a_lone_surrogate_are_repaired_too(tmp_path: Path) -> None:
+    row = {
+        "conversation": "deal \ud83d room",
+        "speaker": "Ann \udc00",
+        "time": "2023-01-01T00:00:00Z",
+        "text": "plain words",
+    }
+    src = tmp_path / "names.jsonl"
+    src.write_text(json.dumps(row) + "\n", encoding="utf-8")  # written as \\ud83d escapes
+    with open_matter("m", create=True) as m:
+        (rep,) = ingest(m, [src]).sources
+        (msg,) = m.store.messages([1])
+    assert rep.added == 1
+    assert (msg.conversation, msg.speaker, msg.text) == (
+        "deal \ufffd room",
+        "Ann \ufffd",
+        "plain words",
+    )
+    reasons = [p.reason for p in rep.problems]
+    assert reasons == [
+        "conversation deal \ufffd room: half of an emoji or other character pair (a lone"
+        " surrogate) in key, name: stored as U+FFFD, the original not kept",
+        "line 1: half of an emoji or other character pair (a lone surrogate) in"
+        " conversation_key, speaker, speaker_id: stored as U+FFFD, the original kept in the"
+        " message's raw record",
+    ]
