@@ -44,8 +44,6 @@ HIT_COLUMNS = (
     "source_sha256",
     "tags",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-"""Starts that make a cell a formula (before invisible characters are skipped)."""
 FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b")
 """A cell whose first visible character is one of these is taken for a formula."""
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")

@@ -126,7 +126,13 @@ def _print_report(report: Any, matter: str, as_json: bool) -> None:
     from discovery.render import already_imported_lines, ingest_table, problem_lines
 
     if as_json:
-        print_json([s.as_dict() for s in report.sources])
+        rows = [
+            {**s.as_dict(), "recorded_problems": s.recorded_problems}
+            if s.status == "already imported"
+            else s.as_dict()
+            for s in report.sources
+        ]
+        print_json(rows)
         return
     out = out_console()
     out.print(ingest_table(report))
