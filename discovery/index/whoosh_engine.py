@@ -140,7 +140,10 @@ class WhooshEngine:
         return max(self._docmap, default=0)
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
+        """Index ``rows`` (see :class:`discovery.index.TextEngine`); only the matter's one
+        writer (an ingest, under the matter's write lock) calls this."""
         last = self.indexed_through()
+        self._clean()  # what a killed writer may have left
         try:
             writer = self.ix.writer(limitmb=256)
         except LockError:
@@ -178,13 +181,17 @@ class WhooshEngine:
         if lock is not None and getattr(lock, "fd", None) is not None:
             with suppress(Exception):
                 lock.release()
+        self._clean()
+        self.ix = index.open_dir(str(self.path))
+        self._restrict()
+
+    def _clean(self) -> None:
+        """Remove files no committed table of contents names, and the writer's temp folder."""
         storage, name = self.ix.storage, self.ix.indexname
         with suppress(Exception):
             gen = TOC._latest_generation(storage, name)
             clean_files(storage, name, gen, TOC.read(storage, name, gen).segments)
         shutil.rmtree(self.path / f"{name}.tmp", ignore_errors=True)
-        self.ix = index.open_dir(str(self.path))
-        self._restrict()
 
     def _error(self, exc: OSError) -> Exception:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
