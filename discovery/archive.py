@@ -8,17 +8,29 @@ from its central directory:
 - :data:`MAX_RATIO` (200:1): the compression ratio of any member larger than
   :data:`RATIO_FLOOR` (1 MiB; small files of blanks legitimately compress
   further, and cannot hurt);
-- :data:`MAX_MEMBERS` (100,000): the number of members.
+- :data:`MAX_MEMBERS` (100,000): the number of members;
+- :data:`MAX_TOTAL_RATIO` (100:1): the total uncompressed size against the
+  archive's own size, once the total passes :data:`TOTAL_RATIO_FLOOR`
+  (64 MiB): a thousand 1 MiB members of zeros pass the per-member check one
+  by one but not this one.
+
+The extraction budget (:data:`MAX_TOTAL_BYTES`) is shared by every archive
+one ingest opens, nested ones included.
 
 Python's zipfile never inflates a member past the size its directory
 declares, and checks each member's CRC, so the declared sizes are the sizes
-read. :func:`extract` writes members only under the folder it is given (a
-``tempfile.TemporaryDirectory`` owned by the ingest): names that are absolute,
-carry a drive letter, or climb with ``..`` are refused and reported, never
-written; each target is checked to resolve inside the folder before it is
-opened. Encrypted members, members that fail their CRC and duplicate names
-are reported too. Operating-system litter (``__MACOSX/``, ``.DS_Store``,
-``Thumbs.db``) is skipped as it is when walking a folder.
+read. :func:`extract` writes members only under the folder it is given (the
+ingest's private work folder, :meth:`discovery.matter.Matter.workspace`):
+names that are absolute, carry a drive letter, or climb with ``..`` are
+refused and reported, never written; each target is checked to resolve
+inside the folder before it is opened. Encrypted members, members that fail
+their CRC ("damaged"), symbolic links stored as members (never created),
+duplicate names and file/folder name clashes (``a`` and ``a/b.txt``) are
+reported per member, and the rest is extracted. A file that starts like a
+zip but cannot be opened as one is reported as damaged or truncated
+(:func:`damage`), not as an unknown format. Operating-system litter
+(``__MACOSX/``, ``.DS_Store``, ``Thumbs.db``) is skipped as it is when
+walking a folder.
 
 Office documents (``.docx``, ``.xlsx``, ``.odt``, ``.epub``, ``.jar``) are
 zips too, but not collections: :func:`is_archive` says no to them, so they are
@@ -28,8 +40,10 @@ reported as unrecognised files rather than opened.
 from __future__ import annotations
 
 import hashlib
+import stat
 import zipfile
 import zlib
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO
@@ -42,12 +56,18 @@ RATIO_FLOOR = 1024**2
 """Members up to this size are not ratio-checked."""
 MAX_MEMBERS = 100_000
 """Most members allowed in one archive."""
+MAX_TOTAL_RATIO = 100
+"""Largest ratio of an archive's total uncompressed size to its size on disk ..."""
+TOTAL_RATIO_FLOOR = 64 * 1024**2
+"""... once the total uncompressed size passes this."""
 MAX_DEPTH = 8
 """Most archives nested in one another that an ingest opens."""
 
 JUNK_PARTS = frozenset({"__MACOSX", ".DS_Store", "Thumbs.db", "desktop.ini", ".git"})
 _OFFICE_MARKERS = frozenset({"[Content_Types].xml", "mimetype", "META-INF/MANIFEST.MF"})
 _CHUNK = 1 << 20
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
+DAMAGED = "damaged or truncated zip archive"
 
 ZIP_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -108,13 +128,36 @@ def is_archive(path: Path) -> bool:
     return not any(n in _OFFICE_MARKERS for n in names[:50])
 
 
+def damage(path: Path) -> str | None:
+    """Why a file that starts like a zip cannot be opened as one (None: not a zip, or fine).
+
+    A zip cut short (an interrupted download or copy) loses its central
+    directory, at the end: then it is no zip at all to Python, but it is
+    damaged evidence, not an unknown format.
+    """
+    try:
+        with path.open("rb") as f:
+            head = f.read(4)
+    except OSError:
+        return None
+    if head not in _ZIP_MAGIC:
+        return None
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.infolist()
+    except ZIP_ERRORS as e:
+        return f"{DAMAGED} ({e}): its list of members cannot be read; not imported"
+    return None
+
+
 def refusal(path: Path) -> str | None:
     """Why the zip at ``path`` must not be read (None: within the limits)."""
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
+        size = path.stat().st_size
     except ZIP_ERRORS as e:
-        return f"damaged zip archive ({e})"
+        return f"{DAMAGED} ({e})"
     if len(infos) > MAX_MEMBERS:
         return f"archive refused: {len(infos):,} members (limit {MAX_MEMBERS:,})"
     total = sum(i.file_size for i in infos)
@@ -122,6 +165,12 @@ def refusal(path: Path) -> str | None:
         return (
             f"archive refused: {total:,} bytes uncompressed"
             f" (limit {MAX_TOTAL_BYTES:,}); unpack and import it in parts"
+        )
+    if total > TOTAL_RATIO_FLOOR and total > MAX_TOTAL_RATIO * max(size, 1):
+        return (
+            f"archive refused: {total:,} bytes uncompressed from {size:,} bytes"
+            f" ({total // max(size, 1):,}:1, limit {MAX_TOTAL_RATIO}:1 over the whole archive);"
+            " a possible zip bomb"
         )
     for info in infos:
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
@@ -168,6 +217,7 @@ def extract(path: Path, dest: Path, budget: int = MAX_TOTAL_BYTES) -> Extraction
     dest.mkdir(parents=True, exist_ok=True)
     root = dest.resolve()
     out = Extraction()
+    folders: set[str] = set()  # every folder holding an extracted file
     written = 0
     try:
         zf = zipfile.ZipFile(path)
@@ -187,6 +237,21 @@ def extract(path: Path, dest: Path, budget: int = MAX_TOTAL_BYTES) -> Extraction
                 continue
             if info.flag_bits & 0x1:
                 out.problems.append((info.filename, "encrypted member; supply it decrypted"))
+                continue
+            if stat.S_ISLNK(info.external_attr >> 16):
+                out.problems.append(
+                    (info.filename, "symbolic link stored in the archive: not followed")
+                )
+                continue
+            clash = _clash(member, out.written, folders)
+            if clash is not None:
+                out.problems.append(
+                    (
+                        info.filename,
+                        f"name clash: {clash!r} is both a file and a folder in the archive;"
+                        " this member was not extracted",
+                    )
+                )
                 continue
             target = root.joinpath(*member.parts)
             if not target.resolve().is_relative_to(root):
@@ -208,11 +273,31 @@ def extract(path: Path, dest: Path, budget: int = MAX_TOTAL_BYTES) -> Extraction
                             )
                         dst.write(block)
             except ArchiveError:
-                target.unlink(missing_ok=True)
+                _remove(target)
                 raise
+            except zipfile.BadZipFile as e:
+                _remove(target)
+                out.problems.append((info.filename, f"damaged member ({e}); not extracted"))
+                continue
             except ZIP_ERRORS as e:
-                target.unlink(missing_ok=True)
+                _remove(target)
                 out.problems.append((info.filename, f"cannot extract ({type(e).__name__}: {e})"))
                 continue
             out.written[member.as_posix()] = target
+            folders.update(p.as_posix() for p in member.parents if p.parts)
     return out
+
+
+def _clash(member: PurePosixPath, files: dict[str, Path], folders: set[str]) -> str | None:
+    """The name ``member`` shares with an extracted file or folder of another kind."""
+    if member.as_posix() in folders:
+        return member.as_posix()
+    for parent in member.parents:
+        if parent.parts and parent.as_posix() in files:
+            return parent.as_posix()
+    return None
+
+
+def _remove(target: Path) -> None:
+    with suppress(OSError):
+        target.unlink(missing_ok=True)

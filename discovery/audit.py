@@ -43,9 +43,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from discovery import __version__, config
+from discovery import __version__, config, files
 from discovery.errors import DiscoveryError, UsageError
-from discovery.matter import Matter, open_matter
+from discovery.matter import Matter, View, open_matter
 from discovery.query.ast import Field
 from discovery.search import Searcher, result_hash
 from discovery.store import Store
@@ -176,9 +176,14 @@ def os_user() -> str:
         return os.environ.get("USERNAME") or os.environ.get("USER") or "unknown"
 
 
-def fingerprint(store: Store) -> str:
-    """SHA-256 over the sources in ingest order (see the module notes)."""
-    parts = [[s.sha256, s.custodian, s.format, s.tz] for s in store.sources()]
+def fingerprint(store: Store, through: int | None = None) -> str:
+    """SHA-256 over the sources in ingest order (see the module notes).
+
+    With ``through``, only over the sources a search answering over message ids
+    up to it saw in full: what a search during an ingest actually searched.
+    """
+    sources = store.sources() if through is None else store.visible_sources(through)
+    parts = [[s.sha256, s.custodian, s.format, s.tz] for s in sources]
     return hashlib.sha256(json.dumps(parts, ensure_ascii=False).encode()).hexdigest()
 
 
@@ -222,8 +227,8 @@ def _zone_name(matter: Matter) -> str:
 def _connect() -> sqlite3.Connection:
     path = log_path()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(path, timeout=10, isolation_level=None)
+        files.private_file(files.private_dir(path.parent) / LOG_FILE)
+        db = sqlite3.connect(path, timeout=30, isolation_level=None)
         db.executescript(_SCHEMA)
     except (OSError, sqlite3.Error) as exc:
         raise AuditError(f"cannot open the audit log {path}: {exc}") from None
@@ -238,19 +243,27 @@ def record(
     ids: Iterable[int],
     *,
     include_system: bool = False,
+    view: View | None = None,
     **extra: Any,
 ) -> Entry:
     """Append one entry for a result just produced; returns it with its id.
 
     For a query, each term that stands for several words (wildcard, stem,
     fuzzy, range, regex) is recorded with the index words it stood for
-    (``settings["expansions"]``).
+    (``settings["expansions"]``). ``view`` is what the search saw: when it was
+    partial (an ingest running), the entry's fingerprint covers only the sources
+    it saw in full, and its settings say ``partial`` and up to which message id
+    it answered.
     """
     ids = list(ids)
     if command in RERUNNABLE and "expansions" not in extra:
         expanded = _expansions(matter, canonical)
         if expanded:
             extra["expansions"] = expanded
+    through = None
+    if view is not None and view.partial:
+        through = view.indexed
+        extra = {**extra, "partial": True, "indexed_through": view.indexed}
     values = (
         datetime.now(UTC).isoformat(timespec="seconds"),
         os_user(),
@@ -258,8 +271,8 @@ def record(
         command,
         query,
         canonical,
-        json.dumps(settings(matter, include_system=include_system, **extra), ensure_ascii=False),
-        fingerprint(matter.store),
+        json.dumps(settings(matter, include_system=include_system, **extra)),
+        fingerprint(matter.store, through),
         len(ids),
         result_hash(ids),
     )

@@ -35,8 +35,9 @@ from pathlib import Path
 from discovery.errors import QuerySyntaxError, UsageError
 from discovery.export import XLSX_ILLEGAL
 from discovery.query.ast import DATE_FIELDS, TEXT_FIELDS, Node
-from discovery.query.parser import FIELD_ALIASES, parse
+from discovery.query.parser import FIELD_ALIASES
 from discovery.query.unparse import unparse
+from discovery.search import parse_query
 
 MAX_TERMS = 10_000
 _NAME_RE = re.compile(r'^\s*([^":()\s][^":()]*?)\s*:[ \t]+(\S.*)$')
@@ -108,7 +109,7 @@ def parse_terms(text: str, *, csv_layout: bool = False, source: str = "TERMS") -
     seen: dict[str, int] = {}
     for line, column, name, query in entries:
         try:
-            node = parse(query)
+            node = parse_query(query)  # with the bounds of every query
         except QuerySyntaxError as exc:
             problems.append(
                 TermProblem(

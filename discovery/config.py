@@ -25,7 +25,7 @@ PROJECT_DIR = "indexes"
 """The folder name looked for in the current folder and its parents."""
 DEFAULT_MATTER_FILE = "default-matter"
 """In the home: the matter commands use when no ``--matter`` is given (``matters --use``)."""
-_MATTER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_MATTER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 def home() -> Path:
@@ -49,7 +49,7 @@ def home_and_reason() -> tuple[Path, str]:
 
 
 def check_matter_name(name: str) -> str:
-    if not _MATTER_NAME.match(name):
+    if not _MATTER_NAME.fullmatch(name):
         raise UsageError(
             f"invalid matter name {name!r}: use letters, digits, '.', '_' or '-' (at most 64)"
         )

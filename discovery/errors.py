@@ -104,3 +104,38 @@ class IndexBusyError(DiscoveryError):
 
 class StoreError(DiscoveryError):
     """The case store is unreadable or from an incompatible version."""
+
+
+class StoreBusyError(StoreError):
+    """The case store stayed locked by another process longer than the busy timeout."""
+
+
+class MatterBusyError(DiscoveryError):
+    """Another ingest is writing the matter; this one was asked not to wait."""
+
+
+class DiskFullError(DiscoveryError):
+    """No space left where the case store, the index or an output file is written.
+
+    Attributes:
+        path: the file or folder that could not be written.
+        needed: about how many more bytes the operation needs (0 when unknown).
+        free: bytes free on that disk when the error was seen (None when unknown).
+    """
+
+    def __init__(self, path: str, needed: int = 0, free: int | None = None) -> None:
+        self.path = path
+        self.needed = needed
+        self.free = free
+        space = [f"about {_mb(needed)} needed"] if needed else []
+        if free is not None:
+            space.append(f"{_mb(free)} free")
+        detail = f" ({', '.join(space)})" if space else ""
+        super().__init__(
+            f"no space left on the disk holding {path}{detail}; nothing half-written was"
+            " kept: free some space and run it again"
+        )
+
+
+def _mb(n: int) -> str:
+    return f"{max(n, 0) / 1024**2:,.1f} MB"

@@ -17,7 +17,8 @@ from datetime import tzinfo
 from pathlib import Path
 
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
-from discovery.matter import Matter
+from discovery.files import private_dir, write_text
+from discovery.matter import Matter, View
 from discovery.model import Message
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
@@ -64,7 +65,7 @@ def exhibit_number(prefix: str, n: int) -> str:
 
 
 def select(
-    matter: Matter, *, tag: str | None = None, query: str | None = None
+    matter: Matter, *, tag: str | None = None, query: str | None = None, view: View | None = None
 ) -> tuple[set[int], str]:
     """The ids selected by a tag or a query, and the selection as query text.
 
@@ -82,7 +83,7 @@ def select(
         stored = known_tag(matter.store, tag)
         return matter.store.ids_of_tags([stored]), tag_query(stored)
     assert query is not None
-    return Searcher(matter).match(query)[1], query
+    return Searcher(matter).match(query, view=view)[1], query
 
 
 _UNQUOTABLE = frozenset(QUOTES) | frozenset(WILDCARDS)
@@ -187,9 +188,9 @@ def transcript(exhibit: Exhibit, tz: tzinfo) -> str:
 def write_transcripts(exhibits: Sequence[Exhibit], folder: Path, tz: tzinfo) -> int:
     """One ``<exhibit number>.txt`` per exhibit (UTF-8) into ``folder``; returns files written."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         for e in exhibits:
-            (folder / f"{e.number}.txt").write_text(transcript(e, tz), encoding="utf-8")
+            write_text(folder / f"{e.number}.txt", transcript(e, tz))
     except OSError as exc:
         raise DiscoveryError(
             f"cannot write transcripts to {folder}: {exc.strerror or exc}"

@@ -1,9 +1,14 @@
 """CSV exports of hit sets (PRODUCT.md §6).
 
-Every cell that a spreadsheet could take for a formula (one starting with
-``=``, ``+``, ``-``, ``@``, a tab or a carriage return) is written with a
+Every cell that a spreadsheet could take for a formula is written with a
 leading apostrophe, the neutralisation OWASP recommends, so an exported
-message can never run in Excel.
+message can never run in Excel: a cell starting with a tab or a carriage
+return, or whose first visible character (after spaces, no-break spaces, line
+breaks, zero-width and other invisible characters, which spreadsheets skip) is
+``=``, ``+``, ``-``, ``@`` or one of their full-width or small forms
+(``＝``, ``＋``, ``－``, ``＠``, ``﹦``, ``﹢``, ``﹣``, ``﹫``).
+
+Files are written owner-only and whole or not at all (:func:`discovery.files.output`).
 
 XLSX cells cannot hold the C0 control characters other than tab, line feed
 and carriage return (openpyxl refuses them); :func:`xlsx_text` writes each as
@@ -14,11 +19,13 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import TextIO
 
+from discovery.files import output
 from discovery.model import control_number
 from discovery.query.ast import Node
 from discovery.search import Searcher
@@ -38,15 +45,27 @@ HIT_COLUMNS = (
     "source_sha256",
     "tags",
 )
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b")
+"""A cell whose first visible character is one of these is taken for a formula."""
 XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 """Characters an XLSX cell cannot hold (the set openpyxl refuses)."""
 PAGE = 500
 
 
+def formula_like(value: str) -> bool:
+    """Whether a spreadsheet could read ``value`` as a formula (see the module notes)."""
+    if value.startswith(("\t", "\r")):
+        return True
+    for ch in value:
+        if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zs", "Zl", "Zp"):
+            continue
+        return ch in FORMULA_SIGNS
+    return False
+
+
 def neutralise(value: str) -> str:
     """A cell value that no spreadsheet will evaluate as a formula."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
+    return "'" + value if formula_like(value) else value
 
 
 def xlsx_text(value: str) -> str:
@@ -57,8 +76,12 @@ def xlsx_text(value: str) -> str:
 def write_csv(
     path: Path, header: Sequence[str], rows: Iterable[Sequence[str]], *, bom: bool
 ) -> int:
-    """Write a neutralised UTF-8 CSV (with a BOM for Excel when asked); returns rows written."""
-    with path.open("w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
+    """Write a neutralised UTF-8 CSV (with a BOM for Excel when asked); returns rows written.
+
+    Raises:
+        DiskFullError, DiscoveryError: the file cannot be written (nothing is left of it).
+    """
+    with output(path, encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
         return write_rows(f, header, rows)
 
 

@@ -5,20 +5,37 @@ behind. A source already imported for the same custodian (same SHA-256) adds
 nothing. Messages already stored from another source (same dedup key) are not
 added again; the new source and its custodian are recorded as holding them.
 Within a source, new messages get control numbers in time order.
+
+Faults stay where they happen:
+
+* a message that cannot be stored as read is repaired without loss where it
+  can be (:mod:`discovery.repair`) or skipped, and reported either way with
+  its path and location (:func:`_stored_message`, the one place for this);
+* an exception while storing one source fails that source (reported, rolled
+  back) and the ingest goes on with the next; only what no other source could
+  get past either (a full disk, an unusable case store) stops the run;
+* every source's report is kept in the case store (``discovery report``),
+  failed ones too, and the caller's :class:`IngestReport` is filled as the
+  run goes, so it can be printed however the run ends.
+
+Only one ingest writes a matter at a time (:meth:`Matter.writing`); it is
+also the only writer of the index.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import tempfile
+import os
+import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
+from typing import Any
 
 from discovery.custodians import CustodianMap
-from discovery.errors import DiscoveryError, ImportProblem, UsageError
+from discovery.errors import DiscoveryError, DiskFullError, ImportProblem, StoreError, UsageError
 from discovery.importers.base import (
     DATE_ORDERS,
     ImportContext,
@@ -28,16 +45,23 @@ from discovery.importers.base import (
     SourceFact,
 )
 from discovery.importers.detect import IMPORTERS, Unit, iter_sources
-from discovery.matter import Matter
+from discovery.matter import Matter, Writer
 from discovery.model import UNDATED, UNKNOWN_SENDER
-from discovery.store import NewMessage, to_us
+from discovery.repair import describe, fix_path, repair
+from discovery.store import NewMessage, Store, to_us
 
 DEFAULT_CUSTODIAN = "unassigned"
+FAILED = ("failed", "unrecognised")
+UNDATED_US = to_us(UNDATED)
 
 
 @dataclass
 class SourceReport:
-    """What happened to one source."""
+    """What happened to one source (also what ``discovery report`` shows of it).
+
+    Add a field here and to :meth:`as_dict` to report something new; stored
+    reports are read back as dicts, so older ones simply lack the key.
+    """
 
     path: str
     format: str = ""
@@ -55,6 +79,8 @@ class SourceReport:
     undated: int = 0  # messages stored without a time (they sort last)
     unknown_sender: int = 0  # messages stored as "(unknown sender)"
     dated_by: dict[str, int] = field(default_factory=dict)  # fallback -> messages dated by it
+    recorded_problems: int = 0
+    """For an already imported source: the problems recorded when it was imported."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -89,7 +115,7 @@ class IngestReport:
 
     @property
     def failed(self) -> bool:
-        return any(s.status in ("failed", "unrecognised") for s in self.sources)
+        return any(s.status in FAILED for s in self.sources)
 
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -103,8 +129,13 @@ MESSAGE_STEP = 200
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
-    """SHA-256 and size of a file, or of a folder (over its files' paths and hashes)."""
-    if path.is_file():
+    """SHA-256 and size of a file, or of a folder (over its regular files' paths and hashes).
+
+    Inside a folder only regular files count (links are resolved: a folder
+    handed over by :func:`~discovery.importers.detect.iter_sources` holds
+    no link that leaves the collection); pipes and devices are never read.
+    """
+    if not path.is_dir():
         h = hashlib.sha256()
         with path.open("rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):
@@ -112,7 +143,16 @@ def sha256_of(path: Path) -> tuple[str, int]:
         return h.hexdigest(), path.stat().st_size
     h = hashlib.sha256()
     size = 0
-    for p in sorted(q for q in path.rglob("*") if q.is_file()):
+    files = []
+    for dirpath, _dirs, names in os.walk(path):
+        for name in names:
+            p = Path(dirpath) / name
+            try:
+                if stat.S_ISREG(p.stat().st_mode):
+                    files.append(p)
+            except OSError:
+                continue
+    for p in sorted(files):
         digest, n = sha256_of(p)
         h.update(f"{p.relative_to(path).as_posix()}\0{digest}\n".encode())
         size += n
@@ -131,16 +171,26 @@ def ingest(
     custodian_map: CustodianMap | None = None,
     tz_defaulted: bool = False,
     date_order: str | None = None,
+    report: IngestReport | None = None,
+    wait: bool = False,
+    on_wait: Callable[[Writer | None], None] | None = None,
 ) -> IngestReport:
     """Import ``paths`` into ``matter`` and bring its index up to date.
 
-    Zips that no importer reads whole are extracted into a temporary folder
-    removed before returning (see :func:`discovery.importers.detect.iter_sources`).
-    ``custodian_map`` places each source under a custodian by its path below
-    the named path; sources it does not place get ``custodian``.
-    ``tz_defaulted`` says the zone is the default, not the user's choice (the
-    report says so); ``date_order`` (``DMY``/``MDY``/``YMD``) overrides how
-    importers read ambiguous numeric dates.
+    Zips that no importer reads whole are extracted into the matter's private
+    work folder, removed before returning however the run ends (see
+    :meth:`Matter.workspace`). ``custodian_map`` places each source under a
+    custodian by its path below the named path; sources it does not place get
+    ``custodian``. ``tz_defaulted`` says the zone is the default, not the
+    user's choice (the report says so); ``date_order`` (``DMY``/``MDY``/``YMD``)
+    overrides how importers read ambiguous numeric dates. ``report``, when
+    given, is filled source by source, so a caller can show it also when the
+    run stops (interrupted, disk full).
+
+    Raises:
+        MatterBusyError: another ingest is writing the matter and ``wait`` is False.
+        DiskFullError, StoreError: the case store or index cannot be written
+            (what was committed before stays; the report so far is in ``report``).
     """
     if fmt != "auto" and fmt not in IMPORTERS:
         known = ", ".join(["auto", *sorted(IMPORTERS)])
@@ -149,26 +199,32 @@ def ingest(
         raise UsageError(f"unknown date order {date_order!r}: use one of {', '.join(DATE_ORDERS)}")
     order = None if date_order is None else date_order.upper()
     for p in paths:
-        if not p.exists():
-            raise UsageError(f"no such file or folder: {p}")
-    report = IngestReport()
+        if not p.exists() and not p.is_symlink():
+            raise UsageError(f"no such file or folder: {fix_path(str(p))}")
+    report = IngestReport() if report is None else report
     forced = None if fmt == "auto" else IMPORTERS[fmt]
-    with tempfile.TemporaryDirectory(prefix="discovery-ingest-") as work:
-        units = list(iter_sources(list(paths), forced, Path(work)))
-        for unit in units:
-            placed = None if custodian_map is None else custodian_map.custodian_for(unit.relative)
-            if custodian_map is not None and placed is None and unit.importer is not None:
-                report.unplaced.append(unit.shown)
-            who = placed or custodian or DEFAULT_CUSTODIAN
-            rep = _ingest_unit(matter, unit, who, tz, tz_name, order, tz_defaulted, progress)
-            _note_defaults(rep, who, tz_name, tz_defaulted)
-            report.sources.append(rep)
-            if progress is not None:
-                progress("sources", 1, len(units))
+    with matter.writing(wait=wait, on_wait=on_wait):
+        _catch_up(matter, progress)  # what an earlier ingest stored but did not index
+        with matter.workspace() as work:
+            units = list(iter_sources(list(paths), forced, work))
+            for unit in units:
+                placed = (
+                    None if custodian_map is None else custodian_map.custodian_for(unit.relative)
+                )
+                if custodian_map is not None and placed is None and unit.importer is not None:
+                    report.unplaced.append(unit.shown)
+                who = placed or custodian or DEFAULT_CUSTODIAN
+                _ingest_unit(matter, unit, who, tz, tz_name, report, order, tz_defaulted, progress)
+                if progress is not None:
+                    progress("sources", 1, len(units))
+        _catch_up(matter, progress)
+    return report
+
+
+def _catch_up(matter: Matter, progress: ProgressFn | None) -> None:
     todo = matter.store.max_message_id() - matter.engine.indexed_through()
     if todo > 0:
         matter.catch_up(None if progress is None else lambda n: progress("indexing", n, todo))
-    return report
 
 
 def _note_defaults(rep: SourceReport, custodian: str, zone: str, zone_defaulted: bool) -> None:
@@ -183,30 +239,58 @@ def _ingest_unit(
     custodian: str,
     tz: tzinfo,
     tz_name: str,
+    report: IngestReport,
     order: str | None,
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
-) -> SourceReport:
-    if unit.problem is not None:  # a refused or damaged archive, an unsafe member
-        return SourceReport(unit.shown, status="failed", problems=[unit.problem])
-    if unit.importer is None:
-        return SourceReport(
-            unit.shown,
-            status="unrecognised",
-            problems=[ImportProblem(unit.shown, "not a format discovery can read")],
-        )
-    return _ingest_source(
-        matter,
-        unit.path,
-        unit.importer,
-        custodian,
-        tz,
-        tz_name,
-        unit.shown,
-        order,
-        tz_defaulted,
-        progress,
-    )
+) -> None:
+    """Import one unit and add its report; a failure is recorded in the store, nothing else."""
+    shown = fix_path(unit.shown)
+    stop: DiscoveryError | None = None
+    if unit.problem is not None:  # a refused or damaged archive, an unsafe member, a link
+        rep = SourceReport(shown, status="failed", problems=[_shown(unit.problem, shown)])
+    elif unit.importer is None:
+        problem = ImportProblem(shown, "not a format discovery can read")
+        rep = SourceReport(shown, status="unrecognised", problems=[problem])
+    else:
+        try:
+            rep = _ingest_source(
+                matter,
+                unit.path,
+                unit.importer,
+                custodian,
+                tz,
+                tz_name,
+                shown,
+                order,
+                tz_defaulted,
+                progress,
+            )
+        except (DiskFullError, StoreError) as exc:
+            # No other source would get past it either: the run stops, and says where.
+            stop = exc
+            problem = ImportProblem(shown, f"not imported: {exc}")
+            rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
+        except Exception as exc:
+            # A fault while storing this source (rolled back) must not reach the others.
+            problem = ImportProblem(
+                shown, f"could not be stored ({type(exc).__name__}); nothing of it was imported"
+            )
+            rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
+    _note_defaults(rep, custodian, rep.zone or tz_name, tz_defaulted)
+    report.sources.append(rep)
+    if stop is not None:
+        raise stop
+    if rep.status in FAILED:
+        matter.store.record_failure(shown, custodian, rep.as_dict())
+
+
+def _shown(problem: ImportProblem, shown: str) -> ImportProblem:
+    """``problem`` with its path as recorded (file names that are not UTF-8 made readable)."""
+    path = fix_path(problem.path)
+    if path == problem.path:
+        return problem
+    return ImportProblem(path, fix_path(problem.reason), problem.line)
 
 
 def _ingest_source(
@@ -231,8 +315,10 @@ def _ingest_source(
         rep.problems.append(ImportProblem(shown, f"cannot read: {exc.strerror or exc}"))
         return rep
     store = matter.store
-    if store.find_source(sha, custodian) is not None:
+    known = store.find_source(sha, custodian)
+    if known is not None:
         rep.status = "already imported"
+        rep.recorded_problems = len(store.source_report(known).get("problems", []))
         return rep
     ctx = ImportContext(tz=tz, display_path=shown, sha256=sha, date_order=order)
     conversations: dict[str, RawConversation] = {}
@@ -249,48 +335,55 @@ def _ingest_source(
                 if item.name == "date_order":
                     rep.date_order = "; ".join(x for x in (rep.date_order, item.value) if x)
             else:
-                rep.problems.append(item)
+                rep.problems.append(_shown(item, shown))
     except DiscoveryError as exc:  # an importer giving up on the whole source
         rep.status = "failed"
-        rep.problems.append(
-            exc if isinstance(exc, ImportProblem) else ImportProblem(shown, str(exc))
-        )
+        problem = exc if isinstance(exc, ImportProblem) else ImportProblem(shown, str(exc))
+        rep.problems.append(_shown(problem, shown))
         return rep
     except Exception as exc:
         # An importer bug (of any kind: reading stores nothing yet) must not lose
-        # the rest of the ingest; say what happened.
+        # the rest of the ingest; say what happened (never the message text).
         rep.status = "failed"
-        rep.problems.append(ImportProblem(shown, f"unreadable ({type(exc).__name__}: {exc})"))
+        rep.problems.append(ImportProblem(shown, f"unreadable ({type(exc).__name__})"))
         return rep
     if progress is not None and len(raws) % MESSAGE_STEP:
         progress("messages", len(raws) % MESSAGE_STEP, None)
     if not raws and rep.problems:
         # Nothing readable, only problems (no text layer, not the format it looked
-        # like): the source failed; nothing is recorded, so a fixed copy imports later.
+        # like): the source failed; only its report is kept, so a fixed copy imports later.
         rep.status = "failed"
         return rep
+    _store_source(matter, rep, sha, size, conversations, raws, tz)
+    return rep
 
-    store.begin()
-    try:
-        source_id = store.add_source(shown, sha, size, importer.name, custodian, tz_name)
+
+def _store_source(
+    matter: Matter,
+    rep: SourceReport,
+    sha: str,
+    size: int,
+    conversations: dict[str, RawConversation],
+    raws: list[RawMessage],
+    tz: tzinfo,
+) -> None:
+    """Store one source's conversations and messages in one transaction (the one place)."""
+    store = matter.store
+    with store.transaction(needed=4 * size):  # the rows and indexes, twice (WAL)
+        source_id = store.add_source(rep.path, sha, size, rep.format, rep.custodian, rep.zone)
         conv_ids: dict[str, int] = {}
         for key, conv in conversations.items():
-            conv_ids[key] = store.upsert_conversation(
-                conv.platform, key, conv.kind.value, conv.name, conv.participants
-            )
-        news: list[NewMessage] = []
-        for raw in raws:
-            if raw.conversation_key not in conv_ids:
-                # The importer named a conversation it never described: keep the
-                # message under a conversation of that key rather than drop it.
-                conv_ids[raw.conversation_key] = store.upsert_conversation(
-                    raw.platform, raw.conversation_key, "channel", raw.conversation_key
+            fixed, originals = repair(conv)
+            if originals:
+                rep.problems.append(
+                    ImportProblem(
+                        rep.path, f"conversation {fixed.key}: {describe(originals, kept=False)}"
+                    )
                 )
-            try:
-                news.append(normalize(raw, conv_ids[raw.conversation_key], tz))
-            except (ValueError, OverflowError) as exc:  # e.g. an offset beyond ±24 h
-                at = f"{raw.location}: " if raw.location else ""
-                rep.problems.append(ImportProblem(shown, f"{at}unusable time ({exc}); skipped"))
+            conv_ids[key] = store.upsert_conversation(
+                fixed.platform, fixed.key, fixed.kind.value, fixed.name, fixed.participants
+            )
+        news = [m for raw in raws if (m := _stored_message(store, raw, conv_ids, tz, rep))]
         news.sort(key=lambda m: m.sent_us)  # stable: import order breaks ties
         since = store.max_message_id()
         rep.added, rep.duplicates = store.add_messages(source_id, news)
@@ -301,24 +394,56 @@ def _ingest_source(
             if raw.dated_by and raw.sent_at is not None:
                 rep.dated_by[raw.dated_by] = rep.dated_by.get(raw.dated_by, 0) + 1
         rep.unthreaded = store.resolve_threads(since)
+        store.clear_failure(rep.path, rep.custodian)
         store.set_source_report(source_id, rep.as_dict())
-        store.commit()
-    except BaseException:
-        store.rollback()
-        raise
-    return rep
 
 
-UNDATED_US = to_us(UNDATED)
+def _stored_message(
+    store: Store, raw: RawMessage, conv_ids: dict[str, int], tz: tzinfo, rep: SourceReport
+) -> NewMessage | None:
+    """One raw message as stored, repaired if need be, or None (skipped); reported either way."""
+    at = f"{fix_path(raw.location)}: " if raw.location else ""
+    fixed, originals = repair(raw)
+    if originals:
+        rep.problems.append(ImportProblem(rep.path, at + describe(originals)))
+    if fixed.conversation_key not in conv_ids:
+        # The importer named a conversation it never described: keep the
+        # message under a conversation of that key rather than drop it.
+        conv_ids[fixed.conversation_key] = store.upsert_conversation(
+            fixed.platform, fixed.conversation_key, "channel", fixed.conversation_key
+        )
+    try:
+        return normalize(raw, conv_ids[fixed.conversation_key], tz, repaired=(fixed, originals))
+    except (ValueError, OverflowError) as exc:  # e.g. an offset beyond ±24 h
+        rep.problems.append(ImportProblem(rep.path, f"{at}unusable time ({exc}); skipped"))
+    except (TypeError, AttributeError) as exc:  # an importer handing over a wrong value
+        rep.problems.append(
+            ImportProblem(rep.path, f"{at}unusable message ({type(exc).__name__}); skipped")
+        )
+    return None
 
 
-def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
+def normalize(
+    raw: RawMessage,
+    conversation_id: int,
+    tz: tzinfo,
+    *,
+    repaired: tuple[RawMessage, dict[str, Any]] | None = None,
+) -> NewMessage:
     """One raw message as it is stored: UTC time, recorded offset, dedup key.
+
+    ``raw`` is the message as read; ``repaired`` is :func:`discovery.repair.repair`
+    of it (computed here when not given). What is stored and searched comes from
+    the repaired copy; the dedup key from the message as read, so two messages
+    that differ only in a repaired character stay two; the original fields go
+    into the raw record (``extra["original"]``).
 
     A message without a time is stored at :data:`~discovery.model.UNDATED`
     (it sorts last, date filters leave it out); a non-system message without a
     sender gets the speaker ``(unknown sender)``. Neither is ever dropped.
     """
+    source = raw
+    raw, originals = repair(raw) if repaired is None else repaired
     sent = raw.sent_at
     speaker = raw.speaker or ("" if raw.system or raw.speaker_id else UNKNOWN_SENDER)
     if sent is None:
@@ -334,13 +459,13 @@ def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
     native_id = raw.native_id or raw.location
     key = "\x1f".join(
         (
-            raw.platform,
-            raw.conversation_key,
-            native_id,
-            raw.speaker_id,
+            source.platform,
+            source.conversation_key,
+            source.native_id or source.location,
+            source.speaker_id,
             str(sent_us),
-            raw.text,
-            *raw.versions,
+            source.text,
+            *source.versions,
         )
     )
     extra: dict[str, object] = {}
@@ -362,6 +487,8 @@ def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
             }
             for a in raw.attachments
         ]
+    if originals:  # the fields as read, lone surrogates written as JSON escapes
+        extra["original"] = originals
     return NewMessage(
         dedup=hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest(),
         native_id=native_id,
@@ -376,7 +503,7 @@ def normalize(raw: RawMessage, conversation_id: int, tz: tzinfo) -> NewMessage:
         edited=raw.edited or bool(raw.versions),
         deleted=raw.deleted,
         system=raw.system,
-        extra=json.dumps(extra, ensure_ascii=False) if extra else None,
+        extra=json.dumps(extra, ensure_ascii=bool(originals)) if extra else None,
         location=raw.location,
     )
 

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from discovery.errors import DiscoveryError
+from discovery.files import output, private_dir, write_text
 from discovery.model import Message
 from discovery.store import Store
 
@@ -113,8 +114,8 @@ def write_loadfile(
     text_dir = dat.parent / TEXT_DIR
     participants: dict[int, str] = {}
     try:
-        text_dir.mkdir(parents=True, exist_ok=True)
-        with dat.open("w", encoding="utf-8-sig", newline="") as f:
+        private_dir(text_dir)
+        with output(dat, encoding="utf-8-sig", newline="") as f:
             f.write(record(FIELDS))
             for m in messages:
                 if m.conversation_id not in participants:
@@ -123,7 +124,7 @@ def write_loadfile(
                         [p.name for p in conv.participants]
                     )
                 name = f"{m.control}.txt"
-                (text_dir / name).write_text(text_file_body(m), encoding="utf-8-sig")
+                write_text(text_dir / name, text_file_body(m), encoding="utf-8-sig")
                 f.write(
                     record(
                         [

@@ -1,4 +1,10 @@
-"""Rich renderables shared by the CLI and the review screen. Nothing here prints."""
+"""Rich renderables shared by the CLI and the review screen. Nothing here prints.
+
+Every string from evidence (names, paths, texts) is shown through
+:func:`discovery.safetext.visible` and as a rich ``Text``, never parsed as
+markup: ``[python-dev]`` shows as typed, and an escape sequence in a message
+shows as ``␛[...`` instead of reaching the terminal.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ from discovery.text import version_tokens
 if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
     from discovery.explain import Explanation
     from discovery.ingest import IngestReport
+    from discovery.store import StoredReport
 
 HIGHLIGHT = "bold black on yellow"
 
@@ -33,8 +40,31 @@ def local_time(dt: datetime, tz: tzinfo) -> str:
     return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
 
+def evidence(text: str, style: str = "") -> Text:
+    """One evidence string (a name, a path) on one line: controls visible, no markup."""
+    return Text(visible(text, one_line=True), style)
+
+
+def shown_text(text: str, spans: Iterable[tuple[int, int]] = (), *, one_line: bool = False) -> Text:
+    """Evidence text with ``spans`` (offsets into ``text``) highlighted, controls visible.
+
+    Made visible piece by piece, so a highlight stays on its word even where a
+    control character before it is shown as several characters.
+    """
+    out = Text()
+    pos = 0
+    for start, end in sorted(spans):
+        if start < pos or end <= start:
+            continue
+        out.append(visible(text[pos:start], one_line=one_line))
+        out.append(visible(text[start:end], one_line=one_line), HIGHLIGHT)
+        pos = end
+    out.append(visible(text[pos:], one_line=one_line))
+    return out
+
+
 def snippet_text(snippet: Snippet) -> Text:
-    text = marked_text(snippet.text, snippet.highlights, one_line=True)
+    text = shown_text(snippet.text, snippet.highlights, one_line=True)
     if snippet.version:
         text = Text.assemble(Text(f"[earlier version {snippet.version}] ", "dim italic"), text)
     return text
@@ -55,18 +85,8 @@ def version_spans(hit: Hit) -> dict[int, list[tuple[int, int]]]:
 
 
 def marked_text(text: str, spans: Iterable[tuple[int, int]], *, one_line: bool = False) -> Text:
-    """Evidence text made visible (:func:`discovery.safetext.visible`), the spans
-    (offsets into ``text``) highlighted where they land after the escaping."""
-    out = Text()
-    at = 0
-    for start, end in sorted(spans):
-        if start < at:
-            continue
-        out.append(visible(text[at:start], one_line=one_line))
-        out.append(visible(text[start:end], one_line=one_line), HIGHLIGHT)
-        at = end
-    out.append(visible(text[at:], one_line=one_line))
-    return out
+    """A message text with its matched words highlighted (see :func:`shown_text`)."""
+    return shown_text(text, spans, one_line=one_line)
 
 
 def summary_line(result: SearchResult, shown: int) -> str:
@@ -102,8 +122,8 @@ def hits_table(hits: Sequence[Hit], tz: tzinfo) -> Table:
         table.add_row(
             m.control,
             local_time(m.sent_at, tz),
-            m.conversation,
-            Text(m.speaker + flags(m)),
+            evidence(m.conversation),
+            Text.assemble(evidence(m.speaker), flags(m)),
             snippet_text(hit.snippet),
         )
     return table
@@ -123,9 +143,9 @@ def hits_list(hits: Sequence[Hit], tz: tzinfo) -> Group:
                 "  ",
                 local_time(m.sent_at, tz),
                 "  ",
-                (m.conversation, "green"),
+                evidence(m.conversation, "green"),
                 "  ",
-                (m.speaker, "bold"),
+                evidence(m.speaker, "bold"),
                 (flags(m), "dim"),
             )
         )
@@ -166,7 +186,12 @@ def conversation_view(
     lines: list[RenderableType] = []
     if messages:
         first = messages[0]
-        lines.append(Text(f"{first.conversation}  ({first.platform})", style="bold underline"))
+        lines.append(
+            Text.assemble(
+                evidence(first.conversation), f"  ({visible(first.platform, one_line=True)})",
+                style="bold underline",
+            )
+        )  # fmt: skip
     day = None
     for m in messages:
         local = m.sent_at.astimezone(tz)
@@ -181,12 +206,13 @@ def conversation_view(
             " ",
             local.strftime("%H:%M:%S"),
             " ",
-            (m.speaker, "bold" if m.id == focus else ""),
+            evidence(m.speaker, "bold" if m.id == focus else ""),
             (thread + flags(m), "dim"),
         )
-        body = marked_text(m.text, marks.get(m.id, ()))
-        body.pad_left(4)
-        lines.extend([head, body])
+        lines.append(head)
+        for line in marked_text(m.text, marks.get(m.id, ())).split("\n"):
+            line.pad_left(4)  # every line of the text, so none passes for a heading
+            lines.append(line)
         for i, prior in enumerate(m.versions, 1):
             label = Text(f"    (earlier version {i}) ", style="dim")
             label.append_text(marked_text(prior, earlier_marks.get(m.id, {}).get(i, ())))
@@ -259,8 +285,22 @@ def ingest_table(report: IngestReport, width: int) -> RenderableType:
     return Group(*parts)
 
 
+def already_imported_lines(report: IngestReport) -> list[str]:
+    """For each source imported before whose stored report holds problems, a reminder."""
+    return [
+        visible(
+            f"{s.path}: already imported ({s.recorded_problems} problem"
+            f"{'' if s.recorded_problems == 1 else 's'} recorded; see discovery report)",
+            one_line=True,
+        )
+        for s in report.sources
+        if s.status == "already imported" and s.recorded_problems
+    ]
+
+
 def problem_lines(report: IngestReport) -> list[str]:
-    return [str(p) for s in report.sources for p in s.problems]
+    """Each problem on one line (a newline in a file name cannot forge another)."""
+    return [visible(str(p), one_line=True) for s in report.sources for p in s.problems]
 
 
 def source_notes(report: IngestReport) -> list[str]:
@@ -393,3 +433,34 @@ def explain_view(expl: Explanation) -> RenderableType:
         for w in expl.warnings:
             lines.append(Text(f"  ! {w}", style="yellow"))
     return Group(*lines)
+
+
+def stored_reports_table(reports: Sequence[StoredReport]) -> Table:
+    """The stored ingest report of each source: one row each, the path last."""
+    table = Table(
+        title="Sources and their ingest reports", box=box.SIMPLE_HEAD, pad_edge=False,
+        collapse_padding=True,
+    )  # fmt: skip
+    for col in ("#", "status", "format", "custodian", "zone", "added", "dupes", "problems"):
+        right = col in ("#", "added", "dupes", "problems")
+        table.add_column(col, justify="right" if right else "left", no_wrap=col != "custodian")
+    table.add_column("source", overflow="fold")
+    for r in reports:
+        rep = r.report
+        table.add_row(
+            "" if r.id is None else str(r.id),
+            evidence(str(rep.get("status", "imported"))),
+            evidence(r.format),
+            evidence(r.custodian),
+            evidence(r.tz),
+            str(rep.get("added", "")),
+            str(rep.get("duplicates", "")),
+            str(len(rep.get("problems", []))),
+            evidence(r.path),
+        )
+    return table
+
+
+def stored_problem_lines(reports: Sequence[StoredReport]) -> list[str]:
+    """Every recorded problem of every source, one line each."""
+    return [visible(str(p), one_line=True) for r in reports for p in r.report.get("problems", [])]

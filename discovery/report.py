@@ -34,8 +34,9 @@ from pathlib import Path
 
 from discovery.batch import Term
 from discovery.errors import DiscoveryError, UsageError
-from discovery.export import FORMULA_STARTS, write_csv, xlsx_text
-from discovery.matter import Matter
+from discovery.export import formula_like, write_csv, xlsx_text
+from discovery.files import output
+from discovery.matter import Matter, View
 from discovery.search import Searcher
 from discovery.store import from_us
 
@@ -90,10 +91,19 @@ def build_report(
     *,
     zone_name: str = "",
     include_system: bool = False,
+    view: View | None = None,
 ) -> Report:
-    """Run every term and count its hits at message, conversation, day and custodian level."""
+    """Run every term and count its hits at message, conversation, day and custodian level.
+
+    Every term answers over the same ``view`` of the matter (taken once when
+    not given), so a batch run during an ingest counts one consistent state.
+    """
     searcher = Searcher(matter)
-    hits = [frozenset(searcher.match(t.query, include_system=include_system)[1]) for t in terms]
+    view = matter.view() if view is None else view
+    hits = [
+        frozenset(searcher.match(t.query, include_system=include_system, view=view)[1])
+        for t in terms
+    ]
     union: set[int] = set().union(*hits)
     facts = _facts(matter, sorted(union), tz)
     times_hit = Counter(i for h in hits for i in h)
@@ -195,10 +205,8 @@ def write_report_xlsx(report: Report, path: Path) -> None:
     ws.freeze_panes = "C2"
     for col, width in zip("ABCDEFGHI", (28, 48, 10, 10, 10, 10, 10, 26, 26), strict=True):
         ws.column_dimensions[col].width = width
-    try:
-        wb.save(path)
-    except OSError as exc:
-        raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
+    with output(path, "wb") as f:
+        wb.save(f)
 
 
 # --- comparing two runs ------------------------------------------------------
@@ -234,7 +242,7 @@ def read_report_csv(path: Path) -> list[dict[str, str]]:
 
 
 def _unneutralise(value: str) -> str:
-    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+    if value.startswith("'") and formula_like(value[1:]):
         return value[1:]
     return value
 

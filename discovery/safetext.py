@@ -10,6 +10,8 @@ markup.
 * C0 controls become their Unicode control pictures (ESC -> ``␛``, BEL ->
   ``␇``, CR -> ``␍``), DEL becomes ``␡`` and C1 controls (U+0080-U+009F, such
   as the one-byte CSI U+009B) become ``⟨U+009B⟩``;
+* a lone surrogate (half a UTF-16 pair, which no terminal can be sent)
+  becomes ``⟨U+D83D⟩`` too;
 * a newline (and U+2028/U+2029) is kept in multi-line text and becomes ``⏎``
   with ``one_line=True``; a tab is kept, or becomes ``␉`` on one line.
 
@@ -22,7 +24,7 @@ from __future__ import annotations
 import re
 
 _LINE_BREAKS = "\n\u2028\u2029"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _picture(ch: str, one_line: bool) -> str:

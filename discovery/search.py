@@ -15,10 +15,11 @@ from typing import Literal
 
 from discovery.candidates import Planner, TooBroadError, positive_words
 from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
-from discovery.matter import Matter
+from discovery.matter import Matter, View
 from discovery.model import Message
 from discovery.query import verify
 from discovery.query.ast import Node, terms
+from discovery.query.bounds import check_phrases, check_text
 from discovery.query.parser import lexemes, parse
 from discovery.query.unparse import unparse
 from discovery.query.verify import RegexTimeoutError
@@ -58,10 +59,17 @@ class SearchResult:
     conversations: int = 0
     custodians: int = 0
     node: Node | None = field(default=None, compare=False)
+    view: View | None = field(default=None, compare=False)
+    """What the search saw of the matter (see :class:`discovery.matter.View`)."""
 
     @property
     def total(self) -> int:
         return len(self.ids)
+
+    @property
+    def partial(self) -> bool:
+        """True when an ingest is running or stopped before indexing everything."""
+        return self.view is not None and self.view.partial
 
 
 def result_hash(ids: Iterable[int]) -> str:
@@ -71,8 +79,15 @@ def result_hash(ids: Iterable[int]) -> str:
 
 
 def parse_query(text: str) -> Node:
-    """Parse ``text``; a syntax error is a :class:`QuerySyntaxError` with a caret."""
-    return parse(text)
+    """Parse ``text``; a syntax error is a :class:`QuerySyntaxError` with a caret.
+
+    Too long a query or phrase, or bytes that are not UTF-8, are refused the
+    same way (:mod:`discovery.query.bounds`).
+    """
+    check_text(text)
+    node = parse(text)
+    check_phrases(node, text)
+    return node
 
 
 class Searcher:
@@ -93,12 +108,21 @@ class Searcher:
                 planner.expand(term)
         return node
 
-    def match(self, query: str, *, include_system: bool = False) -> tuple[Node, set[int]]:
-        """The parsed query and its exact set of hit ids."""
-        node, ids, _ = self._match(query, include_system)
+    def match(
+        self, query: str, *, include_system: bool = False, view: View | None = None
+    ) -> tuple[Node, set[int]]:
+        """The parsed query and its exact set of hit ids.
+
+        The answer covers what ``view`` saw (taken now when not given): the
+        committed messages that are indexed. An ingest running meanwhile is
+        never waited for.
+        """
+        node, ids, _ = self._match(query, include_system, view or self.matter.view())
         return node, ids
 
-    def _match(self, query: str, include_system: bool) -> tuple[Node, set[int], Planner]:
+    def _match(
+        self, query: str, include_system: bool, view: View
+    ) -> tuple[Node, set[int], Planner]:
         planner = self.planner()
         node = self.prepare(query, planner)
         with _caret(query):
@@ -107,7 +131,7 @@ class Searcher:
             ids -= self.matter.store.system_ids()
         # While an ingest is still indexing, answer only over what is indexed,
         # so a text query and a field or NOT query see the same messages.
-        indexed = self.matter.engine.indexed_through()
+        indexed = view.indexed
         if ids and max(ids) > indexed:
             ids = {i for i in ids if i <= indexed}
         return node, ids, planner
@@ -128,7 +152,8 @@ class Searcher:
         """Hits of ``query``: all ids in order, and a page of full hits with snippets."""
         if sort not in SORTS:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
-        node, ids, planner = self._match(query, include_system)
+        view = self.matter.view()
+        node, ids, planner = self._match(query, include_system, view)
         store = self.matter.store
         rows = store.summary_rows(sorted(ids)) if (summary or sort == "time") else []
         if sort == "time":
@@ -149,6 +174,7 @@ class Searcher:
             conversations=conversations,
             custodians=custodians,
             node=node,
+            view=view,
         )
 
     def hits(self, node: Node | None, ids: Sequence[int]) -> list[Hit]:

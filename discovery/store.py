@@ -10,14 +10,24 @@ number of a message is fixed the moment it is first stored.
 
 from __future__ import annotations
 
+import errno
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from discovery.errors import MessageNotFoundError, StoreError
+from discovery import files
+from discovery.errors import (
+    DiscoveryError,
+    DiskFullError,
+    MessageNotFoundError,
+    StoreBusyError,
+    StoreError,
+)
 from discovery.model import (
     Attachment,
     Conversation,
@@ -30,6 +40,9 @@ from discovery.model import (
 )
 
 SCHEMA_VERSION = 1
+BUSY_TIMEOUT = 30.0
+"""Seconds a write waits for another process's transaction (an ingest storing a
+source) before giving up with :class:`~discovery.errors.StoreBusyError`."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _SCHEMA = """
@@ -103,7 +116,16 @@ CREATE TABLE IF NOT EXISTS privilege_descriptions (
     description TEXT NOT NULL,
     described_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS failed_sources (
+    path TEXT NOT NULL,
+    custodian TEXT NOT NULL,
+    attempted_at TEXT NOT NULL,
+    report TEXT NOT NULL,
+    PRIMARY KEY (path, custodian)
+);
 """
+# failed_sources: the last report of each source (path, custodian) that could not be
+# imported (unreadable, unrecognised, refused); removed once that path imports.
 
 _MESSAGE_COLUMNS = (
     "m.id, m.native_id, m.conversation_id, c.name, c.platform, m.thread_root, m.speaker_id,"
@@ -170,9 +192,14 @@ class Store:
     def __init__(self, path: Path, *, create: bool = False) -> None:
         if not create and not path.exists():
             raise StoreError(f"no case store at {path}")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self.db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.path = path
+        with self.guarded():
+            if create:
+                files.private_dir(path.parent)
+                files.private_file(path)  # SQLite gives -wal and -shm the same mode
+            self.db = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
+            )
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
@@ -186,8 +213,25 @@ class Store:
                     f" version {SCHEMA_VERSION}"
                 )
             self._fold_tags()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open case store {path}: {exc}") from exc
+
+    @contextmanager
+    def guarded(self, needed: int = 0) -> Iterator[None]:
+        """Turn disk, lock and database-file errors into our one-line errors naming the store.
+
+        ``needed`` is about how many bytes the write in progress needs (for a
+        disk-full message). Errors of the data (a constraint, a wrong value) are
+        left as they are: they belong to what was being written, not to the store.
+        """
+        try:
+            yield
+        except DiscoveryError:
+            raise
+        except OSError as exc:
+            raise storage_error(exc, self.path, needed) from None
+        except sqlite3.Error as exc:
+            if isinstance(exc, sqlite3.OperationalError) or type(exc) is sqlite3.DatabaseError:
+                raise storage_error(exc, self.path, needed) from None
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -204,18 +248,44 @@ class Store:
         return row[0] if row else None
 
     def set_meta(self, key: str, value: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+        with self.guarded():
+            self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
 
     # --- writing (inside a transaction opened by the caller) ----------------
     def begin(self) -> None:
-        self.db.execute("BEGIN IMMEDIATE")
+        with self.guarded():
+            self.db.execute("BEGIN IMMEDIATE")
 
     def commit(self) -> None:
-        self.db.execute("COMMIT")
+        with self.guarded():
+            self.db.execute("COMMIT")
 
     def rollback(self) -> None:
         if self.db.in_transaction:
-            self.db.execute("ROLLBACK")
+            with self.guarded():
+                self.db.execute("ROLLBACK")
+
+    @contextmanager
+    def transaction(self, needed: int = 0) -> Iterator[None]:
+        """One write transaction: committed when the block ends, rolled back on any error.
+
+        ``needed`` (bytes, about) goes into the message should the disk be full;
+        then the space the rolled-back write took in the WAL is given back.
+        """
+        try:
+            with self.guarded(needed):
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                    self.db.execute("COMMIT")
+                except BaseException:
+                    if self.db.in_transaction:
+                        self.db.execute("ROLLBACK")
+                    raise
+        except DiskFullError:
+            with suppress(sqlite3.Error):
+                self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raise
 
     def find_source(self, sha256: str, custodian: str) -> int | None:
         row = self.db.execute(
@@ -237,6 +307,53 @@ class Store:
         self.db.execute(
             "UPDATE sources SET report = ? WHERE id = ?", (json.dumps(report), source_id)
         )
+
+    # --- stored ingest reports ---------------------------------------------------------
+    def source_report(self, source_id: int) -> dict[str, Any]:
+        row = self.db.execute("SELECT report FROM sources WHERE id = ?", (source_id,)).fetchone()
+        return dict(json.loads(row[0])) if row else {}
+
+    def source_reports(self) -> list[StoredReport]:
+        """Every imported source's report, in ingest order, then every failed one's."""
+        out = [
+            StoredReport(r[0], r[1], r[2], r[3], r[4], r[5], r[6], json.loads(r[7]))
+            for r in self.db.execute(
+                "SELECT id, path, custodian, format, tz, imported_at, sha256, report"
+                " FROM sources ORDER BY id"
+            )
+        ]
+        for path, custodian, at, report in self.db.execute(
+            "SELECT path, custodian, attempted_at, report FROM failed_sources"
+            " ORDER BY attempted_at, path"
+        ):
+            rep = json.loads(report)
+            fmt, zone = str(rep.get("format", "")), str(rep.get("zone", ""))
+            out.append(StoredReport(None, path, custodian, fmt, zone, at, "", rep))
+        return out
+
+    def record_failure(self, path: str, custodian: str, report: dict[str, object]) -> None:
+        """Keep the report of a source that could not be imported (its own transaction)."""
+        with self.guarded():
+            self.db.execute(
+                "INSERT OR REPLACE INTO failed_sources (path, custodian, attempted_at, report)"
+                " VALUES (?, ?, ?, ?)",
+                (path, custodian, datetime.now(UTC).isoformat(), json.dumps(report)),
+            )
+
+    def clear_failure(self, path: str, custodian: str) -> None:
+        self.db.execute(
+            "DELETE FROM failed_sources WHERE path = ? AND custodian = ?", (path, custodian)
+        )
+
+    def visible_sources(self, through: int) -> list[Source]:
+        """The sources all of whose messages have ids up to ``through`` (see audit)."""
+        rows = self.db.execute(
+            "SELECT s.id FROM sources s WHERE coalesce((SELECT max(message_id)"
+            " FROM message_sources ms WHERE ms.source_id = s.id), 0) <= ?",
+            (through,),
+        ).fetchall()
+        keep = {r[0] for r in rows}
+        return [s for s in self.sources() if s.id in keep]
 
     def upsert_conversation(
         self,
@@ -406,6 +523,15 @@ class Store:
         ).fetchall()
         return [r[0] for r in reversed(earlier)] + [message_id] + [r[0] for r in later]
 
+    def text_bytes(self, after_id: int = 0) -> int:
+        """Bytes of text (all versions, about) of the messages with ids above ``after_id``."""
+        (n,) = self.db.execute(
+            "SELECT coalesce(sum(length(CAST(text AS BLOB)) + coalesce(length(versions), 0)), 0)"
+            " FROM messages WHERE id > ?",
+            (after_id,),
+        ).fetchone()
+        return int(n)
+
     def iter_index_rows(self, after_id: int) -> Iterator[tuple[int, str, str | None]]:
         """(id, text, versions JSON) of every message with an id above ``after_id``."""
         yield from self.db.execute(
@@ -556,19 +682,22 @@ class Store:
         now = datetime.now(UTC).isoformat()
         key = tag_key(tag)
         before = self.db.total_changes
-        self.db.executemany(
-            "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at) VALUES (?, ?, ?)",
-            [(i, key, now) for i in message_ids],
-        )
+        with self.guarded():
+            self.db.executemany(
+                "INSERT OR IGNORE INTO tags (message_id, tag, tagged_at) VALUES (?, ?, ?)",
+                [(i, key, now) for i in message_ids],
+            )
         return self.db.total_changes - before
 
     def untag(self, message_ids: Iterable[int], tag: str) -> int:
         """Take ``tag`` off messages; returns how many had it."""
         key = tag_key(tag)
         before = self.db.total_changes
-        self.db.executemany(
-            "DELETE FROM tags WHERE message_id = ? AND tag = ?", [(i, key) for i in message_ids]
-        )
+        with self.guarded():
+            self.db.executemany(
+                "DELETE FROM tags WHERE message_id = ? AND tag = ?",
+                [(i, key) for i in message_ids],
+            )
         return self.db.total_changes - before
 
     def _fold_tags(self) -> None:
@@ -677,6 +806,41 @@ class Store:
                 )
             )
         return out
+
+
+@dataclass(frozen=True, slots=True)
+class StoredReport:
+    """A source's ingest report as kept in the case store (``id`` None: not imported)."""
+
+    id: int | None
+    path: str
+    custodian: str
+    format: str
+    tz: str
+    at: str
+    """When it was imported (or, for a failed source, last attempted), UTC ISO 8601."""
+    sha256: str
+    report: dict[str, Any]
+
+
+def storage_error(exc: BaseException, path: Path, needed: int = 0) -> DiscoveryError:
+    """Our error for a failed SQLite or file operation on ``path``."""
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if (
+        name == "SQLITE_FULL"
+        or "disk is full" in text
+        or getattr(exc, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
+    ):
+        return DiskFullError(str(path), needed, files.free_bytes(path))
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text:
+        return StoreBusyError(
+            f"the case store {path} is busy: another discovery process (an ingest?) kept it"
+            f" locked for more than {BUSY_TIMEOUT:g} s; try again when it has finished"
+        )
+    if isinstance(exc, OSError):
+        return StoreError(f"cannot write {path}: {exc.strerror or exc}")
+    return StoreError(f"the case store {path} cannot be used: {text or type(exc).__name__}")
 
 
 def _chunks(ids: Sequence[int], size: int = 900) -> Iterator[list[int]]:

@@ -6,7 +6,9 @@ import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner, Result
 
+from discovery.cli import app
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 
@@ -16,6 +18,15 @@ FIXTURES = ROOT / "fixtures"
 # them elsewhere (a worktree whose parent holds no shared/).
 SAMPLES = Path(os.environ.get("DISCOVERY_SAMPLES") or ROOT.parent / "shared" / "samples")
 ACME = FIXTURES / "slack" / "acme"
+
+
+def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+    """Run the command line in-process; an exception escaping it fails the test."""
+    result = CliRunner().invoke(app, list(args), env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+    return result
 
 
 @pytest.fixture(autouse=True)

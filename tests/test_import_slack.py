@@ -132,7 +132,7 @@ def test_ask_forgiveness_message(acme: list[ImportItem]) -> None:
     assert m.sent_at == utc(2023, 3, 7, 15, 12, 0, 118)
     assert m.native_id == "1678201920.000118"
     assert m.conversation_key == "C04DATAACQ"
-    assert m.location == "data-acquisition/2023-03-07.json"
+    assert m.location == "data-acquisition/2023-03-07.json entry 4"
     assert m.platform == "slack"
     assert m.reactions == (Reaction("+1", (TOM, ELENA)), Reaction("grimacing", (DANA,)))
     assert not (m.edited or m.deleted or m.system)
@@ -152,12 +152,12 @@ def test_speaker_name_fallbacks(acme: list[ImportItem]) -> None:
 def test_thread_reply_filed_under_a_later_day(acme: list[ImportItem]) -> None:
     root = by_text(acme, "Thread for the download plan")
     assert root.thread_key is None
-    assert root.location == "data-acquisition/2023-03-09.json"
+    assert root.location == "data-acquisition/2023-03-09.json entry 1"
     replies = [m for m in messages(acme) if m.thread_key == root.native_id]
     assert [(r.speaker, r.location) for r in replies] == [
-        ("tom.o", "data-acquisition/2023-03-09.json"),
-        ("Dana Whitfield", "data-acquisition/2023-03-10.json"),
-        ("Elena Lindqvist", "data-acquisition/2023-03-10.json"),
+        ("tom.o", "data-acquisition/2023-03-09.json entry 2"),
+        ("Dana Whitfield", "data-acquisition/2023-03-10.json entry 1"),
+        ("Elena Lindqvist", "data-acquisition/2023-03-10.json entry 2"),
     ]
     assert replies[1].sent_at == utc(2023, 3, 10, 0, 20, 0, 126)
 
@@ -265,7 +265,7 @@ def test_system_events_kept_flagged(acme: list[ImportItem]) -> None:
 def test_dm_and_mpim(acme: list[ImportItem]) -> None:
     dm = by_text(acme, "better to ask forgiveness than permission")
     assert dm.conversation_key == "D04DANAMAR"
-    assert dm.location == "D04DANAMAR/2023-03-09.json"
+    assert dm.location == "D04DANAMAR/2023-03-09.json entry 1"
     # 02:10 UTC on 9 March is the evening of 8 March in US zones
     assert dm.sent_at == utc(2023, 3, 9, 2, 10, 0, 145)
     mp = by_text(acme, "Stop it today")
@@ -437,7 +437,7 @@ def test_sample_specific_messages(sample: list[ImportItem]) -> None:
     assert first.speaker == "hamza" and first.speaker_id == "U0BMQB6JE"
     assert first.sent_at == utc(2016, 1, 15, 5, 55, 52, 6)
     # filed under the exporter's local day (14 Jan), sent on 15 Jan UTC
-    assert first.location == "enrique/2016-01-14.json"
+    assert first.location == "enrique/2016-01-14.json entry 5"
     assert first.text.startswith("@abilinski: Created an issue for a setup.py")
     assert first.thread_key is None
 

@@ -4,6 +4,7 @@ atomic sources, zone-less timestamps, the real Slack sample, index catch-up."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -173,8 +174,11 @@ def test_source_failing_while_stored_leaves_nothing(monkeypatch: pytest.MonkeyPa
         ingest(m, [JSONL])
         before_rows, before_counts = snapshot(m.store), table_counts(m.store)
         monkeypatch.setattr(Store, "add_messages", add_then_fail)
-        with pytest.raises(RuntimeError, match="disk on fire"):
-            ingest(m, [ACME])
+        failed = ingest(m, [ACME])  # the fault fails its source (reported), not the run
+        assert [s.status for s in failed.sources] == ["failed"]
+        assert [str(p) for p in failed.sources[0].problems] == [
+            f"{ACME}: could not be stored (RuntimeError); nothing of it was imported"
+        ]
         assert snapshot(m.store) == before_rows
         assert table_counts(m.store) == before_counts
         assert not m.store.db.in_transaction
@@ -327,14 +331,23 @@ def test_index_catches_up_after_crash_between_store_and_index(
         assert m.store.counts()["messages"] == 50  # the store committed
         assert m.engine.indexed_through() == 0  # the index did not
         assert not m.is_current()
+    with open_matter("m") as m:  # opening (for a search) never writes the index
+        assert not m.is_current()
+        view = m.view()
+        assert (view.indexed, view.stored, view.partial) == (0, 50, True)
+        assert Searcher(m).count("libgen") == 0  # over what is indexed: nothing yet
+    partial = CliRunner().invoke(app, ["search", "libgen", "--count", "-m", "m"])
+    assert partial.exit_code == 0 and partial.stdout == "0\n"
+    assert "the index holds 0 of the 50 stored messages" in partial.stderr
     with open_matter("m") as m:
-        assert m.is_current()
-        assert m.engine.indexed_through() == 50
+        (again,) = ingest(m, [ACME]).sources  # the next ingest finishes the indexing
+        assert again.status == "already imported"
+        assert m.is_current() and m.engine.indexed_through() == 50
         searcher = Searcher(m)
         assert searcher.count("libgen") == 4
         assert searcher.count('"ask forgiveness"') > 0
     result = CliRunner().invoke(app, ["search", "libgen", "--count", "-m", "m"])
-    assert result.stdout == "4\n"
+    assert result.stdout == "4\n" and result.stderr == ""
 
 
 # --- review fixes: bad times, extra fields, separators, a busy index --------------------------
@@ -386,27 +399,29 @@ def test_a_record_separator_inside_a_text_does_not_split_it(tmp_path: Path) -> N
 def test_search_answers_over_what_is_indexed_while_an_ingest_writes(tmp_path: Path) -> None:
     with open_matter("m", create=True) as m:
         ingest(m, [ACME])
-    engine_dir = open_matter("m").path / "index"
-    from whoosh import index as whoosh_index  # the test holds the lock as an ingest would
-
-    lock = whoosh_index.open_dir(str(engine_dir)).writer()
-    try:
-        with open_matter("m") as m:
-            m.store.db.execute(  # a stored but not yet indexed message
-                "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
-                " sent_us, text) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra')"
-            )
-        with open_matter("m") as m:  # opening does not fail on the held lock
+    with open_matter("m") as writer, writer.writing():  # this test is the running ingest
+        writer.store.db.execute(  # a stored but not yet indexed message
+            "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
+            " sent_us, text) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra')"
+        )
+        with open_matter("m") as m:  # opening does not wait for the writer
+            view = m.view()
+            assert view.writer is not None and view.writer.pid == os.getpid()
+            assert (view.indexed, view.stored, view.partial) == (50, 51, True)
             searcher = Searcher(m)
             assert searcher.count("libgen") == 4
             assert max(searcher.match("NOT zzz")[1]) == 50
         result = CliRunner().invoke(app, ["ingest", str(US_12H), "--matter", "m"])
         assert result.exit_code == 1
-        assert "being written by another discovery process" in result.stderr
-    finally:
-        lock.cancel()
-    with open_matter("m") as m:  # the lock released: the next open catches up
-        # acme's 4, the inserted one, and the transcript's stored before the index refused
+        assert "matter 'm' is being written by another ingest (process" in result.stderr
+        assert "--wait" in result.stderr
+        found = CliRunner().invoke(app, ["search", "libgen", "--json", "-m", "m"])
+        assert found.exit_code == 0
+        assert [json.loads(line)["partial"] for line in found.stdout.splitlines()] == [True] * 4
+        assert "an ingest is running in this matter" in found.stderr
+    with open_matter("m") as m:  # the next ingest indexes what was stored before it
+        ingest(m, [US_12H])
+        # acme's 4, the inserted one, and the transcript's
         assert Searcher(m).count("libgen") == 6
 
 

@@ -17,6 +17,7 @@ from discovery.cli import (  # noqa: F401  (register commands)
     produce,
     reports,
     search,
+    sources,
     tags,
 )
 from discovery.cli.common import MAX_CONTEXT, MAX_LIMIT, MAX_SHOW_CONTEXT, app

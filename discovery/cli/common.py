@@ -8,8 +8,11 @@ through while developing.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -22,6 +25,7 @@ from rich.console import Console
 
 from discovery import __version__
 from discovery.errors import DiscoveryError, ExitStatus
+from discovery.safetext import visible
 
 app = typer.Typer(
     name="discovery",
@@ -163,13 +167,36 @@ def err_console() -> Console:
 
 
 def say(text: str) -> None:
-    """Write an error report to stderr as is.
+    """Write a message (an error, a warning) to stderr, control characters made visible.
 
     Not through rich: rich wraps long lines at the terminal width (80 when
     piped), which breaks a message in two and moves a caret off its column.
+    Messages can carry evidence (a file name), so nothing in them reaches the
+    terminal as a control sequence (:func:`discovery.safetext.visible`).
     """
-    sys.stderr.write(text + "\n")
+    sys.stderr.write(visible(text) + "\n")
     sys.stderr.flush()
+
+
+def warn_partial(view: Any) -> None:
+    """The one-line warning for a search that saw a matter mid-ingest (else nothing)."""
+    if view is not None and view.partial:
+        say(f"discovery: warning: {view.warning()}")
+
+
+_JSON_UNSAFE = re.compile(r"[\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+
+
+def print_json(obj: Any) -> None:
+    """One JSON line on stdout.
+
+    Evidence stays readable (no ASCII escapes for letters), but the characters
+    a terminal could obey that JSON leaves raw (DEL, the C1 controls such as
+    the one-byte CSI, line and paragraph separators, lone surrogates) are written as ``\\uXXXX``
+    escapes: the same JSON value, safe to print.
+    """
+    text = json.dumps(obj, ensure_ascii=False)
+    print(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
 
 
 @contextmanager
@@ -189,6 +216,11 @@ def guard() -> Iterator[None]:
         raise typer.Exit(int(ExitStatus.OK)) from None
     except typer.Exit:
         raise
+    except sqlite3.Error as exc:  # one the library did not name (a read of a damaged store)
+        if os.environ.get("DISCOVERY_DEBUG"):
+            raise
+        say(f"discovery: a case store or the audit log cannot be used ({exc})")
+        raise typer.Exit(int(ExitStatus.ERROR)) from None
     except Exception as exc:
         if os.environ.get("DISCOVERY_DEBUG"):
             raise

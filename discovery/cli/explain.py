@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from discovery.cli.common import MatterOpt, app, guard, open_existing, out_console
+from discovery.cli.common import MatterOpt, app, guard, open_existing, out_console, print_json
 
 
 @app.command()
@@ -31,7 +30,7 @@ def explain(
         with open_existing(matter) as m:
             expl = run_explain(m, query, include_system=system)
         if as_json:
-            print(json.dumps(expl.as_dict(), ensure_ascii=False))
+            print_json(expl.as_dict())
             return
         from discovery.render import explain_view
 

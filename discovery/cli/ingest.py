@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import shutil
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,7 +14,15 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from discovery import config
-from discovery.cli.common import MatterOpt, app, err_console, guard, out_console, say
+from discovery.cli.common import (
+    MatterOpt,
+    app,
+    err_console,
+    guard,
+    out_console,
+    print_json,
+    say,
+)
 from discovery.errors import ExitStatus
 from discovery.safetext import visible
 
@@ -49,6 +60,12 @@ def ingest(
         ),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait", help="If another ingest is writing the matter, wait for it to finish."
+        ),
+    ] = False,
 ) -> None:
     """Import chat exports into a matter and report what was added, skipped and why.
 
@@ -57,7 +74,12 @@ def ingest(
     source was imported (or had been already), 1 when a whole source failed or
     was not recognised; the other sources are imported either way. A run that
     finds nothing to import (an empty folder, only files that are not exports)
-    exits 1 and creates no matter.
+    exits 1 and creates no matter. The report is printed however the run ends
+    (interrupted, disk full), and every source's report is kept in the matter:
+    see 'discovery report'.
+
+    Only one ingest writes a matter at a time: a second one refuses (exit 1)
+    unless --wait is given. Searches meanwhile answer over what is indexed.
 
     \b
     Examples:
@@ -66,10 +88,9 @@ def ingest(
     """
     with guard():
         from discovery.custodians import load_custodian_map
-        from discovery.ingest import DEFAULT_CUSTODIAN
+        from discovery.ingest import IngestReport
         from discovery.ingest import ingest as run_ingest
         from discovery.matter import STORE_FILE, open_matter
-        from discovery.render import ingest_table, problem_lines, source_notes
 
         zone = config.zone(tz or "UTC")
         mapping = None if custodian_map is None else load_custodian_map(custodian_map)
@@ -77,68 +98,63 @@ def ingest(
         folder = config.matter_dir(name)
         is_new = not (folder / STORE_FILE).exists()
         err = err_console()
-        with (
-            open_matter(name, create=True) as m,
-            Progress(
-                SpinnerColumn(),
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.completed:,.0f}{task.fields[of]}"),
-                TimeElapsedColumn(),
-                console=err,
-                transient=True,
-                disable=not err.is_terminal,
-            ) as bar,
-        ):
-            # Shown from the first moment: finding sources (unpacking zips) can take a while.
-            reading = bar.add_task("messages read", total=None, of="")
-            tasks: dict[str, Any] = {"messages": reading}
+        report = IngestReport()
+        stored = 0
 
-            def progress(stage: str, advance: int, total: int | None) -> None:
-                if stage not in tasks:
-                    label = "sources done" if stage == "sources" else stage
-                    tasks[stage] = bar.add_task(
-                        label, total=total, of=f" of {total:,}" if total else ""
+        def waiting(holder: Any) -> None:
+            who = f" ({holder.describe()})" if holder is not None else ""
+            say(f"discovery: waiting for the ingest writing matter {name!r}{who} to finish")
+
+        try:
+            with (
+                interruptible(),
+                open_matter(name, create=True) as m,
+                Progress(
+                    SpinnerColumn(),
+                    TextColumn("{task.description}"),
+                    BarColumn(),
+                    TextColumn("{task.completed:,.0f}{task.fields[of]}"),
+                    TimeElapsedColumn(),
+                    console=err,
+                    transient=True,
+                    disable=not err.is_terminal,
+                ) as bar,
+            ):
+                # Shown from the first moment: finding sources (unpacking zips) can take a while.
+                reading = bar.add_task("messages read", total=None, of="")
+                tasks: dict[str, Any] = {"messages": reading}
+
+                def progress(stage: str, advance: int, total: int | None) -> None:
+                    if stage not in tasks:
+                        label = "sources done" if stage == "sources" else stage
+                        tasks[stage] = bar.add_task(
+                            label, total=total, of=f" of {total:,}" if total else ""
+                        )
+                    bar.update(tasks[stage], advance=advance)
+
+                try:
+                    run_ingest(
+                        m,
+                        paths,
+                        custodian=custodian,
+                        fmt=fmt,
+                        tz=zone,
+                        tz_name=tz or "UTC",
+                        progress=progress,
+                        custodian_map=mapping,
+                        tz_defaulted=tz is None,
+                        date_order=date_order,
+                        report=report,
+                        wait=wait,
+                        on_wait=waiting,
                     )
-                bar.update(tasks[stage], advance=advance)
-
-            report = run_ingest(
-                m,
-                paths,
-                custodian=custodian,
-                fmt=fmt,
-                tz=zone,
-                tz_name=tz or "UTC",
-                progress=progress,
-                custodian_map=mapping,
-                tz_defaulted=tz is None,
-                date_order=date_order,
-            )
-            stored = m.store.counts()["sources"]
+                finally:
+                    stored = m.store.counts()["sources"]
+        finally:
+            if report.sources:  # also when the run stopped: what was done is reported
+                _print_report(report, name, custodian, as_json)
         if is_new and not stored:
             shutil.rmtree(folder, ignore_errors=True)  # made by this run, holding nothing
-        if as_json:
-            print(json.dumps([s.as_dict() for s in report.sources], ensure_ascii=False))
-        else:
-            out = out_console()
-            if report.sources:
-                out.print(ingest_table(report, out.width), soft_wrap=True)  # paths unbroken
-            # One line each, never wrapped: reviewers grep these for path:line.
-            for line in problem_lines(report):
-                out.print(f"problem: {visible(line, one_line=True)}", markup=False, soft_wrap=True)
-            for line in source_notes(report):
-                out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
-            who = custodian or DEFAULT_CUSTODIAN
-            for path in report.unplaced:
-                out.print(
-                    f"not placed by --custodian-map (custodian {who!r}):"
-                    f" {visible(path, one_line=True)}",
-                    markup=False,
-                    soft_wrap=True,
-                )
-            out.print(
-                f"{report.added} messages added to matter {name!r}", markup=False, soft_wrap=True
-            )
         if not report.sources:
             shown = ", ".join(str(p) for p in paths)
             say(f"discovery: no files to import in {shown}" + ("; no matter created" * is_new))
@@ -147,3 +163,64 @@ def ingest(
             say(f"discovery: nothing was imported, so matter {name!r} was not created")
         if report.failed:
             raise typer.Exit(int(ExitStatus.ERROR))
+
+
+def _print_report(report: Any, matter: str, custodian: str | None, as_json: bool) -> None:
+    from discovery.ingest import DEFAULT_CUSTODIAN
+    from discovery.render import already_imported_lines, ingest_table, problem_lines, source_notes
+
+    if as_json:
+        rows = [
+            {**s.as_dict(), "recorded_problems": s.recorded_problems}
+            if s.status == "already imported"
+            else s.as_dict()
+            for s in report.sources
+        ]
+        print_json(rows)
+        return
+    out = out_console()
+    out.print(ingest_table(report, out.width), soft_wrap=True)  # paths unbroken
+    for line in already_imported_lines(report):
+        out.print(line, markup=False, soft_wrap=True)
+    # One line each, never wrapped: reviewers grep these for path:line.
+    for line in problem_lines(report):
+        out.print(f"problem: {line}", markup=False, soft_wrap=True)
+    for line in source_notes(report):
+        out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
+    who = custodian or DEFAULT_CUSTODIAN
+    for path in report.unplaced:
+        out.print(
+            f"not placed by --custodian-map (custodian {who!r}): {visible(path, one_line=True)}",
+            markup=False,
+            soft_wrap=True,
+        )
+    out.print(f"{report.added} messages added to matter {matter!r}", markup=False, soft_wrap=True)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Make SIGTERM and SIGHUP stop the ingest as Ctrl-C does.
+
+    Python's default for them ends the process on the spot, leaving the
+    extracted evidence in the work folder; as an interrupt, every ``finally``
+    runs: the open transaction is rolled back, the work folder removed and the
+    report so far printed (exit status 130).
+    """
+
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    kept = {sig: signal.signal(sig, stop) for sig in _STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in kept.items():
+            signal.signal(sig, handler)
+
+
+_STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
+)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
@@ -16,7 +15,10 @@ from discovery.cli.common import (
     guard,
     open_existing,
     out_console,
+    print_json,
+    say,
 )
+from discovery.errors import MatterNotFoundError
 
 
 @app.command()
@@ -43,7 +45,10 @@ def matters(
 
     The home is $DISCOVERY_HOME, else the nearest indexes/ folder in the current
     folder or its parents, else a per-user data folder; the first line says
-    which was read.
+    which was read. With --matter (and no --display-tz or --use), that matter's
+    counts and the stored ingest report of each of its sources (as 'discovery
+    report' shows them). A matter that other users of the computer could read
+    is named in a warning.
 
     \b
     Examples:
@@ -52,7 +57,8 @@ def matters(
       discovery matters --matter demo --display-tz America/New_York
     """
     with guard():
-        from discovery.matter import STORE_FILE, list_matters
+        from discovery.cli.sources import print_reports
+        from discovery.matter import STORE_FILE, list_matters, missing_matter_message
         from discovery.render import matters_table
         from discovery.store import Store
 
@@ -73,20 +79,45 @@ def matters(
         home, reason = config.home_and_reason()
         default = config.default_matter()
         rows = []
-        for name in list_matters():
+        names = list_matters() if matter is None else [matter]
+        if matter is not None and not (config.matter_dir(matter) / STORE_FILE).exists():
+            raise MatterNotFoundError(missing_matter_message(matter))
+        reports = []
+        for name in names:
             with Store(config.matter_dir(name) / STORE_FILE) as s:
                 zone = config.display_zone_name(s.get_meta(config.DISPLAY_TZ_KEY))
                 rows.append((name, s.counts(), zone))
+                reports = s.source_reports() if matter is not None else []
         if as_json:
             for name, counts, zone in rows:
-                obj = {"matter": name, **counts, "zone": zone, "default": name == default}
-                print(json.dumps(obj, ensure_ascii=False))
+                print_json({"matter": name, **counts, "zone": zone, "default": name == default})
+            if matter is not None:
+                print_reports(reports, as_json=True)
             return
         out.print(f"home: {home} ({reason})", markup=False, soft_wrap=True)
         if not rows:
             out.print("no matters there yet: 'discovery ingest PATH --matter NAME' makes one")
             return
         out.print(matters_table(rows, default, out.width))
+        for name, *_ in rows:
+            warn_if_exposed(name)
+        if matter is not None:
+            print_reports(reports, as_json=False)
+
+
+def warn_if_exposed(name: str) -> None:
+    """Warn when other users of this computer can read a matter (files 0644, folders 0755)."""
+    from discovery import files
+    from discovery.matter import INDEX_DIR, STORE_FILE
+
+    path = config.matter_dir(name)
+    bits = max(files.exposure(p) for p in (path, path / STORE_FILE, path / INDEX_DIR))
+    if bits:
+        say(
+            f"discovery: warning: matter {name!r} can be read by other users of this computer"
+            f" ({'group' if not bits & 0o007 else 'everyone'}); to make it private:"
+            f" chmod -R go= {path}"
+        )
 
 
 @app.command()

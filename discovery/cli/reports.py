@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,8 +24,10 @@ from discovery.cli.common import (
     out_console,
     output_file,
     pipe_closed_ok,
+    print_json,
     say,
     shown_path,
+    warn_partial,
     write_file,
 )
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
@@ -187,7 +188,10 @@ def batch(
             zone_name = tz or str(getattr(m.tz, "key", "UTC"))
             zone = config.zone(zone_name)
             m.tz = zone
-            result = build_report(m, parsed, zone, zone_name=zone_name, include_system=system)
+            view = m.view()
+            result = build_report(
+                m, parsed, zone, zone_name=zone_name, include_system=system, view=view
+            )
             with output_file(report, force=force) as path:
                 write_report_csv(result, path, bom=bom)
             if xlsx is not None:
@@ -204,6 +208,7 @@ def batch(
                         include_system=system,
                         batch=str(terms),
                         term=t.name,
+                        view=view,
                     )
                     for t, hits in zip(parsed, result.hits, strict=True)
                 ]
@@ -212,14 +217,15 @@ def batch(
             out = out_console() if not (as_json or to_stdout) else err_console()
             if as_json:
                 for row in result.all_rows():
-                    print(json.dumps(dict(zip(REPORT_COLUMNS, row.cells(), strict=True))))
+                    print_json(dict(zip(REPORT_COLUMNS, row.cells(), strict=True)))
             elif not to_stdout:
                 out.print(_report_table(result, out.width))
             if earlier is not None:
                 for line in _comparison_lines(compare_reports(earlier, result), str(compare)):
-                    out.print(line, markup=False, soft_wrap=True)
+                    out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
         written = shown_path(report) + (f" and {shown_path(xlsx)}" if xlsx is not None else "")
-        err_console().print(f"report of {len(parsed)} terms written to {written}", markup=False)
+        say(f"report of {len(parsed)} terms written to {written}")
+        warn_partial(view)
         if not logged:
             raise typer.Exit(int(ExitStatus.ERROR))
 
@@ -272,7 +278,8 @@ def exhibits(
         if transcripts is not None and transcripts.is_dir() and any(transcripts.iterdir()):
             check_new(transcripts / f"{prefix}-000001.txt", force)
         with open_existing(matter) as m:
-            ids, selection = ex.select(m, tag=tag, query=query)
+            view = m.view()
+            ids, selection = ex.select(m, tag=tag, query=query, view=view)
             items = ex.build(m, ids, prefix, context)
             with output_file(out, force=force) as path:
                 n = write_file(
@@ -285,19 +292,21 @@ def exhibits(
                 write_loadfile(
                     m.store, [e.message for e in items], loadfile, exhibit_numbers=numbers
                 )
-            err = err_console()
-            err.print(f"{n} exhibits written to {shown_path(out)}", markup=False)
+            say(f"{n} exhibits written to {shown_path(out)}")
             if transcripts is not None:
-                err.print(f"{n} transcripts written to {transcripts}", markup=False)
+                say(f"{n} transcripts written to {transcripts}")
             if loadfile is not None:
-                err.print(f"load file written to {loadfile} (text files in TEXT/)", markup=False)
+                say(f"load file written to {loadfile} (text files in TEXT/)")
             extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
             if tag is not None:
                 extra.update(selection="tag", tag=ex.stored_tag(tag))
             node = parse_query(query) if query is not None else None
             with pipe_closed_ok():
                 for row in ex.rows(items, m.tz) if as_json else ():
-                    print(json.dumps(dict(zip(ex.EXHIBIT_COLUMNS, row, strict=True))))
+                    print_json(dict(zip(ex.EXHIBIT_COLUMNS, row, strict=True)))
+            if query is not None:
+                warn_partial(view)
+                extra["view"] = view
             audited(m, "exhibits", selection, node, ids, include_system=tag is not None, **extra)
 
 
@@ -333,7 +342,7 @@ def audit_log(
             found = audit.entries(matter)
             if as_json:
                 for e in found:
-                    print(json.dumps(e.as_dict(), ensure_ascii=False))
+                    print_json(e.as_dict())
             elif found:
                 out = out_console()
                 out.print(_audit_table(found, out.width))
@@ -370,8 +379,10 @@ def audit_log(
                     "logged_tokenizer": outcome.logged_tokenizer,
                     "same_tokenizer": outcome.same_tokenizer,
                 }
-                print(json.dumps(obj, ensure_ascii=False))
+                print_json(obj)
             else:
-                out_console().print(_rerun_line(outcome), markup=False, soft_wrap=True)
+                out_console().print(
+                    visible(_rerun_line(outcome), one_line=True), markup=False, soft_wrap=True
+                )
         if not ok:
             raise typer.Exit(int(ExitStatus.ERROR))

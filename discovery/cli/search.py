@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,13 +21,15 @@ from discovery.cli.common import (
     app,
     audited,
     check_new,
-    err_console,
     guard,
     open_existing,
     out_console,
     output_file,
     pipe_closed_ok,
+    print_json,
+    say,
     shown_path,
+    warn_partial,
     write_file,
 )
 from discovery.errors import UsageError
@@ -97,10 +98,12 @@ def search(
         with open_existing(matter) as m:
             searcher = Searcher(m)
             if count:
-                node, hit_ids = searcher.match(query, include_system=system)
+                view = m.view()
+                node, hit_ids = searcher.match(query, include_system=system, view=view)
                 with pipe_closed_ok():
                     print(len(hit_ids))
-                audited(m, "search", query, node, hit_ids, include_system=system)
+                warn_partial(view)
+                audited(m, "search", query, node, hit_ids, include_system=system, view=view)
                 return
             result = searcher.search(
                 query,
@@ -117,7 +120,11 @@ def search(
                     _print_json_hits(m, searcher, result, context)
                 else:
                     _print_hits(m, searcher, result, context)
-            audited(m, "search", query, result.node, result.ids, include_system=system)
+            warn_partial(result.view)
+            audited(
+                m, "search", query, result.node, result.ids, include_system=system,
+                view=result.view,
+            )  # fmt: skip
             if closed[0]:
                 raise typer.Exit(0)
 
@@ -151,11 +158,12 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "edited": msg.edited,
             "system": msg.system,
             "tags": list(msg.tags),
+            "partial": result.partial,
         }
         if context:
             around = m.store.messages(m.store.context_ids(msg.id, context, context))
             obj["context"] = [_context_json(c) for c in around]
-        print(json.dumps(obj, ensure_ascii=False))
+        print_json(obj)
 
 
 def _context_json(c: Any) -> dict[str, Any]:
@@ -221,7 +229,7 @@ def show(
             if as_json:
                 for c in m.store.messages(m.store.context_ids(mid, context, context)):
                     obj = {**_context_json(c), "conversation": c.conversation, "focus": c.id == mid}
-                    print(json.dumps(obj, ensure_ascii=False))
+                    print_json(obj)
                 return
             _print_conversation(out_console(), m, searcher, mid, context, node)
 
@@ -252,7 +260,9 @@ def export(
             rows = hit_rows(searcher, result.node, result.ids, m.tz)
             with output_file(out, force=force) as path:
                 n = write_file(path, lambda p: write_csv(p, HIT_COLUMNS, rows, bom=bom))
-            err_console().print(f"{n} hits written to {shown_path(out)}", markup=False)
+            say(f"{n} hits written to {shown_path(out)}")
+            warn_partial(result.view)
             audited(
-                m, "export", query, result.node, result.ids, include_system=system, out=str(out)
-            )
+                m, "export", query, result.node, result.ids, include_system=system,
+                out=str(out), view=result.view,
+            )  # fmt: skip

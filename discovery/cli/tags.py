@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Annotated
 
@@ -17,6 +16,7 @@ from discovery.cli.common import (
     open_existing,
     out_console,
     pipe_closed_ok,
+    print_json,
 )
 from discovery.errors import DiscoveryError, UsageError
 
@@ -73,7 +73,7 @@ def tag_command(
             with pipe_closed_ok():
                 if as_json:
                     obj = {"tag": tag, "action": verb, "hits": len(ids), "changed": changed}
-                    print(json.dumps(obj, ensure_ascii=False))
+                    print_json(obj)
                 else:
                     out_console().print(_summary(verb, tag, len(ids), changed), markup=False)
             audited(m, verb, query, node, ids, include_system=system, tag=tag, changed=changed,
@@ -115,7 +115,7 @@ def tags_command(matter: MatterOpt = None, as_json: JsonOpt = False) -> None:
         with pipe_closed_ok():
             if as_json:
                 for tag, n in counts:
-                    print(json.dumps({"tag": tag, "messages": n}, ensure_ascii=False))
+                    print_json({"tag": tag, "messages": n})
                 return
             out = out_console()
             if not counts:

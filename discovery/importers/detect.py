@@ -14,6 +14,16 @@ JSON at line N``. Operating
 system litter (``.DS_Store``, ``Thumbs.db``, ``desktop.ini``, ``__MACOSX``)
 is skipped while walking a folder (never when named explicitly).
 
+Nothing outside what was named is imported: a symbolic link inside a named
+folder is never followed (reported: ``symbolic link to a file outside the
+collection: not imported``, or, for a link to something inside it, that it
+is imported in its own place), and pipes, devices and sockets are never
+opened (reading a FIFO would wait forever). When a named folder holds any of
+these, the importers are given a private copy of its tree in the workspace
+(links to its regular files only), so a format that reads a whole folder
+cannot follow them either. A path named on the command line is the user's
+choice and is followed.
+
 Zips are sniffed by content, not by name. A zip is offered whole to the
 importers first (a Slack export zip, a WhatsApp chat zip, an RSMF zip); one
 that no importer claims is a collection: it is extracted into the caller's
@@ -26,6 +36,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -34,6 +45,7 @@ from discovery.archive import (
     MAX_DEPTH,
     MAX_TOTAL_BYTES,
     ArchiveError,
+    damage,
     extract,
     is_archive,
     refusal,
@@ -215,14 +227,25 @@ def iter_sources(
     walker = _Walker(None if importer is None else (importer,), workspace)
     for path in paths:
         named = str(path)
-        if not path.exists():
+        special = None if path.is_dir() else _not_a_file(path)
+        if special is not None:
+            yield _unit(path, None, named, ImportProblem(named, special), named)
+        elif not path.exists():
             yield _unit(path, None, named, None, named)
         elif path.is_dir():
-            found = detect(path, walker.candidates)
+            root = path
+            unsafe = _unsafe_entries(path)
+            for p, why in unsafe:
+                shown = f"{named.rstrip('/')}/{p.relative_to(path).as_posix()}"
+                yield _unit(p, None, shown, ImportProblem(shown, why), named)
+            if unsafe and workspace is not None:
+                walker.trees += 1
+                root = _safe_copy(path, {p for p, _ in unsafe}, workspace / f"tree-{walker.trees}")
+            found = detect(root, walker.candidates)
             if found is not None:
-                yield _unit(path, found, named, None, named)
+                yield _unit(root, found, named, None, named)
             else:
-                yield from walker.walk(path, named, "/", named, 0)
+                yield from walker.walk(root, named, "/", named, 0)
         elif importer is not None:
             reason = refusal(path) if is_archive(path) else None
             problem = None if reason is None else ImportProblem(named, reason)
@@ -239,6 +262,7 @@ class _Walker:
         self.workspace = workspace
         self.extracted = 0
         self.archives = 0
+        self.trees = 0
 
     def file(self, path: Path, display: str, named: str, depth: int) -> Iterator[Unit]:
         """The unit(s) of one file: itself, or the members of an archive no importer claims."""
@@ -247,11 +271,10 @@ class _Walker:
             yield _unit(path, None, display, ImportProblem(display, cannot), named)
             return
         archive = is_archive(path)
-        if archive:
-            reason = refusal(path)
-            if reason is not None:
-                yield _unit(path, None, display, ImportProblem(display, reason), named)
-                return
+        reason = refusal(path) if archive else damage(path)
+        if reason is not None:
+            yield _unit(path, None, display, ImportProblem(display, reason), named)
+            return
         found = detect(path, self.candidates)
         if found is None and not archive:
             trouble = json_trouble(path)
@@ -318,3 +341,89 @@ class _Walker:
                     yield _unit(p, folders[name], shown(p), None, named)
                 else:
                     yield from self.file(p, shown(p), named, depth)
+
+
+def _not_a_file(path: Path) -> str | None:
+    """Why a named path that is not a folder cannot be read as a file (None: it can)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return "broken symbolic link: not imported" if path.is_symlink() else None
+    except OSError as e:
+        return f"cannot read: {e.strerror or e}"
+    return _special(mode)
+
+
+def _special(mode: int) -> str | None:
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        kind = "a named pipe (FIFO)"
+    elif stat.S_ISSOCK(mode):
+        kind = "a socket"
+    elif stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        kind = "a device file"
+    else:
+        kind = "a special file"
+    return f"{kind}, not a file: not imported"
+
+
+def _unsafe_entries(root: Path) -> list[tuple[Path, str]]:
+    """Every symbolic link and special file under the folder ``root``, with the reason.
+
+    Cheap: the kind of each entry comes with the folder listing (``scandir``);
+    only links and special files cost a ``stat``.
+    """
+    inside = Path(os.path.realpath(root))
+    found: list[tuple[Path, str]] = []
+    folders = [root]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError:
+            continue  # an unreadable folder is reported when it is walked
+        for e in entries:
+            if e.name in JUNK_NAMES:
+                continue
+            if e.is_symlink():
+                found.append((Path(e.path), _link(Path(e.path), inside)))
+            elif e.is_dir(follow_symlinks=False):
+                folders.append(Path(e.path))
+            elif not e.is_file(follow_symlinks=False):
+                reason = _special(e.stat(follow_symlinks=False).st_mode)
+                if reason is not None:
+                    found.append((Path(e.path), reason))
+    return sorted(found)
+
+
+def _link(link: Path, inside: Path) -> str:
+    target = Path(os.path.realpath(link))
+    if not target.exists():
+        return "broken symbolic link: not imported"
+    kind = "folder" if target.is_dir() else "file"
+    if target.is_relative_to(inside):
+        return (
+            f"symbolic link to a {kind} inside the collection: not followed (what it points"
+            " to is imported in its own place)"
+        )
+    return f"symbolic link to a {kind} outside the collection: not imported"
+
+
+def _safe_copy(root: Path, skip: set[Path], dest: Path) -> Path:
+    """The tree of ``root`` under ``dest`` without ``skip``: folders, and links to its files.
+
+    Every link points at a regular file of the collection (by absolute path), so
+    an importer reading the copy reads exactly what was collected, and nothing
+    it could reach through a link of the original.
+    """
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        target = dest / here.relative_to(root)
+        target.mkdir(parents=True, exist_ok=True)
+        dirnames[:] = [d for d in dirnames if here / d not in skip]
+        for name in filenames:
+            p = here / name
+            if p not in skip:
+                os.symlink(os.path.abspath(p), target / name)
+    return dest

@@ -463,7 +463,7 @@ def _message(
         sent_at=sent_at,
         text=text,
         thread_key=thread_key,
-        location=member,
+        location=f"{member} entry {index}",
         versions=tuple(versions),
         edited=edited,
         deleted=deleted,

@@ -137,6 +137,19 @@ def time_order(values: list[Any]) -> bool:
     return infer_day_first([d for d in dates if d])
 
 
+def _unquoted(message: str, cell: Any) -> str:
+    """``message`` with the cell's text replaced by its length.
+
+    A problem line never quotes a cell: a shifted row puts message text in
+    the time column.
+    """
+    text = cell.strip() if isinstance(cell, str) else ""
+    for quoted in (repr(text[:40]), repr(text), text[:40]):
+        if text and quoted in message:
+            return message.replace(quoted, f"({len(text)} characters)")
+    return message
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -179,7 +192,10 @@ class _Rows:
         try:
             when = parse_time(values[cols["time"]], self.day_first)
         except ValueError as e:
-            yield ImportProblem(self.display_path, f"{e}; row skipped", line)
+            reason = _unquoted(str(e), values[cols["time"]])
+            yield ImportProblem(
+                self.display_path, f"column {cols['time']!r}: {reason}; row skipped", line
+            )
             return
         got: dict[str, str] = {}
         for f, k in cols.items():

@@ -6,22 +6,31 @@ folded, positions kept, versions ``VERSION_GAP`` positions apart). Documents
 are only ever appended, in increasing message id, and commits never merge
 segments, so document number ``d`` is message id ``d + 1``; the stored ``id``
 field checks that at open and a full map is read if it ever does not hold.
+
+A write that fails (a full disk, an interrupt) is cancelled and every file it
+left is removed with Whoosh's own rule (segments no table of contents names,
+the writer's temporary folder), so the index stays as it was committed and
+takes no more space than before. Index files are owner-only (0600).
 """
 
 from __future__ import annotations
 
+import errno
 import re
+import shutil
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 from whoosh import fields, index, query
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
-from whoosh.index import LockError
+from whoosh.index import TOC, LockError, clean_files
 
-from discovery.errors import IndexBusyError, StoreError
+from discovery import files
+from discovery.errors import DiskFullError, IndexBusyError, StoreError
 from discovery.text import version_tokens
 
 VERSION_SEP = "\x1e"
@@ -72,8 +81,9 @@ class WhooshEngine:
         if index.exists_in(str(path)):
             self.ix = index.open_dir(str(path))
         elif create:
-            path.mkdir(parents=True, exist_ok=True)
+            files.private_dir(path)
             self.ix = index.create_in(str(path), _schema())
+            self._restrict()
         else:
             raise StoreError(f"no index at {path}")
         self._searcher: Any = None
@@ -130,7 +140,10 @@ class WhooshEngine:
         return max(self._docmap, default=0)
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
+        """Index ``rows`` (see :class:`discovery.index.TextEngine`); only the matter's one
+        writer (an ingest, under the matter's write lock) calls this."""
         last = self.indexed_through()
+        self._clean()  # what a killed writer may have left
         try:
             writer = self.ix.writer(limitmb=256)
         except LockError:
@@ -148,14 +161,47 @@ class WhooshEngine:
                 writer.add_document(id=mid, body=body)
                 last = mid
                 added += 1
-        except BaseException:
-            writer.cancel()
+            if added:
+                writer.commit(merge=False)
+            else:
+                writer.cancel()
+        except BaseException as exc:
+            self._undo(writer)
+            if isinstance(exc, OSError):
+                raise self._error(exc) from None
             raise
-        if added:
-            writer.commit(merge=False)
-        else:
-            writer.cancel()
+        self._restrict()
         return added
+
+    def _undo(self, writer: Any) -> None:
+        """Cancel a failed write and remove every file it left behind."""
+        with suppress(Exception):  # it may be half-closed already; its files go below
+            writer.cancel()
+        lock = getattr(writer, "writelock", None)
+        if lock is not None and getattr(lock, "fd", None) is not None:
+            with suppress(Exception):
+                lock.release()
+        self._clean()
+        self.ix = index.open_dir(str(self.path))
+        self._restrict()
+
+    def _clean(self) -> None:
+        """Remove files no committed table of contents names, and the writer's temp folder."""
+        storage, name = self.ix.storage, self.ix.indexname
+        with suppress(Exception):
+            gen = TOC._latest_generation(storage, name)
+            clean_files(storage, name, gen, TOC.read(storage, name, gen).segments)
+        shutil.rmtree(self.path / f"{name}.tmp", ignore_errors=True)
+
+    def _error(self, exc: OSError) -> Exception:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return DiskFullError(str(self.path), 0, files.free_bytes(self.path))
+        return StoreError(f"cannot write the index {self.path}: {exc.strerror or exc}")
+
+    def _restrict(self) -> None:
+        """Index files owner-only (Whoosh creates them with the default mode)."""
+        for p in self.path.iterdir():
+            files.restrict(p)
 
     # --- look-ups -----------------------------------------------------------
     def word_ids(self, words: Sequence[str]) -> set[int]:

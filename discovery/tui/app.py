@@ -31,6 +31,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from discovery.errors import DiscoveryError
+from discovery.matter import View
 from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
@@ -156,7 +157,8 @@ class ReviewApp(App[None]):
         self.searching = False
         self.deferred: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         """Hit actions pressed while a search ran, to run on its hits."""
-        self.pending_ingest = 0
+        self.ingest: View | None = None
+        """What the last poll saw of the matter: an ingest running, messages not indexed."""
         self.exported: tuple[Path, int] | None = None
         self.sub_title = f"matter {session.name}"
 
@@ -220,17 +222,19 @@ class ReviewApp(App[None]):
             ("  dates in ", "dim"),
             (zone, "bold"),
         ]
-        if self.pending_ingest:
+        view = self.ingest
+        if view is not None and view.partial:
+            waiting = max(0, view.stored - view.indexed)
+            note = "ingest in progress" if view.writer else "index incomplete"
             parts.append(
-                (f"  ingest in progress: {self.pending_ingest:,} messages not searchable yet",
-                 "bold black on yellow")
-            )  # fmt: skip
+                (f"  {note}: {waiting:,} messages not searchable yet", "bold black on yellow")
+            )
         return Text.assemble(*parts)
 
     def _poll_ingest(self) -> None:
-        pending = self.session.ingest_pending()
-        if pending is not None and pending != self.pending_ingest:
-            self.pending_ingest = pending
+        view = self.session.ingest_view()
+        if view is not None and view != self.ingest:
+            self.ingest = view
             self.query_one("#header", Static).update(self._header())
 
     # --- searching ---------------------------------------------------------------------
@@ -329,6 +333,9 @@ class ReviewApp(App[None]):
             if r.years:
                 span = f"{r.years[0]}" if len(r.years) == 1 else f"{r.years[0]}–{r.years[-1]}"
                 parts.append(f"  {span}")
+            if res.partial and res.view is not None:
+                note = "ingest in progress" if res.view.writer else "index incomplete"
+                parts.append((f"  {note}: hits so far", "bold yellow"))
         parts.append(f"  context ±{self.context}")
         self.query_one("#totals", Static).update(Text.assemble(*parts))
 
@@ -526,7 +533,7 @@ class ReviewApp(App[None]):
         try:
             tags, problem = self.session.set_tag(m.id, tag, on)
         except DiscoveryError as exc:
-            self.notify(str(exc), severity="error", timeout=8)
+            self.notify(visible(str(exc)), severity="error", timeout=8)
             return
         self._replace_tags(m, tags)
         self.notify(f"{m.control} {'tagged' if on else 'untagged'} {tag}", timeout=2)
@@ -601,13 +608,13 @@ class ReviewApp(App[None]):
         try:
             n, problem = self.session.export(results, path)
         except DiscoveryError as exc:
-            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            self.call_from_thread(self.notify, visible(str(exc)), severity="error", timeout=8)
             return
         self.call_from_thread(self._exported, path, n, problem)
 
     def _exported(self, path: Path, n: int, problem: str | None = None) -> None:
         self.exported = (path, n)
-        self.notify(f"{n} hits written to {path}", timeout=5)
+        self.notify(visible(f"{n} hits written to {path}"), timeout=5)
         self._audit_warning(problem)
 
     def action_help(self) -> None:

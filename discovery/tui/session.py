@@ -30,7 +30,7 @@ from typing import Any
 from discovery import audit
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
-from discovery.matter import STORE_FILE, Matter
+from discovery.matter import STORE_FILE, Matter, View
 from discovery.model import Message, control_number
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
@@ -198,24 +198,25 @@ class Session:
                 result = self._search_searcher.search(query, limit=PAGE, sort=self.sort)
             except QuerySyntaxError as exc:
                 raise typed_error(exc, typed, query) from None
-            problem = _log(self._search_matter, "search", query, result.node, result.ids)
+            problem = _log(
+                self._search_matter, "search", query, result.node, result.ids, view=result.view
+            )
             rows = self._search_store.summary_rows(result.ids)
         tz = self.matter.tz
         years = sorted({_year(sent, tz) for _, _, sent in rows})
         return Results(query, result, list(result.hits), problem, tuple(years))
 
-    def ingest_pending(self) -> int | None:
-        """Messages an ingest has stored that searches do not see yet (0: none).
+    def ingest_view(self) -> View | None:
+        """What a search would see now (:meth:`discovery.matter.Matter.view`): whether an
+        ingest is running and how many stored messages are not searchable yet.
 
-        None when a search holds the index just now (ask again later). A stand-in
-        for the library's own "ingest in progress" check, kept in this one place.
+        None when a search holds the index just now (ask again later).
         """
         if not self._search_lock.acquire(blocking=False):
             return None
         try:
             with self._ui_lock:
-                stored = self.matter.store.max_message_id()
-                return max(0, stored - self.matter.engine.indexed_through())
+                return self.matter.view()
         finally:
             self._search_lock.release()
 

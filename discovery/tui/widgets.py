@@ -34,7 +34,7 @@ def error_text(exc: DiscoveryError) -> Text:
         return Text.assemble(
             (f"column {exc.column + 1}: {exc.message}\n", "bold red"), (exc.caret_lines(), "red")
         )
-    return Text(str(exc), style="bold red")
+    return Text(visible(str(exc)), style="bold red")
 
 
 class QueryInput(Input):
