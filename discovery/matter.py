@@ -7,7 +7,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -158,45 +158,11 @@ class Matter:
         """The ingest writing this matter now, or None. Never waits, never writes."""
         return writer_of(self.path)
 
-    @contextmanager
     def writing(
         self, *, wait: bool = False, on_wait: Callable[[Writer | None], None] | None = None
-    ) -> Iterator[None]:
-        """Hold the matter's write lock: only one ingest writes a matter at a time.
-
-        Args:
-            wait: wait for another ingest to finish (``on_wait`` is told once);
-                otherwise a running ingest is a :class:`MatterBusyError`.
-
-        The lock is an ``flock`` on ``write.lock``: the system releases it when the
-        process ends, however it ends (``kill -9`` included), so it never goes stale.
-        """
-        if fcntl is None:
-            yield
-            return
-        lock = self.path / LOCK_FILE
-        fd = os.open(lock, os.O_RDWR | os.O_CREAT, files.PRIVATE_FILE)
-        try:
-            if not _try_lock(fd, _LOCK_RETRY):
-                holder = _read_writer(fd)
-                if not wait:
-                    who = f" ({holder.describe()})" if holder else ""
-                    raise MatterBusyError(
-                        f"matter {self.name!r} is being written by another ingest{who}; run"
-                        " again when it has finished, or add --wait to wait for it"
-                    )
-                if on_wait is not None:
-                    on_wait(holder)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            os.ftruncate(fd, 0)
-            since = datetime.now(UTC).isoformat(timespec="seconds").removesuffix("+00:00")
-            os.pwrite(fd, json.dumps({"pid": os.getpid(), "since": since}).encode(), 0)
-            try:
-                yield
-            finally:
-                os.ftruncate(fd, 0)
-        finally:
-            os.close(fd)  # releases the lock
+    ) -> AbstractContextManager[None]:
+        """Hold the matter's write lock (:func:`write_lock`): one writer at a time."""
+        return write_lock(self.path, self.name, wait=wait, on_wait=on_wait)
 
     @contextmanager
     def workspace(self) -> Iterator[Path]:
@@ -297,6 +263,51 @@ def missing_matter_message(name: str) -> str:
     return f"no matter {name!r} under {config.home()}; {there}"
 
 
+@contextmanager
+def write_lock(
+    path: Path,
+    name: str,
+    *,
+    wait: bool = False,
+    on_wait: Callable[[Writer | None], None] | None = None,
+) -> Iterator[None]:
+    """Hold the write lock of the matter in ``path``: one ingest or reindex writes it at a time.
+
+    Args:
+        wait: wait for another ingest to finish (``on_wait`` is told once);
+            otherwise a running ingest is a :class:`MatterBusyError`.
+
+    The lock is an ``flock`` on ``write.lock``: the system releases it when the
+    process ends, however it ends (``kill -9`` included), so it never goes stale.
+    """
+    if fcntl is None:
+        yield
+        return
+    lock = path / LOCK_FILE
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT, files.PRIVATE_FILE)
+    try:
+        if not _try_lock(fd, _LOCK_RETRY):
+            holder = _read_writer(fd)
+            if not wait:
+                who = f" ({holder.describe()})" if holder else ""
+                raise MatterBusyError(
+                    f"matter {name!r} is being written by another ingest{who}; run"
+                    " again when it has finished, or add --wait to wait for it"
+                )
+            if on_wait is not None:
+                on_wait(holder)
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        os.ftruncate(fd, 0)
+        since = datetime.now(UTC).isoformat(timespec="seconds").removesuffix("+00:00")
+        os.pwrite(fd, json.dumps({"pid": os.getpid(), "since": since}).encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def reindex(name: str, progress: Callable[[int], None] | None = None) -> int:
     """Rebuild a matter's index from its case store with this tokenizer; returns messages indexed.
 
@@ -308,10 +319,10 @@ def reindex(name: str, progress: Callable[[int], None] | None = None) -> int:
     if not (path / STORE_FILE).exists():
         raise MatterNotFoundError(missing_matter_message(name))
     fresh, old = path / "index.rebuild", path / "index.old"
-    for leftover in (fresh, old):
-        if leftover.exists():
-            shutil.rmtree(leftover)
-    with Store(path / STORE_FILE) as store:
+    with write_lock(path, name), Store(path / STORE_FILE) as store:  # never beside an ingest
+        for leftover in (fresh, old):
+            if leftover.exists():
+                shutil.rmtree(leftover)
         zone = config.zone(config.display_zone_name(store.get_meta(config.DISPLAY_TZ_KEY)))
         engine = open_engine(fresh, create=True)
         try:

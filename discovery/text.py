@@ -229,7 +229,9 @@ SECOND_STARTERS = frozenset(
 def _starts_piece(c: str) -> bool:
     if c.isascii() or c == _APOSTROPHE:
         return True
-    if unicodedata.combining(c) or c in SECOND_STARTERS:
+    if unicodedata.combining(c) or c in SECOND_STARTERS or _INVISIBLE_RE.match(c):
+        # An invisible character is dropped, so what follows it may compose with
+        # what came before it ("a", soft hyphen, combining acute is "á").
         return False
     first = unicodedata.normalize("NFKD", c)[:1]
     return not unicodedata.combining(first) and first not in SECOND_STARTERS

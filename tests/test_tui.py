@@ -853,7 +853,7 @@ def test_an_ingest_in_progress_is_shown_and_tagging_goes_on(
 
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         header = str(app.query_one("#header").visual)  # type: ignore[attr-defined]
-        assert f"ingest in progress: {report.added} messages not searchable yet" in header
+        assert f"index incomplete: {report.added} messages not searchable yet" in header
         await search(app, pilot, "libgen")
         assert controls(app) == LIBGEN
         await pilot.press("h")
