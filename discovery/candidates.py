@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
+from discovery import positional
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
 from discovery.query import verify
@@ -35,6 +36,10 @@ MAX_EXPANSION = 1000
 
 SELECTIVE = 20
 """A phrase word group this many times more common than the rarest is not intersected."""
+
+FAST_POSITIONAL = True
+"""Evaluate phrases and proximity over whole occurrence arrays (:mod:`discovery.positional`)
+when the index has them; tests turn it off to compare with the verifier's path."""
 
 FILTER_IN_SQL = 5000
 """Up to this many ids, a date range is checked on their times rather than over the matter."""
@@ -121,6 +126,21 @@ class Planner:
         return result
 
     def _positional(self, node: Phrase | Near) -> IdSet:
+        """Messages matching a phrase or proximity group.
+
+        Over the index's occurrence arrays when it has them and
+        :mod:`discovery.positional` handles the node's shape; otherwise the
+        verifier checks candidates one by one (:meth:`_verified`).
+        """
+        if FAST_POSITIONAL:
+            occurrences = self.engine.occurrences
+            if occurrences(()) is not None:
+                found = positional.matching_ids(node, occurrences, self.expand)
+                if found is not None:
+                    return set(found.tolist())
+        return self._verified(node)
+
+    def _verified(self, node: Phrase | Near) -> IdSet:
         """Messages holding the words that ``node`` needs, checked by position.
 
         Candidates come from the rarer word groups only: a group far more

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import pytest
 
 from discovery import candidates
+from discovery.index import whoosh_engine
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.query.parser import parse
@@ -111,15 +112,27 @@ def _reference(matter: Matter, refs: list[RefMessage], query: str) -> set[int]:
     return {i for i, r in enumerate(refs, 1) if evaluate(node, r, matter.tz)}
 
 
+def _fast_path(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
+    """Force the occurrence-array path (sidecar look-ups, discovery.positional) on or off."""
+    monkeypatch.setattr(candidates, "FAST_POSITIONAL", on)
+    monkeypatch.setattr(whoosh_engine, "USE_SIDECAR", on)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("query", "may_be_empty"), QUERIES)
 def test_hits_equal_reference(
-    corpus: tuple[Matter, list[RefMessage]], query: str, may_be_empty: bool
+    corpus: tuple[Matter, list[RefMessage]],
+    query: str,
+    may_be_empty: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """With the fast path forced on and forced off: the same set, the reference's."""
     matter, refs = corpus
     expected = _reference(matter, refs, query)
-    _, got = Searcher(matter).match(query, include_system=True)
-    assert got == expected
+    for on in (True, False):
+        _fast_path(monkeypatch, on)
+        _, got = Searcher(matter).match(query, include_system=True)
+        assert got == expected, f"fast path {'on' if on else 'off'}"
     assert len(expected) < len(refs)
     if not may_be_empty:
         assert expected
@@ -192,6 +205,7 @@ def test_both_position_sources_equal_reference(
     """Phrases and proximity are checked on re-tokenised texts or on index positions;
     force each path in turn."""
     matter, refs = corpus
+    _fast_path(monkeypatch, False)
     monkeypatch.setattr(candidates, "SELECTIVE", selective)
     searcher = Searcher(matter)
     for query in POSITIONAL:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class TextEngine(Protocol):
@@ -37,6 +37,12 @@ class TextEngine(Protocol):
 
     def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
         """Ids of messages holding at least one word of every group."""
+        ...
+
+    def occurrences(self, words: Sequence[str]) -> Any:
+        """Sorted int64 numpy keys ``message id << 32 | position`` of every occurrence
+        of any of ``words``; None when this index cannot give them (then the
+        verifier checks phrases and proximity from :meth:`positions`)."""
         ...
 
     def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:

@@ -6,6 +6,12 @@ folded, positions kept, versions ``VERSION_GAP`` positions apart). Documents
 are only ever appended, in increasing message id, and commits never merge
 segments, so document number ``d`` is message id ``d + 1``; the stored ``id``
 field checks that at open and a full map is read if it ever does not hold.
+
+Segments are written by :class:`discovery.index.segment.SegmentBuilder`, which
+leaves a positions sidecar beside each (:mod:`discovery.index.sidecar`). When
+every segment has one, word look-ups, wildcard expansion and positions are
+read from the sidecars; Whoosh's postings are still what ranking reads, and
+what every look-up reads in an index written before the sidecars existed.
 """
 
 from __future__ import annotations
@@ -16,16 +22,27 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from whoosh import fields, index, query
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 from whoosh.index import LockError
 
 from discovery.errors import IndexBusyError, StoreError
+from discovery.index.segment import SegmentBuilder
+from discovery.index.sidecar import SHIFT, Positions
 from discovery.text import version_tokens
 
 VERSION_SEP = "\x1e"
 """Joins a message's versions in the indexed value (never part of a word)."""
+
+POSTINGS_PER_SEGMENT = 3_000_000
+"""A segment is closed after this many postings (about 300,000 chat messages, 200 MB
+of writer memory at most); the next rows go to a new segment."""
+
+USE_SIDECAR = True
+"""Read look-ups from the positions sidecars when every segment has one (tests turn
+it off to compare with Whoosh's postings)."""
 
 
 class _Tokenizer(Tokenizer):  # type: ignore[misc]
@@ -78,31 +95,42 @@ class WhooshEngine:
             raise StoreError(f"no index at {path}")
         self._searcher: Any = None
         self._docmap: list[int] | None = None
+        self._positions: Positions | None = None
 
     # --- lifecycle ----------------------------------------------------------
     def _s(self) -> Any:
         """The one long-lived searcher, refreshed when the index changed."""
         if self._searcher is None:
             self._searcher = self.ix.searcher()
-            self._check_docmap()
+            self._opened()
         elif not self._searcher.up_to_date():
             if self._searcher.reader().doc_count_all():
                 self._searcher = self._searcher.refresh()
             else:  # whoosh cannot refresh a reader of an empty index
                 self._searcher.close()
                 self._searcher = self.ix.searcher()
-            self._check_docmap()
+            self._opened()
         return self._searcher
 
-    def _check_docmap(self) -> None:
+    def _opened(self) -> None:
+        """Read what depends on the segments: the document map and the sidecars."""
         reader = self._searcher.reader()
         n = reader.doc_count_all()
         self._docmap = None
-        if n == 0:
-            return
-        if reader.stored_fields(0)["id"] == 1 and reader.stored_fields(n - 1)["id"] == n:
-            return
-        self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
+        if n and not (
+            reader.stored_fields(0)["id"] == 1 and reader.stored_fields(n - 1)["id"] == n
+        ):
+            self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
+        if self._positions is not None:
+            self._positions.close()
+        segments = [r.segment() for r, _ in reader.leaf_readers()]
+        self._positions = Positions.open(
+            self.path, [seg.segment_id() for seg in segments if seg is not None]
+        )
+
+    def _sidecar(self) -> Positions | None:
+        self._s()
+        return self._positions if USE_SIDECAR else None
 
     def _ids(self, docnums: Iterable[int]) -> set[int]:
         return {self._id(d) for d in docnums}
@@ -117,6 +145,9 @@ class WhooshEngine:
         return {back[i] for i in ids if i in back}
 
     def close(self) -> None:
+        if self._positions is not None:
+            self._positions.close()
+            self._positions = None
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
@@ -130,35 +161,57 @@ class WhooshEngine:
         return max(self._docmap, default=0)
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
+        """Append rows in id order, a new segment every :data:`POSTINGS_PER_SEGMENT`.
+
+        Each segment is committed on its own, so an ingest that stops keeps the
+        segments already written and the next catch-up goes on after them.
+        """
         last = self.indexed_through()
-        try:
-            writer = self.ix.writer(limitmb=256)
-        except LockError:
-            raise IndexBusyError(
-                f"the index at {self.path} is being written by another discovery process"
-                " (an ingest?); try again when it has finished"
-            ) from None
+        writer: SegmentBuilder | None = self._writer()  # refuse before reading any row
         added = 0
         try:
             for mid, versions in rows:
                 if mid <= last:
                     continue
-                # A separator inside a text is just a non-word character there.
-                body = VERSION_SEP.join(v.replace(VERSION_SEP, " ") for v in versions)
-                writer.add_document(id=mid, body=body)
+                if writer is None:
+                    writer = self._writer()
+                writer.add_message(mid, versions)
                 last = mid
                 added += 1
+                if writer.postings >= POSTINGS_PER_SEGMENT:
+                    writer.commit(merge=False)
+                    writer = None
         except BaseException:
-            writer.cancel()
+            if writer is not None:
+                writer.cancel()
             raise
-        if added:
-            writer.commit(merge=False)
-        else:
-            writer.cancel()
+        if writer is not None:
+            if writer.doc_count():
+                writer.commit(merge=False)
+            else:
+                writer.cancel()
         return added
 
+    def _writer(self) -> SegmentBuilder:
+        try:
+            return SegmentBuilder(self.ix)
+        except LockError:
+            raise IndexBusyError(
+                f"the index at {self.path} is being written by another discovery process"
+                " (an ingest?); try again when it has finished"
+            ) from None
+
     # --- look-ups -----------------------------------------------------------
+    def occurrences(self, words: Sequence[str]) -> np.ndarray | None:
+        """Sorted keys (message id << 32 | position) of every occurrence of ``words``,
+        or None when the index has no positions sidecar."""
+        pos = self._sidecar()
+        return None if pos is None else pos.keys(words)
+
     def word_ids(self, words: Sequence[str]) -> set[int]:
+        pos = self._sidecar()
+        if pos is not None:
+            return set(pos.ids(words).tolist())
         reader = self._s().reader()
         out: set[int] = set()
         for w in words:
@@ -167,11 +220,23 @@ class WhooshEngine:
         return out
 
     def doc_count(self, word: str) -> int:
+        pos = self._sidecar()
+        if pos is not None:
+            return pos.doc_count(word)
         reader = self._s().reader()
         return int(reader.doc_frequency("body", word)) if ("body", word) in reader else 0
 
     def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
-        return self._ids(self._intersect([list(g) for g in groups]))
+        pos = self._sidecar()
+        if pos is None:
+            return self._ids(self._intersect([list(g) for g in groups]))
+        found = None
+        for g in sorted(groups, key=lambda g: sum(pos.doc_count(w) for w in g)):
+            ids = pos.ids(g)
+            found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
+            if not len(found):
+                return set()
+        return set() if found is None else set(found.tolist())
 
     def _intersect(self, groups: list[list[str]]) -> list[int]:
         """Sorted document numbers holding at least one word of every group.
@@ -199,6 +264,9 @@ class WhooshEngine:
         return docs
 
     def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:
+        pos = self._sidecar()
+        if pos is not None:
+            return _positions_of(pos, words, ids)
         reader = self._s().reader()
         docs = sorted(self._docnums(ids))
         out: dict[int, dict[str, list[int]]] = {self._id(d): {} for d in docs}
@@ -210,6 +278,9 @@ class WhooshEngine:
         return out
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
+        pos = self._sidecar()
+        if pos is not None:
+            return pos.expand(regex, prefix, limit)
         pattern = re.compile(regex)
         reader = self._s().reader()
         found: list[str] = []
@@ -239,6 +310,21 @@ class WhooshEngine:
                 total[d] += m.score()
         ranked = sorted(docs, key=lambda d: -total[d])
         return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
+
+
+def _positions_of(
+    pos: Positions, words: Sequence[str], ids: set[int]
+) -> dict[int, dict[str, list[int]]]:
+    wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+    wanted.sort()
+    out: dict[int, dict[str, list[int]]] = {i: {} for i in wanted.tolist()}
+    for w in set(words):
+        keys = pos.keys([w])
+        mids = keys >> SHIFT
+        keep = keys[np.isin(mids, wanted, assume_unique=False)]
+        for key in keep.tolist():
+            out[key >> SHIFT].setdefault(w, []).append(key & 0xFFFFFFFF)
+    return out
 
 
 def _probe(m: Any, docs: Sequence[int]) -> Iterator[tuple[int, Any]]:
