@@ -210,3 +210,18 @@ def test_both_position_sources_equal_reference(
     searcher = Searcher(matter)
     for query in POSITIONAL:
         assert searcher.match(query, include_system=True)[1] == _reference(matter, refs, query)
+
+
+@pytest.mark.slow
+def test_ranking_is_the_same_with_and_without_the_sidecar(
+    corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relevance order computed over the sidecar's arrays is Whoosh's own."""
+    matter, _ = corpus
+    queries = ["libgen", "pirat* OR books", "books w/8 (the OR data)", "permission OR linea"]
+    orders = {}
+    for on in (True, False):
+        _fast_path(monkeypatch, on)
+        orders[on] = [Searcher(matter).search(q, limit=None).ids for q in queries]
+    assert orders[True] == orders[False]
+    assert all(len(ids) > 20 for ids in orders[True])

@@ -170,6 +170,6 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
             per_word,
             counts,
             keys,
-            int(self._ids[0]),
-            int(self._ids[-1]),
+            np.frombuffer(self._ids, dtype=np.int64),
+            np.frombuffer(self._lengths, dtype=np.uint32),
         )

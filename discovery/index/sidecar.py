@@ -38,7 +38,15 @@ MAGIC = b"DPOS\x01\x00\x00\x00"
 SHIFT = 32
 """Bits of a key below the message id: the position."""
 
-_ARRAYS = (("terms", "u1"), ("term_off", "<i8"), ("key_off", "<i8"), ("df", "<i4"), ("keys", "<i8"))
+_ARRAYS = (
+    ("terms", "u1"),
+    ("term_off", "<i8"),
+    ("key_off", "<i8"),
+    ("df", "<i4"),
+    ("keys", "<i8"),
+    ("doc_ids", "<i8"),
+    ("lengths", "<i4"),
+)
 
 
 def write(
@@ -47,8 +55,8 @@ def write(
     counts: np.ndarray,
     df: np.ndarray,
     keys: np.ndarray,
-    first_id: int,
-    last_id: int,
+    doc_ids: np.ndarray,
+    lengths: np.ndarray,
 ) -> None:
     """Write one segment's sidecar atomically.
 
@@ -57,7 +65,9 @@ def write(
         counts: occurrences of each word (keys per word, in ``terms`` order).
         df: messages holding each word.
         keys: every occurrence, grouped by word in ``terms`` order, sorted within a word.
-        first_id, last_id: the segment's message id range.
+        doc_ids: the segment's message ids, increasing.
+        lengths: each message's length as Whoosh's ranking reads it (words, rounded
+            to the byte Whoosh keeps).
     """
     blobs = [t.encode("utf-8") for t in terms]
     term_off = np.zeros(len(blobs) + 1, dtype="<i8")
@@ -70,15 +80,15 @@ def write(
         "key_off": key_off,
         "df": np.asarray(df, dtype="<i4"),
         "keys": np.asarray(keys, dtype="<i8"),
+        "doc_ids": np.asarray(doc_ids, dtype="<i8"),
+        "lengths": np.asarray(lengths, dtype="<i4"),
     }
     layout: dict[str, list[Any]] = {}
     offset = 0
     for name, dtype in _ARRAYS:
         layout[name] = [dtype, offset, len(arrays[name])]
         offset += _aligned(arrays[name].nbytes)
-    header = json.dumps(
-        {"version": 1, "first_id": first_id, "last_id": last_id, "arrays": layout}
-    ).encode()
+    header = json.dumps({"version": 1, "arrays": layout}).encode()
     head = MAGIC + len(header).to_bytes(8, "little") + header
     head += b"\0" * (_aligned(len(head)) - len(head))
     tmp = path.with_name(path.name + ".tmp")
@@ -108,11 +118,15 @@ class SegmentPositions:
         size = int.from_bytes(mm[8:16], "little")
         info = json.loads(mm[16 : 16 + size])
         base = _aligned(16 + size)
-        self.first_id: int = info["first_id"]
-        self.last_id: int = info["last_id"]
         arrays: dict[str, np.ndarray] = {}
         for name, (dtype, offset, count) in info["arrays"].items():
             arrays[name] = np.frombuffer(mm, dtype=dtype, count=count, offset=base + offset)
+        self.doc_ids = arrays["doc_ids"]
+        self._lengths = arrays["lengths"]
+        if not len(self.doc_ids):
+            raise ValueError(f"{path} holds no messages")
+        self.first_id = int(self.doc_ids[0])
+        self.last_id = int(self.doc_ids[-1])
         self._blob = mm
         self._blob_base = base + info["arrays"]["terms"][1]
         self._term_off = arrays["term_off"]
@@ -143,6 +157,10 @@ class SegmentPositions:
             return range(lo, len(self.terms))
         hi = bisect_left(self.terms, _after_prefix(prefix), lo)
         return range(lo, hi)
+
+    def lengths(self, ids: np.ndarray) -> np.ndarray:
+        """Lengths of sorted ``ids`` (all in this segment)."""
+        return self._lengths[np.searchsorted(self.doc_ids, ids)]
 
     def close(self) -> None:
         # Arrays still viewing the map keep it alive; closing would fail then.
@@ -230,6 +248,15 @@ class Positions:
     def ids(self, words: Sequence[str]) -> np.ndarray:
         """Sorted distinct message ids holding any of ``words``."""
         return message_ids(self.keys(words))
+
+    def lengths(self, ids: np.ndarray) -> np.ndarray:
+        """The ranking lengths of sorted indexed message ``ids``."""
+        out = np.zeros(len(ids), dtype=np.float64)
+        for seg in self.segments:
+            lo, hi = np.searchsorted(ids, [seg.first_id, seg.last_id + 1])
+            if hi > lo:
+                out[lo:hi] = seg.lengths(ids[lo:hi])
+        return out
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
         pattern = re.compile(regex)

@@ -299,6 +299,9 @@ class WhooshEngine:
         Words held by more than a tenth of all messages are left out: their
         weight is close to nil and reading their postings is most of the cost.
         """
+        pos = self._sidecar()
+        if pos is not None and self._docmap is None:
+            return _bm25(self._s(), pos, words, ids, limit)
         s = self._s()
         docs = sorted(self._docnums(ids))
         total = dict.fromkeys(docs, 0.0)
@@ -310,6 +313,39 @@ class WhooshEngine:
                 total[d] += m.score()
         ranked = sorted(docs, key=lambda d: -total[d])
         return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
+
+
+def _bm25(
+    s: Any, pos: Positions, words: Sequence[str], ids: set[int], limit: int | None
+) -> list[int]:
+    """Whoosh's BM25F scores of ``ids``, computed over the sidecar's arrays.
+
+    The same formula, statistics and order of operations as Whoosh's
+    ``BM25FScorer`` (and the same word order as :meth:`WhooshEngine.scores`), so
+    the same float scores and the same ranking; the engine test compares them.
+    """
+    wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+    wanted.sort()
+    total = np.zeros(len(wanted), dtype=np.float64)
+    common = s.reader().doc_count_all() / 10
+    weighting = s.weighting
+    b, k1 = weighting.B, weighting.K1
+    avgfl = s.avg_field_length("body") or 1
+    lengths: np.ndarray | None = None
+    for w in set(words):
+        if not 0 < pos.doc_count(w) <= common:
+            continue
+        if lengths is None:
+            lengths = pos.lengths(wanted)
+        keys = pos.keys([w])
+        tf = np.searchsorted(keys, (wanted + 1) << SHIFT) - np.searchsorted(keys, wanted << SHIFT)
+        has = tf > 0
+        weight = tf[has].astype(np.float64)
+        fl = lengths[has]
+        idf = s.idf("body", w)
+        total[has] += idf * ((weight * (k1 + 1)) / (weight + k1 * ((1 - b) + b * fl / avgfl)))
+    ranked = wanted[np.argsort(-total, kind="stable")]
+    return (ranked if limit is None else ranked[:limit]).tolist()
 
 
 def _positions_of(
