@@ -14,14 +14,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from discovery.candidates import Planner, TooBroadError, positive_words
+from discovery.columns import Columns
 from discovery.errors import UsageError, WildcardTooBroadError
 from discovery.matter import Matter
 from discovery.model import Message
 from discovery.query import verify
-from discovery.query.ast import Node
+from discovery.query.ast import And, Field, Near, Node, Not, Or
 from discovery.query.parser import parse
 from discovery.query.unparse import unparse
-from discovery.text import fold, version_tokens
+from discovery.text import Token, fold, version_tokens
 
 Sort = Literal["relevance", "time"]
 SORTS: tuple[str, ...] = ("relevance", "time")
@@ -79,6 +80,7 @@ class Searcher:
 
     def __init__(self, matter: Matter) -> None:
         self.matter = matter
+        self._columns = Columns(matter.store)
 
     def match(self, query: str, *, include_system: bool = False) -> tuple[Node, set[int]]:
         """The parsed query and its exact set of hit ids."""
@@ -116,17 +118,19 @@ class Searcher:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
         node, ids = self.match(query, include_system=include_system)
         store = self.matter.store
-        rows = store.summary_rows(sorted(ids)) if (summary or sort == "time") else []
+        in_order = sorted(ids)
         if sort == "time":
-            ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+            ordered = self._columns.by_time(in_order)
         else:
             planner = Planner(self.matter.engine, store, self.matter.tz)
             words = sorted(set(positive_words(node, planner)))
             ordered = self.matter.engine.scores(words, ids, None)
-        conversations = len({r[1] for r in rows})
+        conversations = 0
+        if (summary or sort == "time") and ids:
+            conversations = self._columns.conversations(in_order)
         custodians = 0
         if summary and ids:
-            custodians = len(store.custodians_among(sorted(ids)))
+            custodians = len(store.custodians_among(in_order))
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(
             query=query,
@@ -139,32 +143,49 @@ class Searcher:
         )
 
     def hits(self, node: Node | None, ids: Sequence[int]) -> list[Hit]:
-        """Full hits (message, snippet, matched positions) for ``ids``, in that order."""
+        """Full hits (message, snippet, matched positions) for ``ids``, in that order.
+
+        Each message is tokenised once, for its matched positions and its snippet.
+        """
         messages = self.matter.store.messages(ids)
+        fielded = node is not None and _has_fields(node)
         out = []
         for m in messages:
+            versions = m.searchable_versions()
+            tokens = list(version_tokens(versions))
             positions: frozenset[int] = frozenset()
             if node is not None:
-                doc = _doc(m.searchable_versions(), m, m.custodians, m.tags)
+                doc = _doc(m, fielded)
+                for t in tokens:
+                    doc.positions.setdefault(t.text, []).append(t.pos)
                 positions = frozenset(verify.hit_positions(node, doc, self.matter.tz))
-            out.append(Hit(m, snippet(m, positions), positions))
+            out.append(Hit(m, snippet(m, positions, tokens=tokens), positions))
         return out
 
 
-def _doc(
-    versions: Sequence[str], m: Message, custodians: Sequence[str], tags: Sequence[str]
-) -> verify.Doc:
-    return verify.Doc.build(
-        versions,
-        {
-            "speaker": (m.speaker, m.speaker_id),
-            "conversation": (m.conversation,),
-            "platform": (m.platform,),
-            "custodian": tuple(custodians),
-            "tag": tuple(tags),
-        },
-        m.sent_at,
-    )
+def _has_fields(node: Node) -> bool:
+    if isinstance(node, Field):
+        return True
+    if isinstance(node, And | Or):
+        return any(_has_fields(i) for i in node.items)
+    if isinstance(node, Not):
+        return _has_fields(node.item)
+    if isinstance(node, Near):
+        return _has_fields(node.left) or _has_fields(node.right)
+    return False
+
+
+def _doc(m: Message, fielded: bool) -> verify.Doc:
+    """The verifier's view of ``m`` without its text (positions are added by the caller);
+    its field values only when the query has fields (tokenising them costs)."""
+    fields = {
+        "speaker": (m.speaker, m.speaker_id),
+        "conversation": (m.conversation,),
+        "platform": (m.platform,),
+        "custodian": tuple(m.custodians),
+        "tag": tuple(m.tags),
+    }
+    return verify.Doc.build((), fields if fielded else {}, m.sent_at)
 
 
 def _find_pattern(query: str, pattern: str) -> tuple[int, int]:
@@ -175,15 +196,21 @@ def _find_pattern(query: str, pattern: str) -> tuple[int, int]:
     return 0, len(query)
 
 
-def snippet(message: Message, positions: frozenset[int], words: int = SNIPPET_WORDS) -> Snippet:
+def snippet(
+    message: Message,
+    positions: frozenset[int],
+    words: int = SNIPPET_WORDS,
+    tokens: Sequence[Token] | None = None,
+) -> Snippet:
     """A keyword-in-context excerpt around the first matched word, matches marked.
 
     The excerpt comes from the version that holds the first match (the current
-    text when nothing matched there or no position is given).
+    text when nothing matched there or no position is given). ``tokens`` are
+    the message's :func:`~discovery.text.version_tokens`, when the caller has them.
     """
     versions = message.searchable_versions()
     spans: list[list[tuple[int, int, int]]] = [[] for _ in versions]
-    for t in version_tokens(versions):
+    for t in version_tokens(versions) if tokens is None else tokens:
         spans[t.version].append((t.pos, t.start, t.end))
     version = next(
         (v for v, toks in enumerate(spans) if any(p in positions for p, _, _ in toks)), 0

@@ -423,6 +423,17 @@ class Store:
             )
         return out
 
+    def joined_column(self, column: str) -> str:
+        """One column of every message in id order, as decimal numbers joined by spaces
+        (``conversation_id`` or ``sent_us``: one statement, no row objects)."""
+        if column not in ("conversation_id", "sent_us"):
+            raise ValueError(f"not a numeric message column: {column}")
+        (joined,) = self.db.execute(
+            f"SELECT coalesce(group_concat({column}, ' '), '')"
+            f" FROM (SELECT {column} FROM messages ORDER BY id)"
+        ).fetchone()
+        return str(joined)
+
     def source_refs(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
         """(custodian, source path, source SHA-256) of every source holding each message."""
         acc: dict[int, list[tuple[str, str, str]]] = {}
@@ -442,18 +453,14 @@ class Store:
         names = self.custodian_names()
         if len(names) <= 1:
             return set(names) if ids else set()
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS picked (id INTEGER PRIMARY KEY)")
-        try:
-            self.db.executemany("INSERT OR IGNORE INTO picked VALUES (?)", ((i,) for i in ids))
-            return {
-                r[0]
-                for r in self.db.execute(
-                    "SELECT DISTINCT s.custodian FROM picked p JOIN message_sources ms"
-                    " ON ms.message_id = p.id JOIN sources s ON s.id = ms.source_id"
-                )
-            }
-        finally:
-            self.db.execute("DELETE FROM picked")
+        return {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT s.custodian FROM json_each(?) p JOIN message_sources ms"
+                " ON ms.message_id = p.value JOIN sources s ON s.id = ms.source_id",
+                (json.dumps(list(ids)),),
+            )
+        }
 
     def custodians_of(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         return {k: v[0] for k, v in self._holders(ids).items()}

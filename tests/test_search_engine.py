@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from discovery import candidates
+from discovery import candidates, columns
 from discovery.index import whoosh_engine
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
@@ -225,3 +225,20 @@ def test_ranking_is_the_same_with_and_without_the_sidecar(
         orders[on] = [Searcher(matter).search(q, limit=None).ids for q in queries]
     assert orders[True] == orders[False]
     assert all(len(ids) > 20 for ids in orders[True])
+
+
+def test_summaries_from_arrays_equal_those_from_sqlite(
+    corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large hit sets are counted and time-ordered from arrays; small ones in SQLite."""
+    matter, _ = corpus
+    got = {}
+    for threshold in (0, 10**9):
+        monkeypatch.setattr(columns, "FROM_SQL", threshold)
+        searcher = Searcher(matter)
+        got[threshold] = [
+            (r.ids, r.conversations, r.custodians)
+            for r in (searcher.search(q, sort="time", limit=3) for q in ("the", "data w/3 model"))
+        ]
+    assert got[0] == got[10**9]
+    assert got[0][0][1] > 1

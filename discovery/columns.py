@@ -1,0 +1,56 @@
+"""Per-message columns (conversation, time) as arrays, for summaries of large hit sets.
+
+Counting the conversations of 100,000 hits, or ordering them by time, means
+one row per hit from SQLite, in chunks of 900 ids: 70 ms for 19,000 hits. A
+process that searches again and again (the review screen, a report, a
+benchmark) reads the two columns once, in id order, and then answers with
+array indexing. The arrays are read again when the store has grown; a store
+whose ids have gaps (none does: ids are handed out without gaps) is answered
+from SQLite.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from discovery.store import Store
+
+FROM_SQL = 5000
+"""Up to this many ids, a summary is read from SQLite (no arrays are loaded)."""
+
+
+class Columns:
+    """Conversation ids and send times of every message, indexed by ``id - 1``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._through = -1
+        self._conv: np.ndarray | None = None
+        self._sent: np.ndarray | None = None
+
+    def _load(self) -> bool:
+        top = self.store.max_message_id()
+        if top != self._through:
+            conv = np.fromstring(self.store.joined_column("conversation_id"), np.int64, sep=" ")
+            sent = np.fromstring(self.store.joined_column("sent_us"), np.int64, sep=" ")
+            ok = len(conv) == len(sent) == top
+            self._conv, self._sent = (conv, sent) if ok else (None, None)
+            self._through = top
+        return self._conv is not None
+
+    def conversations(self, ids: Sequence[int]) -> int:
+        """How many conversations ``ids`` (sorted, stored) fall in."""
+        if len(ids) <= FROM_SQL or not self._load():
+            return len({r[1] for r in self.store.summary_rows(ids)})
+        assert self._conv is not None
+        return int(np.unique(self._conv[np.asarray(ids, dtype=np.int64) - 1]).size)
+
+    def by_time(self, ids: Sequence[int]) -> list[int]:
+        """``ids`` (sorted, stored) oldest first; ties in id order."""
+        if len(ids) <= FROM_SQL or not self._load():
+            return [r[0] for r in sorted(self.store.summary_rows(ids), key=lambda r: (r[2], r[0]))]
+        assert self._sent is not None
+        arr = np.asarray(ids, dtype=np.int64)
+        return arr[np.argsort(self._sent[arr - 1], kind="stable")].tolist()
