@@ -32,6 +32,13 @@ from discovery.model import (
 SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
+BULK = 50_000
+"""A batch of at least this many new messages, more than the store holds, is a bulk
+insert: the secondary indexes are built once after it rather than row by row."""
+
+BULK_CACHE_KIB = 65_536
+"""SQLite's page cache during a bulk insert (the default is 2 MiB)."""
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS sources (
@@ -247,41 +254,86 @@ class Store:
     def add_messages(self, source_id: int, messages: Sequence[NewMessage]) -> tuple[int, int]:
         """Store messages of one source in order; return (added, duplicates).
 
-        A message whose dedup key is already stored is not added again; the
-        source is recorded as holding it.
+        A message whose dedup key is already stored (or comes earlier in
+        ``messages``) is not added again; the source is recorded as holding it.
+        New messages get the ids SQLite would hand out, the next ones in order,
+        so the source rows need no look-up by dedup key.
         """
         before = self.max_message_id()
-        self.db.executemany(
-            "INSERT OR IGNORE INTO messages (dedup, native_id, conversation_id, thread_key,"
-            " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
-            " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    m.dedup,
-                    m.native_id,
-                    m.conversation_id,
-                    m.thread_key,
-                    m.speaker_id,
-                    m.speaker,
-                    m.sent_us,
-                    m.utc_offset,
-                    m.text,
-                    json.dumps(m.versions) if m.versions else None,
-                    m.edited,
-                    m.deleted,
-                    m.system,
-                    m.extra,
+        known = self._ids_of_dedups(sorted({m.dedup for m in messages})) if before else {}
+        next_id = before + 1
+        new_rows = []
+        holders = []
+        for m in messages:
+            mid = known.get(m.dedup)
+            if mid is None:
+                mid = known[m.dedup] = next_id
+                next_id += 1
+                new_rows.append(
+                    (
+                        mid,
+                        m.dedup,
+                        m.native_id,
+                        m.conversation_id,
+                        m.thread_key,
+                        m.speaker_id,
+                        m.speaker,
+                        m.sent_us,
+                        m.utc_offset,
+                        m.text,
+                        json.dumps(m.versions) if m.versions else None,
+                        m.edited,
+                        m.deleted,
+                        m.system,
+                        m.extra,
+                    )
                 )
-                for m in messages
-            ],
-        )
-        added = self.max_message_id() - before
-        self.db.executemany(
-            "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
-            " SELECT id, ?, ? FROM messages WHERE dedup = ?",
-            [(source_id, m.location, m.dedup) for m in messages],
-        )
-        return added, len(messages) - added
+            holders.append((mid, source_id, m.location))
+        bulk = len(new_rows) >= BULK and len(new_rows) > before
+        old_cache = self.db.execute("PRAGMA cache_size").fetchone()[0]
+        self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            rebuild = self._drop_message_indexes() if bulk else []
+            self.db.executemany(
+                "INSERT INTO messages (id, dedup, native_id, conversation_id, thread_key,"
+                " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
+                " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                new_rows,
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
+                " VALUES (?, ?, ?)",
+                holders,
+            )
+            for statement in rebuild:
+                self.db.execute(statement)
+        finally:
+            self.db.execute(f"PRAGMA cache_size = {int(old_cache)}")
+        return len(new_rows), len(messages) - len(new_rows)
+
+    def _drop_message_indexes(self) -> list[str]:
+        """Drop the secondary indexes of ``messages`` (in the open transaction, so a
+        rollback restores them); return the statements that build them again."""
+        rows = self.db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"
+            " AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _ in rows:
+            self.db.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in rows]
+
+    def _ids_of_dedups(self, dedups: Sequence[str]) -> dict[str, int]:
+        """Stored ids of the (sorted) dedup keys that are stored."""
+        found: dict[str, int] = {}
+        for i in range(0, len(dedups), 900):
+            chunk = dedups[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.db.execute(
+                    f"SELECT dedup, id FROM messages WHERE dedup IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
 
     def resolve_threads(self, since_id: int) -> int:
         """Link replies to their roots by native id; returns replies still without a root.
