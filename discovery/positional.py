@@ -46,16 +46,24 @@ def matching_ids(node: Node, occurrences: Occurrences, expand: Expand) -> np.nda
     """Sorted ids of the messages matching a phrase or proximity ``node``, or None
     when this module does not handle the node's shape."""
     if isinstance(node, Near):
-        starts = _near(node, occurrences, expand)
-    else:
-        spans = _spans(node, occurrences, expand)
-        starts = None if spans is None else spans[0]
-    if starts is None:
-        return None
-    return np.unique(starts >> 32)
+        return _near(node, occurrences, expand)
+    spans = _spans(node, occurrences, expand)
+    return None if spans is None else message_ids(spans[0])
+
+
+def message_ids(sorted_keys: np.ndarray) -> np.ndarray:
+    """The distinct message ids of sorted keys, in order."""
+    ids = sorted_keys >> 32
+    if len(ids) < 2:
+        return ids
+    keep = np.empty(len(ids), dtype=bool)
+    keep[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=keep[1:])
+    return ids[keep]
 
 
 def _spans(node: Node, occ: Occurrences, expand: Expand) -> _Spans | None:
+    """(start keys, end keys) of ``node``'s spans, sorted by start."""
     if isinstance(node, Word):
         keys = occ(expand(node.text))
         return keys, keys
@@ -64,47 +72,72 @@ def _spans(node: Node, occ: Occurrences, expand: Expand) -> _Spans | None:
         for i, word in enumerate(node.words[1:], 1):
             if not len(keys):
                 break
-            keys = keys[_member(keys + i, occ(expand(word)))]
+            other = occ(expand(word))
+            # Search the fewer keys in the more: k starts the phrase so far and
+            # k + i is the next word's.
+            if len(keys) <= len(other):
+                keys = keys[_member(keys + i, other)]
+            else:
+                keys = other[_member(other - i, keys)] - i
         return keys, keys + (len(node.words) - 1)
     if isinstance(node, Or):
         parts = [_spans(item, occ, expand) for item in node.items]
         if any(p is None for p in parts):
             return None
-        return (
-            np.concatenate([p[0] for p in parts if p is not None]),
-            np.concatenate([p[1] for p in parts if p is not None]),
-        )
+        starts = np.concatenate([p[0] for p in parts if p is not None])
+        ends = np.concatenate([p[1] for p in parts if p is not None])
+        order = np.argsort(starts, kind="stable")
+        return starts[order], ends[order]
     return None  # a proximity group inside another, or a node this module does not know
 
 
 def _near(node: Near, occ: Occurrences, expand: Expand) -> np.ndarray | None:
-    """Start keys of the left spans that make ``node`` match (one per qualifying span)."""
+    """Sorted ids of the messages where ``node`` matches.
+
+    Some span a of the left and b of the right qualify when b starts within N
+    after a ends, or (``w/N``) ends within N before a starts. The test runs
+    from the side with fewer spans, searching the other side's sorted ends or
+    starts; ``not w/N`` keeps the left spans with no such b at all.
+    """
     left = _spans(node.left, occ, expand)
-    if left is None:
-        return None
-    right = _spans(node.right, occ, expand)
-    if right is None:
+    right = None if left is None else _spans(node.right, occ, expand)
+    if left is None or right is None:
         return None
     (a0, a1), (b0, b1) = left, right
     n = node.distance
+    if node.negated:
+        if not len(b0):
+            return message_ids(a0)
+        # As the verifier: either order counts, whatever ``ordered`` says.
+        near = _within(_sorted(b0), a1 + 1, a1 + n) | _within(_sorted(b1), a0 - n, a0 - 1)
+        return message_ids(a0[~near])
     if not len(a0) or not len(b0):
-        return a0 if node.negated else a0[:0]
-    starts = np.sort(b0)
-    # Some span of B starts within n after the end of a (so the two are disjoint).
-    after = np.searchsorted(starts, a1 + n, "right") > np.searchsorted(starts, a1, "right")
-    if node.ordered and not node.negated:
-        return a0[after]
-    ends = np.sort(b1)
-    # Some span of B ends within n before the start of a.
-    before = np.searchsorted(ends, a0, "left") > np.searchsorted(ends, a0 - n, "left")
-    near = after | before
-    return a0[~near] if node.negated else a0[near]
+        return a0[:0]
+    if len(b0) <= len(a0):
+        ok = _within(_sorted(a1), b0 - n, b0 - 1)  # a ends just before b starts
+        if not node.ordered:
+            ok |= _within(a0, b1 + 1, b1 + n)
+        return message_ids(b0[ok])
+    ok = _within(b0, a1 + 1, a1 + n)  # b starts just after a ends
+    if not node.ordered:
+        ok |= _within(_sorted(b1), a0 - n, a0 - 1)
+    return message_ids(a0[ok])
+
+
+def _within(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """For each i, whether some key lies in ``[lo[i], hi[i]]``."""
+    if not len(sorted_keys):
+        return np.zeros(len(lo), dtype=bool)
+    at = np.searchsorted(sorted_keys, lo)
+    found = sorted_keys[np.minimum(at, len(sorted_keys) - 1)]
+    return (at < len(sorted_keys)) & (found <= hi)
+
+
+def _sorted(a: np.ndarray) -> np.ndarray:
+    """``a`` sorted (itself when it already is: a word's or a phrase's ends)."""
+    return a if bool(np.all(a[1:] >= a[:-1])) else np.sort(a)
 
 
 def _member(values: np.ndarray, sorted_keys: np.ndarray) -> np.ndarray:
     """For each of ``values``, whether it is in ``sorted_keys``."""
-    if not len(sorted_keys):
-        return np.zeros(len(values), dtype=bool)
-    at = np.searchsorted(sorted_keys, values)
-    at[at == len(sorted_keys)] = 0
-    return sorted_keys[at] == values
+    return _within(sorted_keys, values, values)

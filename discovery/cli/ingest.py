@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from discovery import config
 from discovery.cli.common import MatterOpt, app, err_console, guard, out_console
@@ -45,6 +44,14 @@ def ingest(
     was not recognised; the other sources are imported either way.
     """
     with guard():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         from discovery.custodians import load_custodian_map
         from discovery.ingest import ingest as run_ingest
         from discovery.matter import open_matter

@@ -110,6 +110,7 @@ class SegmentPositions:
     """One segment's sidecar, memory-mapped."""
 
     def __init__(self, path: Path) -> None:
+        self.path = path
         with path.open("rb") as f:
             self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
         mm = self._mm

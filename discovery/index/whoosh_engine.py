@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, Sequence
+from math import log
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from whoosh import fields, index, query
+from whoosh import fields, index, query, scoring, searching
 from whoosh.analysis import Token as WhooshToken
 from whoosh.analysis import Tokenizer
 from whoosh.index import LockError
@@ -84,6 +85,10 @@ def _schema() -> fields.Schema:
 
 
 class WhooshEngine:
+    """Opened lazily: the table of contents and the sidecars are read at the first
+    look-up; Whoosh's readers only when something needs the postings (an index
+    without sidecars, or a document map that is not ``id - 1``)."""
+
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
         if index.exists_in(str(path)):
@@ -93,43 +98,55 @@ class WhooshEngine:
             self.ix = index.create_in(str(path), _schema())
         else:
             raise StoreError(f"no index at {path}")
+        self._toc: Any = None
         self._searcher: Any = None
+        self._searcher_generation = -2
         self._docmap: list[int] | None = None
+        self._docmap_known = False
         self._positions: Positions | None = None
 
     # --- lifecycle ----------------------------------------------------------
-    def _s(self) -> Any:
-        """The one long-lived searcher, refreshed when the index changed."""
-        if self._searcher is None:
-            self._searcher = self.ix.searcher()
-            self._opened()
-        elif not self._searcher.up_to_date():
-            if self._searcher.reader().doc_count_all():
-                self._searcher = self._searcher.refresh()
-            else:  # whoosh cannot refresh a reader of an empty index
-                self._searcher.close()
-                self._searcher = self.ix.searcher()
-            self._opened()
-        return self._searcher
-
-    def _opened(self) -> None:
-        """Read what depends on the segments: the document map and the sidecars."""
-        reader = self._searcher.reader()
-        n = reader.doc_count_all()
-        self._docmap = None
-        if n and not (
-            reader.stored_fields(0)["id"] == 1 and reader.stored_fields(n - 1)["id"] == n
-        ):
-            self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
+    def _current(self) -> Any:
+        """The table of contents, read again when a commit made a new generation."""
+        if self._toc is not None and self.ix.latest_generation() == self._toc.generation:
+            return self._toc
+        toc = self.ix._read_toc()
+        self._toc = toc
         if self._positions is not None:
             self._positions.close()
-        segments = [r.segment() for r, _ in reader.leaf_readers()]
-        self._positions = Positions.open(
-            self.path, [seg.segment_id() for seg in segments if seg is not None]
-        )
+        ids = [seg.segment_id() for seg in toc.segments]
+        self._positions = Positions.open(self.path, ids)
+        self._docmap_known = False
+        if self._positions is not None:
+            self._docmap = _docmap_of(self._positions, ids, self._doc_count_all())
+            self._docmap_known = True
+        return toc
+
+    def _doc_count_all(self) -> int:
+        return sum(int(seg.doc_count_all()) for seg in self._toc.segments)
+
+    def _s(self) -> Any:
+        """Whoosh's searcher over the segments of :meth:`_current`, opened when first needed."""
+        toc = self._current()
+        if self._searcher is None or self._searcher_generation != toc.generation:
+            if self._searcher is not None:
+                self._searcher.close()
+            reader = self.ix._reader(self.ix.storage, toc.schema, toc.segments, toc.generation)
+            self._searcher = searching.Searcher(reader, fromindex=self.ix)
+            self._searcher_generation = toc.generation
+        if not self._docmap_known:
+            reader = self._searcher.reader()
+            n = reader.doc_count_all()
+            self._docmap = None
+            if n and not (
+                reader.stored_fields(0)["id"] == 1 and reader.stored_fields(n - 1)["id"] == n
+            ):
+                self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
+            self._docmap_known = True
+        return self._searcher
 
     def _sidecar(self) -> Positions | None:
-        self._s()
+        self._current()
         return self._positions if USE_SIDECAR else None
 
     def _ids(self, docnums: Iterable[int]) -> set[int]:
@@ -154,10 +171,11 @@ class WhooshEngine:
         self.ix.close()
 
     def indexed_through(self) -> int:
-        s = self._s()
-        n = s.reader().doc_count_all()
+        self._current()
+        if not self._docmap_known:
+            self._s()
         if self._docmap is None:
-            return int(n)
+            return self._doc_count_all()
         return max(self._docmap, default=0)
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
@@ -301,7 +319,7 @@ class WhooshEngine:
         """
         pos = self._sidecar()
         if pos is not None and self._docmap is None:
-            return _bm25(self._s(), pos, words, ids, limit)
+            return _bm25(self._toc, self._doc_count_all(), pos, words, ids, limit)
         s = self._s()
         docs = sorted(self._docnums(ids))
         total = dict.fromkeys(docs, 0.0)
@@ -315,22 +333,37 @@ class WhooshEngine:
         return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
 
 
+def _docmap_of(pos: Positions, segment_ids: list[str], n: int) -> list[int] | None:
+    """The message id of each document number, None when it is ``number + 1``."""
+    by_id = {seg.path.name.split(".")[0]: seg for seg in pos.segments}
+    ids = [by_id[sid].doc_ids for sid in segment_ids]
+    expected = 1
+    for arr in ids:
+        if int(arr[0]) != expected or int(arr[-1]) != expected + len(arr) - 1:
+            return [int(i) for a in ids for i in a.tolist()]
+        expected += len(arr)
+    return None if expected - 1 == n else [int(i) for a in ids for i in a.tolist()]
+
+
 def _bm25(
-    s: Any, pos: Positions, words: Sequence[str], ids: set[int], limit: int | None
+    toc: Any, n: int, pos: Positions, words: Sequence[str], ids: set[int], limit: int | None
 ) -> list[int]:
     """Whoosh's BM25F scores of ``ids``, computed over the sidecar's arrays.
 
-    The same formula, statistics and order of operations as Whoosh's
-    ``BM25FScorer`` (and the same word order as :meth:`WhooshEngine.scores`), so
-    the same float scores and the same ranking; the engine test compares them.
+    The same formula (``whoosh.scoring.BM25F``: its idf, B and K1), statistics
+    (document count and total length from the table of contents, document
+    frequencies and lengths as Whoosh stores them) and order of operations as
+    Whoosh's ``BM25FScorer``, and the same word order as :meth:`WhooshEngine.scores`,
+    so the same float scores and ranking; the engine test compares them.
     """
     wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
     wanted.sort()
     total = np.zeros(len(wanted), dtype=np.float64)
-    common = s.reader().doc_count_all() / 10
-    weighting = s.weighting
+    common = n / 10
+    weighting = scoring.BM25F()
     b, k1 = weighting.B, weighting.K1
-    avgfl = s.avg_field_length("body") or 1
+    field_length = sum(seg._fieldlengths.get("body", 0) for seg in toc.segments)
+    avgfl = field_length / (n or 1) or 1
     lengths: np.ndarray | None = None
     for w in set(words):
         if not 0 < pos.doc_count(w) <= common:
@@ -342,7 +375,7 @@ def _bm25(
         has = tf > 0
         weight = tf[has].astype(np.float64)
         fl = lengths[has]
-        idf = s.idf("body", w)
+        idf = log(n / (pos.doc_count(w) + 1)) + 1  # whoosh.scoring.WeightingModel.idf
         total[has] += idf * ((weight * (k1 + 1)) / (weight + k1 * ((1 - b) + b * fl / avgfl)))
     ranked = wanted[np.argsort(-total, kind="stable")]
     return (ranked if limit is None else ranked[:limit]).tolist()
