@@ -13,6 +13,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import tzinfo
 
+import numpy as np
+
 from discovery import positional
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
@@ -85,8 +87,49 @@ class Planner:
             self._expansions[word] = found
         return self._expansions[word]
 
+    def id_array(self, node: Node) -> np.ndarray | None:
+        """Sorted ids of the messages matching ``node``, from the index's occurrence
+        arrays; None when the index has none or ``node`` needs the case store
+        (fields, dates) or the verifier (see :func:`positional.matching_ids`)."""
+        if not FAST_POSITIONAL or not _array_shape(node) or self.engine.occurrences(()) is None:
+            return None
+        return self._array(node)
+
+    def _array(self, node: Node) -> np.ndarray | None:
+        occurrences = self.engine.occurrences
+        if isinstance(node, Word):
+            return positional.message_ids(occurrences(self.expand(node.text)))
+        if isinstance(node, Phrase | Near):
+            return positional.matching_ids(node, occurrences, self.expand)
+        if isinstance(node, Or):
+            parts = [self._array(i) for i in node.items]
+            if any(p is None for p in parts):
+                return None
+            return np.unique(np.concatenate(parts))  # type: ignore[arg-type]
+        if isinstance(node, And):
+            positives = [i for i in node.items if not isinstance(i, Not)]
+            if not positives:
+                return None
+            result: np.ndarray | None = None
+            for item in positives:
+                part = self._array(item)
+                if part is None:
+                    return None
+                result = part if result is None else np.intersect1d(result, part, True)
+            for negative in node.items:
+                if isinstance(negative, Not) and result is not None and len(result):
+                    part = self._array(negative.item)
+                    if part is None:
+                        return None
+                    result = np.setdiff1d(result, part, True)
+            return result
+        return None
+
     def ids(self, node: Node) -> IdSet:
         """The ids of the messages matching ``node``."""
+        found = self.id_array(node)
+        if found is not None:
+            return set(found.tolist())
         if isinstance(node, Word):
             return self.engine.all_of([self.expand(node.text)])
         if isinstance(node, Or):
@@ -214,6 +257,19 @@ class Planner:
             params.append(hi_us)
         found = self.store.ids_where(" AND ".join(where) or "1", params)
         return found if within is None else found & within
+
+
+def _array_shape(node: Node) -> bool:
+    """Whether :meth:`Planner.id_array` may answer ``node`` (text only, no bare NOT)."""
+    if isinstance(node, Word | Phrase | Near):
+        return True
+    if isinstance(node, Or):
+        return all(_array_shape(i) for i in node.items)
+    if isinstance(node, And):
+        return any(not isinstance(i, Not) for i in node.items) and all(
+            _array_shape(i.item if isinstance(i, Not) else i) for i in node.items
+        )
+    return False
 
 
 def _groups(node: Node, planner: Planner) -> list[list[str]]:

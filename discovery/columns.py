@@ -11,14 +11,13 @@ from SQLite.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from discovery.store import Store
 
 FROM_SQL = 5000
-"""Up to this many ids, a summary is read from SQLite (no arrays are loaded)."""
+"""Up to this many ids, the first summary is read from SQLite (a process that asks
+once, like ``discovery search``, loads no arrays); later ones use the arrays."""
 
 
 class Columns:
@@ -29,6 +28,14 @@ class Columns:
         self._through = -1
         self._conv: np.ndarray | None = None
         self._sent: np.ndarray | None = None
+        self._asked = 0
+
+    def _arrays(self, n: int) -> bool:
+        """Whether to answer for ``n`` ids from the arrays (loading them if need be)."""
+        self._asked += 1
+        if n <= FROM_SQL and self._asked == 1:
+            return False
+        return self._load()
 
     def _load(self) -> bool:
         top = self.store.max_message_id()
@@ -40,17 +47,18 @@ class Columns:
             self._through = top
         return self._conv is not None
 
-    def conversations(self, ids: Sequence[int]) -> int:
+    def conversations(self, ids: np.ndarray) -> int:
         """How many conversations ``ids`` (sorted, stored) fall in."""
-        if len(ids) <= FROM_SQL or not self._load():
-            return len({r[1] for r in self.store.summary_rows(ids)})
+        if not self._arrays(len(ids)):
+            return len({r[1] for r in self.store.summary_rows(ids.tolist())})
         assert self._conv is not None
         return int(np.unique(self._conv[np.asarray(ids, dtype=np.int64) - 1]).size)
 
-    def by_time(self, ids: Sequence[int]) -> list[int]:
+    def by_time(self, ids: np.ndarray) -> list[int]:
         """``ids`` (sorted, stored) oldest first; ties in id order."""
-        if len(ids) <= FROM_SQL or not self._load():
-            return [r[0] for r in sorted(self.store.summary_rows(ids), key=lambda r: (r[2], r[0]))]
+        if not self._arrays(len(ids)):
+            rows = self.store.summary_rows(ids.tolist())
+            return [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
         assert self._sent is not None
         arr = np.asarray(ids, dtype=np.int64)
         return arr[np.argsort(self._sent[arr - 1], kind="stable")].tolist()

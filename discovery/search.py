@@ -13,6 +13,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from discovery.candidates import Planner, TooBroadError, positive_words
 from discovery.columns import Columns
 from discovery.errors import UsageError, WildcardTooBroadError
@@ -84,24 +86,33 @@ class Searcher:
 
     def match(self, query: str, *, include_system: bool = False) -> tuple[Node, set[int]]:
         """The parsed query and its exact set of hit ids."""
+        node, ids = self._match(query, include_system)
+        return node, set(ids.tolist())
+
+    def _match(self, query: str, include_system: bool) -> tuple[Node, np.ndarray]:
+        """The parsed query and its hit ids, sorted."""
         node = parse_query(query)
         planner = Planner(self.matter.engine, self.matter.store, self.matter.tz)
         try:
-            ids = planner.ids(node)
+            found = planner.id_array(node)
+            if found is None:
+                found = np.fromiter(planner.ids(node), dtype=np.int64)
+                found.sort()
         except TooBroadError as exc:
             start, end = _find_pattern(query, exc.pattern)
             raise WildcardTooBroadError(str(exc), query, start, end - start) from None
-        if not include_system and ids:
-            ids -= self.matter.store.system_ids()
+        if not include_system and len(found):
+            system = self.matter.store.system_ids()
+            if system:
+                found = found[~np.isin(found, np.fromiter(system, dtype=np.int64))]
         # While an ingest is still indexing, answer only over what is indexed,
         # so a text query and a field or NOT query see the same messages.
         indexed = self.matter.engine.indexed_through()
-        if ids and max(ids) > indexed:
-            ids = {i for i in ids if i <= indexed}
-        return node, ids
+        return node, found[: np.searchsorted(found, indexed, "right")]
 
     def count(self, query: str, *, include_system: bool = False) -> int:
-        return len(self.match(query, include_system=include_system)[1])
+        """How many messages match: no message, not even the ids as a set, is built."""
+        return len(self._match(query, include_system)[1])
 
     def search(
         self,
@@ -116,21 +127,20 @@ class Searcher:
         """Hits of ``query``: all ids in order, and a page of full hits with snippets."""
         if sort not in SORTS:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
-        node, ids = self.match(query, include_system=include_system)
+        node, found = self._match(query, include_system)
         store = self.matter.store
-        in_order = sorted(ids)
         if sort == "time":
-            ordered = self._columns.by_time(in_order)
+            ordered = self._columns.by_time(found)
         else:
             planner = Planner(self.matter.engine, store, self.matter.tz)
             words = sorted(set(positive_words(node, planner)))
-            ordered = self.matter.engine.scores(words, ids, None)
+            ordered = self.matter.engine.scores(words, found, None)
         conversations = 0
-        if (summary or sort == "time") and ids:
-            conversations = self._columns.conversations(in_order)
+        if (summary or sort == "time") and len(found):
+            conversations = self._columns.conversations(found)
         custodians = 0
-        if summary and ids:
-            custodians = len(store.custodians_among(in_order))
+        if summary and len(found):
+            custodians = len(store.custodians_among(found.tolist()))
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(
             query=query,

@@ -54,8 +54,9 @@ class TextEngine(Protocol):
         None when there are more than ``limit``."""
         ...
 
-    def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
-        """``ids`` ranked by relevance to ``words``, best first (at most ``limit``)."""
+    def scores(self, words: Sequence[str], ids: Any, limit: int | None) -> list[int]:
+        """``ids`` (a set, or a sorted numpy array of distinct ids) ranked by relevance
+        to ``words``, best first (at most ``limit``)."""
         ...
 
     def close(self) -> None: ...

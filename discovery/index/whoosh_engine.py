@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from math import log
 from pathlib import Path
 from typing import Any
@@ -311,7 +311,9 @@ class WhooshEngine:
                     return None
         return found
 
-    def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
+    def scores(
+        self, words: Sequence[str], ids: Collection[int] | np.ndarray, limit: int | None
+    ) -> list[int]:
         """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id.
 
         Words held by more than a tenth of all messages are left out: their
@@ -320,6 +322,8 @@ class WhooshEngine:
         pos = self._sidecar()
         if pos is not None and self._docmap is None:
             return _bm25(self._toc, self._doc_count_all(), pos, words, ids, limit)
+        if isinstance(ids, np.ndarray):
+            ids = set(ids.tolist())
         s = self._s()
         docs = sorted(self._docnums(ids))
         total = dict.fromkeys(docs, 0.0)
@@ -346,7 +350,12 @@ def _docmap_of(pos: Positions, segment_ids: list[str], n: int) -> list[int] | No
 
 
 def _bm25(
-    toc: Any, n: int, pos: Positions, words: Sequence[str], ids: set[int], limit: int | None
+    toc: Any,
+    n: int,
+    pos: Positions,
+    words: Sequence[str],
+    ids: Collection[int] | np.ndarray,
+    limit: int | None,
 ) -> list[int]:
     """Whoosh's BM25F scores of ``ids``, computed over the sidecar's arrays.
 
@@ -356,8 +365,11 @@ def _bm25(
     Whoosh's ``BM25FScorer``, and the same word order as :meth:`WhooshEngine.scores`,
     so the same float scores and ranking; the engine test compares them.
     """
-    wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
-    wanted.sort()
+    if isinstance(ids, np.ndarray):
+        wanted = ids  # sorted, distinct
+    else:
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        wanted.sort()
     total = np.zeros(len(wanted), dtype=np.float64)
     common = n / 10
     weighting = scoring.BM25F()
