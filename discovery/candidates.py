@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -32,6 +33,9 @@ from discovery.query.ast import (
     has_wildcard,
 )
 from discovery.store import EPOCH, Store, to_us
+
+if TYPE_CHECKING:
+    from discovery.columns import Columns
 
 MAX_EXPANSION = 1000
 """The most index words one wildcard may stand for."""
@@ -63,10 +67,13 @@ class TooBroadError(DiscoveryError):
 class Planner:
     """Computes the exact hit ids of query trees against one matter."""
 
-    def __init__(self, engine: TextEngine, store: Store, tz: tzinfo) -> None:
+    def __init__(
+        self, engine: TextEngine, store: Store, tz: tzinfo, columns: Columns | None = None
+    ) -> None:
         self.engine = engine
         self.store = store
         self.tz = tz
+        self.columns = columns
         self._all: IdSet | None = None
         self._expansions: dict[str, list[str]] = {}
 
@@ -241,6 +248,10 @@ class Planner:
         lo, hi = verify.date_bounds(node, self.tz)
         lo_us = None if lo is None else to_us(lo)
         hi_us = None if hi is None else to_us(hi)
+        if self.columns is not None:
+            found = self.columns.sent_between(lo_us, hi_us, within)
+            if found is not None:
+                return found
         if within is not None and len(within) <= FILTER_IN_SQL:
             return {
                 mid

@@ -62,3 +62,23 @@ class Columns:
         assert self._sent is not None
         arr = np.asarray(ids, dtype=np.int64)
         return arr[np.argsort(self._sent[arr - 1], kind="stable")].tolist()
+
+    def sent_between(
+        self, lo: int | None, hi: int | None, within: set[int] | None
+    ) -> set[int] | None:
+        """The ids (of ``within``, or of all) sent in ``[lo, hi)`` (µs; None is open);
+        None when SQLite should answer (see :data:`FROM_SQL`)."""
+        if not self._arrays(FROM_SQL + 1 if within is None else len(within)):
+            return None
+        assert self._sent is not None
+        if within is None:
+            ids = np.arange(1, len(self._sent) + 1, dtype=np.int64)
+        else:
+            ids = np.fromiter(within, dtype=np.int64, count=len(within))
+        sent = self._sent[ids - 1]
+        keep = np.ones(len(ids), dtype=bool)
+        if lo is not None:
+            keep &= sent >= lo
+        if hi is not None:
+            keep &= sent < hi
+        return set(ids[keep].tolist())

@@ -92,7 +92,7 @@ class Searcher:
     def _match(self, query: str, include_system: bool) -> tuple[Node, np.ndarray]:
         """The parsed query and its hit ids, sorted."""
         node = parse_query(query)
-        planner = Planner(self.matter.engine, self.matter.store, self.matter.tz)
+        planner = Planner(self.matter.engine, self.matter.store, self.matter.tz, self._columns)
         try:
             found = planner.id_array(node)
             if found is None:

@@ -227,11 +227,17 @@ def test_ranking_is_the_same_with_and_without_the_sidecar(
     assert all(len(ids) > 20 for ids in orders[True])
 
 
-def test_summaries_from_arrays_equal_those_from_sqlite(
+def test_summaries_and_dates_from_arrays_equal_those_from_sqlite(
     corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Large hit sets are counted and time-ordered from arrays; small ones in SQLite."""
-    matter, _ = corpus
+    """Large hit sets are counted, time-ordered and date-filtered from arrays; small
+    ones in SQLite: the same answers, and the reference's hit sets."""
+    matter, refs = corpus
+    dated = [
+        "sent:2023-03-01..2023-03-31 AND books",
+        "before:2023-02-01",
+        '"of the" AND after:2023-11-01',
+    ]
     got = {}
     monkeypatch.setattr(columns, "FROM_SQL", 0)
     for arrays in (True, False):
@@ -242,5 +248,7 @@ def test_summaries_from_arrays_equal_those_from_sqlite(
             (r.ids, r.conversations, r.custodians)
             for r in (searcher.search(q, sort="time", limit=3) for q in ("the", "data w/3 model"))
         ]
+        for q in dated:
+            assert searcher.match(q, include_system=True)[1] == _reference(matter, refs, q)
     assert got[True] == got[False]
     assert got[True][0][1] > 1
