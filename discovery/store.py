@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ SCHEMA_VERSION = 1
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 BULK = 50_000
-"""A batch of at least this many new messages, more than the store holds, is a bulk
+"""A batch of at least this many messages, more than the store holds, is a bulk
 insert: the secondary indexes are built once after it rather than row by row."""
 
 BULK_CACHE_KIB = 65_536
@@ -262,15 +263,16 @@ class Store:
         before = self.max_message_id()
         known = self._ids_of_dedups(sorted({m.dedup for m in messages})) if before else {}
         next_id = before + 1
-        new_rows = []
-        holders = []
-        for m in messages:
-            mid = known.get(m.dedup)
-            if mid is None:
-                mid = known[m.dedup] = next_id
-                next_id += 1
-                new_rows.append(
-                    (
+        ids = array("q")  # each message's id, stored or new
+
+        def new_rows() -> Iterator[tuple[object, ...]]:
+            nonlocal next_id
+            for m in messages:
+                mid = known.get(m.dedup)
+                if mid is None:
+                    mid = known[m.dedup] = next_id
+                    next_id += 1
+                    yield (
                         mid,
                         m.dedup,
                         m.native_id,
@@ -287,9 +289,9 @@ class Store:
                         m.system,
                         m.extra,
                     )
-                )
-            holders.append((mid, source_id, m.location))
-        bulk = len(new_rows) >= BULK and len(new_rows) > before
+                ids.append(mid)
+
+        bulk = len(messages) >= BULK and len(messages) > before
         old_cache = self.db.execute("PRAGMA cache_size").fetchone()[0]
         self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
         try:
@@ -298,18 +300,19 @@ class Store:
                 "INSERT INTO messages (id, dedup, native_id, conversation_id, thread_key,"
                 " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
                 " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                new_rows,
+                new_rows(),
             )
             self.db.executemany(
                 "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
                 " VALUES (?, ?, ?)",
-                holders,
+                ((mid, source_id, m.location) for mid, m in zip(ids, messages, strict=True)),
             )
             for statement in rebuild:
                 self.db.execute(statement)
         finally:
             self.db.execute(f"PRAGMA cache_size = {int(old_cache)}")
-        return len(new_rows), len(messages) - len(new_rows)
+        added = next_id - before - 1
+        return added, len(messages) - added
 
     def _drop_message_indexes(self) -> list[str]:
         """Drop the secondary indexes of ``messages`` (in the open transaction, so a
