@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from whoosh import index
+from whoosh import index, scoring
 
 from discovery.index import sidecar
 from discovery.index import whoosh_engine as we
+from discovery.index.schema import VERSION_SEP, schema
 from discovery.index.segment import SegmentBuilder
 from discovery.text import version_tokens
 
@@ -58,16 +59,16 @@ def _rows(n: int, seed: int = 1) -> list[tuple[int, tuple[str, ...]]]:
 
 
 def _whoosh_index(folder: Path, rows: list[tuple[int, tuple[str, ...]]]) -> Any:
-    ix = index.create_in(str(folder), we._schema())
+    ix = index.create_in(str(folder), schema())
     w = ix.writer(compound=False)
     for mid, versions in rows:
-        w.add_document(id=mid, body=we.VERSION_SEP.join(versions))
+        w.add_document(id=mid, body=VERSION_SEP.join(versions))
     w.commit(merge=False)
     return ix
 
 
 def _fast_index(folder: Path, rows: list[tuple[int, tuple[str, ...]]], per: int) -> Any:
-    ix = index.create_in(str(folder), we._schema())
+    ix = index.create_in(str(folder), schema())
     for i in range(0, len(rows), per):
         w = SegmentBuilder(ix)
         for mid, versions in rows[i : i + per]:
@@ -149,3 +150,32 @@ def test_a_segment_without_sidecar_turns_it_off(tmp_path: Path) -> None:
     ids = sorted(p.name.split(".")[0] for p in tmp_path.glob("*.dpos"))
     next(tmp_path.glob("*.dpos")).unlink()
     assert sidecar.Positions.open(tmp_path, ids) is None
+
+
+def test_ranking_uses_whooshs_bm25_parameters() -> None:
+    assert (we.BM25_B, we.BM25_K1) == (scoring.BM25F().B, scoring.BM25F().K1)
+
+
+def test_a_search_does_not_import_whoosh(tmp_path: Path) -> None:
+    """Start-up: with sidecars, searching reads no Whoosh module (checked in a fresh process)."""
+    import subprocess
+    import sys
+
+    from discovery.ingest import ingest
+    from discovery.matter import open_matter
+    from tests.conftest import ACME
+
+    with open_matter("m", create=True) as m:
+        ingest(m, [ACME])
+    code = (
+        "import sys\n"
+        "from discovery.matter import open_matter\n"
+        "from discovery.search import Searcher\n"
+        "with open_matter('m') as m:\n"
+        "    r = Searcher(m).search('libgen OR \"ask forgiveness\"')\n"
+        "assert r.total > 0\n"
+        "heavy = ('whoosh', 'textual', 'typer')\n"
+        "print(sorted(k for k in sys.modules if k.split('.')[0] in heavy))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

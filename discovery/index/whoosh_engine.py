@@ -16,121 +16,151 @@ what every look-up reads in an index written before the sidecars existed.
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from bisect import bisect_left
 from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from math import log
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from whoosh import fields, index, query, scoring, searching
-from whoosh.analysis import Token as WhooshToken
-from whoosh.analysis import Tokenizer
-from whoosh.index import LockError
 
 from discovery.errors import IndexBusyError, StoreError
-from discovery.index.segment import SegmentBuilder
 from discovery.index.sidecar import SHIFT, Positions
-from discovery.text import version_tokens
 
-VERSION_SEP = "\x1e"
-"""Joins a message's versions in the indexed value (never part of a word)."""
+if TYPE_CHECKING:
+    from discovery.index.segment import SegmentBuilder
 
 POSTINGS_PER_SEGMENT = 3_000_000
 """A segment is closed after this many postings (about 300,000 chat messages, 200 MB
 of writer memory at most); the next rows go to a new segment."""
+
+BM25_B, BM25_K1 = 0.75, 1.2
+"""Whoosh's default BM25F parameters (whoosh.scoring.BM25F; a test checks them)."""
 
 USE_SIDECAR = True
 """Read look-ups from the positions sidecars when every segment has one (tests turn
 it off to compare with Whoosh's postings)."""
 
 
-class _Tokenizer(Tokenizer):  # type: ignore[misc]
-    """Whoosh adapter for :func:`discovery.text.version_tokens`."""
+MANIFEST = "positions.json"
+"""What the sidecar path needs of Whoosh's table of contents (generation, segments,
+their document counts and total lengths), so a search need not import Whoosh."""
 
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[WhooshToken]:
-        t = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for tok in version_tokens(value.split(VERSION_SEP)):
-            t.text = tok.text
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = tok.text
-            if positions:
-                t.pos = start_pos + tok.pos
-            if chars:
-                t.startchar = start_char + tok.start
-                t.endchar = start_char + tok.end
-            yield t
+_TOC = re.compile(r"\A_MAIN_([0-9]+)\.toc\Z")
 
 
-def _schema() -> fields.Schema:
-    return fields.Schema(
-        id=fields.STORED(),
-        body=fields.TEXT(analyzer=_Tokenizer(), phrase=True),
-    )
+def __getattr__(name: str) -> Any:
+    # Tables of contents written before discovery.index.schema existed pickle
+    # the analyzer as discovery.index.whoosh_engine._Tokenizer.
+    if name in ("_Tokenizer", "VERSION_SEP"):
+        from discovery.index import schema
+
+        return getattr(schema, name)
+    raise AttributeError(name)
+
+
+@dataclass(frozen=True)
+class _Contents:
+    """One generation of the index: its segments in document order."""
+
+    generation: int
+    segments: tuple[str, ...]
+    docs: tuple[int, ...]
+    lengths: tuple[int, ...]
+    """Total words of each segment (Whoosh's field length of ``body``)."""
+
+
+def _latest_generation(path: Path) -> int:
+    """The newest table of contents' generation, as Whoosh finds it; -1 for none."""
+    found = [int(m.group(1)) for name in os.listdir(path) if (m := _TOC.match(name))]
+    return max(found, default=-1)
 
 
 class WhooshEngine:
-    """Opened lazily: the table of contents and the sidecars are read at the first
-    look-up; Whoosh's readers only when something needs the postings (an index
-    without sidecars, or a document map that is not ``id - 1``)."""
+    """Opened lazily, without importing Whoosh while the sidecars answer: the first
+    look-up reads the manifest (or Whoosh's table of contents when the manifest is
+    not of the newest generation) and the sidecars; Whoosh's readers are opened
+    only when something needs the postings (an index without sidecars, a document
+    map that is not ``id - 1``)."""
 
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
-        if index.exists_in(str(path)):
-            self.ix = index.open_dir(str(path))
-        elif create:
+        if not (path.is_dir() and _latest_generation(path) >= 0):
+            if not create:
+                raise StoreError(f"no index at {path}")
+            from whoosh import index
+
+            from discovery.index.schema import schema
+
             path.mkdir(parents=True, exist_ok=True)
-            self.ix = index.create_in(str(path), _schema())
-        else:
-            raise StoreError(f"no index at {path}")
-        self._toc: Any = None
+            index.create_in(str(path), schema()).close()
+        self._ix: Any = None
+        self._contents: _Contents | None = None
         self._searcher: Any = None
         self._searcher_generation = -2
         self._docmap: list[int] | None = None
         self._docmap_known = False
         self._positions: Positions | None = None
 
+    @property
+    def ix(self) -> Any:
+        """Whoosh's index object (imports Whoosh)."""
+        if self._ix is None:
+            from whoosh import index
+
+            self._ix = index.open_dir(str(self.path))
+        return self._ix
+
     # --- lifecycle ----------------------------------------------------------
-    def _current(self) -> Any:
-        """The table of contents, read again when a commit made a new generation."""
-        if self._toc is not None and self.ix.latest_generation() == self._toc.generation:
-            return self._toc
-        toc = self.ix._read_toc()
-        self._toc = toc
+    def _current(self) -> _Contents:
+        """The index's segments, read again when a commit made a new generation."""
+        generation = _latest_generation(self.path)
+        if self._contents is not None and self._contents.generation == generation:
+            return self._contents
+        contents = _read_manifest(self.path, generation) or self._contents_from_toc()
+        self._contents = contents
         if self._positions is not None:
             self._positions.close()
-        ids = [seg.segment_id() for seg in toc.segments]
-        self._positions = Positions.open(self.path, ids)
+        self._positions = Positions.open(self.path, contents.segments)
         self._docmap_known = False
         if self._positions is not None:
-            self._docmap = _docmap_of(self._positions, ids, self._doc_count_all())
+            self._docmap = _docmap_of(self._positions, contents)
             self._docmap_known = True
-        return toc
+        return contents
+
+    def _contents_from_toc(self) -> _Contents:
+        """Read Whoosh's table of contents and record it in the manifest."""
+        toc = self.ix._read_toc()
+        contents = _Contents(
+            toc.generation,
+            tuple(seg.segment_id() for seg in toc.segments),
+            tuple(int(seg.doc_count_all()) for seg in toc.segments),
+            tuple(int(seg._fieldlengths.get("body", 0)) for seg in toc.segments),
+        )
+        _write_manifest(self.path, contents)
+        return contents
 
     def _doc_count_all(self) -> int:
-        return sum(int(seg.doc_count_all()) for seg in self._toc.segments)
+        assert self._contents is not None
+        return sum(self._contents.docs)
 
     def _s(self) -> Any:
-        """Whoosh's searcher over the segments of :meth:`_current`, opened when first needed."""
-        toc = self._current()
-        if self._searcher is None or self._searcher_generation != toc.generation:
+        """Whoosh's searcher over the newest generation, opened when first needed."""
+        from whoosh import searching
+
+        contents = self._current()
+        if self._searcher is None or self._searcher_generation != contents.generation:
             if self._searcher is not None:
                 self._searcher.close()
+            toc = self.ix._read_toc()
+            if toc.generation != contents.generation:  # a commit in between
+                self._contents = None
+                contents = self._current()
+                toc = self.ix._read_toc()
             reader = self.ix._reader(self.ix.storage, toc.schema, toc.segments, toc.generation)
             self._searcher = searching.Searcher(reader, fromindex=self.ix)
             self._searcher_generation = toc.generation
@@ -168,7 +198,8 @@ class WhooshEngine:
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
-        self.ix.close()
+        if self._ix is not None:
+            self._ix.close()
 
     def indexed_through(self) -> int:
         self._current()
@@ -198,6 +229,7 @@ class WhooshEngine:
                 added += 1
                 if writer.postings >= POSTINGS_PER_SEGMENT:
                     writer.commit(merge=False)
+                    self._contents_from_toc()
                     writer = None
         except BaseException:
             if writer is not None:
@@ -206,11 +238,16 @@ class WhooshEngine:
         if writer is not None:
             if writer.doc_count():
                 writer.commit(merge=False)
+                self._contents_from_toc()
             else:
                 writer.cancel()
         return added
 
     def _writer(self) -> SegmentBuilder:
+        from whoosh.index import LockError
+
+        from discovery.index.segment import SegmentBuilder
+
         try:
             return SegmentBuilder(self.ix)
         except LockError:
@@ -321,9 +358,12 @@ class WhooshEngine:
         """
         pos = self._sidecar()
         if pos is not None and self._docmap is None:
-            return _bm25(self._toc, self._doc_count_all(), pos, words, ids, limit)
+            assert self._contents is not None
+            return _bm25(self._contents, pos, words, ids, limit)
         if isinstance(ids, np.ndarray):
             ids = set(ids.tolist())
+        from whoosh.query import Term
+
         s = self._s()
         docs = sorted(self._docnums(ids))
         total = dict.fromkeys(docs, 0.0)
@@ -331,16 +371,45 @@ class WhooshEngine:
         for w in set(words):
             if not 0 < self.doc_count(w) <= common:
                 continue
-            for d, m in _probe(query.Term("body", w).matcher(s), docs):
+            for d, m in _probe(Term("body", w).matcher(s), docs):
                 total[d] += m.score()
         ranked = sorted(docs, key=lambda d: -total[d])
         return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
 
 
-def _docmap_of(pos: Positions, segment_ids: list[str], n: int) -> list[int] | None:
+def _read_manifest(path: Path, generation: int) -> _Contents | None:
+    """The manifest, if it describes ``generation``."""
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+        if data["generation"] != generation:
+            return None
+        return _Contents(
+            generation, tuple(data["segments"]), tuple(data["docs"]), tuple(data["lengths"])
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_manifest(path: Path, contents: _Contents) -> None:
+    data = {
+        "generation": contents.generation,
+        "segments": contents.segments,
+        "docs": contents.docs,
+        "lengths": contents.lengths,
+    }
+    tmp = path / f".{MANIFEST}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path / MANIFEST)
+    except OSError:  # a read-only matter: the table of contents is read each time
+        tmp.unlink(missing_ok=True)
+
+
+def _docmap_of(pos: Positions, contents: _Contents) -> list[int] | None:
     """The message id of each document number, None when it is ``number + 1``."""
+    n = sum(contents.docs)
     by_id = {seg.path.name.split(".")[0]: seg for seg in pos.segments}
-    ids = [by_id[sid].doc_ids for sid in segment_ids]
+    ids = [by_id[sid].doc_ids for sid in contents.segments]
     expected = 1
     for arr in ids:
         if int(arr[0]) != expected or int(arr[-1]) != expected + len(arr) - 1:
@@ -350,8 +419,7 @@ def _docmap_of(pos: Positions, segment_ids: list[str], n: int) -> list[int] | No
 
 
 def _bm25(
-    toc: Any,
-    n: int,
+    contents: _Contents,
     pos: Positions,
     words: Sequence[str],
     ids: Collection[int] | np.ndarray,
@@ -371,11 +439,10 @@ def _bm25(
         wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
         wanted.sort()
     total = np.zeros(len(wanted), dtype=np.float64)
+    n = sum(contents.docs)
     common = n / 10
-    weighting = scoring.BM25F()
-    b, k1 = weighting.B, weighting.K1
-    field_length = sum(seg._fieldlengths.get("body", 0) for seg in toc.segments)
-    avgfl = field_length / (n or 1) or 1
+    b, k1 = BM25_B, BM25_K1
+    avgfl = sum(contents.lengths) / (n or 1) or 1
     lengths: np.ndarray | None = None
     for w in set(words):
         if not 0 < pos.doc_count(w) <= common:
