@@ -140,7 +140,10 @@ class Searcher:
             conversations = self._columns.conversations(found)
         custodians = 0
         if summary and len(found):
-            custodians = len(store.custodians_among(found.tolist()))
+            names = store.custodian_names()  # one custodian: no need to list the ids
+            custodians = (
+                len(names) if len(names) <= 1 else len(store.custodians_among(found.tolist()))
+            )
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(
             query=query,
