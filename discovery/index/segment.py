@@ -95,9 +95,15 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
     def _flush_segment(self) -> None:  # called by Whoosh's commit
         self.perdocwriter.close()
         order, words, counts = self._grouped()
-        self._write_postings(order, words, counts)
+        docs = np.frombuffer(self._p_doc, dtype=np.uint32)[order]
+        positions: list[tuple[int, ...]] = []
+        for lo in range(0, len(order), 65_536):  # no list of every posting number at once
+            positions.extend(map(self._p_pos.__getitem__, order[lo : lo + 65_536].tolist()))
+        del order
+        self._p_pos = []
+        self._write_postings(docs, positions, words, counts)
         self.fieldwriter.close()
-        self._write_sidecar(order, words, counts)
+        self._write_sidecar(docs, positions, words, counts)
 
     def _grouped(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Posting numbers grouped by word (words sorted), document order kept."""
@@ -109,15 +115,21 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
         counts = np.bincount(ranked, minlength=len(words))
         return order, words, counts
 
-    def _write_postings(self, order: np.ndarray, words: list[str], counts: np.ndarray) -> None:
+    def _write_postings(
+        self,
+        docs_all: np.ndarray,
+        pos_all: list[tuple[int, ...]],
+        words: list[str],
+        counts: np.ndarray,
+    ) -> None:
+        """Every word's postings (documents and positions in word order) through
+        Whoosh's postings writer, a block at a time."""
         fw = self.fieldwriter
         fw.start_field(FIELD, self._body)
         pw = fw._postwriter
         fmt = self._body.format
         limit = pw._blocklimit
         encoded: dict[tuple[int, ...], bytes] = {}
-        docs_all = np.frombuffer(self._p_doc, dtype=np.uint32)[order]
-        pos_all = [self._p_pos[i] for i in order.tolist()]
         base = self.docbase
         lengths = self._lengths
         start = 0
@@ -148,28 +160,27 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
             start += count
         fw.finish_field()
 
-    def _write_sidecar(self, order: np.ndarray, words: list[str], counts: np.ndarray) -> None:
-        p_pos = self._p_pos
-        tokens = np.fromiter(map(len, p_pos), dtype=np.int64, count=len(p_pos))[order]
-        positions = np.fromiter(
-            chain.from_iterable(p_pos[i] for i in order.tolist()),
-            dtype=np.int64,
-            count=int(tokens.sum()),
-        )
-        docs = np.frombuffer(self._p_doc, dtype=np.uint32)[order].astype(np.int64)
-        mids = np.frombuffer(self._ids, dtype=np.int64)[docs - self.docbase]
-        keys = (np.repeat(mids, tokens) << sidecar.SHIFT) | positions
+    def _write_sidecar(
+        self,
+        docs: np.ndarray,
+        positions: list[tuple[int, ...]],
+        words: list[str],
+        counts: np.ndarray,
+    ) -> None:
+        tokens = np.fromiter(map(len, positions), dtype=np.int64, count=len(positions))
+        ids = np.frombuffer(self._ids, dtype=np.int64)
+        keys = np.repeat(ids[docs.astype(np.int64) - self.docbase], tokens)
+        keys <<= sidecar.SHIFT
+        keys |= np.fromiter(chain.from_iterable(positions), dtype=np.int64, count=len(keys))
         starts = np.zeros(len(words) + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
         per_word = np.add.reduceat(tokens, starts[:-1]) if len(words) else tokens[:0]
-        segment = self.newsegment
-        folder = Path(self.storage.folder)
         sidecar.write(
-            folder / segment.make_filename(sidecar.EXT),
+            Path(self.storage.folder) / self.newsegment.make_filename(sidecar.EXT),
             words,
             per_word,
             counts,
             keys,
-            np.frombuffer(self._ids, dtype=np.int64),
+            ids,
             np.frombuffer(self._lengths, dtype=np.uint32),
         )

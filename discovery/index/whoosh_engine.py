@@ -34,9 +34,10 @@ from discovery.index.sidecar import SHIFT, Positions
 if TYPE_CHECKING:
     from discovery.index.segment import SegmentBuilder
 
-POSTINGS_PER_SEGMENT = 3_000_000
-"""A segment is closed after this many postings (about 300,000 chat messages, 200 MB
-of writer memory at most); the next rows go to a new segment."""
+POSTINGS_PER_SEGMENT = 2_000_000
+"""A segment is closed after this many postings (about 200,000 chat messages; the
+writer's memory grows with it, ~150 MB at the end of a segment); the next rows go to
+a new segment."""
 
 BM25_B, BM25_K1 = 0.75, 1.2
 """Whoosh's default BM25F parameters (whoosh.scoring.BM25F; a test checks them)."""
