@@ -179,3 +179,25 @@ def test_a_search_does_not_import_whoosh(tmp_path: Path) -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_an_index_without_sidecars_answers_the_same(tmp_path: Path) -> None:
+    """An index written before the sidecars (none beside its segments, no manifest)
+    is read through Whoosh: the same hits in the same order."""
+    from discovery.ingest import ingest
+    from discovery.matter import open_matter
+    from discovery.search import Searcher
+    from tests.conftest import ACME
+
+    queries = ["libgen", '"ask forgiveness"', "forgiveness w/5 permission", "pirat* OR books"]
+    with open_matter("m", create=True) as m:
+        ingest(m, [ACME])
+        before = [Searcher(m).search(q, limit=None).ids for q in queries]
+        index_dir = m.path / "index"
+    for p in [*index_dir.glob("*.dpos"), index_dir / we.MANIFEST]:
+        p.unlink()
+    with open_matter("m") as m:
+        assert m.engine.occurrences(["libgen"]) is None
+        assert [Searcher(m).search(q, limit=None).ids for q in queries] == before
+    assert (index_dir / we.MANIFEST).exists()  # written again by the reader
+    assert all(before)
