@@ -9,9 +9,10 @@ field checks that at open and a full map is read if it ever does not hold.
 
 Segments are written by :class:`discovery.index.segment.SegmentBuilder`, which
 leaves a positions sidecar beside each (:mod:`discovery.index.sidecar`). When
-every segment has one, word look-ups, wildcard expansion and positions are
-read from the sidecars; Whoosh's postings are still what ranking reads, and
-what every look-up reads in an index written before the sidecars existed.
+every segment has one, word look-ups, wildcard expansion, positions and
+ranking (Whoosh's BM25F, computed the same way) are read from the sidecars;
+Whoosh's postings are what every look-up reads in an index written before the
+sidecars existed.
 """
 
 from __future__ import annotations
