@@ -258,7 +258,10 @@ class Store:
         A message whose dedup key is already stored (or comes earlier in
         ``messages``) is not added again; the source is recorded as holding it.
         New messages get the ids SQLite would hand out, the next ones in order,
-        so the source rows need no look-up by dedup key.
+        so the source rows need no look-up by dedup key; call it inside the
+        write transaction (:meth:`begin`), as the ingest does, so no other
+        writer takes those ids meanwhile (one that did would make the insert
+        fail, never share an id).
         """
         before = self.max_message_id()
         known = self._ids_of_dedups(sorted({m.dedup for m in messages})) if before else {}
