@@ -17,7 +17,11 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from datetime import tzinfo
 from functools import cache
+from typing import TYPE_CHECKING
 
+import numpy as np
+
+from discovery import positional
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
 from discovery.model import UNDATED
@@ -36,11 +40,18 @@ from discovery.query.ast import (
 )
 from discovery.store import EPOCH, Store, to_us
 
+if TYPE_CHECKING:
+    from discovery.columns import Columns
+
 MAX_EXPANSION = 1000
 """The most index words one term (wildcard, stem, fuzzy, range, regex) may stand for."""
 
 SELECTIVE = 20
 """A phrase word group this many times more common than the rarest is not intersected."""
+
+FAST_POSITIONAL = True
+"""Evaluate phrases and proximity over whole occurrence arrays (:mod:`discovery.positional`)
+when the index has them; tests turn it off to compare with the verifier's path."""
 
 FILTER_IN_SQL = 5000
 """Up to this many ids, a date range is checked on their times rather than over the matter."""
@@ -73,10 +84,13 @@ class TooBroadError(DiscoveryError):
 class Planner:
     """Computes the exact hit ids of query trees against one matter."""
 
-    def __init__(self, engine: TextEngine, store: Store, tz: tzinfo) -> None:
+    def __init__(
+        self, engine: TextEngine, store: Store, tz: tzinfo, columns: Columns | None = None
+    ) -> None:
         self.engine = engine
         self.store = store
         self.tz = tz
+        self.columns = columns
         self._all: IdSet | None = None
         self._expansions: dict[str, list[str]] = {}
 
@@ -119,8 +133,49 @@ class Planner:
             return
         yield from self.engine.lexicon(verify.term_prefix(term))
 
+    def id_array(self, node: Node) -> np.ndarray | None:
+        """Sorted ids of the messages matching ``node``, from the index's occurrence
+        arrays; None when the index has none or ``node`` needs the case store
+        (fields, dates) or the verifier (see :func:`positional.matching_ids`)."""
+        if not FAST_POSITIONAL or not _array_shape(node) or self.engine.occurrences(()) is None:
+            return None
+        return self._array(node)
+
+    def _array(self, node: Node) -> np.ndarray | None:
+        occurrences = self.engine.occurrences
+        if isinstance(node, Word):
+            return positional.message_ids(occurrences(self.expand(node.text)))
+        if isinstance(node, Phrase | Near):
+            return positional.matching_ids(node, occurrences, self.expand)
+        if isinstance(node, Or):
+            parts = [self._array(i) for i in node.items]
+            if any(p is None for p in parts):
+                return None
+            return np.unique(np.concatenate(parts))  # type: ignore[arg-type]
+        if isinstance(node, And):
+            positives = [i for i in node.items if not isinstance(i, Not)]
+            if not positives:
+                return None
+            result: np.ndarray | None = None
+            for item in positives:
+                part = self._array(item)
+                if part is None:
+                    return None
+                result = part if result is None else np.intersect1d(result, part, True)
+            for negative in node.items:
+                if isinstance(negative, Not) and result is not None and len(result):
+                    part = self._array(negative.item)
+                    if part is None:
+                        return None
+                    result = np.setdiff1d(result, part, True)
+            return result
+        return None
+
     def ids(self, node: Node) -> IdSet:
         """The ids of the messages matching ``node``."""
+        found = self.id_array(node)
+        if found is not None:
+            return set(found.tolist())
         if isinstance(node, Word):
             return self.engine.all_of([self.expand(node.text)])
         if isinstance(node, Or):
@@ -160,9 +215,22 @@ class Planner:
         return result
 
     def _positional(self, node: Phrase | Near) -> IdSet:
+        """Messages matching a phrase or proximity group.
+
+        ``xfirstword``/``xlastword`` are checked on the stored texts
+        (:meth:`_edge_positional`). Otherwise over the index's occurrence arrays
+        when it has them and :mod:`discovery.positional` handles the node's
+        shape; else the verifier checks candidates one by one (:meth:`_verified`).
+        """
         if _uses_edges(node):
             return self._edge_positional(node)
-        return self._word_positional(node)
+        if FAST_POSITIONAL:
+            occurrences = self.engine.occurrences
+            if occurrences(()) is not None:
+                found = positional.matching_ids(node, occurrences, self.expand)
+                if found is not None:
+                    return set(found.tolist())
+        return self._verified(node)
 
     def _edge_positional(self, node: Phrase | Near) -> IdSet:
         """``xfirstword``/``xlastword`` need each version's first and last word:
@@ -178,7 +246,7 @@ class Planner:
             if verify.matches(node, verify.Doc.build(r.versions, {}, EPOCH), self.tz)
         }
 
-    def _word_positional(self, node: Phrase | Near) -> IdSet:
+    def _verified(self, node: Phrase | Near) -> IdSet:
         """Messages holding the words that ``node`` needs, checked by position.
 
         Candidates come from the rarer word groups only: a group far more
@@ -253,6 +321,10 @@ class Planner:
         lo_us = None if lo is None else to_us(lo)
         # Undated messages (stored at UNDATED) are outside every date range.
         hi_us = UNDATED_US if hi is None else min(to_us(hi), UNDATED_US)
+        if self.columns is not None:
+            found = self.columns.sent_between(lo_us, hi_us, within)
+            if found is not None:
+                return found
         if within is not None and len(within) <= FILTER_IN_SQL:
             return {
                 mid
@@ -288,6 +360,20 @@ def _uses_edges(node: Node) -> bool:
         return _uses_edges(node.left) or _uses_edges(node.right)
     if isinstance(node, And | Or):
         return any(_uses_edges(i) for i in node.items)
+    return False
+
+
+def _array_shape(node: Node) -> bool:
+    """Whether :meth:`Planner.id_array` may answer ``node`` (text only, no bare NOT, no
+    ``xfirstword``/``xlastword``, which need each version's first and last word)."""
+    if isinstance(node, Word | Phrase | Near):
+        return not _uses_edges(node)
+    if isinstance(node, Or):
+        return all(_array_shape(i) for i in node.items)
+    if isinstance(node, And):
+        return any(not isinstance(i, Not) for i in node.items) and all(
+            _array_shape(i.item if isinstance(i, Not) else i) for i in node.items
+        )
     return False
 
 

@@ -13,17 +13,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
+import numpy as np
+
 from discovery.candidates import Planner, TooBroadError, positive_words
+from discovery.columns import Columns
 from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
 from discovery.matter import Matter, View
 from discovery.model import Message
 from discovery.query import verify
-from discovery.query.ast import Node, terms
+from discovery.query.ast import And, Field, Near, Node, Not, Or, terms
 from discovery.query.bounds import check_phrases, check_text
 from discovery.query.parser import lexemes, parse
 from discovery.query.unparse import unparse
 from discovery.query.verify import RegexTimeoutError
-from discovery.text import version_tokens
+from discovery.text import Token, version_tokens
 
 Sort = Literal["relevance", "time"]
 SORTS: tuple[str, ...] = ("relevance", "time")
@@ -95,9 +98,10 @@ class Searcher:
 
     def __init__(self, matter: Matter) -> None:
         self.matter = matter
+        self._columns = Columns(matter.store)
 
     def planner(self) -> Planner:
-        return Planner(self.matter.engine, self.matter.store, self.matter.tz)
+        return Planner(self.matter.engine, self.matter.store, self.matter.tz, self._columns)
 
     def prepare(self, query: str, planner: Planner | None = None) -> Node:
         """Parse ``query`` and expand every term, as a search would (same errors, same carets)."""
@@ -117,27 +121,31 @@ class Searcher:
         committed messages that are indexed. An ingest running meanwhile is
         never waited for.
         """
-        node, ids, _ = self._match(query, include_system, view or self.matter.view())
-        return node, ids
+        node, found, _ = self._match(query, include_system, view or self.matter.view())
+        return node, set(found.tolist())
 
     def _match(
         self, query: str, include_system: bool, view: View
-    ) -> tuple[Node, set[int], Planner]:
+    ) -> tuple[Node, np.ndarray, Planner]:
+        """The parsed query, its hit ids (sorted) and the planner that expanded it."""
         planner = self.planner()
         node = self.prepare(query, planner)
         with _caret(query):
-            ids = planner.ids(node)
-        if not include_system and ids:
-            ids -= self.matter.store.system_ids()
+            found = planner.id_array(node)
+            if found is None:
+                found = np.fromiter(planner.ids(node), dtype=np.int64)
+                found.sort()
+        if not include_system and len(found):
+            system = self.matter.store.system_ids()
+            if system:
+                found = found[~np.isin(found, np.fromiter(system, dtype=np.int64))]
         # While an ingest is still indexing, answer only over what is indexed,
         # so a text query and a field or NOT query see the same messages.
-        indexed = view.indexed
-        if ids and max(ids) > indexed:
-            ids = {i for i in ids if i <= indexed}
-        return node, ids, planner
+        return node, found[: np.searchsorted(found, view.indexed, "right")], planner
 
     def count(self, query: str, *, include_system: bool = False) -> int:
-        return len(self.match(query, include_system=include_system)[1])
+        """How many messages match: no message, not even the ids as a set, is built."""
+        return len(self._match(query, include_system, self.matter.view())[1])
 
     def search(
         self,
@@ -153,18 +161,22 @@ class Searcher:
         if sort not in SORTS:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
         view = self.matter.view()
-        node, ids, planner = self._match(query, include_system, view)
+        node, found, planner = self._match(query, include_system, view)
         store = self.matter.store
-        rows = store.summary_rows(sorted(ids)) if (summary or sort == "time") else []
         if sort == "time":
-            ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+            ordered = self._columns.by_time(found)
         else:
             words = sorted(set(positive_words(node, planner)))
-            ordered = self.matter.engine.scores(words, ids, None)
-        conversations = len({r[1] for r in rows})
+            ordered = self.matter.engine.scores(words, found, None)
+        conversations = 0
+        if (summary or sort == "time") and len(found):
+            conversations = self._columns.conversations(found)
         custodians = 0
-        if summary and ids:
-            custodians = len(store.custodians_among(sorted(ids)))
+        if summary and len(found):
+            names = store.custodian_names()  # one custodian: no need to list the ids
+            custodians = (
+                len(names) if len(names) <= 1 else len(store.custodians_among(found.tolist()))
+            )
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(
             query=query,
@@ -178,32 +190,49 @@ class Searcher:
         )
 
     def hits(self, node: Node | None, ids: Sequence[int]) -> list[Hit]:
-        """Full hits (message, snippet, matched positions) for ``ids``, in that order."""
+        """Full hits (message, snippet, matched positions) for ``ids``, in that order.
+
+        Each message is tokenised once, for its matched positions and its snippet.
+        """
         messages = self.matter.store.messages(ids)
+        fielded = node is not None and _has_fields(node)
         out = []
         for m in messages:
+            versions = m.searchable_versions()
+            tokens = list(version_tokens(versions))
             positions: frozenset[int] = frozenset()
             if node is not None:
-                doc = _doc(m.searchable_versions(), m, m.custodians, m.tags)
+                doc = _doc(m, fielded)
+                for t in tokens:
+                    doc.positions.setdefault(t.text, []).append(t.pos)
                 positions = frozenset(verify.hit_positions(node, doc, self.matter.tz))
-            out.append(Hit(m, snippet(m, positions), positions))
+            out.append(Hit(m, snippet(m, positions, tokens=tokens), positions))
         return out
 
 
-def _doc(
-    versions: Sequence[str], m: Message, custodians: Sequence[str], tags: Sequence[str]
-) -> verify.Doc:
-    return verify.Doc.build(
-        versions,
-        {
-            "speaker": (m.speaker, m.speaker_id),
-            "conversation": (m.conversation,),
-            "platform": (m.platform,),
-            "custodian": tuple(custodians),
-            "tag": tuple(tags),
-        },
-        m.sent_at,
-    )
+def _has_fields(node: Node) -> bool:
+    if isinstance(node, Field):
+        return True
+    if isinstance(node, And | Or):
+        return any(_has_fields(i) for i in node.items)
+    if isinstance(node, Not):
+        return _has_fields(node.item)
+    if isinstance(node, Near):
+        return _has_fields(node.left) or _has_fields(node.right)
+    return False
+
+
+def _doc(m: Message, fielded: bool) -> verify.Doc:
+    """The verifier's view of ``m`` without its text (positions are added by the caller);
+    its field values only when the query has fields (tokenising them costs)."""
+    fields = {
+        "speaker": (m.speaker, m.speaker_id),
+        "conversation": (m.conversation,),
+        "platform": (m.platform,),
+        "custodian": tuple(m.custodians),
+        "tag": tuple(m.tags),
+    }
+    return verify.Doc.build((), fields if fielded else {}, m.sent_at)
 
 
 @contextmanager
@@ -228,15 +257,21 @@ def find_term(query: str, term: str) -> tuple[int, int]:
     return 0, len(query)
 
 
-def snippet(message: Message, positions: frozenset[int], words: int = SNIPPET_WORDS) -> Snippet:
+def snippet(
+    message: Message,
+    positions: frozenset[int],
+    words: int = SNIPPET_WORDS,
+    tokens: Sequence[Token] | None = None,
+) -> Snippet:
     """A keyword-in-context excerpt around the first matched word, matches marked.
 
     The excerpt comes from the version that holds the first match (the current
-    text when nothing matched there or no position is given).
+    text when nothing matched there or no position is given). ``tokens`` are
+    the message's :func:`~discovery.text.version_tokens`, when the caller has them.
     """
     versions = message.searchable_versions()
     spans: list[list[tuple[int, int, int]]] = [[] for _ in versions]
-    for t in version_tokens(versions):
+    for t in version_tokens(versions) if tokens is None else tokens:
         spans[t.version].append((t.pos, t.start, t.end))
     version = next(
         (v for v, toks in enumerate(spans) if any(p in positions for p, _, _ in toks)), 0

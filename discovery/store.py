@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
+from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -44,6 +45,13 @@ BUSY_TIMEOUT = 30.0
 """Seconds a write waits for another process's transaction (an ingest storing a
 source) before giving up with :class:`~discovery.errors.StoreBusyError`."""
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+BULK = 50_000
+"""A batch of at least this many messages, more than the store holds, is a bulk
+insert: the secondary indexes are built once after it rather than row by row."""
+
+BULK_CACHE_KIB = 65_536
+"""SQLite's page cache during a bulk insert (the default is 2 MiB)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -381,41 +389,91 @@ class Store:
     def add_messages(self, source_id: int, messages: Sequence[NewMessage]) -> tuple[int, int]:
         """Store messages of one source in order; return (added, duplicates).
 
-        A message whose dedup key is already stored is not added again; the
-        source is recorded as holding it.
+        A message whose dedup key is already stored (or comes earlier in
+        ``messages``) is not added again; the source is recorded as holding it.
+        New messages get the ids SQLite would hand out, the next ones in order,
+        so the source rows need no look-up by dedup key; call it inside the
+        write transaction (:meth:`begin`), as the ingest does, so no other
+        writer takes those ids meanwhile (one that did would make the insert
+        fail, never share an id).
         """
         before = self.max_message_id()
-        self.db.executemany(
-            "INSERT OR IGNORE INTO messages (dedup, native_id, conversation_id, thread_key,"
-            " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
-            " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (
-                    m.dedup,
-                    m.native_id,
-                    m.conversation_id,
-                    m.thread_key,
-                    m.speaker_id,
-                    m.speaker,
-                    m.sent_us,
-                    m.utc_offset,
-                    m.text,
-                    json.dumps(m.versions) if m.versions else None,
-                    m.edited,
-                    m.deleted,
-                    m.system,
-                    m.extra,
-                )
-                for m in messages
-            ],
-        )
-        added = self.max_message_id() - before
-        self.db.executemany(
-            "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
-            " SELECT id, ?, ? FROM messages WHERE dedup = ?",
-            [(source_id, m.location, m.dedup) for m in messages],
-        )
+        known = self._ids_of_dedups(sorted({m.dedup for m in messages})) if before else {}
+        next_id = before + 1
+        ids = array("q")  # each message's id, stored or new
+
+        def new_rows() -> Iterator[tuple[object, ...]]:
+            nonlocal next_id
+            for m in messages:
+                mid = known.get(m.dedup)
+                if mid is None:
+                    mid = known[m.dedup] = next_id
+                    next_id += 1
+                    yield (
+                        mid,
+                        m.dedup,
+                        m.native_id,
+                        m.conversation_id,
+                        m.thread_key,
+                        m.speaker_id,
+                        m.speaker,
+                        m.sent_us,
+                        m.utc_offset,
+                        m.text,
+                        json.dumps(m.versions) if m.versions else None,
+                        m.edited,
+                        m.deleted,
+                        m.system,
+                        m.extra,
+                    )
+                ids.append(mid)
+
+        bulk = len(messages) >= BULK and len(messages) > before
+        old_cache = self.db.execute("PRAGMA cache_size").fetchone()[0]
+        self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        try:
+            rebuild = self._drop_message_indexes() if bulk else []
+            self.db.executemany(
+                "INSERT INTO messages (id, dedup, native_id, conversation_id, thread_key,"
+                " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
+                " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                new_rows(),
+            )
+            self.db.executemany(
+                "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
+                " VALUES (?, ?, ?)",
+                ((mid, source_id, m.location) for mid, m in zip(ids, messages, strict=True)),
+            )
+            for statement in rebuild:
+                self.db.execute(statement)
+        finally:
+            self.db.execute(f"PRAGMA cache_size = {int(old_cache)}")
+        added = next_id - before - 1
         return added, len(messages) - added
+
+    def _drop_message_indexes(self) -> list[str]:
+        """Drop the secondary indexes of ``messages`` (in the open transaction, so a
+        rollback restores them); return the statements that build them again."""
+        rows = self.db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'messages'"
+            " AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _ in rows:
+            self.db.execute(f'DROP INDEX "{name}"')
+        return [sql for _, sql in rows]
+
+    def _ids_of_dedups(self, dedups: Sequence[str]) -> dict[str, int]:
+        """Stored ids of the (sorted) dedup keys that are stored."""
+        found: dict[str, int] = {}
+        for i in range(0, len(dedups), 900):
+            chunk = dedups[i : i + 900]
+            marks = ",".join("?" * len(chunk))
+            found.update(
+                self.db.execute(
+                    f"SELECT dedup, id FROM messages WHERE dedup IN ({marks})", chunk
+                ).fetchall()
+            )
+        return found
 
     def resolve_threads(self, since_id: int) -> int:
         """Link replies to their roots by native id; returns replies still without a root.
@@ -566,6 +624,17 @@ class Store:
             )
         return out
 
+    def joined_column(self, column: str) -> str:
+        """One column of every message in id order, as decimal numbers joined by spaces
+        (``conversation_id`` or ``sent_us``: one statement, no row objects)."""
+        if column not in ("conversation_id", "sent_us"):
+            raise ValueError(f"not a numeric message column: {column}")
+        (joined,) = self.db.execute(
+            f"SELECT coalesce(group_concat({column}, ' '), '')"
+            f" FROM (SELECT {column} FROM messages ORDER BY id)"
+        ).fetchone()
+        return str(joined)
+
     def source_refs(self, ids: Sequence[int]) -> dict[int, list[tuple[str, str, str]]]:
         """(custodian, source path, source SHA-256) of every source holding each message."""
         acc: dict[int, list[tuple[str, str, str]]] = {}
@@ -585,18 +654,14 @@ class Store:
         names = self.custodian_names()
         if len(names) <= 1:
             return set(names) if ids else set()
-        self.db.execute("CREATE TEMP TABLE IF NOT EXISTS picked (id INTEGER PRIMARY KEY)")
-        try:
-            self.db.executemany("INSERT OR IGNORE INTO picked VALUES (?)", ((i,) for i in ids))
-            return {
-                r[0]
-                for r in self.db.execute(
-                    "SELECT DISTINCT s.custodian FROM picked p JOIN message_sources ms"
-                    " ON ms.message_id = p.id JOIN sources s ON s.id = ms.source_id"
-                )
-            }
-        finally:
-            self.db.execute("DELETE FROM picked")
+        return {
+            r[0]
+            for r in self.db.execute(
+                "SELECT DISTINCT s.custodian FROM json_each(?) p JOIN message_sources ms"
+                " ON ms.message_id = p.value JOIN sources s ON s.id = ms.source_id",
+                (json.dumps(list(ids)),),
+            )
+        }
 
     def custodians_of(self, ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
         return {k: v[0] for k, v in self._holders(ids).items()}

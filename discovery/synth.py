@@ -222,6 +222,7 @@ def generate_slack_export(
     mention_rate: float = 0.03,
     edit_rate: float = 0.02,
     zip_path: Path | None = None,
+    vocabulary: int = 0,
 ) -> SynthStats:
     """Write a synthetic Slack export of ``n_messages`` messages to ``out_dir``.
 
@@ -236,6 +237,10 @@ def generate_slack_export(
         mention_rate: share of messages that mention a user (``<@U...>``).
         edit_rate: share of messages edited, with their earlier text exported.
         zip_path: also write the same members into this zip.
+        vocabulary: made-up words added after the built-in ones (which are only
+            about 300; real chat has 10**5 to 10**6 distinct words), continuing
+            the same Zipf weights. 0 keeps the built-in vocabulary, and the
+            output is what it was before this option existed.
 
     Raises:
         ValueError: bad counts or a non-empty ``out_dir``.
@@ -259,9 +264,10 @@ def generate_slack_export(
     chan_weights = [1.0 / (i + 1) ** 0.7 for i in range(n_channels)]
     chan_of = rng.choices(range(n_channels), weights=chan_weights, k=n_messages)
     lengths = rng.choices(_LENGTHS, weights=_LENGTH_WEIGHTS, k=n_messages)
-    cum = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(VOCABULARY))))
+    vocab = VOCABULARY + _made_up_words(vocabulary, seed) if vocabulary else VOCABULARY
+    cum = list(itertools.accumulate(1.0 / (r + 1) for r in range(len(vocab))))
     total_words = sum(lengths)
-    words = rng.choices(VOCABULARY, cum_weights=cum, k=total_words)
+    words = rng.choices(vocab, cum_weights=cum, k=total_words)
     members = [[str(m) for m in c["members"]] for c in channels]  # type: ignore[attr-defined]
     planted_items = list(PLANTED.items())
     planted_counts = dict.fromkeys(PLANTED, 0)
@@ -291,7 +297,7 @@ def generate_slack_export(
         if rng.random() < edit_rate:
             # An edit, exported with the earlier text (Slack's previous_message):
             # ordinary words only, so the planted counts stay exact.
-            earlier = rng.choices(VOCABULARY, cum_weights=cum, k=rng.randint(2, 12))
+            earlier = rng.choices(vocab, cum_weights=cum, k=rng.randint(2, 12))
             msg["edited"] = {"user": user, "ts": ts}
             msg["previous_message"] = {"text": " ".join(earlier)}
         if recent[c] and rng.random() < thread_rate:
@@ -345,6 +351,35 @@ def generate_slack_export(
     )
 
 
+_SYLLABLES = _wordlist(
+    "ka ri to ne mu sa lo vi de pa zu ho fe gi ta me no ru ba ko ly ve ma si da po ke lu "
+    "ni wa ze go"
+)
+
+
+def _made_up_words(n: int, seed: int) -> tuple[str, ...]:
+    """``n`` distinct pronounceable words, none of them a built-in or planted word.
+
+    Word ``i`` spells a scrambled ``i`` in base 32 with two-letter syllables, so
+    different numbers give different words.
+    """
+    taken = set(VOCABULARY) | {w.lower() for key in PLANTED for w in key.split()}
+    k = 3
+    while 32**k < 2 * n + len(taken):
+        k += 1
+    space = 32**k
+    step = random.Random(f"vocabulary {seed}").randrange(space // 4, space // 2) | 1
+    out: list[str] = []
+    i = 0
+    while len(out) < n:
+        x = i * step % space  # an odd step is a bijection of 0 .. space-1
+        i += 1
+        word = "".join(_SYLLABLES[x >> (5 * j) & 31] for j in range(k))
+        if word not in taken:
+            out.append(word)
+    return tuple(out)
+
+
 def _day(ts: str) -> str:
     return datetime.fromtimestamp(int(ts.partition(".")[0]), UTC).strftime("%Y-%m-%d")
 
@@ -363,6 +398,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--year", type=int, default=2023)
     ap.add_argument("--thread-rate", type=float, default=0.08)
     ap.add_argument("--zip", type=Path, default=None, help="also write this zip")
+    ap.add_argument(
+        "--vocabulary", type=int, default=0, help="made-up words added to the built-in ~300"
+    )
     args = ap.parse_args(argv)
     try:
         stats = generate_slack_export(
@@ -374,6 +412,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             year=args.year,
             thread_rate=args.thread_rate,
             zip_path=args.zip,
+            vocabulary=args.vocabulary,
         )
     except (ValueError, OSError) as e:
         print(f"error: {e}", file=sys.stderr)

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from discovery import candidates
+from discovery import candidates, columns
+from discovery.index import whoosh_engine
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.query.parser import parse
@@ -111,15 +112,27 @@ def _reference(matter: Matter, refs: list[RefMessage], query: str) -> set[int]:
     return {i for i, r in enumerate(refs, 1) if evaluate(node, r, matter.tz)}
 
 
+def _fast_path(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
+    """Force the occurrence-array path (sidecar look-ups, discovery.positional) on or off."""
+    monkeypatch.setattr(candidates, "FAST_POSITIONAL", on)
+    monkeypatch.setattr(whoosh_engine, "USE_SIDECAR", on)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("query", "may_be_empty"), QUERIES)
 def test_hits_equal_reference(
-    corpus: tuple[Matter, list[RefMessage]], query: str, may_be_empty: bool
+    corpus: tuple[Matter, list[RefMessage]],
+    query: str,
+    may_be_empty: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    """With the fast path forced on and forced off: the same set, the reference's."""
     matter, refs = corpus
     expected = _reference(matter, refs, query)
-    _, got = Searcher(matter).match(query, include_system=True)
-    assert got == expected
+    for on in (True, False):
+        _fast_path(monkeypatch, on)
+        _, got = Searcher(matter).match(query, include_system=True)
+        assert got == expected, f"fast path {'on' if on else 'off'}"
     assert len(expected) < len(refs)
     if not may_be_empty:
         assert expected
@@ -192,7 +205,50 @@ def test_both_position_sources_equal_reference(
     """Phrases and proximity are checked on re-tokenised texts or on index positions;
     force each path in turn."""
     matter, refs = corpus
+    _fast_path(monkeypatch, False)
     monkeypatch.setattr(candidates, "SELECTIVE", selective)
     searcher = Searcher(matter)
     for query in POSITIONAL:
         assert searcher.match(query, include_system=True)[1] == _reference(matter, refs, query)
+
+
+@pytest.mark.slow
+def test_ranking_is_the_same_with_and_without_the_sidecar(
+    corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Relevance order computed over the sidecar's arrays is Whoosh's own."""
+    matter, _ = corpus
+    queries = ["libgen", "pirat* OR books", "books w/8 (the OR data)", "permission OR linea"]
+    orders = {}
+    for on in (True, False):
+        _fast_path(monkeypatch, on)
+        orders[on] = [Searcher(matter).search(q, limit=None).ids for q in queries]
+    assert orders[True] == orders[False]
+    assert all(len(ids) > 20 for ids in orders[True])
+
+
+def test_summaries_and_dates_from_arrays_equal_those_from_sqlite(
+    corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Large hit sets are counted, time-ordered and date-filtered from arrays; small
+    ones in SQLite: the same answers, and the reference's hit sets."""
+    matter, refs = corpus
+    dated = [
+        "sent:2023-03-01..2023-03-31 AND books",
+        "before:2023-02-01",
+        '"of the" AND after:2023-11-01',
+    ]
+    got = {}
+    monkeypatch.setattr(columns, "FROM_SQL", 0)
+    for arrays in (True, False):
+        if not arrays:
+            monkeypatch.setattr(columns.Columns, "_load", lambda self: False)
+        searcher = Searcher(matter)
+        got[arrays] = [
+            (r.ids, r.conversations, r.custodians)
+            for r in (searcher.search(q, sort="time", limit=3) for q in ("the", "data w/3 model"))
+        ]
+        for q in dated:
+            assert searcher.match(q, include_system=True)[1] == _reference(matter, refs, q)
+    assert got[True] == got[False]
+    assert got[True][0][1] > 1

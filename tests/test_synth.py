@@ -131,3 +131,20 @@ def test_cli(tmp_path: Path) -> None:
         cwd=Path(__file__).parents[1],
     )
     assert r2.returncode == 1 and "not empty" in r2.stderr
+
+
+def test_a_realistic_vocabulary_keeps_planted_counts_exact(tmp_path: Path) -> None:
+    stats = generate_slack_export(tmp_path / "ex", 5000, seed=3, vocabulary=20_000)
+    seen: set[str] = set()
+    found: Counter[str] = Counter()
+    for m in SlackImporter().read(tmp_path / "ex", ImportContext(UTC, "ex")):
+        if isinstance(m, RawMessage):
+            ws = words(m.text)
+            seen.update(ws)
+            seq = f" {' '.join(ws)} "
+            found.update(k for k in PLANTED if f" {' '.join(words(k))} " in seq)
+    assert dict(found) == {k: v for k, v in stats.planted.items() if v}
+    assert len(seen) > 10 * len(VOCABULARY)  # the built-in vocabulary has about 300 words
+    generate_slack_export(tmp_path / "zero", 500, seed=3, vocabulary=0)
+    generate_slack_export(tmp_path / "default", 500, seed=3)
+    assert tree_digest(tmp_path / "zero") == tree_digest(tmp_path / "default")

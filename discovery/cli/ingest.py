@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from discovery import config
 from discovery.cli.common import (
@@ -87,6 +86,14 @@ def ingest(
       discovery ingest collection/ --matter demo --custodian-map auto
     """
     with guard():
+        from rich.progress import (
+            BarColumn,
+            Progress,
+            SpinnerColumn,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
         from discovery.custodians import load_custodian_map
         from discovery.ingest import IngestReport
         from discovery.ingest import ingest as run_ingest

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 
 class TextEngine(Protocol):
@@ -39,6 +39,12 @@ class TextEngine(Protocol):
         """Ids of messages holding at least one word of every group."""
         ...
 
+    def occurrences(self, words: Sequence[str]) -> Any:
+        """Sorted int64 numpy keys ``message id << 32 | position`` of every occurrence
+        of any of ``words``; None when this index cannot give them (then the
+        verifier checks phrases and proximity from :meth:`positions`)."""
+        ...
+
     def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:
         """For each of ``ids``: each of ``words`` it holds -> the word's sorted positions."""
         ...
@@ -56,8 +62,9 @@ class TextEngine(Protocol):
         """Indexed words whose first letter is between ``first`` and ``last`` (both included)."""
         ...
 
-    def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
-        """``ids`` ranked by relevance to ``words``, best first (at most ``limit``)."""
+    def scores(self, words: Sequence[str], ids: Any, limit: int | None) -> list[int]:
+        """``ids`` (a set, or a sorted numpy array of distinct ids) ranked by relevance
+        to ``words``, best first (at most ``limit``)."""
         ...
 
     def close(self) -> None: ...

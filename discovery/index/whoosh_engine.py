@@ -7,6 +7,13 @@ are only ever appended, in increasing message id, and commits never merge
 segments, so document number ``d`` is message id ``d + 1``; the stored ``id``
 field checks that at open and a full map is read if it ever does not hold.
 
+Segments are written by :class:`discovery.index.segment.SegmentBuilder`, which
+leaves a positions sidecar beside each (:mod:`discovery.index.sidecar`). When
+every segment has one, word look-ups, wildcard expansion, positions and
+ranking (Whoosh's BM25F, computed the same way) are read from the sidecars;
+Whoosh's postings are what every look-up reads in an index written before the
+sidecars existed.
+
 A write that fails (a full disk, an interrupt) is cancelled and every file it
 left is removed with Whoosh's own rule (segments no table of contents names,
 the writer's temporary folder), so the index stays as it was committed and
@@ -16,103 +23,173 @@ takes no more space than before. Index files are owner-only (0600).
 from __future__ import annotations
 
 import errno
+import json
+import os
 import re
 import shutil
 from bisect import bisect_left
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import suppress
+from dataclasses import dataclass
+from math import log
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from whoosh import fields, index, query
-from whoosh.analysis import Token as WhooshToken
-from whoosh.analysis import Tokenizer
-from whoosh.index import TOC, LockError, clean_files
+import numpy as np
 
 from discovery import files
 from discovery.errors import DiskFullError, IndexBusyError, StoreError
-from discovery.text import version_tokens
+from discovery.index.sidecar import SHIFT, Positions
 
-VERSION_SEP = "\x1e"
-"""Joins a message's versions in the indexed value (never part of a word)."""
+if TYPE_CHECKING:
+    from discovery.index.segment import SegmentBuilder
 
+POSTINGS_PER_SEGMENT = 2_000_000
+"""A segment is closed after this many postings (about 200,000 chat messages; the
+writer's memory grows with it, ~150 MB at the end of a segment); the next rows go to
+a new segment."""
 
-class _Tokenizer(Tokenizer):  # type: ignore[misc]
-    """Whoosh adapter for :func:`discovery.text.version_tokens`."""
+BM25_B, BM25_K1 = 0.75, 1.2
+"""Whoosh's default BM25F parameters (whoosh.scoring.BM25F; a test checks them)."""
 
-    def __call__(  # type: ignore[override]
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        tokenize: bool = True,
-        mode: str = "",
-        **kwargs: Any,
-    ) -> Iterator[WhooshToken]:
-        t = WhooshToken(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for tok in version_tokens(value.split(VERSION_SEP)):
-            t.text = tok.text
-            t.boost = 1.0
-            t.stopped = False
-            if keeporiginal:
-                t.original = tok.text
-            if positions:
-                t.pos = start_pos + tok.pos
-            if chars:
-                t.startchar = start_char + tok.start
-                t.endchar = start_char + tok.end
-            yield t
+USE_SIDECAR = True
+"""Read look-ups from the positions sidecars when every segment has one (tests turn
+it off to compare with Whoosh's postings)."""
 
 
-def _schema() -> fields.Schema:
-    return fields.Schema(
-        id=fields.STORED(),
-        body=fields.TEXT(analyzer=_Tokenizer(), phrase=True),
-    )
+MANIFEST = "positions.json"
+"""What the sidecar path needs of Whoosh's table of contents (generation, segments,
+their document counts and total lengths), so a search need not import Whoosh."""
+
+_TOC = re.compile(r"\A_MAIN_([0-9]+)\.toc\Z")
+
+
+def __getattr__(name: str) -> Any:
+    # Tables of contents written before discovery.index.schema existed pickle
+    # the analyzer as discovery.index.whoosh_engine._Tokenizer.
+    if name in ("_Tokenizer", "VERSION_SEP"):
+        from discovery.index import schema
+
+        return getattr(schema, name)
+    raise AttributeError(name)
+
+
+@dataclass(frozen=True)
+class _Contents:
+    """One generation of the index: its segments in document order."""
+
+    generation: int
+    segments: tuple[str, ...]
+    docs: tuple[int, ...]
+    lengths: tuple[int, ...]
+    """Total words of each segment (Whoosh's field length of ``body``)."""
+
+
+def _latest_generation(path: Path) -> int:
+    """The newest table of contents' generation, as Whoosh finds it; -1 for none."""
+    found = [int(m.group(1)) for name in os.listdir(path) if (m := _TOC.match(name))]
+    return max(found, default=-1)
 
 
 class WhooshEngine:
+    """Opened lazily, without importing Whoosh while the sidecars answer: the first
+    look-up reads the manifest (or Whoosh's table of contents when the manifest is
+    not of the newest generation) and the sidecars; Whoosh's readers are opened
+    only when something needs the postings (an index without sidecars, a document
+    map that is not ``id - 1``)."""
+
     def __init__(self, path: Path, *, create: bool = False) -> None:
         self.path = path
-        if index.exists_in(str(path)):
-            self.ix = index.open_dir(str(path))
-        elif create:
+        if not (path.is_dir() and _latest_generation(path) >= 0):
+            if not create:
+                raise StoreError(f"no index at {path}")
+            from whoosh import index
+
+            from discovery.index.schema import schema
+
             files.private_dir(path)
-            self.ix = index.create_in(str(path), _schema())
-            self._restrict()
-        else:
-            raise StoreError(f"no index at {path}")
+            index.create_in(str(path), schema()).close()
+            _restrict(path)
+        self._ix: Any = None
+        self._contents: _Contents | None = None
         self._searcher: Any = None
+        self._searcher_generation = -2
         self._docmap: list[int] | None = None
+        self._docmap_known = False
+        self._positions: Positions | None = None
+
+    @property
+    def ix(self) -> Any:
+        """Whoosh's index object (imports Whoosh)."""
+        if self._ix is None:
+            from whoosh import index
+
+            self._ix = index.open_dir(str(self.path))
+        return self._ix
 
     # --- lifecycle ----------------------------------------------------------
+    def _current(self) -> _Contents:
+        """The index's segments, read again when a commit made a new generation."""
+        generation = _latest_generation(self.path)
+        if self._contents is not None and self._contents.generation == generation:
+            return self._contents
+        contents = _read_manifest(self.path, generation) or self._contents_from_toc()
+        self._contents = contents
+        if self._positions is not None:
+            self._positions.close()
+        self._positions = Positions.open(self.path, contents.segments)
+        self._docmap_known = False
+        if self._positions is not None:
+            self._docmap = _docmap_of(self._positions, contents)
+            self._docmap_known = True
+        return contents
+
+    def _contents_from_toc(self) -> _Contents:
+        """Read Whoosh's table of contents and record it in the manifest."""
+        toc = self.ix._read_toc()
+        contents = _Contents(
+            toc.generation,
+            tuple(seg.segment_id() for seg in toc.segments),
+            tuple(int(seg.doc_count_all()) for seg in toc.segments),
+            tuple(int(seg._fieldlengths.get("body", 0)) for seg in toc.segments),
+        )
+        _write_manifest(self.path, contents)
+        return contents
+
+    def _doc_count_all(self) -> int:
+        assert self._contents is not None
+        return sum(self._contents.docs)
+
     def _s(self) -> Any:
-        """The one long-lived searcher, refreshed when the index changed."""
-        if self._searcher is None:
-            self._searcher = self.ix.searcher()
-            self._check_docmap()
-        elif not self._searcher.up_to_date():
-            if self._searcher.reader().doc_count_all():
-                self._searcher = self._searcher.refresh()
-            else:  # whoosh cannot refresh a reader of an empty index
+        """Whoosh's searcher over the newest generation, opened when first needed."""
+        from whoosh import searching
+
+        contents = self._current()
+        if self._searcher is None or self._searcher_generation != contents.generation:
+            if self._searcher is not None:
                 self._searcher.close()
-                self._searcher = self.ix.searcher()
-            self._check_docmap()
+            toc = self.ix._read_toc()
+            if toc.generation != contents.generation:  # a commit in between
+                self._contents = None
+                contents = self._current()
+                toc = self.ix._read_toc()
+            reader = self.ix._reader(self.ix.storage, toc.schema, toc.segments, toc.generation)
+            self._searcher = searching.Searcher(reader, fromindex=self.ix)
+            self._searcher_generation = toc.generation
+        if not self._docmap_known:
+            reader = self._searcher.reader()
+            n = reader.doc_count_all()
+            self._docmap = None
+            if n and not (
+                reader.stored_fields(0)["id"] == 1 and reader.stored_fields(n - 1)["id"] == n
+            ):
+                self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
+            self._docmap_known = True
         return self._searcher
 
-    def _check_docmap(self) -> None:
-        reader = self._searcher.reader()
-        n = reader.doc_count_all()
-        self._docmap = None
-        if n == 0:
-            return
-        if reader.stored_fields(0)["id"] == 1 and reader.stored_fields(n - 1)["id"] == n:
-            return
-        self._docmap = [reader.stored_fields(d)["id"] for d in range(n)]
+    def _sidecar(self) -> Positions | None:
+        self._current()
+        return self._positions if USE_SIDECAR else None
 
     def _ids(self, docnums: Iterable[int]) -> set[int]:
         return {self._id(d) for d in docnums}
@@ -127,50 +204,65 @@ class WhooshEngine:
         return {back[i] for i in ids if i in back}
 
     def close(self) -> None:
+        if self._positions is not None:
+            self._positions.close()
+            self._positions = None
         if self._searcher is not None:
             self._searcher.close()
             self._searcher = None
-        self.ix.close()
+        if self._ix is not None:
+            self._ix.close()
 
     def indexed_through(self) -> int:
-        s = self._s()
-        n = s.reader().doc_count_all()
+        self._current()
+        if not self._docmap_known:
+            self._s()
         if self._docmap is None:
-            return int(n)
+            return self._doc_count_all()
         return max(self._docmap, default=0)
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
-        """Index ``rows`` (see :class:`discovery.index.TextEngine`); only the matter's one
-        writer (an ingest, under the matter's write lock) calls this."""
+        """Append rows in id order, a new segment every :data:`POSTINGS_PER_SEGMENT`.
+
+        Each segment is committed on its own, so an ingest that stops keeps the
+        segments already written and the next catch-up goes on after them. Only
+        the matter's one writer (an ingest or reindex, under the matter's write
+        lock) calls this.
+        """
         last = self.indexed_through()
         self._clean()  # what a killed writer may have left
-        try:
-            writer = self.ix.writer(limitmb=256)
-        except LockError:
-            raise IndexBusyError(
-                f"the index at {self.path} is being written by another discovery process"
-                " (an ingest?); try again when it has finished"
-            ) from None
+        writer: SegmentBuilder | None = self._writer()  # refuse before reading any row
         added = 0
         try:
             for mid, versions in rows:
                 if mid <= last:
                     continue
-                # A separator inside a text is just a non-word character there.
-                body = VERSION_SEP.join(v.replace(VERSION_SEP, " ") for v in versions)
-                writer.add_document(id=mid, body=body)
+                if writer is None:
+                    writer = self._writer()
+                writer.add_message(mid, versions)
                 last = mid
                 added += 1
-            if added:
-                writer.commit(merge=False)
-            else:
-                writer.cancel()
+                if writer.postings >= POSTINGS_PER_SEGMENT:
+                    writer.commit(merge=False)
+                    self._contents_from_toc()
+                    writer = None
+            if writer is not None:
+                if writer.doc_count():
+                    writer.commit(merge=False)
+                    self._contents_from_toc()
+                else:
+                    writer.cancel()
+                writer = None
         except BaseException as exc:
-            self._undo(writer)
+            if writer is not None:
+                self._undo(writer)
+            else:
+                self._clean()
             if isinstance(exc, OSError):
                 raise self._error(exc) from None
             raise
-        self._restrict()
+        finally:
+            _restrict(self.path)
         return added
 
     def _undo(self, writer: Any) -> None:
@@ -182,11 +274,16 @@ class WhooshEngine:
             with suppress(Exception):
                 lock.release()
         self._clean()
-        self.ix = index.open_dir(str(self.path))
-        self._restrict()
+        if self._ix is not None:
+            with suppress(Exception):
+                self._ix.close()
+            self._ix = None
+        self._contents = None
 
     def _clean(self) -> None:
         """Remove files no committed table of contents names, and the writer's temp folder."""
+        from whoosh.index import TOC, clean_files
+
         storage, name = self.ix.storage, self.ix.indexname
         with suppress(Exception):
             gen = TOC._latest_generation(storage, name)
@@ -198,13 +295,30 @@ class WhooshEngine:
             return DiskFullError(str(self.path), 0, files.free_bytes(self.path))
         return StoreError(f"cannot write the index {self.path}: {exc.strerror or exc}")
 
-    def _restrict(self) -> None:
-        """Index files owner-only (Whoosh creates them with the default mode)."""
-        for p in self.path.iterdir():
-            files.restrict(p)
+    def _writer(self) -> SegmentBuilder:
+        from whoosh.index import LockError
+
+        from discovery.index.segment import SegmentBuilder
+
+        try:
+            return SegmentBuilder(self.ix)
+        except LockError:
+            raise IndexBusyError(
+                f"the index at {self.path} is being written by another discovery process"
+                " (an ingest?); try again when it has finished"
+            ) from None
 
     # --- look-ups -----------------------------------------------------------
+    def occurrences(self, words: Sequence[str]) -> np.ndarray | None:
+        """Sorted keys (message id << 32 | position) of every occurrence of ``words``,
+        or None when the index has no positions sidecar."""
+        pos = self._sidecar()
+        return None if pos is None else pos.keys(words)
+
     def word_ids(self, words: Sequence[str]) -> set[int]:
+        pos = self._sidecar()
+        if pos is not None:
+            return set(pos.ids(words).tolist())
         reader = self._s().reader()
         out: set[int] = set()
         for w in words:
@@ -213,11 +327,23 @@ class WhooshEngine:
         return out
 
     def doc_count(self, word: str) -> int:
+        pos = self._sidecar()
+        if pos is not None:
+            return pos.doc_count(word)
         reader = self._s().reader()
         return int(reader.doc_frequency("body", word)) if ("body", word) in reader else 0
 
     def all_of(self, groups: Sequence[Sequence[str]]) -> set[int]:
-        return self._ids(self._intersect([list(g) for g in groups]))
+        pos = self._sidecar()
+        if pos is None:
+            return self._ids(self._intersect([list(g) for g in groups]))
+        found = None
+        for g in sorted(groups, key=lambda g: sum(pos.doc_count(w) for w in g)):
+            ids = pos.ids(g)
+            found = ids if found is None else np.intersect1d(found, ids, assume_unique=True)
+            if not len(found):
+                return set()
+        return set() if found is None else set(found.tolist())
 
     def _intersect(self, groups: list[list[str]]) -> list[int]:
         """Sorted document numbers holding at least one word of every group.
@@ -245,6 +371,9 @@ class WhooshEngine:
         return docs
 
     def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:
+        pos = self._sidecar()
+        if pos is not None:
+            return _positions_of(pos, words, ids)
         reader = self._s().reader()
         docs = sorted(self._docnums(ids))
         out: dict[int, dict[str, list[int]]] = {self._id(d): {} for d in docs}
@@ -256,6 +385,9 @@ class WhooshEngine:
         return out
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
+        pos = self._sidecar()
+        if pos is not None:
+            return pos.expand(regex, prefix, limit)
         pattern = re.compile(regex)
         reader = self._s().reader()
         found: list[str] = []
@@ -269,24 +401,42 @@ class WhooshEngine:
         return found
 
     def lexicon(self, prefix: str) -> Iterator[str]:
+        pos = self._sidecar()
+        if pos is not None:
+            yield from pos.lexicon(prefix)
+            return
         reader = self._s().reader()
         terms = reader.expand_prefix("body", prefix) if prefix else reader.lexicon("body")
         for term in terms:
             yield term.decode("utf-8") if isinstance(term, bytes) else term
 
     def lexicon_between(self, first: str, last: str) -> Iterator[str]:
+        pos = self._sidecar()
+        if pos is not None:
+            yield from pos.lexicon_between(first, last)
+            return
         for field, term in self._s().reader().terms_from("body", first):
             word = term.decode("utf-8") if isinstance(term, bytes) else term
             if field != "body" or word[:1] > last:
                 return
             yield word
 
-    def scores(self, words: Sequence[str], ids: set[int], limit: int | None) -> list[int]:
+    def scores(
+        self, words: Sequence[str], ids: Collection[int] | np.ndarray, limit: int | None
+    ) -> list[int]:
         """BM25 of ``words`` over just ``ids`` (probed with ``skip_to``); ties by id.
 
         Words held by more than a tenth of all messages are left out: their
         weight is close to nil and reading their postings is most of the cost.
         """
+        pos = self._sidecar()
+        if pos is not None and self._docmap is None:
+            assert self._contents is not None
+            return _bm25(self._contents, pos, words, ids, limit)
+        if isinstance(ids, np.ndarray):
+            ids = set(ids.tolist())
+        from whoosh.query import Term
+
         s = self._s()
         docs = sorted(self._docnums(ids))
         total = dict.fromkeys(docs, 0.0)
@@ -294,10 +444,114 @@ class WhooshEngine:
         for w in set(words):
             if not 0 < self.doc_count(w) <= common:
                 continue
-            for d, m in _probe(query.Term("body", w).matcher(s), docs):
+            for d, m in _probe(Term("body", w).matcher(s), docs):
                 total[d] += m.score()
         ranked = sorted(docs, key=lambda d: -total[d])
         return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
+
+
+def _restrict(path: Path) -> None:
+    """Index files owner-only (Whoosh creates them with the default mode)."""
+    for p in path.iterdir():
+        files.restrict(p)
+
+
+def _read_manifest(path: Path, generation: int) -> _Contents | None:
+    """The manifest, if it describes ``generation``."""
+    try:
+        data = json.loads((path / MANIFEST).read_text())
+        if data["generation"] != generation:
+            return None
+        return _Contents(
+            generation, tuple(data["segments"]), tuple(data["docs"]), tuple(data["lengths"])
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _write_manifest(path: Path, contents: _Contents) -> None:
+    data = {
+        "generation": contents.generation,
+        "segments": contents.segments,
+        "docs": contents.docs,
+        "lengths": contents.lengths,
+    }
+    tmp = path / f".{MANIFEST}.{os.getpid()}.tmp"
+    try:
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, path / MANIFEST)
+    except OSError:  # a read-only matter: the table of contents is read each time
+        tmp.unlink(missing_ok=True)
+
+
+def _docmap_of(pos: Positions, contents: _Contents) -> list[int] | None:
+    """The message id of each document number, None when it is ``number + 1``."""
+    n = sum(contents.docs)
+    by_id = {seg.path.name.split(".")[0]: seg for seg in pos.segments}
+    ids = [by_id[sid].doc_ids for sid in contents.segments]
+    expected = 1
+    for arr in ids:
+        if int(arr[0]) != expected or int(arr[-1]) != expected + len(arr) - 1:
+            return [int(i) for a in ids for i in a.tolist()]
+        expected += len(arr)
+    return None if expected - 1 == n else [int(i) for a in ids for i in a.tolist()]
+
+
+def _bm25(
+    contents: _Contents,
+    pos: Positions,
+    words: Sequence[str],
+    ids: Collection[int] | np.ndarray,
+    limit: int | None,
+) -> list[int]:
+    """Whoosh's BM25F scores of ``ids``, computed over the sidecar's arrays.
+
+    The same formula (``whoosh.scoring.BM25F``: its idf, B and K1), statistics
+    (document count and total length from the table of contents, document
+    frequencies and lengths as Whoosh stores them) and order of operations as
+    Whoosh's ``BM25FScorer``, and the same word order as :meth:`WhooshEngine.scores`,
+    so the same float scores and ranking; the engine test compares them.
+    """
+    if isinstance(ids, np.ndarray):
+        wanted = ids  # sorted, distinct
+    else:
+        wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+        wanted.sort()
+    total = np.zeros(len(wanted), dtype=np.float64)
+    n = sum(contents.docs)
+    common = n / 10
+    b, k1 = BM25_B, BM25_K1
+    avgfl = sum(contents.lengths) / (n or 1) or 1
+    lengths: np.ndarray | None = None
+    for w in set(words):
+        if not 0 < pos.doc_count(w) <= common:
+            continue
+        if lengths is None:
+            lengths = pos.lengths(wanted)
+        keys = pos.keys([w])
+        tf = np.searchsorted(keys, (wanted + 1) << SHIFT) - np.searchsorted(keys, wanted << SHIFT)
+        has = tf > 0
+        weight = tf[has].astype(np.float64)
+        fl = lengths[has]
+        idf = log(n / (pos.doc_count(w) + 1)) + 1  # whoosh.scoring.WeightingModel.idf
+        total[has] += idf * ((weight * (k1 + 1)) / (weight + k1 * ((1 - b) + b * fl / avgfl)))
+    ranked = wanted[np.argsort(-total, kind="stable")]
+    return (ranked if limit is None else ranked[:limit]).tolist()
+
+
+def _positions_of(
+    pos: Positions, words: Sequence[str], ids: set[int]
+) -> dict[int, dict[str, list[int]]]:
+    wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
+    wanted.sort()
+    out: dict[int, dict[str, list[int]]] = {i: {} for i in wanted.tolist()}
+    for w in set(words):
+        keys = pos.keys([w])
+        mids = keys >> SHIFT
+        keep = keys[np.isin(mids, wanted, assume_unique=False)]
+        for key in keep.tolist():
+            out[key >> SHIFT].setdefault(w, []).append(key & 0xFFFFFFFF)
+    return out
 
 
 def _probe(m: Any, docs: Sequence[int]) -> Iterator[tuple[int, Any]]:

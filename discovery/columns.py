@@ -1,0 +1,84 @@
+"""Per-message columns (conversation, time) as arrays, for summaries of large hit sets.
+
+Counting the conversations of 100,000 hits, or ordering them by time, means
+one row per hit from SQLite, in chunks of 900 ids: 70 ms for 19,000 hits. A
+process that searches again and again (the review screen, a report, a
+benchmark) reads the two columns once, in id order, and then answers with
+array indexing. The arrays are read again when the store has grown; a store
+whose ids have gaps (none does: ids are handed out without gaps) is answered
+from SQLite.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from discovery.store import Store
+
+FROM_SQL = 5000
+"""Up to this many ids, the first summary is read from SQLite (a process that asks
+once, like ``discovery search``, loads no arrays); later ones use the arrays."""
+
+
+class Columns:
+    """Conversation ids and send times of every message, indexed by ``id - 1``."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._through = -1
+        self._conv: np.ndarray | None = None
+        self._sent: np.ndarray | None = None
+        self._asked = 0
+
+    def _arrays(self, n: int) -> bool:
+        """Whether to answer for ``n`` ids from the arrays (loading them if need be)."""
+        self._asked += 1
+        if n <= FROM_SQL and self._asked == 1:
+            return False
+        return self._load()
+
+    def _load(self) -> bool:
+        top = self.store.max_message_id()
+        if top != self._through:
+            conv = np.fromstring(self.store.joined_column("conversation_id"), np.int64, sep=" ")
+            sent = np.fromstring(self.store.joined_column("sent_us"), np.int64, sep=" ")
+            ok = len(conv) == len(sent) == top
+            self._conv, self._sent = (conv, sent) if ok else (None, None)
+            self._through = top
+        return self._conv is not None
+
+    def conversations(self, ids: np.ndarray) -> int:
+        """How many conversations ``ids`` (sorted, stored) fall in."""
+        if not self._arrays(len(ids)):
+            return len({r[1] for r in self.store.summary_rows(ids.tolist())})
+        assert self._conv is not None
+        return int(np.unique(self._conv[np.asarray(ids, dtype=np.int64) - 1]).size)
+
+    def by_time(self, ids: np.ndarray) -> list[int]:
+        """``ids`` (sorted, stored) oldest first; ties in id order."""
+        if not self._arrays(len(ids)):
+            rows = self.store.summary_rows(ids.tolist())
+            return [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+        assert self._sent is not None
+        arr = np.asarray(ids, dtype=np.int64)
+        return arr[np.argsort(self._sent[arr - 1], kind="stable")].tolist()
+
+    def sent_between(
+        self, lo: int | None, hi: int | None, within: set[int] | None
+    ) -> set[int] | None:
+        """The ids (of ``within``, or of all) sent in ``[lo, hi)`` (µs; None is open);
+        None when SQLite should answer (see :data:`FROM_SQL`)."""
+        if not self._arrays(FROM_SQL + 1 if within is None else len(within)):
+            return None
+        assert self._sent is not None
+        if within is None:
+            ids = np.arange(1, len(self._sent) + 1, dtype=np.int64)
+        else:
+            ids = np.fromiter(within, dtype=np.int64, count=len(within))
+        sent = self._sent[ids - 1]
+        keep = np.ones(len(ids), dtype=bool)
+        if lo is not None:
+            keep &= sent >= lo
+        if hi is not None:
+            keep &= sent < hi
+        return set(ids[keep].tolist())

@@ -1,0 +1,308 @@
+"""The positions sidecar: every word occurrence of a segment as sorted int64 keys.
+
+Beside each Whoosh segment the writer (:mod:`discovery.index.segment`) leaves
+``<segment id>.dpos``, made from the same tokens as the segment's postings:
+
+* the segment's distinct words, sorted (UTF-8 bytes, which sort as the words do),
+  one blob with an offsets array, so a word is found by binary search;
+* for each word, its occurrences as ``message id << 32 | position``, sorted, and
+  the number of messages holding it.
+
+Segments hold increasing, disjoint ranges of message ids, so concatenating a
+word's keys over the segments in order keeps them sorted. Phrases and
+proximity are then evaluated over whole arrays (:mod:`discovery.positional`).
+
+The file is written under a temporary name and renamed before Whoosh writes
+the table of contents that makes the segment visible; a sidecar of a segment
+that never became current matches Whoosh's segment file pattern and is
+deleted with the other leftovers at the next commit. A segment without a
+sidecar (an index written by an earlier discovery) turns the sidecar off for
+the whole index: every look-up then goes through Whoosh's postings.
+"""
+
+from __future__ import annotations
+
+import json
+import mmap
+import os
+import re
+from bisect import bisect_left
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXT = ".dpos"
+MAGIC = b"DPOS\x01\x00\x00\x00"
+SHIFT = 32
+"""Bits of a key below the message id: the position."""
+
+_ARRAYS = (
+    ("terms", "u1"),
+    ("term_off", "<i8"),
+    ("key_off", "<i8"),
+    ("df", "<i4"),
+    ("keys", "<i8"),
+    ("doc_ids", "<i8"),
+    ("lengths", "<i4"),
+)
+
+
+def write(
+    path: Path,
+    terms: Sequence[str],
+    counts: np.ndarray,
+    df: np.ndarray,
+    keys: np.ndarray,
+    doc_ids: np.ndarray,
+    lengths: np.ndarray,
+) -> None:
+    """Write one segment's sidecar atomically.
+
+    Args:
+        terms: the segment's words, sorted.
+        counts: occurrences of each word (keys per word, in ``terms`` order).
+        df: messages holding each word.
+        keys: every occurrence, grouped by word in ``terms`` order, sorted within a word.
+        doc_ids: the segment's message ids, increasing.
+        lengths: each message's length as Whoosh's ranking reads it (words, rounded
+            to the byte Whoosh keeps).
+    """
+    blobs = [t.encode("utf-8") for t in terms]
+    term_off = np.zeros(len(blobs) + 1, dtype="<i8")
+    np.cumsum([len(b) for b in blobs], out=term_off[1:])
+    key_off = np.zeros(len(terms) + 1, dtype="<i8")
+    np.cumsum(counts, out=key_off[1:])
+    arrays = {
+        "terms": np.frombuffer(b"".join(blobs), dtype="u1"),
+        "term_off": term_off,
+        "key_off": key_off,
+        "df": np.asarray(df, dtype="<i4"),
+        "keys": np.asarray(keys, dtype="<i8"),
+        "doc_ids": np.asarray(doc_ids, dtype="<i8"),
+        "lengths": np.asarray(lengths, dtype="<i4"),
+    }
+    layout: dict[str, list[Any]] = {}
+    offset = 0
+    for name, dtype in _ARRAYS:
+        layout[name] = [dtype, offset, len(arrays[name])]
+        offset += _aligned(arrays[name].nbytes)
+    header = json.dumps({"version": 1, "arrays": layout}).encode()
+    head = MAGIC + len(header).to_bytes(8, "little") + header
+    head += b"\0" * (_aligned(len(head)) - len(head))
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("wb") as f:
+        f.write(head)
+        for name, _ in _ARRAYS:
+            data = arrays[name].tobytes()
+            f.write(data + b"\0" * (_aligned(len(data)) - len(data)))
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _aligned(n: int) -> int:
+    return (n + 7) & ~7
+
+
+class SegmentPositions:
+    """One segment's sidecar, memory-mapped."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        with path.open("rb") as f:
+            self._mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        mm = self._mm
+        if mm[:8] != MAGIC:
+            raise ValueError(f"{path} is not a positions sidecar")
+        size = int.from_bytes(mm[8:16], "little")
+        info = json.loads(mm[16 : 16 + size])
+        base = _aligned(16 + size)
+        arrays: dict[str, np.ndarray] = {}
+        for name, (dtype, offset, count) in info["arrays"].items():
+            arrays[name] = np.frombuffer(mm, dtype=dtype, count=count, offset=base + offset)
+        self.doc_ids = arrays["doc_ids"]
+        self._lengths = arrays["lengths"]
+        if not len(self.doc_ids):
+            raise ValueError(f"{path} holds no messages")
+        self.first_id = int(self.doc_ids[0])
+        self.last_id = int(self.doc_ids[-1])
+        self._blob = mm
+        self._blob_base = base + info["arrays"]["terms"][1]
+        self._term_off = arrays["term_off"]
+        self._key_off = arrays["key_off"]
+        self._df = arrays["df"]
+        self._keys = arrays["keys"]
+        self.terms = _Terms(self)
+
+    def term_bytes(self, i: int) -> bytes:
+        base = self._blob_base
+        return self._blob[base + int(self._term_off[i]) : base + int(self._term_off[i + 1])]
+
+    def find(self, word: bytes) -> int:
+        """The index of ``word`` (UTF-8), or -1."""
+        i = bisect_left(self.terms, word)
+        return i if i < len(self.terms) and self.term_bytes(i) == word else -1
+
+    def keys(self, i: int) -> np.ndarray:
+        return self._keys[int(self._key_off[i]) : int(self._key_off[i + 1])]
+
+    def df(self, i: int) -> int:
+        return int(self._df[i])
+
+    def prefixed(self, prefix: bytes) -> range:
+        """Indexes of the words starting with ``prefix``."""
+        lo = bisect_left(self.terms, prefix)
+        if not prefix:
+            return range(lo, len(self.terms))
+        hi = bisect_left(self.terms, _after_prefix(prefix), lo)
+        return range(lo, hi)
+
+    def lengths(self, ids: np.ndarray) -> np.ndarray:
+        """Lengths of sorted ``ids`` (all in this segment)."""
+        return self._lengths[np.searchsorted(self.doc_ids, ids)]
+
+    def close(self) -> None:
+        # Arrays still viewing the map keep it alive; closing would fail then.
+        self._term_off = self._key_off = self._df = self._keys = np.empty(0)
+
+
+class _Terms(Sequence[bytes]):
+    """The sorted words of a segment as a sequence, for :func:`bisect.bisect_left`."""
+
+    def __init__(self, seg: SegmentPositions) -> None:
+        self._seg = seg
+        self._n = len(seg._df)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, i: int) -> bytes:  # type: ignore[override]
+        return self._seg.term_bytes(i)
+
+
+def _after_prefix(prefix: bytes) -> bytes:
+    """The smallest byte string greater than every string starting with ``prefix``."""
+    p = prefix.rstrip(b"\xff")
+    return p[:-1] + bytes([p[-1] + 1]) if p else b"\xff" * (len(prefix) + 1)
+
+
+class Positions:
+    """The sidecars of all of an index's segments, in message id order."""
+
+    def __init__(self, segments: list[SegmentPositions]) -> None:
+        self.segments = sorted(segments, key=lambda s: s.first_id)
+        for a, b in zip(self.segments, self.segments[1:], strict=False):
+            if a.last_id >= b.first_id:
+                raise ValueError("positions sidecars overlap")
+        self._cache: dict[str, tuple[np.ndarray, int]] = {}
+
+    @classmethod
+    def open(cls, folder: Path, segment_ids: Sequence[str]) -> Positions | None:
+        """The sidecars of ``segment_ids``; None when any segment has none."""
+        found = []
+        for sid in segment_ids:
+            path = folder / (sid + EXT)
+            if not path.exists():
+                return None
+            try:
+                found.append(SegmentPositions(path))
+            except (OSError, ValueError, KeyError):
+                return None
+        try:
+            return cls(found)
+        except ValueError:
+            return None
+
+    def _lookup(self, word: str) -> tuple[np.ndarray, int]:
+        hit = self._cache.get(word)
+        if hit is not None:
+            return hit
+        b = word.encode("utf-8")
+        parts: list[np.ndarray] = []
+        df = 0
+        for seg in self.segments:
+            i = seg.find(b)
+            if i >= 0:
+                parts.append(seg.keys(i))
+                df += seg.df(i)
+        keys = parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else _EMPTY
+        if len(self._cache) > 4096:
+            self._cache.clear()
+        self._cache[word] = (keys, df)
+        return keys, df
+
+    def keys(self, words: Sequence[str]) -> np.ndarray:
+        """Sorted keys of every occurrence of any of ``words``."""
+        distinct = list(dict.fromkeys(words))
+        if len(distinct) == 1:
+            return self._lookup(distinct[0])[0]
+        parts = [k for k in (self._lookup(w)[0] for w in distinct) if len(k)]
+        if not parts:
+            return _EMPTY
+        return parts[0] if len(parts) == 1 else np.sort(np.concatenate(parts))
+
+    def doc_count(self, word: str) -> int:
+        return self._lookup(word)[1]
+
+    def ids(self, words: Sequence[str]) -> np.ndarray:
+        """Sorted distinct message ids holding any of ``words``."""
+        return message_ids(self.keys(words))
+
+    def lengths(self, ids: np.ndarray) -> np.ndarray:
+        """The ranking lengths of sorted indexed message ``ids``."""
+        out = np.zeros(len(ids), dtype=np.float64)
+        for seg in self.segments:
+            lo, hi = np.searchsorted(ids, [seg.first_id, seg.last_id + 1])
+            if hi > lo:
+                out[lo:hi] = seg.lengths(ids[lo:hi])
+        return out
+
+    def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
+        pattern = re.compile(regex)
+        found: set[str] = set()
+        pb = prefix.encode("utf-8")
+        for seg in self.segments:
+            for i in seg.prefixed(pb):
+                word = seg.term_bytes(i).decode("utf-8")
+                if word not in found and pattern.fullmatch(word):
+                    found.add(word)
+                    if len(found) > limit:
+                        return None
+        return sorted(found)
+
+    def lexicon(self, prefix: str) -> list[str]:
+        """Every word starting with ``prefix`` (all words when empty), sorted, once each."""
+        pb = prefix.encode("utf-8")
+        found = {seg.term_bytes(i) for seg in self.segments for i in seg.prefixed(pb)}
+        return [b.decode("utf-8") for b in sorted(found)]
+
+    def lexicon_between(self, first: str, last: str) -> list[str]:
+        """Every word whose first character is from ``first`` to ``last``, sorted, once each."""
+        lo, hi = first.encode("utf-8"), _after_prefix(last.encode("utf-8"))
+        found: set[bytes] = set()
+        for seg in self.segments:
+            i = bisect_left(seg.terms, lo)
+            end = bisect_left(seg.terms, hi, i)
+            found.update(seg.term_bytes(j) for j in range(i, end))
+        return [b.decode("utf-8") for b in sorted(found)]
+
+    def close(self) -> None:
+        for seg in self.segments:
+            seg.close()
+        self._cache.clear()
+
+
+_EMPTY = np.empty(0, dtype="<i8")
+
+
+def message_ids(keys: np.ndarray) -> np.ndarray:
+    """The sorted distinct message ids of sorted ``keys``."""
+    if not len(keys):
+        return _EMPTY
+    ids = keys >> SHIFT
+    keep = np.empty(len(ids), dtype=bool)
+    keep[0] = True
+    np.not_equal(ids[1:], ids[:-1], out=keep[1:])
+    return ids[keep]
