@@ -202,9 +202,7 @@ class Searcher:
             tokens = list(version_tokens(versions))
             positions: frozenset[int] = frozenset()
             if node is not None:
-                doc = _doc(m, fielded)
-                for t in tokens:
-                    doc.positions.setdefault(t.text, []).append(t.pos)
+                doc = _doc(m, tokens, fielded)
                 positions = frozenset(verify.hit_positions(node, doc, self.matter.tz))
             out.append(Hit(m, snippet(m, positions, tokens=tokens), positions))
         return out
@@ -222,9 +220,9 @@ def _has_fields(node: Node) -> bool:
     return False
 
 
-def _doc(m: Message, fielded: bool) -> verify.Doc:
-    """The verifier's view of ``m`` without its text (positions are added by the caller);
-    its field values only when the query has fields (tokenising them costs)."""
+def _doc(m: Message, tokens: Sequence[Token], fielded: bool) -> verify.Doc:
+    """The verifier's view of ``m`` from its ``tokens``; its field values only when the
+    query has fields (tokenising them costs)."""
     fields = {
         "speaker": (m.speaker, m.speaker_id),
         "conversation": (m.conversation,),
@@ -232,7 +230,7 @@ def _doc(m: Message, fielded: bool) -> verify.Doc:
         "custodian": tuple(m.custodians),
         "tag": tuple(m.tags),
     }
-    return verify.Doc.build((), fields if fielded else {}, m.sent_at)
+    return verify.Doc.from_tokens(tokens, fields if fielded else {}, m.sent_at)
 
 
 @contextmanager

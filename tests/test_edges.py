@@ -70,7 +70,7 @@ def old_matter(tmp_path: Path, discovery_home: Path, monkeypatch: pytest.MonkeyP
     """Matter ``old``: indexed with tokenizer version 1 and no version recorded."""
     src = write_jsonl(tmp_path / "chat.jsonl", ROWS)
     with monkeypatch.context() as mp:
-        mp.setattr("discovery.index.whoosh_engine.version_tokens", _old_tokens)
+        mp.setattr("discovery.index.segment.version_tokens", _old_tokens)
         assert run("ingest", str(src), "--matter", "old").exit_code == 0
     with Store(config.matter_dir("old") / STORE_FILE) as s:
         s.db.execute("DELETE FROM meta WHERE key = ?", (TOKENIZER_KEY,))

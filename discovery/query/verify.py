@@ -61,7 +61,7 @@ Semantics:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -138,11 +138,22 @@ class Doc:
         Raises:
             ValueError: ``sent_at`` is naive.
         """
+        return cls.from_tokens(text.version_tokens(versions), fields, sent_at)
+
+    @classmethod
+    def from_tokens(
+        cls,
+        tokens: Iterable[text.Token],
+        fields: Mapping[str, Sequence[str]],
+        sent_at: datetime,
+    ) -> Doc:
+        """:meth:`build` from a message's :func:`~discovery.text.version_tokens`, when the
+        caller has them already."""
         if sent_at.tzinfo is None or sent_at.utcoffset() is None:
             raise ValueError("sent_at must be timezone-aware")
         positions: dict[str, list[int]] = {}
         bounds: dict[int, list[int]] = {}
-        for tok in text.version_tokens(versions):
+        for tok in tokens:
             positions.setdefault(tok.text, []).append(tok.pos)
             bounds.setdefault(tok.version, [tok.pos, tok.pos])[1] = tok.pos
         values: dict[str, list[tuple[str, ...]]] = {}
