@@ -899,6 +899,20 @@ class Store:
             )
         ]
 
+    def system_between(self, conv_id: int, first_id: int, last_id: int) -> list[int]:
+        """System events of a conversation placed (by time, then id) between two of its
+        messages, both ends included."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT m.id FROM messages a, messages b, messages m WHERE a.id = ? AND b.id = ?"
+                " AND m.conversation_id = ? AND m.system = 1"
+                " AND (m.sent_us, m.id) >= (a.sent_us, a.id) AND (m.sent_us, m.id) <= (b.sent_us, b.id)"
+                " ORDER BY m.sent_us, m.id",
+                (first_id, last_id, conv_id),
+            )
+        ]
+
     def thread_members(self, root_id: int) -> list[int]:
         """The thread of ``root_id`` without system events: the root (when it is not one) and
         its replies, in time order (ties by id)."""

@@ -30,6 +30,8 @@ from discovery.cli.common import (
     warn_partial,
     write_file,
 )
+from discovery.cli.search import CONTEXT_HELP, context_option, context_settings
+from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
 from discovery.safetext import visible
 
@@ -126,6 +128,11 @@ def _rerun_line(outcome: Any) -> str:
         )
         if outcome.extra.get("error"):
             line += f" (not rebuilt: {outcome.extra['error']})"
+    if "context_hash" in outcome.extra:
+        same = "context" not in outcome.extra["differences"]
+        line += f"; context {e.settings.get('context')}: " + (
+            "the same windows" if same else "the windows DIFFER from the logged ones"
+        )
     if not outcome.same_matter:
         line += " [the matter's sources differ from when it was logged]"
     if outcome.same_tags is False and (outcome.uses_tags or not outcome.matches):
@@ -242,8 +249,13 @@ def exhibits(
     query: Annotated[str | None, typer.Option(help="Select the hits of this query.")] = None,
     matter: MatterOpt = None,
     context: Annotated[
-        int, typer.Option(min=0, max=MAX_CONTEXT, help="Messages of context each side.")
-    ] = 3,
+        ContextSpec,
+        typer.Option(
+            parser=context_option(MAX_CONTEXT),
+            metavar="N|10min|2h|thread|day",
+            help=f"Context of each exhibit: {CONTEXT_HELP}.",
+        ),
+    ] = "3",  # type: ignore[assignment]
     transcripts: Annotated[
         Path | None, typer.Option(help="Folder for one transcript .txt per exhibit.")
     ] = None,
@@ -263,6 +275,7 @@ def exhibits(
     Examples:
       discovery exhibits --tag hot --prefix PX --out exhibits.csv --matter demo
       discovery exhibits --query 'libgen' --prefix DX --out - --context 1
+      discovery exhibits --tag hot --prefix PX --out exhibits.csv --context day
     """
     with guard():
         from discovery import exhibits as ex
@@ -298,6 +311,8 @@ def exhibits(
             if loadfile is not None:
                 say(f"load file written to {loadfile} (text files in TEXT/)")
             extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
+            shown = {e.message.id: [c.id for c in e.context] for e in items}
+            extra.update(context_settings(context, shown))
             if tag is not None:
                 extra.update(selection="tag", tag=ex.stored_tag(tag))
             node = parse_query(query) if query is not None else None
