@@ -380,7 +380,10 @@ def _context_check(matter: Matter, ids: Iterable[int], logged: dict[str, Any]) -
 
     spec = parse_context(str(logged["context"]), max_messages=10**6)
     now = context_hash(windows(matter.store, sorted(ids), spec, matter.tz))
-    return {"context_hash": now, "differences": [] if now == logged["context_hash"] else ["context"]}
+    return {
+        "context_hash": now,
+        "differences": [] if now == logged["context_hash"] else ["context"],
+    }
 
 
 def _names_tags(node: object) -> bool:

@@ -99,7 +99,9 @@ def parse_context(text: str, max_messages: int = 100) -> ContextSpec:
     )
 
 
-def windows(store: Store, ids: Iterable[int], spec: ContextSpec, tz: tzinfo) -> dict[int, list[int]]:
+def windows(
+    store: Store, ids: Iterable[int], spec: ContextSpec, tz: tzinfo
+) -> dict[int, list[int]]:
     """Each message's context window (its own id included), in time order."""
     wanted = list(dict.fromkeys(ids))
     places = store.places(wanted)
@@ -107,7 +109,7 @@ def windows(store: Store, ids: Iterable[int], spec: ContextSpec, tz: tzinfo) -> 
     for mid in wanted:
         if mid not in places:
             continue
-        conv, sent, root, system = places[mid]
+        conv, sent, root, _ = places[mid]
         if spec.kind == "messages":
             found = _messages(store, mid, conv, sent, root, spec.amount)
         elif spec.kind == "thread":

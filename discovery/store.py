@@ -884,7 +884,9 @@ class Store:
                 out[mid] = (conv, sent, root, bool(system))
         return out
 
-    def main_line(self, conv_id: int, sent_us: int, message_id: int, n: int, later: bool) -> list[int]:
+    def main_line(
+        self, conv_id: int, sent_us: int, message_id: int, n: int, later: bool
+    ) -> list[int]:
         """Up to ``n`` ids of the conversation's main line (no thread replies, no system
         events) just before (or, ``later``, after) the message at (``sent_us``, ``message_id``),
         nearest first."""
@@ -899,6 +901,19 @@ class Store:
             )
         ]
 
+    def conversation_times(
+        self, conv_ids: Sequence[int], include_system: bool, through: int
+    ) -> Iterator[tuple[int, int]]:
+        """(conversation id, sent_us) of every message of those conversations with an id up
+        to ``through`` (system events only when ``include_system``)."""
+        for chunk in _chunks(conv_ids):
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                f"SELECT conversation_id, sent_us FROM messages WHERE conversation_id IN ({marks})"
+                f" AND id <= ?{'' if include_system else ' AND system = 0'}",
+                [*chunk, through],
+            )
+
     def system_between(self, conv_id: int, first_id: int, last_id: int) -> list[int]:
         """System events of a conversation placed (by time, then id) between two of its
         messages, both ends included."""
@@ -907,7 +922,8 @@ class Store:
             for r in self.db.execute(
                 "SELECT m.id FROM messages a, messages b, messages m WHERE a.id = ? AND b.id = ?"
                 " AND m.conversation_id = ? AND m.system = 1"
-                " AND (m.sent_us, m.id) >= (a.sent_us, a.id) AND (m.sent_us, m.id) <= (b.sent_us, b.id)"
+                " AND (m.sent_us, m.id) >= (a.sent_us, a.id)"
+                " AND (m.sent_us, m.id) <= (b.sent_us, b.id)"
                 " ORDER BY m.sent_us, m.id",
                 (first_id, last_id, conv_id),
             )

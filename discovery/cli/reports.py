@@ -161,6 +161,14 @@ def batch(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report rows as JSON lines, not a table.")
     ] = False,
+    level: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level",
+            help="Also count per message, conversation-day or conversation (repeatable): unique"
+            " units and the messages in the units hit.",
+        ),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Run a saved batch of search terms and write the search term report.
@@ -172,11 +180,11 @@ def batch(
     Examples:
       discovery batch fixtures/batch/terms.txt --report str.csv --matter demo
       discovery batch fixtures/batch/terms.txt --report str-v2.csv --compare str.csv
+      discovery batch terms.txt --report str.csv --level conversation-day
     """
     with guard():
         from discovery.batch import read_terms
         from discovery.report import (
-            REPORT_COLUMNS,
             build_report,
             read_report_csv,
             write_report_csv,
@@ -197,8 +205,9 @@ def batch(
             m.tz = zone
             view = m.view()
             result = build_report(
-                m, parsed, zone, zone_name=zone_name, include_system=system, view=view
-            )
+                m, parsed, zone, zone_name=zone_name, include_system=system, view=view,
+                levels=level or (),
+            )  # fmt: skip
             with output_file(report, force=force) as path:
                 write_report_csv(result, path, bom=bom)
             if xlsx is not None:
@@ -216,6 +225,7 @@ def batch(
                         batch=str(terms),
                         term=t.name,
                         view=view,
+                        **({"levels": list(result.levels)} if result.levels else {}),
                     )
                     for t, hits in zip(parsed, result.hits, strict=True)
                 ]
@@ -224,7 +234,7 @@ def batch(
             out = out_console() if not (as_json or to_stdout) else err_console()
             if as_json:
                 for row in result.all_rows():
-                    print_json(dict(zip(REPORT_COLUMNS, row.cells(), strict=True)))
+                    print_json(dict(zip(result.columns, row.cells(), strict=True)))
             elif not to_stdout:
                 out.print(_report_table(result, out.width))
             if earlier is not None:

@@ -56,7 +56,9 @@ SLICE_KINDS: dict[str, SliceKind] = {
         SliceKind("thread", "a thread root and all its replies"),
         SliceKind("conversation", "the whole conversation"),
         SliceKind("context", "each hit with N messages each side, overlaps merged", True),
-        SliceKind("time", "each hit with what was sent 10min/2h/1d each side, overlaps merged", True),
+        SliceKind(
+            "time", "each hit with what was sent 10min/2h/1d each side, overlaps merged", True
+        ),
     )
 }
 """Every slice kind, in one place. ``time`` is written ``context:10min`` (its count is
@@ -200,7 +202,9 @@ def _contexts(
     for mid, conv, us in rows:
         by_conv.setdefault(conv, []).append((us, mid))
     found = windows(store, [r[0] for r in rows], context, tz)
-    sent = {i: us for i, _, us in store.summary_rows(sorted({i for w in found.values() for i in w}))}
+    sent = {
+        i: us for i, _, us in store.summary_rows(sorted({i for w in found.values() for i in w}))
+    }
     out = []
     for conv in sorted(by_conv):
         groups: list[tuple[list[int], set[int]]] = []

@@ -394,8 +394,8 @@ class _Lexer:
         if low in _WHOLE_UNITS:
             if op == "PRE":
                 raise self.error(
-                    f"PRE/{amount.upper()} needs a number: a unit on PRE/ is a number of messages or a"
-                    f" time (PRE/3MSG, PRE/10MIN); for the same {low} write W/{low.upper()}",
+                    f"PRE/{amount.upper()} needs a number: a unit on PRE/ is a number of messages"
+                    f" or a time (PRE/3MSG, PRE/10MIN); for the same {low} write W/{low.upper()}",
                     i,
                     j - i,
                 )
@@ -408,14 +408,16 @@ class _Lexer:
         if unit not in _NUMBER_UNITS:
             hint = " (M is ambiguous: MIN or MSG?)" if unit == "m" else ""
             raise self.error(
-                f"unknown unit {m.group(3)!r} in {op}/{amount.upper()}{hint}: use {_UNIT_HINT}, e.g."
-                f" {example}",
+                f"unknown unit {m.group(3)!r} in {op}/{amount.upper()}{hint}: use {_UNIT_HINT},"
+                f" e.g. {example}",
                 i,
                 j - i,
             )
         if not digits:
             raise self.error(
-                f"{op}/{amount.upper()} needs a number before the unit, like {op}/3{unit.upper()}", i, j - i
+                f"{op}/{amount.upper()} needs a number before the unit, like {op}/3{unit.upper()}",
+                i,
+                j - i,
             )
         n = int(digits)
         if sign or n < 1 or n > MAX_DISTANCE:
@@ -592,7 +594,12 @@ class _Parser:
             if op.unit:
                 self.check_chat_pair(left, right, op)
                 node: Node = ChatNear(
-                    left.node, right.node, op.unit, op.distance, op.ordered, op.negated  # type: ignore[arg-type]
+                    left.node,
+                    right.node,
+                    op.unit,
+                    op.distance,
+                    op.ordered,
+                    op.negated,  # type: ignore[arg-type]
                 )
             else:
                 self.check_pair(left, right, op)

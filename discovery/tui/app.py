@@ -46,7 +46,7 @@ CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 DEFAULT_CONTEXT = 3
 CONTEXT_KINDS = (None, ContextSpec("time", 600), ContextSpec("time", 7200), ContextSpec("thread"),
                  ContextSpec("day"))  # fmt: skip
-"""What ``c`` cycles through: ±N messages (None: the +/- steps), ±10min, ±2h, the thread, the day."""
+"""What ``c`` cycles through: ±N messages (None: the +/- steps), ±10min, ±2h, thread, day."""
 SCAN = 1000
 """Hit ids looked up at a time when looking for the next hit in the same conversation."""
 INGEST_POLL = 2.0
