@@ -10,7 +10,6 @@ from rich.text import Text
 
 from discovery import config
 from discovery.cli.common import (
-    MAX_CONTEXT,
     STDOUT,
     ForceOpt,
     MatterOpt,
@@ -30,8 +29,7 @@ from discovery.cli.common import (
     warn_partial,
     write_file,
 )
-from discovery.cli.search import CONTEXT_HELP, context_option, context_settings
-from discovery.context import ContextSpec
+from discovery.cli.search import ContextOpt, context_settings
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
 from discovery.safetext import visible
 
@@ -258,14 +256,7 @@ def exhibits(
     ] = None,
     query: Annotated[str | None, typer.Option(help="Select the hits of this query.")] = None,
     matter: MatterOpt = None,
-    context: Annotated[
-        ContextSpec,
-        typer.Option(
-            parser=context_option(MAX_CONTEXT),
-            metavar="N|10min|2h|thread|day",
-            help=f"Context of each exhibit: {CONTEXT_HELP}.",
-        ),
-    ] = "3",  # type: ignore[assignment]
+    context: ContextOpt = "3",  # type: ignore[assignment]
     transcripts: Annotated[
         Path | None, typer.Option(help="Folder for one transcript .txt per exhibit.")
     ] = None,

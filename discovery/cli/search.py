@@ -56,6 +56,24 @@ def context_option(limit: int) -> Any:
     return convert
 
 
+ContextOpt = Annotated[
+    ContextSpec,
+    typer.Option(
+        parser=context_option(MAX_CONTEXT),
+        metavar="N|10min|2h|thread|day",
+        help=f"Context around each hit: {CONTEXT_HELP}.",
+    ),
+]
+ShowContextOpt = Annotated[
+    ContextSpec,
+    typer.Option(
+        parser=context_option(MAX_SHOW_CONTEXT),
+        metavar="N|10min|2h|thread|day",
+        help=f"The conversation around it: {CONTEXT_HELP}.",
+    ),
+]
+
+
 def context_settings(spec: ContextSpec, found: dict[int, list[int]] | None) -> dict[str, Any]:
     """What the audit entry records of a context: its label and, when it was written for
     every hit, the hash of the windows (re-checked by ``audit --rerun``)."""
@@ -92,14 +110,7 @@ def search(
     ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of hits.")] = False,
     sort: Annotated[str, typer.Option(help="relevance or time.")] = "relevance",
-    context: Annotated[
-        ContextSpec,
-        typer.Option(
-            parser=context_option(MAX_CONTEXT),
-            metavar="N|10min|2h|thread|day",
-            help=f"Context around each hit: {CONTEXT_HELP}.",
-        ),
-    ] = "0",  # type: ignore[assignment]
+    context: ContextOpt = "0",  # type: ignore[assignment]
     system: Annotated[
         bool, typer.Option("--system", help="Include system events (joins, renames, calls).")
     ] = False,
@@ -247,14 +258,7 @@ def _print_conversation(
 def show(
     message: Annotated[str, typer.Argument(help="Control number, e.g. MSG-00000042 (or 42).")],
     matter: MatterOpt = None,
-    context: Annotated[
-        ContextSpec,
-        typer.Option(
-            parser=context_option(MAX_SHOW_CONTEXT),
-            metavar="N|10min|2h|thread|day",
-            help=f"The conversation around it: {CONTEXT_HELP}.",
-        ),
-    ] = "5",  # type: ignore[assignment]
+    context: ShowContextOpt = "5",  # type: ignore[assignment]
     query: Annotated[str | None, typer.Option(help="Highlight this query's matches.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -295,14 +299,7 @@ def export(
     matter: MatterOpt = None,
     bom: Annotated[bool, typer.Option(help="Start the file with a BOM (for Excel).")] = False,
     system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,
-    context: Annotated[
-        ContextSpec,
-        typer.Option(
-            parser=context_option(MAX_CONTEXT),
-            metavar="N|10min|2h|thread|day",
-            help=f"Add a context column: {CONTEXT_HELP}.",
-        ),
-    ] = "0",  # type: ignore[assignment]
+    context: ContextOpt = "0",  # type: ignore[assignment]
     force: ForceOpt = False,
 ) -> None:
     """Export every hit of a query as CSV (one row per message, time order).
