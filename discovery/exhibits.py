@@ -3,9 +3,10 @@
 Messages are selected by review tag or by query, put in time order (ties by
 control number) and numbered ``PREFIX-000001``, ``PREFIX-000002``, ... The
 order depends only on the selected messages, so the same selection always
-gives the same numbers. Each exhibit carries an excerpt of its conversation:
-up to N messages before and after it, one line each, the exhibit's own line
-marked ``>>``.
+gives the same numbers. Each exhibit carries an excerpt of its conversation,
+chosen as ``--context`` is everywhere (:mod:`discovery.context`: N messages
+each side, a time span, the thread or the day), one line per message, the
+exhibit's own line marked ``>>``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
+from discovery.context import ContextSpec, excerpt, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.files import private_dir, write_text
 from discovery.matter import Matter, View
@@ -124,15 +126,18 @@ def tag_query(tag: str) -> str:
 
 
 def build(
-    matter: Matter, ids: Sequence[int] | set[int], prefix: str, context: int
+    matter: Matter, ids: Sequence[int] | set[int], prefix: str, context: ContextSpec | int
 ) -> list[Exhibit]:
-    """Number the selected messages in time order and attach their context."""
+    """Number the selected messages in time order and attach their context (an int is
+    that many messages each side)."""
     check_prefix(prefix)
-    if not 0 <= context <= MAX_CONTEXT:
+    if isinstance(context, int):
+        context = ContextSpec("messages", context)
+    if context.kind == "messages" and not 0 <= context.amount <= MAX_CONTEXT:
         raise UsageError(f"--context must be between 0 and {MAX_CONTEXT}")
     rows = matter.store.summary_rows(sorted(ids))
     ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
-    around = {mid: matter.store.context_ids(mid, context, context) for mid in ordered}
+    around = windows(matter.store, ordered, context, matter.tz)
     needed = sorted({i for ids_ in around.values() for i in ids_})
     messages = {m.id: m for m in matter.store.messages(needed)}
     return [
@@ -141,16 +146,9 @@ def build(
     ]
 
 
-def _line(m: Message, tz: tzinfo, mark: bool) -> str:
-    when = m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
-    text = m.text.replace("\r\n", "\n").replace("\n", "\n    ")
-    flags = " [deleted]" if m.deleted else ""
-    return f"{'>>' if mark else '  '} [{when}] {m.control} {m.speaker}: {text}{flags}"
-
-
 def context_text(exhibit: Exhibit, tz: tzinfo) -> str:
     """The excerpt as plain text, one line per message, the exhibit marked ``>>``."""
-    return "\n".join(_line(m, tz, m.id == exhibit.message.id) for m in exhibit.context)
+    return excerpt(exhibit.context, exhibit.message.id, tz)
 
 
 def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:

@@ -23,7 +23,9 @@ def produce(
     start: Annotated[int, typer.Option(min=1, max=MAX_BATES, help="First Bates number.")] = 1,
     slice_: Annotated[
         str,
-        typer.Option("--slice", help="day, thread, conversation or context:N (documents)."),
+        typer.Option(
+            "--slice", help="day, thread, conversation, context:N or context:10min/2h (documents)."
+        ),
     ] = "day",
     tz: Annotated[
         str | None,

@@ -76,6 +76,7 @@ from discovery.errors import DiscoveryError
 from discovery.query.ast import (
     FIRST_WORD,
     And,
+    ChatNear,
     DateRange,
     Field,
     Near,
@@ -286,18 +287,36 @@ def matches(node: Node, doc: Doc, tz: tzinfo) -> bool:
     if isinstance(node, DateRange):
         lo, hi = date_bounds(node, tz)
         return (lo is None or lo <= doc.sent_at) and (hi is None or doc.sent_at < hi)
+    if isinstance(node, ChatNear):
+        raise TypeError("chat-aware proximity is decided over a conversation (discovery.chat)")
     raise TypeError(f"not a query node: {type(node).__name__}")
 
 
 def hit_positions(node: Node, doc: Doc, tz: tzinfo) -> set[int]:
     """Positions of the words that made ``node``'s positive text parts match.
 
-    Empty when ``doc`` does not match. Edge words add no position.
+    Empty when ``doc`` does not match. Edge words add no position. A chat-aware
+    proximity group is read as its sides, each over this message alone
+    (:func:`message_form`): the words of either side that match here.
     """
+    node = message_form(node)
     out: set[int] = set()
     if matches(node, doc, tz):
         _collect(node, doc, tz, out)
     return {p for p in out if p >= 0 and _is_word_position(p, doc)}
+
+
+def message_form(node: Node) -> Node:
+    """``node`` with every chat-aware group ``A W/3MSG B`` read as ``A OR B`` (``A NOT W/3MSG
+    B`` as ``A``): what one message contributes to it, for highlighting."""
+    if isinstance(node, ChatNear):
+        left = message_form(node.left)
+        return left if node.negated else Or((left, message_form(node.right)))
+    if isinstance(node, And | Or):
+        return type(node)(tuple(message_form(i) for i in node.items))
+    if isinstance(node, Not):
+        return Not(message_form(node.item))
+    return node
 
 
 def _is_word_position(p: int, doc: Doc) -> bool:

@@ -30,6 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError
 from discovery.matter import View
 from discovery.model import Message
@@ -43,6 +44,9 @@ from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_t
 CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 """Messages shown each side of a hit, as the context is widened or narrowed."""
 DEFAULT_CONTEXT = 3
+CONTEXT_KINDS = (None, ContextSpec("time", 600), ContextSpec("time", 7200), ContextSpec("thread"),
+                 ContextSpec("day"))  # fmt: skip
+"""What ``c`` cycles through: ±N messages (None: the +/- steps), ±10min, ±2h, thread, day."""
 SCAN = 1000
 """Hit ids looked up at a time when looking for the next hit in the same conversation."""
 INGEST_POLL = 2.0
@@ -55,6 +59,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("] J  [ K", "next / previous hit in the same conversation"),
     (":", "go to a message by control number (MSG-00000042)"),
     ("+ =  -", "widen / narrow the context around the hit"),
+    ("c", "context kind: ±N messages, ±10min, ±2h, the thread, the day"),
     ("g", "conversation start (again: back to the hit)"),
     ("h  r  p", "tag Hot / Responsive / Privileged (again: untag)"),
     ("t", "tag with a tag of your own (again: untag)"),
@@ -100,6 +105,7 @@ class ReviewApp(App[None]):
         Binding("colon", "goto", "Go to", show=False),
         Binding("plus,equals_sign", "context(1)", "Wider", show=False),
         Binding("minus", "context(-1)", "Narrower", show=False),
+        Binding("c", "context_kind", "Context kind", show=False),
         Binding("g", "conversation_start", "Start", show=False),
         Binding("h", "toggle_tag('hot')", "Hot", show=True),
         Binding("r", "toggle_tag('responsive')", "Resp", show=True),
@@ -126,6 +132,7 @@ class ReviewApp(App[None]):
         ("Explain the query", "e: how it is read, expansions, hits per clause", "explain"),
         ("Wider context", "+ or =", "context(1)"),
         ("Narrower context", "-", "context(-1)"),
+        ("Context kind", "c: ±N messages, ±10min, ±2h, the thread, the day", "context_kind"),
         ("Conversation start", "g (again: back to the hit)", "conversation_start"),
         ("Tag Hot", "h (again: untag)", "toggle_tag('hot')"),
         ("Tag Responsive", "r (again: untag)", "toggle_tag('responsive')"),
@@ -151,6 +158,8 @@ class ReviewApp(App[None]):
         self.looked_up: Message | None = None
         """A message shown by go-to that is not among the hits (it is what keys act on)."""
         self.context = DEFAULT_CONTEXT
+        self.context_kind = 0
+        """Index into :data:`CONTEXT_KINDS` (0: ±``context`` messages)."""
         self.at_start = False
         self.filters = Filters()
         self.generation = 0
@@ -336,7 +345,8 @@ class ReviewApp(App[None]):
             if res.partial and res.view is not None:
                 note = "ingest in progress" if res.view.writer else "index incomplete"
                 parts.append((f"  {note}: hits so far", "bold yellow"))
-        parts.append(f"  context ±{self.context}")
+        kind = CONTEXT_KINDS[self.context_kind]
+        parts.append(f"  context {'±' + str(self.context) if kind is None else kind.describe()}")
         self.query_one("#totals", Static).update(Text.assemble(*parts))
 
     def _show_filter(self) -> None:
@@ -414,7 +424,9 @@ class ReviewApp(App[None]):
         if m is None:
             return
         node = r.node if r is not None else None
-        messages, marks = self.session.context(m.id, self.context, node, from_start=self.at_start)
+        messages, marks = self.session.context(
+            m.id, self.shown_context(), node, from_start=self.at_start
+        )
         if self.at_start:
             note = "from the start of the conversation (g: back to the hit)"
         elif self.looked_up is not None:
@@ -507,9 +519,19 @@ class ReviewApp(App[None]):
         self._refresh_hit()
         self.notify(f"{found.control} is not a hit of this search; j or k goes back.", timeout=4)
 
+    def shown_context(self) -> ContextSpec:
+        return CONTEXT_KINDS[self.context_kind] or ContextSpec("messages", self.context)
+
+    @on_shown_hits
+    def action_context_kind(self) -> None:
+        self.context_kind = (self.context_kind + 1) % len(CONTEXT_KINDS)
+        self._show_conversation()
+        self._show_totals()
+
     @on_shown_hits
     def action_context(self, step: int) -> None:
         now = CONTEXT_STEPS.index(self.context) if self.context in CONTEXT_STEPS else 3
+        self.context_kind = 0  # back to messages
         self.context = CONTEXT_STEPS[max(0, min(len(CONTEXT_STEPS) - 1, now + step))]
         self._show_conversation()
         self._show_totals()

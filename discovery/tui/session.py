@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from discovery import audit
+from discovery.context import ContextSpec, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter, View
@@ -272,19 +273,30 @@ class Session:
         return len(results.hits)
 
     def context(
-        self, message_id: int, around: int, node: Node | None, *, from_start: bool = False
+        self,
+        message_id: int,
+        around: int | ContextSpec,
+        node: Node | None,
+        *,
+        from_start: bool = False,
     ) -> tuple[list[Message], dict[int, list[tuple[int, int]]]]:
         """Messages around one (or the conversation's first ones) and the query's matches.
 
-        Returns the messages in conversation order and, per message id, the
-        (start, end) offsets of matched words in its current text.
+        ``around`` is a number of messages each side or any context kind
+        (:mod:`discovery.context`). Returns the messages in conversation order
+        and, per message id, the (start, end) offsets of matched words in its
+        current text.
         """
+        spec = around if isinstance(around, ContextSpec) else ContextSpec("messages", around)
         with self._ui_lock:
             store = self.matter.store
             if from_start:
-                ids = self._conversation_start(message_id, 2 * around + 1)
+                n = spec.amount if spec.kind == "messages" else 3
+                ids = self._conversation_start(message_id, 2 * n + 1)
             else:
-                ids = store.context_ids(message_id, around, around)
+                ids = windows(store, [message_id], spec, self.matter.tz).get(message_id) or [
+                    store.message(message_id).id
+                ]
             hits = self._searcher.hits(node, ids)
         marks = {h.message.id: hit_spans(h) for h in hits}
         return [h.message for h in hits], marks
