@@ -34,7 +34,10 @@ def produce(
     ] = "rsmf,pdf,text",
     withhold_tag: Annotated[
         list[str] | None,
-        typer.Option(help="Withhold messages with this tag (repeatable; default privileged)."),
+        typer.Option(
+            help="Withhold messages with this tag, any case (repeatable; default privileged)."
+            " A tag no message carries is refused."
+        ),
     ] = None,
     withhold_metadata: Annotated[
         str | None,
@@ -69,16 +72,19 @@ def produce(
             select,
         )
         from discovery.produce.production import produce as run
+        from discovery.tags import known_tag
 
         keep = parse_withhold_metadata(withhold_metadata)
         with open_existing(matter) as m:
+            # A misspelt withhold tag would produce what it was meant to withhold.
+            withheld = tuple(known_tag(m.store, t) for t in withhold_tag or ())
             options = Options(
                 prefix=prefix,
                 start=start,
                 slice=slice_,
                 tz=tz or str(getattr(m.tz, "key", "UTC")),
                 formats=parse_formats(fmt),
-                withhold_tags=tuple(withhold_tag or DEFAULT_WITHHOLD),
+                withhold_tags=withheld or DEFAULT_WITHHOLD,
                 withhold_metadata=tuple(f for f in WITHHOLD_FIELDS if f in keep),
                 confidentiality=confidentiality,
             ).checked()

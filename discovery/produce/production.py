@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,7 +43,7 @@ from discovery.produce.slices import build_slices, parse_slice
 from discovery.produce.transcript import as_text, document_lines
 from discovery.query.unparse import unparse
 from discovery.search import parse_query, result_hash
-from discovery.store import from_us
+from discovery.store import from_us, tag_key
 
 FORMATS = ("rsmf", "pdf", "text", "images")
 DEFAULT_WITHHOLD = ("privileged",)
@@ -81,7 +81,8 @@ class Options:
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})  # type: ignore[arg-type]
 
     def checked(self) -> Options:
-        """The options, or a :class:`UsageError` for the first bad one."""
+        """The options (withhold tags as stored: any case is the same tag), or a
+        :class:`UsageError` for the first bad one."""
         check_prefix(self.prefix)
         if self.start < 1:
             raise UsageError("--start must be 1 or more")
@@ -95,7 +96,7 @@ class Options:
             if not tag.strip():
                 raise UsageError("--withhold-tag is empty")
         parse_withhold_metadata(",".join(self.withhold_metadata) or "none")
-        return self
+        return replace(self, withhold_tags=tuple(dict.fromkeys(map(tag_key, self.withhold_tags))))
 
 
 @dataclass(frozen=True, slots=True)

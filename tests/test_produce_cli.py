@@ -1,0 +1,53 @@
+"""``discovery produce`` from the command line on the acme Slack fixture (text only: quick).
+
+What a reviewer types: withhold tags in any case, a misspelt withhold tag,
+the modes of what a production writes. The message texts are those of
+fixtures/slack/acme: MSG-00000029 is "The Libgen snapshot from January, plus
+the licensed set." in #model-training.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from discovery.matter import open_matter
+from tests.conftest import invoke
+
+PRIVILEGED_TEXT = b"snapshot from January"
+
+
+@pytest.fixture
+def acme(acme_home: Path, discovery_home: Path) -> Path:
+    shutil.copytree(acme_home, discovery_home)
+    with open_matter("default") as m:
+        m.store.tag([29], "privileged")
+    return discovery_home
+
+
+def _produce(out: Path, *extra: str) -> object:
+    args = ["produce", "--query", "libgen", "--out", str(out), "--prefix", "ABC"]
+    return invoke(*args, "--slice", "context:0", "--format", "text", *extra)
+
+
+def _every_byte(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file())
+
+
+def test_a_withhold_tag_in_another_case_still_withholds(acme: Path, tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    result = _produce(out, "--withhold-tag", "Privileged")
+    assert result.exit_code == 0, result.output
+    assert PRIVILEGED_TEXT not in _every_byte(out)
+    log = (out / "PRIVILEGE_LOG.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert len(log) == 2 and "MSG-00000029" in log[1]
+
+
+def test_a_withhold_tag_no_message_carries_is_refused(acme: Path, tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    result = _produce(out, "--withhold-tag", "priviledged")
+    assert result.exit_code == 1
+    assert "no message is tagged 'priviledged'" in result.output and "privileged" in result.output
+    assert not out.exists()
