@@ -51,3 +51,12 @@ def test_a_withhold_tag_no_message_carries_is_refused(acme: Path, tmp_path: Path
     assert result.exit_code == 1
     assert "no message is tagged 'priviledged'" in result.output and "privileged" in result.output
     assert not out.exists()
+
+
+def test_a_production_is_for_its_owner_only(acme: Path, tmp_path: Path) -> None:
+    out = tmp_path / "prod"
+    assert _produce(out).exit_code == 0
+    written = [out, *out.rglob("*")]
+    assert len(written) > 4
+    for p in written:
+        assert p.stat().st_mode & 0o777 == (0o700 if p.is_dir() else 0o600), p
