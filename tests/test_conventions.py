@@ -270,6 +270,17 @@ def test_bulk_tag_and_untag_are_audited_and_case_insensitive(acme: Path, tmp_pat
     assert "hot" in run("tags").stdout
 
 
+def test_tag_field_names_a_whole_tag(acme: Path) -> None:
+    # "Responsive" and "Not Responsive" are the usual pair of review calls.
+    with open_matter("default") as m:
+        m.store.tag([16, 29], "responsive")
+        m.store.tag([39, 45], "not responsive")
+    assert run("search", "tag:responsive", "--count").stdout == "2\n"
+    assert run("search", 'tag:"not responsive"', "--count").stdout == "2\n"
+    assert run("search", "tag:resp*", "--count").stdout == "2\n"
+    assert run("search", "libgen AND NOT tag:responsive", "--count").stdout == "2\n"
+
+
 def test_a_large_tag_change_asks_first(acme: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from discovery.cli import tags
 
