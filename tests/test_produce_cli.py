@@ -60,3 +60,34 @@ def test_a_production_is_for_its_owner_only(acme: Path, tmp_path: Path) -> None:
     assert len(written) > 4
     for p in written:
         assert p.stat().st_mode & 0o777 == (0o700 if p.is_dir() else 0o600), p
+
+
+def test_undated_messages_are_produced_undated(discovery_home: Path, tmp_path: Path) -> None:
+    ann = "From: Ann <ann@x.com>\nSubject: plan\n\n"
+    (tmp_path / "nodate.eml").write_text(ann + "The undated plan.\n")
+    (tmp_path / "secret.eml").write_text(ann + "Secret advice.\n")
+    dated = "From: Bob <bob@x.com>\nDate: Mon, 6 Mar 2023 10:00:00 +0000\nSubject: x\n\nDated.\n"
+    (tmp_path / "dated.eml").write_text(dated)
+    files = [str(tmp_path / f) for f in ("nodate.eml", "secret.eml", "dated.eml")]
+    assert invoke("ingest", *files).exit_code == 0
+    with open_matter("default") as m:
+        m.store.tag([1, 2, 3], "hot")
+        m.store.tag([2], "privileged")
+    out = tmp_path / "prod"
+    args = ["produce", "--tag", "hot", "--out", str(out), "--prefix", "U", "--format", "rsmf,text"]
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    from discovery.loadfile import read_dat
+
+    rows = {r["CONTROLNUMBERS"]: r for r in read_dat(out / "DATA" / "U.dat")}
+    assert rows["MSG-00000003"]["DATESENT_FIRST"] == "2023-03-06 10:00:00"
+    # the two undated messages of one email thread ("plan") are one slice, with no date
+    undated = rows["MSG-00000001;MSG-00000002"]
+    assert (undated["DATESENT_FIRST"], undated["DATESENT_LAST"]) == ("", "")
+    assert "undated" in undated["SLICE"]
+    everything = _every_byte(out)
+    assert b"9999" not in everything and b"Secret advice" not in everything
+    text = (out / undated["TEXTPATH"].replace("\\", "/")).read_text()
+    assert "(undated)  Ann  MSG-00000001" in text
+    log = (out / "PRIVILEGE_LOG.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert log[1].split(",")[2:6] == ["MSG-00000002", "", "", "(undated)"]

@@ -56,14 +56,18 @@ class LogRow:
 
     def cells(self, tz: tzinfo) -> list[str]:
         m = self.message
-        local = m.sent_at.astimezone(tz)
+        if m.undated:  # no date is invented for a message the source gave none
+            date_utc, time_utc, local = "", "", "(undated)"
+        else:
+            date_utc, time_utc = m.sent_at.strftime("%Y-%m-%d"), m.sent_at.strftime("%H:%M:%S")
+            local = m.sent_at.astimezone(tz).isoformat(timespec="seconds")
         return [
             "; ".join(self.bates),
             "; ".join(self.documents),
             m.control,
-            m.sent_at.strftime("%Y-%m-%d"),
-            m.sent_at.strftime("%H:%M:%S"),
-            local.isoformat(timespec="seconds"),
+            date_utc,
+            time_utc,
+            local,
             zone_name(tz),
             m.speaker,
             "; ".join(self.participants),

@@ -40,7 +40,7 @@ def zone_name(tz: tzinfo) -> str:
 
 def local_time(e: Entry, tz: tzinfo) -> str:
     if e.sent_at is None:
-        return "(time withheld)"
+        return "(undated)" if e.undated else "(time withheld)"
     t = e.sent_at.astimezone(tz)
     offset = t.strftime("%z")
     shown = t.strftime("%Y-%m-%d %H:%M:%S") + f" {offset[:3]}:{offset[3:]}"
