@@ -8,6 +8,7 @@ the licensed set." in #model-training.
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -91,3 +92,8 @@ def test_undated_messages_are_produced_undated(discovery_home: Path, tmp_path: P
     assert "(undated)  Ann  MSG-00000001" in text
     log = (out / "PRIVILEGE_LOG.csv").read_text(encoding="utf-8-sig").splitlines()
     assert log[1].split(",")[2:6] == ["MSG-00000002", "", "", "(undated)"]
+    # read back, they are undated again (and nothing is reported as a problem)
+    back = invoke("ingest", str(out / "NATIVES"), "--matter", "back", "--json")
+    assert back.exit_code == 0, back.output
+    sources = json.loads(back.stdout)
+    assert sum(s["undated"] for s in sources) == 2 and not any(s["problems"] for s in sources)
