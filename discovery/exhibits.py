@@ -19,7 +19,7 @@ from pathlib import Path
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.files import private_dir, write_text
 from discovery.matter import Matter, View
-from discovery.model import Message
+from discovery.model import UNDATED_TEXT, Message, iso_time
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
 from discovery.search import Searcher
@@ -142,7 +142,7 @@ def build(
 
 
 def _line(m: Message, tz: tzinfo, mark: bool) -> str:
-    when = m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    when = UNDATED_TEXT if m.undated else m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
     text = m.text.replace("\r\n", "\n").replace("\n", "\n    ")
     flags = " [deleted]" if m.deleted else ""
     return f"{'>>' if mark else '  '} [{when}] {m.control} {m.speaker}: {text}{flags}"
@@ -160,8 +160,8 @@ def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:
         yield [
             e.number,
             m.control,
-            m.sent_at.isoformat(),
-            m.sent_at.astimezone(tz).isoformat(),
+            iso_time(m.sent_at) or "",
+            iso_time(m.sent_at, tz) or UNDATED_TEXT,
             m.conversation,
             m.speaker,
             m.text,
@@ -179,7 +179,9 @@ def transcript(exhibit: Exhibit, tz: tzinfo) -> str:
         f"Control number: {m.control}",
         f"Conversation: {m.conversation} ({m.platform})",
         f"Custodians: {'; '.join(m.custodians)}",
-        f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
+        f"Sent: {UNDATED_TEXT}"
+        if m.undated
+        else f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
         "",
     ]
     return "\n".join(head) + context_text(exhibit, tz) + "\n"

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TextIO
 
 from discovery.files import output
-from discovery.model import control_number
+from discovery.model import UNDATED_TEXT, control_number, iso_time
 from discovery.query.ast import Node
 from discovery.search import Searcher
 
@@ -109,8 +109,8 @@ def hit_rows(
             holders = refs.get(m.id, [])
             yield [
                 m.control,
-                m.sent_at.isoformat(),
-                m.sent_at.astimezone(tz).isoformat(),
+                iso_time(m.sent_at) or "",
+                iso_time(m.sent_at, tz) or UNDATED_TEXT,
                 m.conversation,
                 control_number(m.thread_root) if m.thread_root else "",
                 m.speaker,

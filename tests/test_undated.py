@@ -79,3 +79,36 @@ def test_mbox_without_date_is_dated_by_its_from_line_and_the_report_says_so(
             "Alice Müller",
             "alice@example.org",
         )
+
+
+def test_no_output_shows_an_undated_message_with_an_invented_date(tmp_path: Path) -> None:
+    import csv
+    import io
+    import json
+
+    from tests.conftest import invoke
+
+    bare, dated = _write(tmp_path)
+    assert invoke("ingest", str(bare), str(dated)).exit_code == 0
+    assert invoke("tag", "budget", "--add", "hot").exit_code == 0
+    (undated,) = [
+        json.loads(line)
+        for line in invoke("search", "budget", "--json").stdout.splitlines()
+        if json.loads(line)["id"] == "MSG-00000001"
+    ]
+    assert (undated["sent_at"], undated["local_time"], undated["undated"]) == (None, None, True)
+    rows = csv.DictReader(io.StringIO(invoke("search", "budget", "--csv").stdout))
+    row = {r["control_number"]: r for r in rows}["MSG-00000001"]
+    assert (row["sent_at_utc"], row["local_time"]) == ("", "(undated)")
+    assert "── (undated) ──" in invoke("show", "1").stdout
+    terms = tmp_path / "terms.txt"
+    terms.write_text("budget\n")
+    report = invoke("batch", str(terms), "--report", "-").stdout
+    assert report.splitlines()[1].endswith(",2023-01-03T10:00:00+00:00,2023-01-03T10:00:00+00:00")
+    out = tmp_path / "ex"
+    out.mkdir()
+    args = ["--prefix", "PX", "--transcripts", str(out / "tr"), "--loadfile", str(out / "l.dat")]
+    assert invoke("exhibits", "--tag", "hot", "--out", str(out / "x.csv"), *args).exit_code == 0
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert len(written) == 6 and not [p for p in written if b"9999" in p.read_bytes()]
+    assert "Sent: (undated)" in (out / "tr" / "PX-000002.txt").read_text()

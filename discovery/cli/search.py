@@ -33,7 +33,7 @@ from discovery.cli.common import (
     write_file,
 )
 from discovery.errors import UsageError
-from discovery.model import control_number, parse_control_number
+from discovery.model import control_number, iso_time, parse_control_number
 
 DEFAULT_SHOWN = 20
 """Hits shown on screen when no --limit is given (--json and --csv give every hit)."""
@@ -140,8 +140,9 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "thread": control_number(msg.thread_root) if msg.thread_root else None,
             "speaker": msg.speaker,
             "speaker_id": msg.speaker_id,
-            "sent_at": msg.sent_at.isoformat(),
-            "local_time": msg.sent_at.astimezone(m.tz).isoformat(),
+            "sent_at": iso_time(msg.sent_at),
+            "local_time": iso_time(msg.sent_at, m.tz),
+            "undated": msg.undated,
             "utc_offset": msg.utc_offset,
             "text": msg.text,
             "versions": list(msg.versions),
@@ -167,7 +168,7 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
 
 
 def _context_json(c: Any) -> dict[str, Any]:
-    return {"id": c.control, "speaker": c.speaker, "sent_at": c.sent_at.isoformat(), "text": c.text}
+    return {"id": c.control, "speaker": c.speaker, "sent_at": iso_time(c.sent_at), "text": c.text}
 
 
 def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:

@@ -30,10 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from discovery.errors import UsageError
-from discovery.model import UNDATED, control_number
+from discovery.model import UNDATED_US, control_number
 from discovery.store import Store, from_us, to_us
-
-UNDATED_US = to_us(UNDATED)
 
 MAX_CONTEXT = 100
 

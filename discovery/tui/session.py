@@ -31,7 +31,7 @@ from discovery import audit
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter, View
-from discovery.model import Message, control_number
+from discovery.model import UNDATED_US, Message, control_number
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
 from discovery.render import hit_spans
@@ -203,7 +203,7 @@ class Session:
             )
             rows = self._search_store.summary_rows(result.ids)
         tz = self.matter.tz
-        years = sorted({_year(sent, tz) for _, _, sent in rows})
+        years = sorted({_year(sent, tz) for _, _, sent in rows if sent != UNDATED_US})
         return Results(query, result, list(result.hits), problem, tuple(years))
 
     def ingest_view(self) -> View | None:
