@@ -97,3 +97,22 @@ def test_undated_messages_are_produced_undated(discovery_home: Path, tmp_path: P
     assert back.exit_code == 0, back.output
     sources = json.loads(back.stdout)
     assert sum(s["undated"] for s in sources) == 2 and not any(s["problems"] for s in sources)
+
+
+def test_tag_and_produce_during_an_ingest_say_what_they_saw(acme: Path, tmp_path: Path) -> None:
+    from discovery import audit
+
+    with open_matter("default") as writer, writer.writing():  # this test is the running ingest
+        writer.store.db.execute(  # stored, not yet indexed: no search sees it yet
+            "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
+            " sent_us, text) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra')"
+        )
+        tagged = invoke("tag", "libgen", "--add", "hot")
+        produced = _produce(tmp_path / "prod")
+    for result in (tagged, produced):
+        assert result.exit_code == 0, result.output
+        assert "an ingest is running in this matter" in result.stderr
+    logged = {e.command: e for e in audit.entries("default")}
+    for command in ("tag", "produce"):
+        assert logged[command].settings["partial"] is True
+        assert logged[command].settings["indexed_through"] == 50

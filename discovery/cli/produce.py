@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from discovery.cli.common import MatterOpt, app, audited, err_console, guard, open_existing
+from discovery.cli.common import (
+    MatterOpt,
+    app,
+    audited,
+    err_console,
+    guard,
+    open_existing,
+    warn_partial,
+)
 from discovery.safetext import visible
 
 MAX_BATES = 999_999_999
@@ -88,7 +96,8 @@ def produce(
                 withhold_metadata=tuple(f for f in WITHHOLD_FIELDS if f in keep),
                 confidentiality=confidentiality,
             ).checked()
-            selection = select(m, tag=tag, query=query)
+            view = m.view() if query is not None else None  # an ingest may be running
+            selection = select(m, tag=tag, query=query, view=view)
             result = _run_with_progress(lambda p: run(m, selection, options, out, p))
             err = err_console()
             err.print(
@@ -107,6 +116,7 @@ def produce(
                 )
             from discovery.search import parse_query
 
+            warn_partial(view)
             audited(
                 m,
                 "produce",
@@ -114,6 +124,7 @@ def produce(
                 parse_query(selection.text) if selection.kind == "query" else None,
                 selection.ids,
                 include_system=selection.kind == "tag",
+                view=view,
                 **audit_settings(result, selection, options),
             )
 

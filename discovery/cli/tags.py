@@ -17,6 +17,7 @@ from discovery.cli.common import (
     out_console,
     pipe_closed_ok,
     print_json,
+    warn_partial,
 )
 from discovery.errors import DiscoveryError, UsageError
 
@@ -60,7 +61,8 @@ def tag_command(
             raise UsageError("give exactly one of --add TAG or --remove TAG")
         with open_existing(matter) as m:
             tag = normalise_tag(add) if add is not None else known_tag(m.store, remove or "")
-            node, hits = Searcher(m).match(query, include_system=system)
+            view = m.view()  # during an ingest: the messages indexed so far, and a warning
+            node, hits = Searcher(m).match(query, include_system=system, view=view)
             ids = sorted(hits)
             verb = "tag" if add is not None else "untag"
             if len(ids) > CONFIRM_ABOVE and not yes:
@@ -76,8 +78,9 @@ def tag_command(
                     print_json(obj)
                 else:
                     out_console().print(_summary(verb, tag, len(ids), changed), markup=False)
+            warn_partial(view)
             audited(m, verb, query, node, ids, include_system=system, tag=tag, changed=changed,
-                    via="cli")  # fmt: skip
+                    via="cli", view=view)  # fmt: skip
 
 
 def _confirm(question: str) -> None:

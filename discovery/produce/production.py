@@ -33,7 +33,7 @@ from typing import Any
 from discovery import config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.exhibits import select as select_ids
-from discovery.matter import Matter
+from discovery.matter import Matter, View
 from discovery.model import UNDATED
 from discovery.produce import fonts, loadfiles, manifest, pdf, privlog, rsmf
 from discovery.produce.bates import BatesCounter, BatesRange, bates, check_prefix
@@ -119,9 +119,11 @@ class Selection:
         }
 
 
-def select(matter: Matter, *, tag: str | None = None, query: str | None = None) -> Selection:
+def select(
+    matter: Matter, *, tag: str | None = None, query: str | None = None, view: View | None = None
+) -> Selection:
     """The messages a tag or a query selects (as :func:`discovery.exhibits.select`)."""
-    ids, as_query = select_ids(matter, tag=tag, query=query)
+    ids, as_query = select_ids(matter, tag=tag, query=query, view=view)
     if tag is not None:
         return Selection("tag", tag, as_query, frozenset(ids))
     assert query is not None
