@@ -138,3 +138,25 @@ SUPPORTED = [
 @pytest.mark.parametrize(("query", "expected"), SUPPORTED)
 def test_supported_forms_read_as_documented(query: str, expected: object) -> None:
     assert parse(query) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "-libgen"],
+        ["search", "--count", "-libgen", "--matter", "default"],
+        ["search", "-libgen", "-m", "default"],
+        ["export", "-libgen", "--out", "-"],
+        ["tag", "-libgen", "--add", "hot"],
+        ["explain", "-libgen"],
+    ],
+)
+def test_a_dash_word_typed_as_the_query_is_refused_with_our_caret(
+    acme_copy: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # typed without `--`, as a paralegal would: not read as an unknown option -l
+    monkeypatch.setenv("DISCOVERY_HOME", str(acme_copy))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "-word is not our syntax: use NOT" in result.stderr
+    assert result.stderr.splitlines()[-2:] == ["-libgen", "^^^^^^^"]

@@ -18,6 +18,7 @@ from discovery.cli.common import (
     ForceOpt,
     JsonOpt,
     MatterOpt,
+    QueryCommand,
     app,
     audited,
     check_new,
@@ -39,7 +40,7 @@ DEFAULT_SHOWN = 20
 """Hits shown on screen when no --limit is given (--json and --csv give every hit)."""
 
 
-@app.command()
+@app.command(cls=QueryCommand)
 def search(
     query: Annotated[
         str, typer.Argument(help="A query, e.g. '\"ask forgiveness\" w/5 permission'.")
@@ -235,7 +236,7 @@ def show(
             _print_conversation(out_console(), m, searcher, mid, context, node)
 
 
-@app.command()
+@app.command(cls=QueryCommand)
 def export(
     query: Annotated[str, typer.Argument(help="The query whose hits to export.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write ('-': stdout).")],

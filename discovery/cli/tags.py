@@ -10,6 +10,7 @@ import typer
 from discovery.cli.common import (
     JsonOpt,
     MatterOpt,
+    QueryCommand,
     app,
     audited,
     guard,
@@ -25,7 +26,7 @@ CONFIRM_ABOVE = 100
 """Tag changes touching more messages than this ask first (or need --yes)."""
 
 
-@app.command("tag")
+@app.command("tag", cls=QueryCommand)
 def tag_command(
     query: Annotated[str, typer.Argument(help="The query whose hits to tag or untag.")],
     add: Annotated[str | None, typer.Option("--add", help="Put this tag on every hit.")] = None,
