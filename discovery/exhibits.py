@@ -20,6 +20,7 @@ from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.files import private_dir, write_text
 from discovery.matter import Matter, View
 from discovery.model import UNDATED_TEXT, Message, iso_time
+from discovery.produce.bates import check_prefix
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
 from discovery.search import Searcher
@@ -38,7 +39,6 @@ EXHIBIT_COLUMNS = (
     "tags",
     "context",
 )
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
 MAX_CONTEXT = 100
 
 
@@ -48,16 +48,6 @@ class Exhibit:
     message: Message
     context: tuple[Message, ...]
     """The conversation around the message, in time order, the message included."""
-
-
-def check_prefix(prefix: str) -> str:
-    """The prefix as given, or a :class:`UsageError` naming what is allowed."""
-    if not _PREFIX_RE.match(prefix):
-        raise UsageError(
-            f"invalid exhibit prefix {prefix!r}: use 1-32 letters, digits, '.' or '_'"
-            " (e.g. PX or DEF_EX)"
-        )
-    return prefix
 
 
 def exhibit_number(prefix: str, n: int) -> str:
@@ -127,7 +117,7 @@ def build(
     matter: Matter, ids: Sequence[int] | set[int], prefix: str, context: int
 ) -> list[Exhibit]:
     """Number the selected messages in time order and attach their context."""
-    check_prefix(prefix)
+    check_prefix(prefix, "exhibit")
     if not 0 <= context <= MAX_CONTEXT:
         raise UsageError(f"--context must be between 0 and {MAX_CONTEXT}")
     rows = matter.store.summary_rows(sorted(ids))
