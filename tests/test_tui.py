@@ -887,3 +887,33 @@ def test_an_undated_hit_is_shown_undated(tmp_path: Path) -> None:
             drive(ReviewApp(session, blink=False), scenario, size=(80, 24))
         finally:
             session.close()
+
+
+def test_d_stores_the_privilege_description_of_the_hit_on_screen(
+    review: ReviewApp, matter: Matter
+) -> None:
+    from discovery import audit
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("j", "d", *"Advice of counsel", "enter")  # one burst
+        await settle(app, pilot)
+        assert current(app) == LIBGEN[1]
+        await pilot.press("d")  # opens with the stored text; Esc keeps it
+        await pilot.pause()
+        assert app.screen.query_one("#description-text").value == "Advice of counsel"  # type: ignore[attr-defined]
+        await pilot.press("escape", "k", "d")  # the first hit's description, emptied: removed
+        await pilot.pause()
+        field = app.screen.query_one("#description-text")
+        assert field.value == "old text"  # type: ignore[attr-defined]
+        field.value = ""  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+    matter.store.set_privilege_description([16], "old text")
+    drive(review, scenario, size=(80, 24))
+    assert matter.store.privilege_descriptions([16, 29, 39]) == {29: "Advice of counsel"}
+    logged = [e for e in audit.entries("default") if e.command == "describe"]
+    assert [(e.settings["control_number"], e.settings["description"]) for e in logged] == [
+        (LIBGEN[1], "Advice of counsel"), (LIBGEN[0], "")
+    ]  # fmt: skip

@@ -312,5 +312,6 @@ _DONE = {
     "produce": "the production was written",
     "tag": "the tags were changed",
     "untag": "the tags were changed",
+    "describe": "the privilege descriptions were stored",
 }
 """What already happened when an audit write fails, for the warning."""

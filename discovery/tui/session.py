@@ -332,6 +332,32 @@ class Session:
             )  # fmt: skip
         return tags, problem
 
+    def description(self, message_id: int) -> str:
+        """The privilege description stored for a message ('' when none)."""
+        with self._ui_lock:
+            return self.matter.store.privilege_descriptions([message_id]).get(message_id, "")
+
+    def set_description(self, message_id: int, text: str) -> str | None:
+        """Store (or, blank, remove) a message's privilege description and log it
+        (command ``describe``, with the control number); why it was not logged, or None.
+
+        Raises:
+            DiscoveryError: the store could not be changed (an ingest holds it too long).
+        """
+        control = control_number(message_id)
+        with self._ui_lock:
+            try:
+                with self.matter.store.guarded():
+                    self.matter.store.set_privilege_description([message_id], text.strip())
+            except DiscoveryError as exc:
+                raise DiscoveryError(
+                    f"the description of {control} was NOT stored ({exc}); try again"
+                ) from None
+            return _log(
+                self.matter, "describe", control, None, [message_id],
+                description=text.strip(), control_number=control,
+            )  # fmt: skip
+
     def tag_names(self) -> list[str]:
         with self._ui_lock:
             return sorted(set(self.matter.store.tag_names()) | set(BUILTIN_TAGS))
