@@ -78,6 +78,10 @@ REFUSED: list[tuple[str, int, str]] = [
     ("apple ~ pear", 6, "apply~"),
     ("apple~~", 0, "12~~24"),
     ("apple w/ pear", 6, "W/5"),
+    ("apple NOT/5 pear", 6, "NOT W/5"),
+    ("apple AND/3 pear", 6, "W/3"),
+    ("speaker=dana", 0, "speaker:dana"),
+    ("author=smith", 0, "a field is NAME:value (speaker:"),
     ("NOT b w/5 c", 0, "NOT (a W/5 b)"),
     ("a AND NOT b w/5 c", 6, "NOT (a W/5 b)"),
 ]
