@@ -86,12 +86,13 @@ def tag_command(
                 _confirm(f"{verb} {len(ids)} messages{what}?")
             obj: dict[str, object] = {}
             lines = []
+            changed = 0
+            text = (description or "").strip()
             if tag is not None:
                 changed = _change(m, ids, tag, verb)
                 obj = {"tag": tag, "action": verb, "hits": len(ids), "changed": changed}
                 lines.append(_summary(verb, tag, len(ids), changed))
             if description is not None:
-                text = description.strip()
                 _change(m, ids, text, "describe")
                 obj = obj or {"action": "describe", "hits": len(ids)}
                 obj["description"] = text
@@ -107,10 +108,10 @@ def tag_command(
             warn_partial(view)
             if tag is not None:
                 audited(m, verb, query, node, ids, include_system=system, tag=tag,
-                        changed=obj["changed"], via="cli", view=view)  # fmt: skip
+                        changed=changed, via="cli", view=view)  # fmt: skip
             if description is not None:
                 audited(m, "describe", query, node, ids, include_system=system,
-                        description=obj["description"], via="cli", view=view)  # fmt: skip
+                        description=text, via="cli", view=view)  # fmt: skip
 
 
 def _change(m: object, ids: list[int], value: str, verb: str) -> int:

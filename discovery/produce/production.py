@@ -34,7 +34,7 @@ from discovery import config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.exhibits import select as select_ids
 from discovery.matter import Matter, View
-from discovery.model import UNDATED
+from discovery.model import UNDATED_US
 from discovery.produce import fonts, loadfiles, manifest, pdf, privlog, rsmf
 from discovery.produce.bates import BatesCounter, BatesRange, bates, check_prefix
 from discovery.produce.document import Document, build_documents, parse_withhold_metadata
@@ -171,7 +171,7 @@ def produce(
     keep = parse_withhold_metadata(",".join(options.withhold_metadata) or "none")
     docs = build_documents(store, slices, withhold_tags=options.withhold_tags, keep=keep)
     every = sorted({i for s in slices for i in s.ids})
-    dated = [from_us(r[2]) for r in store.summary_rows(every) if from_us(r[2]) != UNDATED]
+    dated = [from_us(r[2]) for r in store.summary_rows(every) if r[2] != UNDATED_US]
     asof = max([*dated, ZIP_EPOCH])
     folder = Folder(out)
     counter = BatesCounter(options.prefix, options.start)
