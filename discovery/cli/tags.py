@@ -63,7 +63,7 @@ def tag_command(
     Examples:
       discovery tag 'libgen OR "pirated books"' --add responsive --matter demo
       discovery tag 'tag:hot AND speaker:marcus' --remove hot --yes
-      discovery tag 'speaker:counsel' --add privileged --description "Legal advice on licensing"
+      discovery tag 'speaker:counsel' --add privileged --description "Legal advice"
     """
     with guard():
         from discovery.search import Searcher
