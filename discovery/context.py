@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from discovery.errors import UsageError
-from discovery.model import UNDATED, Message
+from discovery.model import UNDATED, UNDATED_TEXT, Message
 from discovery.store import Store, from_us, to_us
 
 KINDS = ("messages", "time", "thread", "day")
@@ -160,7 +160,7 @@ def context_hash(found: Mapping[int, Sequence[int]]) -> str:
 
 def line(m: Message, tz: tzinfo, focus: bool) -> str:
     """One message of a context excerpt as plain text (``>>`` marks the message itself)."""
-    when = "undated" if m.undated else m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
+    when = UNDATED_TEXT if m.undated else m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
     body = m.text.replace("\r\n", "\n").replace("\n", "\n    ")
     flags = " [deleted]" if m.deleted else ""
     return f"{'>>' if focus else '  '} [{when}] {m.control} {m.speaker}: {body}{flags}"

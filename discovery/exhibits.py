@@ -21,7 +21,8 @@ from discovery.context import ContextSpec, excerpt, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.files import private_dir, write_text
 from discovery.matter import Matter, View
-from discovery.model import Message
+from discovery.model import UNDATED_TEXT, Message, iso_time
+from discovery.produce.bates import check_prefix
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
 from discovery.search import Searcher
@@ -40,7 +41,6 @@ EXHIBIT_COLUMNS = (
     "tags",
     "context",
 )
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
 MAX_CONTEXT = 100
 
 
@@ -50,16 +50,6 @@ class Exhibit:
     message: Message
     context: tuple[Message, ...]
     """The conversation around the message, in time order, the message included."""
-
-
-def check_prefix(prefix: str) -> str:
-    """The prefix as given, or a :class:`UsageError` naming what is allowed."""
-    if not _PREFIX_RE.match(prefix):
-        raise UsageError(
-            f"invalid exhibit prefix {prefix!r}: use 1-32 letters, digits, '.' or '_'"
-            " (e.g. PX or DEF_EX)"
-        )
-    return prefix
 
 
 def exhibit_number(prefix: str, n: int) -> str:
@@ -130,7 +120,7 @@ def build(
 ) -> list[Exhibit]:
     """Number the selected messages in time order and attach their context (an int is
     that many messages each side)."""
-    check_prefix(prefix)
+    check_prefix(prefix, "exhibit")
     if isinstance(context, int):
         context = ContextSpec("messages", context)
     if context.kind == "messages" and not 0 <= context.amount <= MAX_CONTEXT:
@@ -158,8 +148,8 @@ def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:
         yield [
             e.number,
             m.control,
-            m.sent_at.isoformat(),
-            m.sent_at.astimezone(tz).isoformat(),
+            iso_time(m.sent_at) or "",
+            iso_time(m.sent_at, tz) or UNDATED_TEXT,
             m.conversation,
             m.speaker,
             m.text,
@@ -177,7 +167,9 @@ def transcript(exhibit: Exhibit, tz: tzinfo) -> str:
         f"Control number: {m.control}",
         f"Conversation: {m.conversation} ({m.platform})",
         f"Custodians: {'; '.join(m.custodians)}",
-        f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
+        f"Sent: {UNDATED_TEXT}"
+        if m.undated
+        else f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
         "",
     ]
     return "\n".join(head) + context_text(exhibit, tz) + "\n"

@@ -27,7 +27,7 @@ from typing import TextIO
 
 from discovery.context import excerpt
 from discovery.files import output
-from discovery.model import Message, control_number
+from discovery.model import UNDATED_TEXT, Message, control_number, iso_time
 from discovery.query.ast import Node
 from discovery.search import Searcher
 
@@ -123,8 +123,8 @@ def hit_rows(
                 extra = [excerpt(shown, m.id, tz)]
             yield [
                 m.control,
-                m.sent_at.isoformat(),
-                m.sent_at.astimezone(tz).isoformat(),
+                iso_time(m.sent_at) or "",
+                iso_time(m.sent_at, tz) or UNDATED_TEXT,
                 m.conversation,
                 control_number(m.thread_root) if m.thread_root else "",
                 m.speaker,

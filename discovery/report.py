@@ -53,6 +53,7 @@ from discovery.errors import DiscoveryError, UsageError
 from discovery.export import formula_like, write_csv, xlsx_text
 from discovery.files import output
 from discovery.matter import Matter, View
+from discovery.model import UNDATED_US
 from discovery.search import Searcher
 from discovery.store import from_us
 
@@ -232,7 +233,7 @@ def _row(
     name: str, query: str, ids: Iterable[int], unique: int, facts: _Facts, tz: tzinfo
 ) -> ReportRow:
     ids = list(ids)
-    stamps = [facts.time[i] for i in ids]
+    stamps = [facts.time[i] for i in ids if facts.time[i] != UNDATED_US]  # no invented dates
     holders: set[str] = set()
     for cs in {facts.custodians.get(i, ()) for i in ids}:
         holders.update(cs)

@@ -421,6 +421,8 @@ def _field_ok(node: Field, msg: RefMessage) -> bool:
     k = len(node.words)
     for value in values:
         ws = _value_words(value)
+        if name == "tag" and len(ws) != k:  # the whole tag, never a word of a longer one
+            continue
         for i in range(len(ws)):
             if i + k <= len(ws) and all(term_ok(node.words[j], ws[i + j]) for j in range(k)):
                 return True

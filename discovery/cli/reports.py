@@ -282,9 +282,10 @@ def exhibits(
         from discovery import exhibits as ex
         from discovery.export import write_csv
         from discovery.loadfile import write_loadfile
+        from discovery.produce.bates import check_prefix
         from discovery.search import parse_query
 
-        ex.check_prefix(prefix)
+        check_prefix(prefix, "exhibit")
         if as_json and str(out) == STDOUT:
             raise UsageError("--out - and --json both use standard output: choose one")
         check_new(out, force)

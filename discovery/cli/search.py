@@ -18,6 +18,7 @@ from discovery.cli.common import (
     ForceOpt,
     JsonOpt,
     MatterOpt,
+    QueryCommand,
     app,
     audited,
     check_new,
@@ -34,7 +35,7 @@ from discovery.cli.common import (
 )
 from discovery.context import ContextSpec, context_hash, parse_context, windows
 from discovery.errors import UsageError
-from discovery.model import control_number, parse_control_number
+from discovery.model import control_number, iso_time, parse_control_number
 
 DEFAULT_SHOWN = 20
 """Hits shown on screen when no --limit is given (--json and --csv give every hit)."""
@@ -85,7 +86,7 @@ def context_settings(spec: ContextSpec, found: dict[int, list[int]] | None) -> d
     return out
 
 
-@app.command()
+@app.command(cls=QueryCommand)
 def search(
     query: Annotated[
         str, typer.Argument(help="A query, e.g. '\"ask forgiveness\" w/5 permission'.")
@@ -192,8 +193,9 @@ def _print_json_hits(
             "thread": control_number(msg.thread_root) if msg.thread_root else None,
             "speaker": msg.speaker,
             "speaker_id": msg.speaker_id,
-            "sent_at": msg.sent_at.isoformat(),
-            "local_time": msg.sent_at.astimezone(m.tz).isoformat(),
+            "sent_at": iso_time(msg.sent_at),
+            "local_time": iso_time(msg.sent_at, m.tz),
+            "undated": msg.undated,
             "utc_offset": msg.utc_offset,
             "text": msg.text,
             "versions": list(msg.versions),
@@ -219,7 +221,7 @@ def _print_json_hits(
 
 
 def _context_json(c: Any) -> dict[str, Any]:
-    return {"id": c.control, "speaker": c.speaker, "sent_at": c.sent_at.isoformat(), "text": c.text}
+    return {"id": c.control, "speaker": c.speaker, "sent_at": iso_time(c.sent_at), "text": c.text}
 
 
 def _print_hits(m: Any, searcher: Any, result: Any, context: ContextSpec) -> None:
@@ -292,7 +294,7 @@ def show(
             _print_conversation(out_console(), m, searcher, mid, context, node)
 
 
-@app.command()
+@app.command(cls=QueryCommand)
 def export(
     query: Annotated[str, typer.Argument(help="The query whose hits to export.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write ('-': stdout).")],

@@ -6,7 +6,9 @@ kind there and in :func:`_windows`):
 
 * ``day``: every message of the calendar day (in the production's zone) of a
   selected message, per conversation. A day is the local date of each
-  message, so a 23- or 25-hour day at a DST change is one slice;
+  message, so a 23- or 25-hour day at a DST change is one slice; the
+  undated messages of a conversation (no time in the source) are one slice
+  keyed ``undated``, after its days;
 * ``thread``: a thread root and all its replies (a selected message outside
   any thread is a thread of one);
 * ``conversation``: the whole conversation;
@@ -36,7 +38,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from discovery.context import ContextSpec, parse_context, windows
 from discovery.errors import UsageError
-from discovery.model import control_number
+from discovery.model import UNDATED_US, control_number
 from discovery.store import Store, from_us, to_us
 
 MAX_CONTEXT = 100
@@ -184,8 +186,12 @@ def local_day(sent_us: int, tz: tzinfo) -> date:
 def _days(
     store: Store, rows: Sequence[tuple[int, int, int]], tz: tzinfo
 ) -> list[tuple[int, str, list[int]]]:
-    wanted = sorted({(conv, local_day(us, tz)) for _, conv, us in rows})
-    out = []
+    # Undated messages have no day: those of one conversation are one slice, "undated".
+    wanted = sorted({(conv, local_day(us, tz)) for _, conv, us in rows if us != UNDATED_US})
+    out = [
+        (conv, "undated", [i for i, _ in store.conversation_rows(conv, UNDATED_US, UNDATED_US + 1)])
+        for conv in sorted({conv for _, conv, us in rows if us == UNDATED_US})
+    ]
     for conv, day in wanted:
         # A local day lasts 23 to 25 hours: read a padded UTC span, keep its local date.
         start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=27)

@@ -45,8 +45,9 @@ Semantics:
 * Versions of an edited message are :data:`discovery.text.VERSION_GAP`
   positions apart, so nothing matches across versions.
 * **Fields** match when the value's words (wildcards allowed) occur
-  consecutively in any one of the document's values for that field. A missing
-  field never matches.
+  consecutively in any one of the document's values for that field; a
+  ``tag:`` value must be the whole tag (``tag:privileged`` is not the tag
+  "not privileged"). A missing field never matches.
 * **Dates** (:func:`date_bounds`) are half-open UTC intervals ``[lo, hi)``:
   ``sent:A..B`` is [start of day A, start of the day after B); ``sent:A`` is that
   whole day; ``after:A`` is [start of day A, ∞) -- **day A included**;
@@ -462,6 +463,8 @@ def _field_matches(node: Field, doc: Doc) -> bool:
     pattern = node.words
     k = len(pattern)
     for value in values:
+        if node.name == "tag" and len(value) != k:  # a tag is named whole
+            continue
         for i in range(len(value) - k + 1):
             if all(_word_matches(pattern[j], value[i + j]) for j in range(k)):
                 return True

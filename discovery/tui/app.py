@@ -37,7 +37,14 @@ from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
-from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
+from discovery.tui.screens import (
+    DescriptionScreen,
+    ExportScreen,
+    FilterScreen,
+    GotoScreen,
+    HelpScreen,
+    TagScreen,
+)
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_text
 
@@ -53,17 +60,17 @@ INGEST_POLL = 2.0
 """Seconds between two looks at whether an ingest is adding to the matter."""
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("/", "query bar: Enter searches, ↑ ↓ history (kept per matter), Esc leaves"),
+    ("/", "query bar: Enter searches, ↑ ↓ history, Esc leaves"),
     ("j ↓  k ↑", "next / previous hit (or click one)"),
     ("Home  G End", "first / last hit"),
     ("] J  [ K", "next / previous hit in the same conversation"),
     (":", "go to a message by control number (MSG-00000042)"),
     ("+ =  -", "widen / narrow the context around the hit"),
-    ("c", "context kind: ±N messages, ±10min, ±2h, the thread, the day"),
+    ("c", "context: ±N messages, ±10min, ±2h, thread, day"),
     ("g", "conversation start (again: back to the hit)"),
     ("h  r  p", "tag Hot / Responsive / Privileged (again: untag)"),
-    ("t", "tag with a tag of your own (again: untag)"),
-    ("f  F", "filter: speaker, conversation, custodian, dates / clear the filter"),
+    ("t  d", "your own tag (again: untag) / privilege description"),
+    ("f  F", "filter by speaker, conversation, dates… / clear it"),
     ("x", "export the hit set to CSV (asks before overwriting)"),
     ("e", "explain the query: expansions, hits per clause"),
     ("ctrl+p", "every action by name (command palette)"),
@@ -111,6 +118,7 @@ class ReviewApp(App[None]):
         Binding("r", "toggle_tag('responsive')", "Resp", show=True),
         Binding("p", "toggle_tag('privileged')", "Priv", show=True),
         Binding("t", "custom_tag", "Tag", show=True),
+        Binding("d", "describe", "Describe", show=False),
         Binding("f", "filter", "Filter", show=True),
         Binding("F", "clear_filter", "Clear filter", show=False),
         Binding("x", "export", "Export", show=True),
@@ -138,6 +146,7 @@ class ReviewApp(App[None]):
         ("Tag Responsive", "r (again: untag)", "toggle_tag('responsive')"),
         ("Tag Privileged", "p (again: untag)", "toggle_tag('privileged')"),
         ("Tag with a tag of your own", "t", "custom_tag"),
+        ("Privilege description", "d: the privilege log's description of the hit", "describe"),
         ("Filter", "f: speaker, conversation, custodian, dates", "filter"),
         ("Clear the filter", "F", "clear_filter"),
         ("Export the hits to CSV", "x", "export"),
@@ -592,6 +601,27 @@ class ReviewApp(App[None]):
                 self._toggle(m, tag)  # the message the dialog was opened on
 
         self.push_screen(TagScreen(self.session.tag_names(), m.tags), done)
+
+    @on_shown_hits
+    def action_describe(self) -> None:
+        m = self.message
+        if m is None:
+            self.notify("No hit to describe: search first.", severity="warning", timeout=3)
+            return
+
+        def done(text: object) -> None:
+            if not isinstance(text, str):
+                return
+            try:
+                problem = self.session.set_description(m.id, text)  # the dialog's message
+            except DiscoveryError as exc:
+                self.notify(visible(str(exc)), severity="error", timeout=8)
+                return
+            said = "description stored" if text.strip() else "description removed"
+            self.notify(f"{m.control} {said}", timeout=2)
+            self._audit_warning(problem)
+
+        self.push_screen(DescriptionScreen(m.control, self.session.description(m.id)), done)
 
     def action_filter(self) -> None:
         def done(filters: object) -> None:
