@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -198,6 +198,19 @@ def output_file(path: Path, *, force: bool) -> Iterator[Path]:
         with tmp.open("rb") as f, pipe_closed_ok():
             sys.stdout.flush()
             shutil.copyfileobj(f, sys.stdout.buffer)
+
+
+def screen_safe(rows: Iterable[Sequence[str]], out: Path | None = None) -> Iterable[Sequence[str]]:
+    """CSV rows as they may be written to ``out`` (None or ``-``: standard output).
+
+    When they go to standard output and that is a terminal, every cell passes
+    through :func:`discovery.safetext.visible`, so evidence cannot control the
+    screen (``\x1b`` shows as ``␛``). To a file or a pipe the cells are left
+    exact, since the CSV is evidence.
+    """
+    if (out is not None and str(out) != STDOUT) or not sys.stdout.isatty():
+        return rows
+    return ([visible(cell) for cell in row] for row in rows)
 
 
 def err_console() -> Console:

@@ -25,6 +25,7 @@ from discovery.cli.common import (
     pipe_closed_ok,
     print_json,
     say,
+    screen_safe,
     shown_path,
     warn_partial,
     write_file,
@@ -298,7 +299,10 @@ def exhibits(
             items = ex.build(m, ids, prefix, context)
             with output_file(out, force=force) as path:
                 n = write_file(
-                    path, lambda p: write_csv(p, ex.EXHIBIT_COLUMNS, ex.rows(items, m.tz), bom=bom)
+                    path,
+                    lambda p: write_csv(
+                        p, ex.EXHIBIT_COLUMNS, screen_safe(ex.rows(items, m.tz), out), bom=bom
+                    ),
                 )
             if transcripts is not None:
                 ex.write_transcripts(items, transcripts, m.tz)
