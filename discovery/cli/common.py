@@ -326,5 +326,6 @@ _DONE = {
     "tag": "the tags were changed",
     "untag": "the tags were changed",
     "describe": "the privilege descriptions were stored",
+    "reindex": "the index was rebuilt",
 }
 """What already happened when an audit write fails, for the warning."""
