@@ -270,6 +270,22 @@ def test_bulk_tag_and_untag_are_audited_and_case_insensitive(acme: Path, tmp_pat
     assert "hot" in run("tags").stdout
 
 
+def test_a_bulk_tag_entry_names_every_message_it_changed(acme: Path) -> None:
+    with open_matter("default") as m:
+        m.store.tag([16, 29], "hot")  # two libgen hits had it already
+    assert run("tag", "libgen", "--add", "hot").exit_code == 0
+    assert run("tag", "libgen OR tag:hot", "--remove", "hot").exit_code == 0
+    tagged, untagged = [e for e in audit.entries("default") if e.command in ("tag", "untag")]
+    assert (tagged.hits, tagged.result_hash) == (4, result_hash(LIBGEN))  # what matched
+    assert tagged.settings["changed"] == 2  # what changed: exactly these, reproducibly
+    assert tagged.settings["control_numbers"] == ["MSG-00000039", "MSG-00000045"]
+    assert tagged.settings["changed_hash"] == result_hash([39, 45])
+    assert untagged.settings["control_numbers"] == [f"MSG-{i:08d}" for i in LIBGEN]
+    assert untagged.settings["changed_hash"] == result_hash(LIBGEN)
+    shown = json.loads(run("audit", "--json").stdout.splitlines()[-1])
+    assert shown["settings"]["control_numbers"] == untagged.settings["control_numbers"]
+
+
 def test_tag_field_names_a_whole_tag(acme: Path) -> None:
     # "Responsive" and "Not Responsive" are the usual pair of review calls.
     with open_matter("default") as m:
