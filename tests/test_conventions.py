@@ -145,6 +145,39 @@ def test_search_into_head_exits_quietly_with_a_real_pipe(acme: Path) -> None:
     assert [e.command for e in audit.entries("default")] == ["search"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "libgen", "--out", "-"),
+        ("exhibits", "--query", "libgen", "--prefix", "PX", "--out", "-"),
+    ],
+    ids=["export", "exhibits"],
+)
+def test_an_output_into_a_closed_pipe_is_logged_as_interrupted(acme: Path, args: tuple) -> None:
+    env = {**os.environ, "DISCOVERY_HOME": str(acme), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "discovery", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first byte (`| head` that quit)
+    status = proc.wait(timeout=120)
+    err = proc.stderr.read().decode()
+    assert status == 0 and "written" not in err  # quiet, and no claim that it was written
+    (entry,) = audit.entries("default")
+    assert entry.command == args[0] and entry.hits == len(LIBGEN)
+    assert (
+        entry.settings["interrupted"] == "standard output was closed by its reader before the end"
+    )
+    assert f"{args[0]} (interrupted)" in run("audit").stdout
+    # read to the end, the same output is logged complete
+    whole = run(*args)
+    assert whole.exit_code == 0 and "written to standard output" in whole.stderr
+    assert "interrupted" not in audit.entries("default")[-1].settings
+
+
 def test_json_and_csv_give_every_hit_unless_limit_is_given(acme: Path) -> None:
     every = not_system(acme)
     assert len(every) > 20

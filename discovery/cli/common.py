@@ -185,9 +185,13 @@ def shown_path(path: Path) -> str:
 
 
 @contextmanager
-def output_file(path: Path, *, force: bool) -> Iterator[Path]:
+def output_file(path: Path, *, force: bool, closed: list[bool] | None = None) -> Iterator[Path]:
     """The path a writer should write to: ``path``, or for ``-`` a temporary file whose
-    bytes go to standard output once the writer is done."""
+    bytes go to standard output once the writer is done.
+
+    ``closed`` (a one-item list) holds True afterwards when the reader of standard
+    output closed it before every byte was written (``--out - | head``).
+    """
     check_new(path, force)
     if str(path) != STDOUT:
         yield path
@@ -195,9 +199,15 @@ def output_file(path: Path, *, force: bool) -> Iterator[Path]:
     with tempfile.TemporaryDirectory(prefix="discovery-out-") as folder:
         tmp = Path(folder) / "out"
         yield tmp
-        with tmp.open("rb") as f, pipe_closed_ok():
+        with tmp.open("rb") as f, pipe_closed_ok() as shut:
             sys.stdout.flush()
             shutil.copyfileobj(f, sys.stdout.buffer)
+        if closed is not None:
+            closed[0] = shut[0]
+
+
+INTERRUPTED = {"interrupted": "standard output was closed by its reader before the end"}
+"""The audit settings of an output that did not reach its reader whole (docs/DESIGN.md)."""
 
 
 def screen_safe(rows: Iterable[Sequence[str]], out: Path | None = None) -> Iterable[Sequence[str]]:

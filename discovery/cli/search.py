@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from discovery.cli.common import (
+    INTERRUPTED,
     MAX_CONTEXT,
     MAX_LIMIT,
     MAX_MESSAGE_ID,
@@ -326,13 +327,16 @@ def export(
             found = None if context.none else windows(m.store, result.ids, context, m.tz)
             columns = HIT_COLUMNS if found is None else (*HIT_COLUMNS, "context")
             rows = hit_rows(searcher, result.node, result.ids, m.tz, found)
-            with output_file(out, force=force) as path:
+            closed = [False]
+            with output_file(out, force=force, closed=closed) as path:
                 n = write_file(
                     path, lambda p: write_csv(p, columns, screen_safe(rows, out), bom=bom)
                 )
-            say(f"{n} hits written to {shown_path(out)}")
+            if not closed[0]:
+                say(f"{n} hits written to {shown_path(out)}")
             warn_partial(result.view)
             audited(
                 m, "export", query, result.node, result.ids, include_system=system,
                 out=str(out), view=result.view, **context_settings(context, found),
+                **(INTERRUPTED if closed[0] else {}),
             )  # fmt: skip
