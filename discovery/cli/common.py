@@ -24,8 +24,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand
 
-from discovery import __version__
-from discovery.errors import DiscoveryError, ExitStatus
+from discovery import __version__, files
+from discovery.errors import DiscoveryError, ExitStatus, UsageError
 from discovery.safetext import visible
 
 app = typer.Typer(
@@ -165,10 +165,20 @@ def pipe_closed_ok() -> Iterator[list[bool]]:
 
 
 def check_new(path: Path | None, force: bool) -> None:
-    """Refuse to overwrite an existing output file unless ``--force`` is given."""
-    if path is None or str(path) == STDOUT or force:
+    """Refuse an output file that cannot be written, before any work is done.
+
+    An existing file is not overwritten unless ``--force`` is given; a folder, or
+    a path under a file, is bad usage (exit 2). Missing folders are fine:
+    :func:`output_file` creates them.
+    """
+    if path is None or str(path) == STDOUT:
         return
-    if path.exists() and not path.is_dir():
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: give the name of the file to write in it")
+    blocking = next((p for p in path.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise UsageError(f"cannot write {path}: {blocking} is a file, not a folder")
+    if path.exists() and not force:
         raise DiscoveryError(f"{path} exists already: add --force to overwrite it")
 
 
@@ -194,6 +204,13 @@ def output_file(path: Path, *, force: bool, closed: list[bool] | None = None) ->
     """
     check_new(path, force)
     if str(path) != STDOUT:
+        if not path.parent.is_dir():  # missing folders are created, owner-only
+            try:
+                files.private_dir(path.parent)
+            except OSError as exc:
+                raise DiscoveryError(
+                    f"cannot create the folder {path.parent}: {exc.strerror or exc}"
+                ) from None
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="discovery-out-") as folder:
