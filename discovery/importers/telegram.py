@@ -16,7 +16,14 @@ objects ``{"type": "bold", "text": "..."}``), ``edited``/``edited_unixtime``,
 Decisions worth knowing:
 
 * **Times**: ``date_unixtime`` is preferred (``sent_at`` aware, UTC); without
-  it ``date`` is read as a naive local time (``--tz`` applies).
+  it ``date`` is read as a naive local time (``--tz`` applies). A
+  ``date_unixtime`` of zero (scrubbed samples write ``"0000000000"``) is no
+  time: ``date`` is used and the report counts it under "dated by"; with no
+  ``date`` either the message is kept undated.
+* **Repeated ids**: Telegram numbers a chat's messages uniquely, so two
+  records with one ``id`` in one chat are two messages (scrubbed exports
+  reuse one id for all): each is kept (the later ones get ``id#2``, ``id#3``
+  … as native id, so re-ingesting still adds nothing) and the report says so.
 * **Text**: a list is joined in order (entity objects contribute their
   ``text``); for a ``text_link`` entity whose ``href`` differs from its text,
   the link follows in parentheses so it is searchable.
@@ -122,10 +129,22 @@ def flatten_text(text: Any) -> str:
 
 
 def message_time(msg: Mapping[str, Any]) -> datetime | None:
-    """``date_unixtime`` as aware UTC, else ``date`` naive; None when neither reads."""
+    """``date_unixtime`` as aware UTC, else ``date`` naive; None when neither reads.
+
+    A ``date_unixtime`` of zero (``"0000000000"``, written by exports whose
+    times were scrubbed) is no time at all: 1970 would be a silent wrong date.
+    """
     unix = msg.get("date_unixtime")
     when = from_epoch(unix, 1) if isinstance(unix, int | str) else None
+    if when is not None and when.timestamp() == 0:
+        when = None
     return when if when is not None else parse_iso(msg.get("date"))
+
+
+def _zero_unixtime(msg: Mapping[str, Any]) -> bool:
+    unix = msg.get("date_unixtime")
+    when = from_epoch(unix, 1) if isinstance(unix, int | str) else None
+    return when is not None and when.timestamp() == 0
 
 
 class TelegramImporter:
@@ -200,18 +219,33 @@ def _read_chat(
     }
     out: list[RawMessage] = []
     people: dict[str, str] = {}
+    seen: dict[str, int] = {}  # native id -> records so far with it
     for n, msg in enumerate(messages, start=1):
         if not isinstance(msg, dict):
             yield ImportProblem(ctx.display_path, f"{where}message {n} is not an object", n)
             continue
-        when = message_time(msg)
-        if when is None:
+        when, scrubbed = message_time(msg), _zero_unixtime(msg)
+        if when is None and not scrubbed:
             yield ImportProblem(ctx.display_path, f"{where}message {n} has no readable date", n)
             continue
         raw = _message(msg, key, when, topics, f"{where}message {n}")
+        if scrubbed and when is not None:
+            raw = replace(raw, dated_by="its 'date' field (date_unixtime is 0)")
+        if raw.native_id:
+            # Telegram numbers a chat's messages uniquely; a repeated id is a
+            # second record all the same (a scrubbed export), never a duplicate.
+            seen[raw.native_id] = count = seen.get(raw.native_id, 0) + 1
+            if count > 1:
+                raw = replace(raw, native_id=f"{raw.native_id}#{count}")
         if not raw.system and raw.speaker_id:
             people.setdefault(raw.speaker_id, raw.speaker)
         out.append(raw)
+    for mid, count in seen.items():
+        if count > 1:
+            yield ImportProblem(
+                ctx.display_path,
+                f"{where}message id {mid} is used by {count} messages; each is kept".strip(),
+            )
     kind = _KINDS.get(
         _s(chat.get("type")), ConversationKind.GROUP if len(people) > 2 else ConversationKind.DIRECT
     )
@@ -226,7 +260,7 @@ def _read_chat(
 
 
 def _message(
-    msg: Mapping[str, Any], key: str, when: datetime, topics: set[str], where: str
+    msg: Mapping[str, Any], key: str, when: datetime | None, topics: set[str], where: str
 ) -> RawMessage:
     system = msg.get("type") == "service"
     text = flatten_text(msg.get("text"))
