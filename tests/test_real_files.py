@@ -84,6 +84,15 @@ CASES = [
     Case("real/pdf/pdfplumber_scotus-transcript-p1.pdf", P, 1, "(unknown sender)", "2009-01-13T20:23:05+00:00", "SUPREME COURT OF THE UNITED STATES"),  # noqa: E501
     Case("real/pdf/pdfplumber_test-punkt.pdf", P, 4, "(unknown sender)", "2022-07-05T20:22:55+00:00", "Algorithms"),  # noqa: E501
     Case("real/pdf/pdfplumber_word365_structure.pdf", P, 1, "(unknown sender)", "2023-07-21T23:22:25+00:00", "Liste numérotée"),  # noqa: E501
+    # mbox (Apache Pony Mail): real list archives with 'From ' separators, multipart and flowed text
+    Case("real/mbox/ponymail_dev_ponymail_apache_org_2020-10.mbox", E, 1, "jmclean@apache.org", "2020-10-05T04:41:21+00:00", "prepare your quarterly board report"),  # noqa: E501
+    Case("real/mbox/ponymail_users_ponymail_apache_org_2019-09.mbox", E, 4, "Gary D. Gregory", "2019-09-20T12:27:54+00:00", "Can you get to this page from the root page"),  # noqa: E501
+    # Mattermost (zulip): a whole bulk export; users by name; a reply nested in its root post
+    Case("real/mattermost/zulip_mattermost_export.json", "mattermost", 21, "Ron Weasley", "2019-03-21T11:08:39.720000+00:00", "I was always in your team"),  # noqa: E501
+    # Teams (zulip): a user's chat messages (DMs and a group chat), system events without a sender
+    Case("real/teams/zulip_TeamsData_user_messages.json", "teams", 5, "Pieter K", "2025-08-12T13:23:08.802000+00:00", "relational algorithms are an interesting new topic"),  # noqa: E501
+    # Telegram (tele_dashboard): scrubbed, one id for all records, date_unixtime "0000000000"
+    Case("real/telegram/tele_dashboard_sample.json", "telegram", 250, "Joseph Joestar", "2022-03-21T11:11:11+00:00", "The One Piece is Real"),  # noqa: E501
     # The shared samples
     Case("samples/discord/chat-analytics_DCE_DM.json", "discord", 2, "Someones nickname", "2019-01-04T17:52:39.762000+00:00", "something something text"),  # noqa: E501
     Case("samples/email/mail-parser_8bit_alternative.eml", E, 1, "Helicopter_flight_simulator", "2017-03-07T22:29:24+00:00", "Real World Flying"),  # noqa: E501
