@@ -20,10 +20,10 @@ Decisions worth knowing:
   ``date_unixtime`` of zero (scrubbed samples write ``"0000000000"``) is no
   time: ``date`` is used and the report counts it under "dated by"; with no
   ``date`` either the message is kept undated.
-* **Repeated ids**: Telegram numbers a chat's messages uniquely, so two
-  records with one ``id`` in one chat are two messages (scrubbed exports
-  reuse one id for all): each is kept (the later ones get ``id#2``, ``id#3``
-  … as native id, so re-ingesting still adds nothing) and the report says so.
+* **Repeated ids**: Telegram numbers a chat's messages uniquely; an id used
+  by several records of one chat (scrubbed exports reuse one for all) is
+  reported once. Records that differ in sender, time or text stay separate
+  messages; records alike in all of these are duplicates, as everywhere.
 * **Text**: a list is joined in order (entity objects contribute their
   ``text``); for a ``text_link`` entity whose ``href`` differs from its text,
   the link follows in parentheses so it is searchable.
@@ -232,11 +232,7 @@ def _read_chat(
         if scrubbed and when is not None:
             raw = replace(raw, dated_by="its 'date' field (date_unixtime is 0)")
         if raw.native_id:
-            # Telegram numbers a chat's messages uniquely; a repeated id is a
-            # second record all the same (a scrubbed export), never a duplicate.
-            seen[raw.native_id] = count = seen.get(raw.native_id, 0) + 1
-            if count > 1:
-                raw = replace(raw, native_id=f"{raw.native_id}#{count}")
+            seen[raw.native_id] = seen.get(raw.native_id, 0) + 1
         if not raw.system and raw.speaker_id:
             people.setdefault(raw.speaker_id, raw.speaker)
         out.append(raw)
@@ -244,7 +240,8 @@ def _read_chat(
         if count > 1:
             yield ImportProblem(
                 ctx.display_path,
-                f"{where}message id {mid} is used by {count} messages; each is kept".strip(),
+                f"{where}message id {mid} is used by {count} records: its ids cannot tell"
+                " messages apart (records alike in all else are counted as duplicates)".strip(),
             )
     kind = _KINDS.get(
         _s(chat.get("type")), ConversationKind.GROUP if len(people) > 2 else ConversationKind.DIRECT
