@@ -93,6 +93,8 @@ CASES = [
     Case("real/teams/zulip_TeamsData_user_messages.json", "teams", 5, "Pieter K", "2025-08-12T13:23:08.802000+00:00", "relational algorithms are an interesting new topic"),  # noqa: E501
     # Telegram (tele_dashboard): scrubbed, one id for all 256 records (86 distinct), unixtime 0
     Case("real/telegram/tele_dashboard_sample.json", "telegram", 86, "Joseph Joestar", "2022-03-21T11:11:11+00:00", "The One Piece is Real"),  # noqa: E501
+    # Google Chat (google-chat-formatter): a Takeout messages.json, renamed, records repeated
+    Case("real/google_chat/google-chat-formatter_messages-sample.json", "google_chat", 18, "Olivia Martinez", "2023-12-27T02:50:09+00:00", "Nemo enim ipsam voluptatem"),  # noqa: E501
     # The shared samples
     Case("samples/discord/chat-analytics_DCE_DM.json", "discord", 2, "Someones nickname", "2019-01-04T17:52:39.762000+00:00", "something something text"),  # noqa: E501
     Case("samples/email/mail-parser_8bit_alternative.eml", E, 1, "Helicopter_flight_simulator", "2017-03-07T22:29:24+00:00", "Real World Flying"),  # noqa: E501
