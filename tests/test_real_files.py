@@ -95,6 +95,10 @@ CASES = [
     Case("real/telegram/tele_dashboard_sample.json", "telegram", 86, "Joseph Joestar", "2022-03-21T11:11:11+00:00", "The One Piece is Real"),  # noqa: E501
     # Google Chat (google-chat-formatter): a Takeout messages.json, renamed, records repeated
     Case("real/google_chat/google-chat-formatter_messages-sample.json", "google_chat", 18, "Olivia Martinez", "2023-12-27T02:50:09+00:00", "Nemo enim ipsam voluptatem"),  # noqa: E501
+    # Discord and Telegram (chatpack-cli): a lean DiscordChatExporter JSON (no dateRange, no
+    # exportedAt, authors without nickname) and a Telegram chat with naive dates only
+    Case("real/discord/chatpack_discord_export.json", "discord", 7, "Alice", "2024-01-15T10:30:00+00:00", "did you see the news"),  # noqa: E501
+    Case("real/telegram/chatpack_telegram_export.json", "telegram", 7, "Bob", "2024-01-15T10:30:15+00:00", "doing great, thanks for asking"),  # noqa: E501
     # The shared samples
     Case("samples/discord/chat-analytics_DCE_DM.json", "discord", 2, "Someones nickname", "2019-01-04T17:52:39.762000+00:00", "something something text"),  # noqa: E501
     Case("samples/email/mail-parser_8bit_alternative.eml", E, 1, "Helicopter_flight_simulator", "2017-03-07T22:29:24+00:00", "Real World Flying"),  # noqa: E501
