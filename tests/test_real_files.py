@@ -99,8 +99,9 @@ CASES = [
     # exportedAt, authors without nickname) and a Telegram chat with naive dates only
     Case("real/discord/chatpack_discord_export.json", "discord", 7, "Alice", "2024-01-15T10:30:00+00:00", "did you see the news"),  # noqa: E501
     Case("real/telegram/chatpack_telegram_export.json", "telegram", 7, "Bob", "2024-01-15T10:30:15+00:00", "doing great, thanks for asking"),  # noqa: E501
-    # Slack (houstondatavis/slack-export): a community's real export, one channel of it (#sponsors)
-    Case("real/slack/houstondatavis", "slack", 8, "Neeraj Tandon", "2015-06-09T16:49:09.000010+00:00", "met them before, nice folks"),  # noqa: E501
+    # Slack (houstondatavis/slack-export): a community's real export, two channels of it; javier
+    # has no real_name or display_name (the speaker is his username)
+    Case("real/slack/houstondatavis", "slack", 56, "javier", "2016-07-14T01:10:13.000007+00:00", "didnt see this channel here"),  # noqa: E501
     # The shared samples
     Case("samples/discord/chat-analytics_DCE_DM.json", "discord", 2, "Someones nickname", "2019-01-04T17:52:39.762000+00:00", "something something text"),  # noqa: E501
     Case("samples/email/mail-parser_8bit_alternative.eml", E, 1, "Helicopter_flight_simulator", "2017-03-07T22:29:24+00:00", "Real World Flying"),  # noqa: E501
