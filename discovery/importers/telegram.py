@@ -134,16 +134,18 @@ def message_time(msg: Mapping[str, Any]) -> datetime | None:
     A ``date_unixtime`` of zero (``"0000000000"``, written by exports whose
     times were scrubbed) is no time at all: 1970 would be a silent wrong date.
     """
-    unix = msg.get("date_unixtime")
-    when = from_epoch(unix, 1) if isinstance(unix, int | str) else None
-    if when is not None and when.timestamp() == 0:
-        when = None
-    return when if when is not None else parse_iso(msg.get("date"))
+    when = _unixtime(msg)
+    return when if when is not None and not _scrubbed(msg) else parse_iso(msg.get("date"))
 
 
-def _zero_unixtime(msg: Mapping[str, Any]) -> bool:
+def _unixtime(msg: Mapping[str, Any]) -> datetime | None:
     unix = msg.get("date_unixtime")
-    when = from_epoch(unix, 1) if isinstance(unix, int | str) else None
+    return from_epoch(unix, 1) if isinstance(unix, int | str) else None
+
+
+def _scrubbed(msg: Mapping[str, Any]) -> bool:
+    """``date_unixtime`` is zero: the export's times were scrubbed."""
+    when = _unixtime(msg)
     return when is not None and when.timestamp() == 0
 
 
@@ -219,12 +221,12 @@ def _read_chat(
     }
     out: list[RawMessage] = []
     people: dict[str, str] = {}
-    seen: dict[str, int] = {}  # native id -> records so far with it
+    seen: dict[str, int] = {}  # native id -> records using it
     for n, msg in enumerate(messages, start=1):
         if not isinstance(msg, dict):
             yield ImportProblem(ctx.display_path, f"{where}message {n} is not an object", n)
             continue
-        when, scrubbed = message_time(msg), _zero_unixtime(msg)
+        when, scrubbed = message_time(msg), _scrubbed(msg)
         if when is None and not scrubbed:
             yield ImportProblem(ctx.display_path, f"{where}message {n} has no readable date", n)
             continue
