@@ -107,7 +107,9 @@ class _Out(Console):
 
 
 def out_console() -> Console:
-    return _Out(soft_wrap=False, highlight=False)
+    # No emoji codes: ':smile:' in a printed string stays as written (and rich's
+    # table of codes is not loaded).
+    return _Out(soft_wrap=False, highlight=False, emoji=False)
 
 
 @contextmanager
@@ -163,7 +165,7 @@ def output_file(path: Path, *, force: bool) -> Iterator[Path]:
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def say(text: str) -> None:

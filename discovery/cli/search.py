@@ -83,7 +83,6 @@ def search(
       discovery search 'libgen' --csv > hits.csv
     """
     with guard():
-        from discovery.export import HIT_COLUMNS, hit_rows, write_rows
         from discovery.search import Searcher
 
         if sum((as_json, as_csv, count)) > 1:
@@ -114,6 +113,8 @@ def search(
             )
             with pipe_closed_ok() as closed:
                 if as_csv:
+                    from discovery.export import HIT_COLUMNS, hit_rows, write_rows
+
                     ids = result.ids if shown is None else result.ids[:shown]
                     write_rows(sys.stdout, HIT_COLUMNS, hit_rows(searcher, result.node, ids, m.tz))
                 elif as_json:
