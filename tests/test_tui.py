@@ -640,6 +640,50 @@ def test_keys_pressed_while_a_search_runs_act_on_its_hits(
     assert matter.store.ids_of_tags(["hot"]) == {39}
 
 
+def test_keys_typed_as_a_dialog_opens_are_the_dialogs(
+    review: ReviewApp, matter: Matter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """t, :, f and x each open a dialog; the keys typed in the same burst are typed into
+    it (h, r, p, j would otherwise tag or move on the hit list), and those after its
+    Enter act on the hits again."""
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await burst(app, pilot, "t", *"hot", "enter", "j")
+        assert current(app) == LIBGEN[1]  # the j after Enter moved on the hits
+        await burst(app, pilot, "colon", *"45", "enter", "h")
+        assert current(app) == LIBGEN[3]
+        await burst(app, pilot, "f", *"priya", "enter")
+        assert app.filters == Filters(speaker="priya") and controls(app) == [LIBGEN[2]]
+        await burst(app, pilot, "F", "x", *"hr.csv", "enter")
+        assert app.filters.is_empty() and app.exported == (Path("hr.csv"), 4)
+        await burst(app, pilot, "colon", *"4x", "enter", "backspace", "enter", "r")
+        assert current(app) == LIBGEN[0]  # 4x refused in the dialog, then MSG-4: not a hit
+        assert app.looked_up is not None and app.looked_up.id == 4
+
+    drive(review, scenario)
+    assert matter.store.tag_names() == ["hot", "responsive"]
+    assert matter.store.ids_of_tags(["hot"]) == {16, 45}  # by the dialog, then by h on 45
+    assert matter.store.ids_of_tags(["responsive"]) == {4}  # r on the message gone to
+    assert (tmp_path / "hr.csv").is_file()
+
+
+def test_a_dialog_key_pressed_while_a_search_runs_opens_on_its_hits(
+    review: ReviewApp, matter: Matter
+) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "permission")  # other hits on screen first
+        await pilot.press("slash")
+        app.query_bar.input.value = "libgen"
+        await burst(app, pilot, "enter", "j", "t", *"hr", "enter", "j")
+        assert controls(app) == LIBGEN and current(app) == LIBGEN[2]
+
+    drive(review, scenario)
+    assert matter.store.tag_names() == ["hr"]  # h and r were the tag's name, not tags
+    assert matter.store.ids_of_tags(["hr"]) == {29}
+
+
 def test_up_down_home_end_and_g_move_through_every_hit(
     review: ReviewApp, matter: Matter, monkeypatch: pytest.MonkeyPatch
 ) -> None:

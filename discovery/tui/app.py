@@ -24,11 +24,12 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual import work
+from textual import events, work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.message import Message as TextualMessage
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
 
 from discovery.errors import DiscoveryError
 from discovery.matter import View
@@ -36,9 +37,17 @@ from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
+from discovery.tui.keys import KeyRouter
 from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
 from discovery.tui.session import Filters, Results, Session
-from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_text
+from discovery.tui.widgets import (
+    ConversationPane,
+    HitTable,
+    KeysFooter,
+    QueryBar,
+    TextLine,
+    detail_text,
+)
 
 CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 """Messages shown each side of a hit, as the context is widened or narrowed."""
@@ -77,6 +86,18 @@ def on_shown_hits(action: A) -> A:
         if self.searching:
             self.deferred.append((action, args))
             return
+        action(self, *args)
+
+    return run  # type: ignore[return-value]
+
+
+def opens_dialog(action: A) -> A:
+    """An action that opens a dialog: keys typed from its key on wait for the dialog
+    (while a search runs, it opens on the search's hits)."""
+
+    @functools.wraps(action)
+    def run(self: ReviewApp, *args: Any) -> None:
+        self.hold_keys()
         action(self, *args)
 
     return run  # type: ignore[return-value]
@@ -155,8 +176,20 @@ class ReviewApp(App[None]):
         self.filters = Filters()
         self.generation = 0
         self.searching = False
+        self.put_back: int | None = None
+        """Where the cursor was in the hits a running search took off the screen (they
+        come back if it fails)."""
+        self.pane_shows: tuple[object, ...] | None = None
+        """What the conversation pane was last drawn for (drawn again only when it changes)."""
         self.deferred: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         """Hit actions pressed while a search ran, to run on its hits."""
+        self.keys = KeyRouter()
+        self._priority_keys = {
+            k
+            for b in self.BINDINGS
+            if isinstance(b, Binding) and b.priority
+            for k in b.key.split(",")
+        }
         self.ingest: View | None = None
         """What the last poll saw of the matter: an ingest running, messages not indexed."""
         self.exported: tuple[Path, int] | None = None
@@ -168,12 +201,12 @@ class ReviewApp(App[None]):
         yield QueryBar(
             self._submitted, blink=self.blink, history=self.session.history(), id="querybar"
         )
-        yield Static("", id="filter")
-        yield Static("", id="totals")
+        yield TextLine(id="filter")
+        yield TextLine(id="totals", fixed=True)
         yield HitTable(self.tz, id="hits")
-        yield Static("", id="detail")
+        yield TextLine(id="detail")
         yield ConversationPane(self.tz, id="conversation")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     @property
     def query_bar(self) -> QueryBar:
@@ -208,7 +241,7 @@ class ReviewApp(App[None]):
         if self.table.needs_columns(self.size.width, years):
             index = self.index
             self.table.set_columns(self.size.width, years)
-            if self.results:
+            if self.results and not self.searching:
                 self.table.add_hits(self.results.hits, 0)
                 self.table.move_cursor(row=index, animate=False)
 
@@ -258,9 +291,14 @@ class ReviewApp(App[None]):
             self.query_bar.show_error(None)
             return
         self.generation += 1
+        if not self.searching:
+            self.put_back = self.index
         self.searching = True
+        # The old hits leave the screen: kept, they would be drawn again for the focus
+        # moving to them, a frame the search would wait for.
+        self.table.clear()
         self.screen.set_focus(self.table)  # keys from now on act on the hits, not the query
-        self.query_one("#totals", Static).update(Text("searching…", "dim italic"))
+        self.query_one("#totals", TextLine).show(Text("searching…", "dim italic"))
         self._search(text, filter_query, self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
@@ -277,10 +315,18 @@ class ReviewApp(App[None]):
             return
         self.error = exc
         self.query_bar.show_error(exc)
-        self._show_totals()
         if self.searching:
+            self._put_back_hits()
             self.query_bar.input.focus()
+        self._show_totals()
         self._search_done()
+
+    def _put_back_hits(self) -> None:
+        """The hits of the search before, where the cursor was, after one that failed."""
+        index, self.put_back = self.put_back, None
+        if self.results and self.results.hits and index is not None:
+            self.table.add_hits(self.results.hits, 0)
+            self.table.move_cursor(row=index, animate=False)
 
     def _show_results(self, generation: int, results: Results) -> None:
         if generation != self.generation:
@@ -288,6 +334,7 @@ class ReviewApp(App[None]):
         self.error = None
         self.query_bar.show_error(None)
         self.results = results
+        self.put_back = None
         self.looked_up = None
         self.at_start = False
         self._audit_warning(results.audit_error)
@@ -302,6 +349,7 @@ class ReviewApp(App[None]):
             table.move_cursor(row=0, animate=False)
             table.focus()
         else:
+            self.pane_shows = None
             self.pane.clear("No hits.")
         self._refresh_hit()
         self._search_done()
@@ -337,16 +385,16 @@ class ReviewApp(App[None]):
                 note = "ingest in progress" if res.view.writer else "index incomplete"
                 parts.append((f"  {note}: hits so far", "bold yellow"))
         parts.append(f"  context ±{self.context}")
-        self.query_one("#totals", Static).update(Text.assemble(*parts))
+        self.query_one("#totals", TextLine).show(Text.assemble(*parts))
 
     def _show_filter(self) -> None:
-        shown = self.query_one("#filter", Static)
+        shown = self.query_one("#filter", TextLine)
         try:
             text = self.filters.query()
         except DiscoveryError as exc:
             text = str(exc)
         shown.display = bool(text)
-        shown.update(
+        shown.show(
             Text.assemble(
                 ("filter, kept for every query (f changes, F clears): ", "dim"), (text, "yellow")
             )
@@ -377,8 +425,8 @@ class ReviewApp(App[None]):
         return None if hit is None else hit.message
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.results is None or event.cursor_row != self.table.cursor_row:
-            return  # a move that later keys have already overtaken
+        if self.results is None or self.searching or event.cursor_row != self.table.cursor_row:
+            return  # a move that later keys have already overtaken, or an emptied list
         self.looked_up = None
         self.at_start = False
         self._ensure_loaded(self.index + 1)
@@ -391,8 +439,8 @@ class ReviewApp(App[None]):
 
     def _show_detail(self) -> None:
         m = self.message
-        detail = self.query_one("#detail", Static)
-        detail.update(detail_text(m, self.tz) if m is not None else "")
+        detail = self.query_one("#detail", TextLine)
+        detail.show(detail_text(m, self.tz) if m is not None else Text())
         detail.display = m is not None
 
     def on_hit_table_near_end(self, event: HitTable.NearEnd) -> None:
@@ -402,7 +450,7 @@ class ReviewApp(App[None]):
     def _ensure_loaded(self, index: int) -> None:
         """Load pages of hits through ``index`` into the table (the next page, near the end)."""
         r = self.results
-        if r is None or r.complete or index < len(r.hits) - 5:
+        if r is None or r.complete or index < len(r.hits) - 5 or self.searching:
             return
         before = len(r.hits)
         self.session.load_through(r, index + 5)
@@ -414,6 +462,10 @@ class ReviewApp(App[None]):
         if m is None:
             return
         node = r.node if r is not None else None
+        shows = (m.id, m.tags, self.context, self.at_start, self.looked_up is not None, node)
+        if shows == self.pane_shows:
+            return
+        self.pane_shows = shows
         messages, marks = self.session.context(m.id, self.context, node, from_start=self.at_start)
         if self.at_start:
             note = "from the start of the conversation (g: back to the hit)"
@@ -433,6 +485,61 @@ class ReviewApp(App[None]):
             self.looked_up = None
             self._refresh_hit()
         self.table.move_cursor(row=index, animate=False)
+
+    # --- keys while a dialog opens or closes (discovery/tui/keys.py) --------------------
+    @dataclasses.dataclass
+    class ReleaseKeys(TextualMessage):
+        """Give out the keys held (posted, so that it comes after the keys read before it)."""
+
+        hold: int
+
+    @property
+    def holding_keys(self) -> bool:
+        return self.keys.holding
+
+    def hold_keys(self) -> None:
+        """Keep every key read from now on (and those on their way) until :meth:`release_keys`."""
+        self.keys.hold()
+
+    def release_keys(self) -> None:
+        """Give the held keys, in their order, to whatever reads keys once this is read."""
+        if self.keys.holding:
+            self.post_message(self.ReleaseKeys(self.keys.holds))
+
+    async def on_review_app_release_keys(self, message: ReleaseKeys) -> None:
+        if message.hold != self.keys.holds:
+            return  # held again since: that hold's own release will come
+        for held in self.keys.release():
+            await self._hand_out(held.event(), held.seq)
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key not in self._priority_keys
+        ):
+            seq = self.keys.next_seq()
+            if self.keys.holding:
+                self.keys.keep(event, seq)
+                return
+            await self._hand_out(event, seq)
+            return
+        await super().on_event(event)
+
+    async def _hand_out(self, event: events.Key, seq: int) -> None:
+        """Give a key to the focused widget (Textual's own routing), remembering it."""
+        await super().on_event(event)
+        if event.is_forwarded:
+            self.keys.sent(event, seq)
+
+    def _open_dialog(self, dialog: ModalScreen[Any], done: Callable[[Any], None]) -> None:
+        """Open ``dialog``, which takes the held keys once it shows."""
+
+        def closed(result: Any) -> None:
+            self.release_keys()  # read once the screen under the dialog is back on top
+            done(result)
+
+        self.push_screen(dialog, closed)
 
     # --- actions -----------------------------------------------------------------------
     def action_explain(self) -> None:
@@ -483,13 +590,14 @@ class ReviewApp(App[None]):
             i += step * len(chunk)
         self.notify("No other hit in this conversation that way.", timeout=3)
 
+    @opens_dialog
     @on_shown_hits
     def action_goto(self) -> None:
         def done(mid: object) -> None:
             if isinstance(mid, int):
                 self._goto(mid)
 
-        self.push_screen(GotoScreen(), done)
+        self._open_dialog(GotoScreen(), done)
 
     def _goto(self, mid: int) -> None:
         try:
@@ -553,30 +661,34 @@ class ReviewApp(App[None]):
             for i, hit in enumerate(r.hits):  # the message may be a hit too (or elsewhere)
                 if hit.message.id == m.id:
                     r.hits[i] = dataclasses.replace(hit, message=message)
-                    self.table.update_tags(i, message)
+                    if not self.searching:  # else the rows are off the screen
+                        self.table.update_tags(i, message)
                     break
         self._show_conversation()
         self._show_detail()
 
+    @opens_dialog
     @on_shown_hits
     def action_custom_tag(self) -> None:
         m = self.message
         if m is None:
             self.notify("No hit to tag: search first.", severity="warning", timeout=3)
+            self.release_keys()  # no dialog: the keys go on to the review screen
             return
 
         def done(tag: object) -> None:
             if isinstance(tag, str):
                 self._toggle(m, tag)  # the message the dialog was opened on
 
-        self.push_screen(TagScreen(self.session.tag_names(), m.tags), done)
+        self._open_dialog(TagScreen(self.session.tag_names(), m.tags), done)
 
+    @opens_dialog
     def action_filter(self) -> None:
         def done(filters: object) -> None:
             if isinstance(filters, Filters):
                 self._set_filter(filters)
 
-        self.push_screen(FilterScreen(self.filters), done)
+        self._open_dialog(FilterScreen(self.filters), done)
 
     def action_clear_filter(self) -> None:
         if self.filters.is_empty():
@@ -590,18 +702,20 @@ class ReviewApp(App[None]):
         self._show_filter()
         self.run_search(self.query_bar.input.value)
 
+    @opens_dialog
     @on_shown_hits
     def action_export(self) -> None:
         r = self.results
         if r is None or not r.total:
             self.notify("Nothing to export: search first.", severity="warning", timeout=3)
+            self.release_keys()  # no dialog: the keys go on to the review screen
             return
 
         def done(path: object) -> None:
             if isinstance(path, Path):
                 self._export(r, path)
 
-        self.push_screen(ExportScreen(Path(f"{self.session.name}-hits.csv"), r.total), done)
+        self._open_dialog(ExportScreen(Path(f"{self.session.name}-hits.csv"), r.total), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, results: Results, path: Path) -> None:
@@ -641,9 +755,15 @@ class ReviewApp(App[None]):
         )
         self._close_messages_no_wait()
 
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
-        if key == "escape" and self.focused is self.query_bar.input:
+    def on_key(self, event: events.Key) -> None:
+        """A key back from the widget it was given to, for the bindings."""
+        seq = self.keys.returned(event)
+        if self.keys.holding:  # for a dialog that opens or closes: not for these bindings
+            self.keys.keep(event, seq)
+            event.stop()
+            event.prevent_default()
+            return
+        if event.key == "escape" and self.focused is self.query_bar.input:
             self.table.focus()
 
 

@@ -142,7 +142,8 @@ class Results:
     audit_error: str | None = None
     """Why the search was not recorded in the audit log, if it was not."""
     years: tuple[int, ...] = ()
-    """The calendar years (display zone) the hits were sent in, oldest first."""
+    """The calendar year (display zone) of the oldest hit and of the newest, once when
+    they are the same year (none without hits)."""
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -201,10 +202,13 @@ class Session:
             problem = _log(
                 self._search_matter, "search", query, result.node, result.ids, view=result.view
             )
-            rows = self._search_store.summary_rows(result.ids)
-        tz = self.matter.tz
-        years = sorted({_year(sent, tz) for _, _, sent in rows})
-        return Results(query, result, list(result.hits), problem, tuple(years))
+            # In time order the first hit is the oldest and the last the newest: two rows,
+            # not one per hit (95,000 rows took 165 ms at 1M).
+            ends = result.ids[:1] + result.ids[-1:] if self.sort == "time" else result.ids
+            rows = self._search_store.summary_rows(list(ends))
+        years = sorted({_year(sent, self.matter.tz) for _, _, sent in rows})
+        span = (years[0], years[-1]) if len(years) > 1 else tuple(years)
+        return Results(query, result, list(result.hits), problem, span)
 
     def ingest_view(self) -> View | None:
         """What a search would see now (:meth:`discovery.matter.Matter.view`): whether an

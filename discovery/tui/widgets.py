@@ -13,7 +13,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
-from textual.widgets import DataTable, Input, Static
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Static
 
 from discovery.errors import DiscoveryError, QuerySyntaxError
 from discovery.model import Message
@@ -37,7 +38,55 @@ def error_text(exc: DiscoveryError) -> Text:
     return Text(visible(str(exc)), style="bold red")
 
 
-class QueryInput(Input):
+class TextLine(Static):
+    """A line or two of text on the screen (totals, detail, filter), updated only when
+    the text changes.
+
+    Every update lays the whole screen out again; showing the same text again (the
+    hit list reports the row a search has just put the cursor on) now costs
+    nothing. A ``fixed`` line (its height set in the CSS) is updated without a layout.
+    """
+
+    def __init__(self, *, id: str, fixed: bool = False) -> None:
+        super().__init__("", id=id)
+        self._fixed = fixed
+        self._shown: tuple[object, ...] | None = None
+
+    def show(self, text: Text) -> None:
+        key = (text.plain, tuple(text.spans), str(text.style))
+        if key != self._shown:
+            self._shown = key
+            self.update(text, layout=not self._fixed)
+
+
+class RoutedInput(Input):
+    """An input that reads every key in the order typed, and passes on the keys it is
+    not the one to read.
+
+    Textual's input types a letter when it reads it but moves, deletes and submits
+    (its bindings) only once the key has gone up to the app, after the letters
+    behind it: ``4x⌫⏎`` submitted ``4x``, and ``libgen⏎j`` typed the ``j``. Here
+    the input's own bindings run when it reads the key. Keys that reach it after
+    the focus has left it, or while the app holds keys back for a dialog that
+    opens or closes (:mod:`discovery.tui.keys`), go back to the app, which gives
+    them to whatever reads keys by then.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.app.focused is not self or getattr(self.app, "holding_keys", False):
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        own = [] if event.is_printable else self._bindings.key_to_bindings.get(event.key, [])
+        if own and await self.app.run_action(own[0].action, self):
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)  # a letter, or a key for the bindings further up
+
+
+class QueryInput(RoutedInput):
     """The query input. Enter hands the focus to the hit list at once, and keys that
     were already on their way to the input when Enter was read go on to the hit list
     in their order, so ``libgen⏎jjh`` types ``libgen`` and acts on the hits with
@@ -53,18 +102,16 @@ class QueryInput(Input):
         if isinstance(bar, QueryBar):
             bar.submit(self.value)
 
-    async def _on_key(self, event: events.Key) -> None:
-        if self.app.focused is not self:  # has_focus follows a message later
-            event.stop()
-            event.prevent_default()
-            self.app.post_message(events.Key(event.key, event.character))
-            return
-        if event.key == "enter":  # here, not as a binding: that would come after later keys
-            event.stop()
-            event.prevent_default()
-            await self.action_submit()
-            return
-        await super()._on_key(event)
+
+class DialogInput(RoutedInput):
+    """An input of a dialog: from Enter on, the app holds keys until the dialog has
+    closed or said what is wrong, so ``t hot⏎ j`` tags and then moves to the next hit."""
+
+    async def action_submit(self) -> None:
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()
+        await super().action_submit()
 
 
 class QueryBar(Vertical):
@@ -273,6 +320,36 @@ def tag_letters(m: Message) -> str:
     if any(t not in TAG_LETTERS for t in m.tags):
         letters += "+"
     return letters
+
+
+class KeysFooter(Footer):
+    """Textual's footer, composed again only when the keys it shows change.
+
+    Textual's own recomposes it whenever the focus moves (the query bar to the
+    hit list at every search), though the same keys are shown: a new widget per
+    key, styled and laid out, about a third of the time a search took to reach
+    the screen at 1M messages.
+    """
+
+    def __init__(self, *, compact: bool = False) -> None:
+        super().__init__(compact=compact)
+        self._shown: tuple[object, ...] | None = None
+
+    def _keys(self, screen: Screen[object]) -> tuple[object, ...]:
+        palette = self.app.COMMAND_PALETTE_BINDING
+        return tuple(
+            (key, b.key, b.description, b.action, enabled, tooltip)
+            for key, (_, b, enabled, tooltip) in screen.active_bindings.items()
+            if b.show or key == palette
+        )
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        keys = self._keys(screen)
+        if self._bindings_ready and keys == self._shown:
+            return
+        super().bindings_changed(screen)
+        if screen.app.app_focus and self.is_attached and screen is self.screen:
+            self._shown = keys
 
 
 class ConversationPane(VerticalScroll):
