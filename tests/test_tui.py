@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.binding import Binding
 from textual.pilot import Pilot
 from typer.testing import CliRunner
@@ -709,6 +710,40 @@ def test_up_down_home_end_and_g_move_through_every_hit(
     drive(review, scenario)
 
 
+def test_the_last_hit_is_a_jump_that_fetches_no_page_before_it(
+    review: ReviewApp, matter: Matter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G on a large hit set fetches the hits around the last one, not every page up to it;
+    walking back up fetches the pages before as the cursor reaches them."""
+    from discovery.model import control_number
+    from discovery.tui import session as session_module
+
+    monkeypatch.setattr(session_module, "PAGE", 5)
+    expected = slack_hits_in_time_order(matter)
+    n = len(expected)
+    assert n > 30
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "platform:slack")
+        await burst(app, pilot, "G")
+        r = app.results
+        assert r is not None and app.index == n - 1 and current(app) == control_number(expected[-1])
+        assert app.pane.focus_id == expected[-1]
+        assert len(r.hits) == 10 and len(r.far) < 10  # the first two pages, and the last one
+        assert app.table.row_count == len(r.far)
+        await burst(app, pilot, *["k"] * 12, "h")
+        assert app.index == n - 13 and current(app) == control_number(expected[n - 13])
+        assert str(app.table.get_cell(str(n - 13), "tags")) == "H"
+        assert len(r.hits) + len(r.far) < n  # still not every page
+        await burst(app, pilot, "home")
+        assert app.index == 0 and current(app) == control_number(expected[0])
+        await burst(app, pilot, "end", "up", "up")
+        assert app.index == n - 3 and app.pane.focus_id == expected[n - 3]
+
+    drive(review, scenario)
+    assert matter.store.ids_of_tags(["hot"]) == {expected[n - 13]}
+
+
 def test_header_detail_line_and_footer_at_80_columns(review: ReviewApp, matter: Matter) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         header = str(app.query_one("#header").visual)  # type: ignore[attr-defined]
@@ -824,6 +859,32 @@ def test_go_to_a_hit_and_to_a_message_that_is_not_one(review: ReviewApp, matter:
 
     drive(review, scenario)
     assert matter.store.ids_of_tags(["responsive"]) == {17}
+
+
+def test_matches_in_an_earlier_version_are_highlighted_in_the_pane(review: ReviewApp) -> None:
+    """MSG-35 read "Run 15 uses the pirated books again." before it was edited to "Run 15
+    uses only licensed books.": the phrase matches the earlier version only, so that is
+    where its words are marked, not "books" in the current text."""
+    from textual.widgets import Static
+
+    from discovery.render import HIGHLIGHT
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, '"pirated books"')
+        await burst(app, pilot, "colon", *"35", "enter")
+        assert current(app) == "MSG-00000035" and app.pane.focus_id == 35
+        body = app.pane.query_one("#body", Static).content
+        assert isinstance(body, Text)
+        lines = body.split("\n")
+        (earlier,) = [line for line in lines if "(earlier version 1)" in line.plain]
+        (now,) = [line for line in lines if "uses only licensed books" in line.plain]
+
+        def marked(line: Text) -> list[str]:
+            return [line.plain[s.start : s.end] for s in line.spans if HIGHLIGHT in str(s.style)]
+
+        assert marked(earlier) == ["pirated", "books"] and marked(now) == []
+
+    drive(review, scenario)
 
 
 def test_query_history_is_kept_per_matter(matter: Matter) -> None:

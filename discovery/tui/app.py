@@ -176,9 +176,12 @@ class ReviewApp(App[None]):
         self.filters = Filters()
         self.generation = 0
         self.searching = False
-        self.put_back: int | None = None
-        """Where the cursor was in the hits a running search took off the screen (they
-        come back if it fails)."""
+        self.first_row = 0
+        """The place among the hits of the hit list's first row (not 0 after a jump far
+        down, e.g. to the last hit: the rows are the hits around it)."""
+        self.put_back: tuple[int, int, int] | None = None
+        """The hit list a running search took off the screen (the current hit, the first
+        row's hit, the rows), to put back if it fails."""
         self.pane_shows: tuple[object, ...] | None = None
         """What the conversation pane was last drawn for (drawn again only when it changes)."""
         self.deferred: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
@@ -239,11 +242,10 @@ class ReviewApp(App[None]):
     def _layout_table(self) -> None:
         years = self.results is not None and len(self.results.years) > 1
         if self.table.needs_columns(self.size.width, years):
-            index = self.index
+            index, rows = self.index, self.table.row_count
             self.table.set_columns(self.size.width, years)
             if self.results and not self.searching:
-                self.table.add_hits(self.results.hits, 0)
-                self.table.move_cursor(row=index, animate=False)
+                self._show_rows(self.first_row, self.first_row + rows, index)
 
     def _header(self) -> Text:
         s = self.session
@@ -292,7 +294,7 @@ class ReviewApp(App[None]):
             return
         self.generation += 1
         if not self.searching:
-            self.put_back = self.index
+            self.put_back = (self.index, self.first_row, self.table.row_count)
         self.searching = True
         # The old hits leave the screen: kept, they would be drawn again for the focus
         # moving to them, a frame the search would wait for.
@@ -323,10 +325,10 @@ class ReviewApp(App[None]):
 
     def _put_back_hits(self) -> None:
         """The hits of the search before, where the cursor was, after one that failed."""
-        index, self.put_back = self.put_back, None
-        if self.results and self.results.hits and index is not None:
-            self.table.add_hits(self.results.hits, 0)
-            self.table.move_cursor(row=index, animate=False)
+        shown, self.put_back = self.put_back, None
+        if self.results and self.results.total and shown is not None:
+            index, lo, rows = shown
+            self._show_rows(lo, lo + rows, index)
 
     def _show_results(self, generation: int, results: Results) -> None:
         if generation != self.generation:
@@ -334,6 +336,7 @@ class ReviewApp(App[None]):
         self.error = None
         self.query_bar.show_error(None)
         self.results = results
+        self.first_row = 0
         self.put_back = None
         self.looked_up = None
         self.at_start = False
@@ -403,18 +406,17 @@ class ReviewApp(App[None]):
     # --- the current hit ---------------------------------------------------------------
     @property
     def index(self) -> int:
-        """The current hit: the hit table's cursor row, which every key moves at once."""
+        """The current hit: the hit table's cursor row, which every key moves at once
+        (its place among the hits: the row, past :attr:`first_row`)."""
         r = self.results
-        if r is None or not r.hits:
+        if r is None or not r.total:
             return 0
-        return max(0, min(self.table.cursor_row, len(r.hits) - 1))
+        return max(0, min(self.first_row + self.table.cursor_row, r.total - 1))
 
     @property
     def hit(self) -> Hit | None:
         r = self.results
-        if r is None or not r.hits:
-            return None
-        return r.hits[self.index]
+        return None if r is None else r.hit_at(self.index)
 
     @property
     def message(self) -> Message | None:
@@ -430,6 +432,8 @@ class ReviewApp(App[None]):
         self.looked_up = None
         self.at_start = False
         self._ensure_loaded(self.index + 1)
+        if self.table.cursor_row < 5:
+            self._grow_back()
         self._refresh_hit()
 
     def _refresh_hit(self) -> None:
@@ -444,17 +448,42 @@ class ReviewApp(App[None]):
         detail.display = m is not None
 
     def on_hit_table_near_end(self, event: HitTable.NearEnd) -> None:
-        if self.results is not None:
-            self._ensure_loaded(len(self.results.hits))
+        self._ensure_loaded(self.first_row + self.table.row_count)
+
+    def on_hit_table_near_start(self, event: HitTable.NearStart) -> None:
+        self._grow_back()
 
     def _ensure_loaded(self, index: int) -> None:
         """Load pages of hits through ``index`` into the table (the next page, near the end)."""
         r = self.results
-        if r is None or r.complete or index < len(r.hits) - 5 or self.searching:
+        end = self.first_row + self.table.row_count
+        if r is None or self.searching or end >= r.total or index < end - 5:
             return
-        before = len(r.hits)
-        self.session.load_through(r, index + 5)
-        self.table.add_hits(r.hits[before:], before)
+        self.session.load(r, end, index + 6)
+        rows = []
+        while (hit := r.hit_at(end + len(rows))) is not None:
+            rows.append(hit)
+        self.table.add_hits(rows, end)
+
+    def _grow_back(self) -> None:
+        """Near the first row of hits that start past the first hit: the page before too."""
+        if self.results is not None and self.first_row > 0 and not self.searching:
+            index, end = self.index, self.first_row + self.table.row_count
+            self._show_rows(max(0, self.first_row - self.session.page), end, index)
+
+    def _show_rows(self, lo: int, hi: int, index: int) -> None:
+        """The hits at places ``lo`` to ``hi`` (fetched as needed) as the hit list's rows,
+        the cursor on hit ``index``."""
+        r = self.results
+        assert r is not None
+        self.session.load(r, lo, hi)
+        rows = []
+        while lo + len(rows) < hi and (hit := r.hit_at(lo + len(rows))) is not None:
+            rows.append(hit)
+        self.first_row = lo
+        self.table.clear()
+        self.table.add_hits(rows, lo)
+        self.table.move_cursor(row=index - lo, animate=False)
 
     def _show_conversation(self) -> None:
         m = self.message
@@ -476,15 +505,24 @@ class ReviewApp(App[None]):
         self.pane.show(messages, m.id, marks, note=note, to_top=self.at_start)
 
     def _go(self, index: int) -> None:
+        """Move to hit ``index``: among the rows, the page after them, or (further away,
+        G, a go-to) the rows around it alone: no page before it is fetched."""
         r = self.results
         if r is None or not r.total:
             return
         index = max(0, min(r.total - 1, index))
-        self._ensure_loaded(index)
-        if self.looked_up is not None and index == self.index:
+        was = self.index
+        lo, end, page = self.first_row, self.first_row + self.table.row_count, self.session.page
+        if lo <= index < end + page:
+            self._ensure_loaded(index)
+        elif lo - page <= index < lo:
+            self._show_rows(max(0, lo - page), end, index)
+        else:
+            self._show_rows(max(0, index - page // 2), index + page // 2 + 1, index)
+        if self.looked_up is not None and index == was:
             self.looked_up = None
             self._refresh_hit()
-        self.table.move_cursor(row=index, animate=False)
+        self.table.move_cursor(row=index - self.first_row, animate=False)
 
     # --- keys while a dialog opens or closes (discovery/tui/keys.py) --------------------
     @dataclasses.dataclass
@@ -657,11 +695,15 @@ class ReviewApp(App[None]):
         if self.looked_up is not None and self.looked_up.id == m.id:
             self.looked_up = message
         r = self.results
-        if r is not None:
-            for i, hit in enumerate(r.hits):  # the message may be a hit too (or elsewhere)
+        if r is not None:  # the message may be a hit too (or elsewhere)
+            for i, hit in [*enumerate(r.hits), *r.far.items()]:
                 if hit.message.id == m.id:
-                    r.hits[i] = dataclasses.replace(hit, message=message)
-                    if not self.searching:  # else the rows are off the screen
+                    if i < len(r.hits):
+                        r.hits[i] = dataclasses.replace(hit, message=message)
+                    else:
+                        r.far[i] = dataclasses.replace(hit, message=message)
+                    shown = self.first_row <= i < self.first_row + self.table.row_count
+                    if shown and not self.searching:
                         self.table.update_tags(i, message)
                     break
         self._show_conversation()

@@ -34,7 +34,7 @@ from discovery.matter import STORE_FILE, Matter, View
 from discovery.model import Message, control_number
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
-from discovery.render import hit_spans
+from discovery.render import version_spans
 from discovery.search import Hit, Searcher, SearchResult
 from discovery.store import Store, from_us
 from discovery.tags import BUILTIN_TAGS
@@ -134,7 +134,8 @@ def combine(query: str, filter_query: str) -> str:
 
 @dataclass
 class Results:
-    """One search's hit set, its summary, and the hits fetched so far (a prefix of ``ids``)."""
+    """One search's hit set, its summary, and the hits fetched so far: from the first
+    on (``hits``, a prefix of ``ids``), and around places jumped to (``far``)."""
 
     query: str
     result: SearchResult
@@ -144,6 +145,8 @@ class Results:
     years: tuple[int, ...] = ()
     """The calendar year (display zone) of the oldest hit and of the newest, once when
     they are the same year (none without hits)."""
+    far: dict[int, Hit] = field(default_factory=dict)
+    """Hits fetched past ``hits`` (the last hit, a go-to), by their place among the hits."""
 
     @property
     def ids(self) -> tuple[int, ...]:
@@ -160,6 +163,10 @@ class Results:
     @property
     def complete(self) -> bool:
         return len(self.hits) >= self.total
+
+    def hit_at(self, i: int) -> Hit | None:
+        """The ``i``-th hit, if it has been fetched."""
+        return self.hits[i] if 0 <= i < len(self.hits) else self.far.get(i)
 
 
 class Session:
@@ -184,6 +191,11 @@ class Session:
     @property
     def name(self) -> str:
         return self.matter.name
+
+    @property
+    def page(self) -> int:
+        """Hits fetched at a time (:data:`PAGE`)."""
+        return PAGE
 
     # --- searching (worker thread) ------------------------------------------------------
     def search(self, typed: str, filter_query: str = "") -> Results:
@@ -266,22 +278,37 @@ class Session:
             return self.matter.store.message(message_id)
 
     # --- pages, context, tags (UI thread or workers) --------------------------------------
-    def load_through(self, results: Results, index: int) -> int:
-        """Fetch pages until hit ``index`` is loaded (or all are); returns hits loaded."""
+    def load(self, results: Results, lo: int, hi: int) -> None:
+        """Fetch the hits at places ``lo`` to ``hi`` (excluded) that are not fetched yet,
+        a page at a time; none before them is fetched (the last hit of 100,000 is one
+        page, not 2,000)."""
+        hi = min(hi, results.total)
         with self._ui_lock:
-            while len(results.hits) <= index and not results.complete:
-                start = len(results.hits)
-                page = results.ids[start : start + PAGE]
-                results.hits.extend(self._searcher.hits(results.node, page))
-        return len(results.hits)
+            i = max(lo, 0)
+            while i < hi:
+                if results.hit_at(i) is not None:
+                    i += 1
+                    continue
+                end = i + 1  # the run of missing hits from i, a page at most
+                while end < min(i + PAGE, results.total) and results.hit_at(end) is None:
+                    end += 1
+                fetched = self._searcher.hits(results.node, results.ids[i:end])
+                if i == len(results.hits):
+                    results.hits.extend(fetched)
+                else:
+                    results.far.update(zip(range(i, end), fetched, strict=True))
+                i = end
+            while len(results.hits) in results.far:  # the first hits have reached them
+                results.hits.append(results.far.pop(len(results.hits)))
 
     def context(
         self, message_id: int, around: int, node: Node | None, *, from_start: bool = False
-    ) -> tuple[list[Message], dict[int, list[tuple[int, int]]]]:
+    ) -> tuple[list[Message], dict[int, dict[int, list[tuple[int, int]]]]]:
         """Messages around one (or the conversation's first ones) and the query's matches.
 
-        Returns the messages in conversation order and, per message id, the
-        (start, end) offsets of matched words in its current text.
+        Returns the messages in conversation order and, per message id and version
+        (0 its current text, n its n-th earlier one), the (start, end) offsets of
+        the matched words in that text.
         """
         with self._ui_lock:
             store = self.matter.store
@@ -290,7 +317,7 @@ class Session:
             else:
                 ids = store.context_ids(message_id, around, around)
             hits = self._searcher.hits(node, ids)
-        marks = {h.message.id: hit_spans(h) for h in hits}
+        marks = {h.message.id: version_spans(h) for h in hits}
         return [h.message for h in hits], marks
 
     def _conversation_start(self, message_id: int, n: int) -> list[int]:

@@ -22,7 +22,7 @@ from discovery.render import snippet_text
 from discovery.safetext import visible
 from discovery.search import Hit, Snippet, parse_query
 from discovery.text import tokenize
-from discovery.tui.conversation import conversation_lines
+from discovery.tui.conversation import Marks, conversation_lines
 
 TAG_LETTERS = {"hot": "H", "responsive": "R", "privileged": "P"}
 CHARS_PER_WORD_BEFORE = 16
@@ -204,6 +204,10 @@ class HitTable(DataTable[Text | str]):
     class NearEnd(TextualMessage):
         pass
 
+    @dataclass
+    class NearStart(TextualMessage):
+        """Scrolled up to the first rows (which are not the first hits after a jump)."""
+
     WIDE = 120
     MEDIUM = 100
 
@@ -268,6 +272,8 @@ class HitTable(DataTable[Text | str]):
         super().watch_scroll_y(old, new)
         if self.row_count and new + self.size.height >= self.row_count - 5:
             self.post_message(self.NearEnd())
+        if new < old and new <= 5:
+            self.post_message(self.NearStart())
 
 
 def lead_trimmed(snip: Snippet, words: int) -> Snippet:
@@ -368,7 +374,7 @@ class ConversationPane(VerticalScroll):
         self,
         messages: Sequence[Message],
         focus: int,
-        marks: dict[int, list[tuple[int, int]]],
+        marks: Marks,
         *,
         note: str = "",
         to_top: bool = False,
