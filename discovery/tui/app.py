@@ -24,11 +24,10 @@ from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
-from textual import events, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual import work
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.message import Message as TextualMessage
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import DataTable, Static
 
 from discovery.errors import DiscoveryError
@@ -37,7 +36,7 @@ from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
-from discovery.tui.keys import KeyRouter
+from discovery.tui.keys import HoldsKeys, opens_dialog
 from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import (
@@ -91,19 +90,7 @@ def on_shown_hits(action: A) -> A:
     return run  # type: ignore[return-value]
 
 
-def opens_dialog(action: A) -> A:
-    """An action that opens a dialog: keys typed from its key on wait for the dialog
-    (while a search runs, it opens on the search's hits)."""
-
-    @functools.wraps(action)
-    def run(self: ReviewApp, *args: Any) -> None:
-        self.hold_keys()
-        action(self, *args)
-
-    return run  # type: ignore[return-value]
-
-
-class ReviewApp(App[None]):
+class ReviewApp(HoldsKeys):
     """Search a matter, walk the hits in their conversations, tag, export."""
 
     CSS_PATH = "app.tcss"
@@ -186,13 +173,6 @@ class ReviewApp(App[None]):
         """What the conversation pane was last drawn for (drawn again only when it changes)."""
         self.deferred: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         """Hit actions pressed while a search ran, to run on its hits."""
-        self.keys = KeyRouter()
-        self._priority_keys = {
-            k
-            for b in self.BINDINGS
-            if isinstance(b, Binding) and b.priority
-            for k in b.key.split(",")
-        }
         self.ingest: View | None = None
         """What the last poll saw of the matter: an ingest running, messages not indexed."""
         self.exported: tuple[Path, int] | None = None
@@ -524,61 +504,6 @@ class ReviewApp(App[None]):
             self._refresh_hit()
         self.table.move_cursor(row=index - self.first_row, animate=False)
 
-    # --- keys while a dialog opens or closes (discovery/tui/keys.py) --------------------
-    @dataclasses.dataclass
-    class ReleaseKeys(TextualMessage):
-        """Give out the keys held (posted, so that it comes after the keys read before it)."""
-
-        hold: int
-
-    @property
-    def holding_keys(self) -> bool:
-        return self.keys.holding
-
-    def hold_keys(self) -> None:
-        """Keep every key read from now on (and those on their way) until :meth:`release_keys`."""
-        self.keys.hold()
-
-    def release_keys(self) -> None:
-        """Give the held keys, in their order, to whatever reads keys once this is read."""
-        if self.keys.holding:
-            self.post_message(self.ReleaseKeys(self.keys.holds))
-
-    async def on_review_app_release_keys(self, message: ReleaseKeys) -> None:
-        if message.hold != self.keys.holds:
-            return  # held again since: that hold's own release will come
-        for held in self.keys.release():
-            await self._hand_out(held.event(), held.seq)
-
-    async def on_event(self, event: events.Event) -> None:
-        if (
-            isinstance(event, events.Key)
-            and not event.is_forwarded
-            and event.key not in self._priority_keys
-        ):
-            seq = self.keys.next_seq()
-            if self.keys.holding:
-                self.keys.keep(event, seq)
-                return
-            await self._hand_out(event, seq)
-            return
-        await super().on_event(event)
-
-    async def _hand_out(self, event: events.Key, seq: int) -> None:
-        """Give a key to the focused widget (Textual's own routing), remembering it."""
-        await super().on_event(event)
-        if event.is_forwarded:
-            self.keys.sent(event, seq)
-
-    def _open_dialog(self, dialog: ModalScreen[Any], done: Callable[[Any], None]) -> None:
-        """Open ``dialog``, which takes the held keys once it shows."""
-
-        def closed(result: Any) -> None:
-            self.release_keys()  # read once the screen under the dialog is back on top
-            done(result)
-
-        self.push_screen(dialog, closed)
-
     # --- actions -----------------------------------------------------------------------
     def action_explain(self) -> None:
         open_explain(self)
@@ -635,7 +560,7 @@ class ReviewApp(App[None]):
             if isinstance(mid, int):
                 self._goto(mid)
 
-        self._open_dialog(GotoScreen(), done)
+        self.open_dialog(GotoScreen(), done)
 
     def _goto(self, mid: int) -> None:
         try:
@@ -722,7 +647,7 @@ class ReviewApp(App[None]):
             if isinstance(tag, str):
                 self._toggle(m, tag)  # the message the dialog was opened on
 
-        self._open_dialog(TagScreen(self.session.tag_names(), m.tags), done)
+        self.open_dialog(TagScreen(self.session.tag_names(), m.tags), done)
 
     @opens_dialog
     def action_filter(self) -> None:
@@ -730,7 +655,7 @@ class ReviewApp(App[None]):
             if isinstance(filters, Filters):
                 self._set_filter(filters)
 
-        self._open_dialog(FilterScreen(self.filters), done)
+        self.open_dialog(FilterScreen(self.filters), done)
 
     def action_clear_filter(self) -> None:
         if self.filters.is_empty():
@@ -757,7 +682,7 @@ class ReviewApp(App[None]):
             if isinstance(path, Path):
                 self._export(r, path)
 
-        self._open_dialog(ExportScreen(Path(f"{self.session.name}-hits.csv"), r.total), done)
+        self.open_dialog(ExportScreen(Path(f"{self.session.name}-hits.csv"), r.total), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, results: Results, path: Path) -> None:
@@ -796,17 +721,6 @@ class ReviewApp(App[None]):
             )
         )
         self._close_messages_no_wait()
-
-    def on_key(self, event: events.Key) -> None:
-        """A key back from the widget it was given to, for the bindings."""
-        seq = self.keys.returned(event)
-        if self.keys.holding:  # for a dialog that opens or closes: not for these bindings
-            self.keys.keep(event, seq)
-            event.stop()
-            event.prevent_default()
-            return
-        if event.key == "escape" and self.focused is self.query_bar.input:
-            self.table.focus()
 
 
 def run(matter_name: str | None, query: str = "") -> int:

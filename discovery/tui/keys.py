@@ -25,10 +25,17 @@ meanwhile; nothing is dropped.
 from __future__ import annotations
 
 import bisect
+import functools
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from textual import events
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import ModalScreen
 
 IN_FLIGHT_KEPT = 1000
 """Keys remembered on their way to a widget (a key a widget keeps is forgotten later)."""
@@ -93,3 +100,101 @@ class KeyRouter:
         self.holding = False
         held, self.held = self.held, []
         return held
+
+
+class HoldsKeys(App[None]):
+    """An app that holds keys for its dialogs (see the module notes).
+
+    Its dialogs' inputs pass keys back while it holds them
+    (:class:`discovery.tui.widgets.RoutedInput`), and a dialog calls
+    :meth:`release_keys` once it has the focus, or has refused an Enter.
+    """
+
+    @dataclass
+    class ReleaseKeys(Message):
+        """Give out the keys held (posted, so it comes after the keys read before it)."""
+
+        hold: int
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.keys = KeyRouter()
+        self._priority_keys = {
+            k
+            for b in self.BINDINGS
+            if isinstance(b, Binding) and b.priority
+            for k in b.key.split(",")
+        }
+        """Keys never held (ctrl+q quits whatever is opening)."""
+
+    @property
+    def holding_keys(self) -> bool:
+        return self.keys.holding
+
+    def hold_keys(self) -> None:
+        """Keep every key read from now on (and those on their way) until :meth:`release_keys`."""
+        self.keys.hold()
+
+    def release_keys(self) -> None:
+        """Give the held keys, in their order, to whatever reads keys once this is read."""
+        if self.keys.holding:
+            self.post_message(self.ReleaseKeys(self.keys.holds))
+
+    def open_dialog(self, dialog: ModalScreen[Any], done: Callable[[Any], None]) -> None:
+        """Open ``dialog``, which takes the held keys once it shows."""
+
+        def closed(result: Any) -> None:
+            self.release_keys()  # read once the screen under the dialog is back on top
+            done(result)
+
+        self.push_screen(dialog, closed)
+
+    async def on_holds_keys_release_keys(self, message: ReleaseKeys) -> None:
+        if message.hold != self.keys.holds:
+            return  # held again since: that hold's own release will come
+        for held in self.keys.release():
+            await self._hand_out(held.event(), held.seq)
+
+    async def on_event(self, event: events.Event) -> None:
+        if (
+            isinstance(event, events.Key)
+            and not event.is_forwarded
+            and event.key not in self._priority_keys
+        ):
+            seq = self.keys.next_seq()
+            if self.keys.holding:
+                self.keys.keep(event, seq)
+                return
+            await self._hand_out(event, seq)
+            return
+        await super().on_event(event)
+
+    async def _hand_out(self, event: events.Key, seq: int) -> None:
+        """Give a key to the focused widget (Textual's own routing), remembering it."""
+        await super().on_event(event)
+        if event.is_forwarded:
+            self.keys.sent(event, seq)
+
+    def on_key(self, event: events.Key) -> None:
+        """A key back from the widget it was given to, for the bindings."""
+        seq = self.keys.returned(event)
+        if self.keys.holding:  # for a dialog that opens or closes: not for these bindings
+            self.keys.keep(event, seq)
+            event.stop()
+            event.prevent_default()
+
+
+A = TypeVar("A", bound=Callable[..., None])
+
+
+def opens_dialog(action: A) -> A:
+    """An action that opens a dialog: keys typed from its key on wait for the dialog
+    (while a search runs, it opens on the search's hits). Each way through it either
+    opens a dialog with :meth:`HoldsKeys.open_dialog` or calls ``release_keys``."""
+
+    @functools.wraps(action)
+    def run(self: HoldsKeys, *args: Any) -> None:
+        self.hold_keys()
+        action(self, *args)
+
+    return run  # type: ignore[return-value]

@@ -94,6 +94,15 @@ class QueryInput(RoutedInput):
 
     leave_to = "#hits"
 
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Hit list", show=False),
+    ]
+
+    def action_leave(self) -> None:
+        target = self.screen.query(self.leave_to)
+        if target:
+            self.screen.set_focus(target.first())
+
     async def action_submit(self) -> None:
         target = self.screen.query(self.leave_to)
         if target:
