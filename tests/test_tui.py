@@ -764,6 +764,35 @@ def test_header_detail_line_and_footer_at_80_columns(review: ReviewApp, matter: 
     drive(review, scenario, size=(80, 24))
 
 
+def test_the_footer_follows_the_focus_as_textual_lays_it_out(review: ReviewApp) -> None:
+    """The keys shown while typing a query (h, r, ... type letters there) and on the hit
+    list are where Textual's own footer puts them, the second time round without the
+    footer being composed again."""
+
+    def footer(app: ReviewApp) -> list[tuple[int, int, str, str]]:
+        keys = app.screen.query("FooterKey")
+        return [
+            (k.region.x, k.region.width, k.key_display, k.description) for k in keys if k.display
+        ]  # type: ignore[attr-defined]
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        typing = footer(app)  # composed by Textual with the query bar focused
+        assert [d for *_, d in typing] == ["Query", "Help", "palette"]
+        await search(app, pilot, "libgen")
+        on_hits = footer(app)  # composed again by Textual: more keys
+        assert [d for *_, d in on_hits][:3] == ["Query", "Hot", "Resp"]
+        made = set(app.screen.query("FooterKey"))
+        for _ in range(2):
+            await burst(app, pilot, "slash")
+            assert footer(app) == typing
+            await search(app, pilot, "libgen")
+            assert footer(app) == on_hits
+        assert set(app.screen.query("FooterKey")) == made
+
+    drive(review, scenario, size=(80, 24))
+
+
 def test_the_year_shows_when_the_hits_span_years(matter: Matter, tmp_path: Path) -> None:
     from discovery.ingest import ingest
 

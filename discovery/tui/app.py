@@ -27,7 +27,9 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
 from discovery.errors import DiscoveryError
@@ -88,6 +90,14 @@ def on_shown_hits(action: A) -> A:
         action(self, *args)
 
     return run  # type: ignore[return-value]
+
+
+class ReviewScreen(Screen[None]):
+    """The screen under the dialogs. A move of the focus (the query bar to the hit list
+    at every search) repaints the widgets whose look it changes, which Textual restyles
+    for it, not the whole screen (Textual's own default: every widget drawn again)."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
 
 
 class ReviewApp(HoldsKeys):
@@ -179,6 +189,9 @@ class ReviewApp(HoldsKeys):
         self.sub_title = f"matter {session.name}"
 
     # --- layout ------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return ReviewScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield Static(self._header(), id="header")
         yield QueryBar(

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Input, Static
 
 from discovery.errors import DiscoveryError, QuerySyntaxError
@@ -338,33 +339,59 @@ def tag_letters(m: Message) -> str:
 
 
 class KeysFooter(Footer):
-    """Textual's footer, composed again only when the keys it shows change.
+    """Textual's footer, whose keys are shown, hidden or relabelled in place when the
+    focus moves; it is composed again only for a key it has not made yet.
 
-    Textual's own recomposes it whenever the focus moves (the query bar to the
-    hit list at every search), though the same keys are shown: a new widget per
-    key, styled and laid out, about a third of the time a search took to reach
-    the screen at 1M messages.
+    Textual's own composes it anew at every move of the focus (the query bar to
+    the hit list at every search, where h, r, p... stop typing letters): a new
+    widget per key, styled and laid out, and the whole screen drawn again, a
+    good part of the time a search took to reach the screen.
     """
 
-    def __init__(self, *, compact: bool = False) -> None:
-        super().__init__(compact=compact)
-        self._shown: tuple[object, ...] | None = None
-
-    def _keys(self, screen: Screen[object]) -> tuple[object, ...]:
-        palette = self.app.COMMAND_PALETTE_BINDING
-        return tuple(
-            (key, b.key, b.description, b.action, enabled, tooltip)
-            for key, (_, b, enabled, tooltip) in screen.active_bindings.items()
-            if b.show or key == palette
-        )
+    def _wanted(self, screen: Screen[object]) -> list[tuple[object, ...]]:
+        """(action, key, key shown, description, enabled, tooltip) of each key the footer
+        shows, in its order (as :meth:`Footer.compose` picks them)."""
+        shown: dict[str, tuple[object, ...]] = {}
+        bindings = screen.active_bindings
+        show = self.app.get_key_display
+        for _, b, enabled, tooltip in bindings.values():
+            if b.show and b.action not in shown:
+                shown[b.action] = (b.action, b.key, show(b), b.description, enabled, tooltip)
+        palette = bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        if palette and self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            _, b, enabled, _ = palette
+            tip = b.tooltip or b.description
+            shown[b.action] = (b.action, b.key, show(b), b.description, enabled, tip)
+        return list(shown.values())
 
     def bindings_changed(self, screen: Screen[object]) -> None:
-        keys = self._keys(screen)
-        if self._bindings_ready and keys == self._shown:
+        made = {_key_state(k)[0]: k for k in self.query("FooterKey")}  # Textual's FooterKey
+        wanted = self._wanted(screen)
+        order = iter(made)
+        if not (
+            self._bindings_ready
+            and all(w[0] in order for w in wanted)
+            and all(_key_state(made[w[0]])[4:] == w[4:] for w in wanted)
+        ):
+            super().bindings_changed(screen)  # a key not made yet: compose again
             return
-        super().bindings_changed(screen)
-        if screen.app.app_focus and self.is_attached and screen is self.screen:
-            self._shown = keys
+        by_action = {w[0]: w for w in wanted}
+        for action, key in made.items():
+            w = by_action.get(action)
+            key.display = w is not None
+            if w is not None and w[1:4] != _key_state(key)[1:4]:
+                key.key, key.key_display, key.description = w[1:4]  # type: ignore[attr-defined]
+                key.refresh(layout=True)
+
+
+def _key_state(key: Widget) -> tuple[object, ...]:
+    """What a footer key shows, as :meth:`KeysFooter._wanted` gives it."""
+    fields = ("action", "key", "key_display", "description")
+    return (
+        *(getattr(key, f, None) for f in fields),
+        not key.has_class("-disabled"),
+        key.tooltip or "",
+    )
 
 
 class ConversationPane(VerticalScroll):
