@@ -644,7 +644,7 @@ def test_keys_pressed_while_a_search_runs_act_on_its_hits(
 def test_keys_typed_as_a_dialog_opens_are_the_dialogs(
     review: ReviewApp, matter: Matter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """t, :, f and x each open a dialog; the keys typed in the same burst are typed into
+    """t, d, :, f and x each open a dialog; the keys typed in the same burst are typed into
     it (h, r, p, j would otherwise tag or move on the hit list), and those after its
     Enter act on the hits again."""
     monkeypatch.chdir(tmp_path)
@@ -653,6 +653,8 @@ def test_keys_typed_as_a_dialog_opens_are_the_dialogs(
         await search(app, pilot, "libgen")
         await burst(app, pilot, "t", *"hot", "enter", "j")
         assert current(app) == LIBGEN[1]  # the j after Enter moved on the hits
+        await burst(app, pilot, "d", *"hr", "enter", "j")
+        assert current(app) == LIBGEN[2]
         await burst(app, pilot, "colon", *"45", "enter", "h")
         assert current(app) == LIBGEN[3]
         await burst(app, pilot, "f", *"priya", "enter")
@@ -667,6 +669,7 @@ def test_keys_typed_as_a_dialog_opens_are_the_dialogs(
     assert matter.store.tag_names() == ["hot", "responsive"]
     assert matter.store.ids_of_tags(["hot"]) == {16, 45}  # by the dialog, then by h on 45
     assert matter.store.ids_of_tags(["responsive"]) == {4}  # r on the message gone to
+    assert matter.store.privilege_descriptions([16, 29, 39]) == {29: "hr"}  # d on LIBGEN[1]
     assert (tmp_path / "hr.csv").is_file()
 
 
@@ -802,12 +805,15 @@ def test_the_year_shows_when_the_hits_span_years(matter: Matter, tmp_path: Path)
         ' "content": "An old note about libgen.", "id": "o1"}\n',
         encoding="utf-8",
     )
-    ingest(matter, [older])
+    undated = tmp_path / "note.eml"  # no headers: an undated message, last in time order
+    undated.write_text("A note about libgen, no headers at all.\n", encoding="utf-8")
+    ingest(matter, [older, undated])
     session = Session(matter)
 
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         await search(app, pilot, "libgen")
-        assert app.results is not None and app.results.years == (2021, 2023)
+        assert app.results is not None and app.results.total == len(LIBGEN) + 2
+        assert app.results.years == (2021, 2023)  # the undated hit has no year
         assert str(app.table.get_cell("0", "time")) == "2021-05-04 10:00"
         assert "2021–2023" in str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
         await search(app, pilot, "permission")  # all in 2023: month and day only
@@ -994,3 +1000,60 @@ def test_an_ingest_in_progress_is_shown_and_tagging_goes_on(
 
     drive(review, scenario)
     assert matter.store.ids_of_tags(["hot"]) == {16}
+
+
+def test_an_undated_hit_is_shown_undated(tmp_path: Path) -> None:
+    (tmp_path / "note.eml").write_text("The budget note, no headers at all.\n")
+    dated = "From: Ann <a@x.com>\nDate: Tue, 3 Jan 2023 10:00:00 +0000\nSubject: b\n\nbudget\n"
+    (tmp_path / "dated.eml").write_text(dated)
+    with open_matter("default", create=True) as m:
+        from discovery.ingest import ingest
+
+        ingest(m, [tmp_path / "note.eml", tmp_path / "dated.eml"])
+        session = Session(m)
+
+        async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+            await search(app, pilot, "budget")
+            await pilot.press("j")  # undated messages sort last
+            await pilot.pause()
+            assert current(app) == "MSG-00000001"
+            detail = str(app.query_one("#detail").visual)  # type: ignore[attr-defined]
+            pane = str(app.pane.query_one("#body").visual)  # type: ignore[attr-defined]
+            totals = str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
+            assert "(undated)" in detail and "(undated)" in pane
+            assert "9999" not in detail + pane + totals and "2023" in totals
+
+        try:
+            drive(ReviewApp(session, blink=False), scenario, size=(80, 24))
+        finally:
+            session.close()
+
+
+def test_d_stores_the_privilege_description_of_the_hit_on_screen(
+    review: ReviewApp, matter: Matter
+) -> None:
+    from discovery import audit
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("j", "d", *"Advice of counsel", "enter")  # one burst
+        await settle(app, pilot)
+        assert current(app) == LIBGEN[1]
+        await pilot.press("d")  # opens with the stored text; Esc keeps it
+        await pilot.pause()
+        assert app.screen.query_one("#description-text").value == "Advice of counsel"  # type: ignore[attr-defined]
+        await pilot.press("escape", "k", "d")  # the first hit's description, emptied: removed
+        await pilot.pause()
+        field = app.screen.query_one("#description-text")
+        assert field.value == "old text"  # type: ignore[attr-defined]
+        field.value = ""  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+    matter.store.set_privilege_description([16], "old text")
+    drive(review, scenario, size=(80, 24))
+    assert matter.store.privilege_descriptions([16, 29, 39]) == {29: "Advice of counsel"}
+    logged = [e for e in audit.entries("default") if e.command == "describe"]
+    assert [(e.settings["control_number"], e.settings["description"]) for e in logged] == [
+        (LIBGEN[1], "Advice of counsel"), (LIBGEN[0], "")
+    ]  # fmt: skip

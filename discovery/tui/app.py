@@ -32,6 +32,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Static
 
+from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError
 from discovery.matter import View
 from discovery.model import Message
@@ -39,7 +40,14 @@ from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
 from discovery.tui.keys import HoldsKeys, opens_dialog
-from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
+from discovery.tui.screens import (
+    DescriptionScreen,
+    ExportScreen,
+    FilterScreen,
+    GotoScreen,
+    HelpScreen,
+    TagScreen,
+)
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import (
     ConversationPane,
@@ -53,22 +61,26 @@ from discovery.tui.widgets import (
 CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 """Messages shown each side of a hit, as the context is widened or narrowed."""
 DEFAULT_CONTEXT = 3
+CONTEXT_KINDS = (None, ContextSpec("time", 600), ContextSpec("time", 7200), ContextSpec("thread"),
+                 ContextSpec("day"))  # fmt: skip
+"""What ``c`` cycles through: ±N messages (None: the +/- steps), ±10min, ±2h, thread, day."""
 SCAN = 1000
 """Hit ids looked up at a time when looking for the next hit in the same conversation."""
 INGEST_POLL = 2.0
 """Seconds between two looks at whether an ingest is adding to the matter."""
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("/", "query bar: Enter searches, ↑ ↓ history (kept per matter), Esc leaves"),
+    ("/", "query bar: Enter searches, ↑ ↓ history, Esc leaves"),
     ("j ↓  k ↑", "next / previous hit (or click one)"),
     ("Home  G End", "first / last hit"),
     ("] J  [ K", "next / previous hit in the same conversation"),
     (":", "go to a message by control number (MSG-00000042)"),
     ("+ =  -", "widen / narrow the context around the hit"),
+    ("c", "context: ±N messages, ±10min, ±2h, thread, day"),
     ("g", "conversation start (again: back to the hit)"),
     ("h  r  p", "tag Hot / Responsive / Privileged (again: untag)"),
-    ("t", "tag with a tag of your own (again: untag)"),
-    ("f  F", "filter: speaker, conversation, custodian, dates / clear the filter"),
+    ("t  d", "your own tag (again: untag) / privilege description"),
+    ("f  F", "filter by speaker, conversation, dates… / clear it"),
     ("x", "export the hit set to CSV (asks before overwriting)"),
     ("e", "explain the query: expansions, hits per clause"),
     ("ctrl+p", "every action by name (command palette)"),
@@ -118,11 +130,13 @@ class ReviewApp(HoldsKeys):
         Binding("colon", "goto", "Go to", show=False),
         Binding("plus,equals_sign", "context(1)", "Wider", show=False),
         Binding("minus", "context(-1)", "Narrower", show=False),
+        Binding("c", "context_kind", "Context kind", show=False),
         Binding("g", "conversation_start", "Start", show=False),
         Binding("h", "toggle_tag('hot')", "Hot", show=True),
         Binding("r", "toggle_tag('responsive')", "Resp", show=True),
         Binding("p", "toggle_tag('privileged')", "Priv", show=True),
         Binding("t", "custom_tag", "Tag", show=True),
+        Binding("d", "describe", "Describe", show=False),
         Binding("f", "filter", "Filter", show=True),
         Binding("F", "clear_filter", "Clear filter", show=False),
         Binding("x", "export", "Export", show=True),
@@ -144,11 +158,13 @@ class ReviewApp(HoldsKeys):
         ("Explain the query", "e: how it is read, expansions, hits per clause", "explain"),
         ("Wider context", "+ or =", "context(1)"),
         ("Narrower context", "-", "context(-1)"),
+        ("Context kind", "c: ±N messages, ±10min, ±2h, the thread, the day", "context_kind"),
         ("Conversation start", "g (again: back to the hit)", "conversation_start"),
         ("Tag Hot", "h (again: untag)", "toggle_tag('hot')"),
         ("Tag Responsive", "r (again: untag)", "toggle_tag('responsive')"),
         ("Tag Privileged", "p (again: untag)", "toggle_tag('privileged')"),
         ("Tag with a tag of your own", "t", "custom_tag"),
+        ("Privilege description", "d: the privilege log's description of the hit", "describe"),
         ("Filter", "f: speaker, conversation, custodian, dates", "filter"),
         ("Clear the filter", "F", "clear_filter"),
         ("Export the hits to CSV", "x", "export"),
@@ -169,6 +185,8 @@ class ReviewApp(HoldsKeys):
         self.looked_up: Message | None = None
         """A message shown by go-to that is not among the hits (it is what keys act on)."""
         self.context = DEFAULT_CONTEXT
+        self.context_kind = 0
+        """Index into :data:`CONTEXT_KINDS` (0: ±``context`` messages)."""
         self.at_start = False
         self.filters = Filters()
         self.generation = 0
@@ -380,7 +398,8 @@ class ReviewApp(HoldsKeys):
             if res.partial and res.view is not None:
                 note = "ingest in progress" if res.view.writer else "index incomplete"
                 parts.append((f"  {note}: hits so far", "bold yellow"))
-        parts.append(f"  context ±{self.context}")
+        kind = CONTEXT_KINDS[self.context_kind]
+        parts.append(f"  context {'±' + str(self.context) if kind is None else kind.describe()}")
         self.query_one("#totals", TextLine).show(Text.assemble(*parts))
 
     def _show_filter(self) -> None:
@@ -484,11 +503,12 @@ class ReviewApp(HoldsKeys):
         if m is None:
             return
         node = r.node if r is not None else None
-        shows = (m.id, m.tags, self.context, self.at_start, self.looked_up is not None, node)
+        context = self.shown_context()
+        shows = (m.id, m.tags, context, self.at_start, self.looked_up is not None, node)
         if shows == self.pane_shows:
             return
         self.pane_shows = shows
-        messages, marks = self.session.context(m.id, self.context, node, from_start=self.at_start)
+        messages, marks = self.session.context(m.id, context, node, from_start=self.at_start)
         if self.at_start:
             note = "from the start of the conversation (g: back to the hit)"
         elif self.looked_up is not None:
@@ -591,9 +611,19 @@ class ReviewApp(HoldsKeys):
         self._refresh_hit()
         self.notify(f"{found.control} is not a hit of this search; j or k goes back.", timeout=4)
 
+    def shown_context(self) -> ContextSpec:
+        return CONTEXT_KINDS[self.context_kind] or ContextSpec("messages", self.context)
+
+    @on_shown_hits
+    def action_context_kind(self) -> None:
+        self.context_kind = (self.context_kind + 1) % len(CONTEXT_KINDS)
+        self._show_conversation()
+        self._show_totals()
+
     @on_shown_hits
     def action_context(self, step: int) -> None:
         now = CONTEXT_STEPS.index(self.context) if self.context in CONTEXT_STEPS else 3
+        self.context_kind = 0  # back to messages
         self.context = CONTEXT_STEPS[max(0, min(len(CONTEXT_STEPS) - 1, now + step))]
         self._show_conversation()
         self._show_totals()
@@ -661,6 +691,29 @@ class ReviewApp(HoldsKeys):
                 self._toggle(m, tag)  # the message the dialog was opened on
 
         self.open_dialog(TagScreen(self.session.tag_names(), m.tags), done)
+
+    @opens_dialog
+    @on_shown_hits
+    def action_describe(self) -> None:
+        m = self.message
+        if m is None:
+            self.notify("No hit to describe: search first.", severity="warning", timeout=3)
+            self.release_keys()  # no dialog: the keys go on to the review screen
+            return
+
+        def done(text: object) -> None:
+            if not isinstance(text, str):
+                return
+            try:
+                problem = self.session.set_description(m.id, text)  # the dialog's message
+            except DiscoveryError as exc:
+                self.notify(visible(str(exc)), severity="error", timeout=8)
+                return
+            said = "description stored" if text.strip() else "description removed"
+            self.notify(f"{m.control} {said}", timeout=2)
+            self._audit_warning(problem)
+
+        self.open_dialog(DescriptionScreen(m.control, self.session.description(m.id)), done)
 
     @opens_dialog
     def action_filter(self) -> None:

@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from discovery import audit
+from discovery.context import ContextSpec, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter, View
-from discovery.model import Message, control_number
+from discovery.model import UNDATED_US, Message, control_number
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
 from discovery.render import version_spans
@@ -106,6 +107,19 @@ def _day(value: str, which: str) -> str:
 
 def _year(sent_us: int, tz: Any) -> int:
     return from_us(sent_us).astimezone(tz).year
+
+
+def _dated_end(store: Store, ids: Sequence[int], *, last: bool) -> list[int]:
+    """The sent time of the first (or last) dated message of ``ids`` in time order, read
+    from the few rows at that end (more each time past undated ones); [] if none is dated."""
+    done, n = 0, 1
+    while done < len(ids):
+        chunk = ids[max(0, len(ids) - done - n) : len(ids) - done] if last else ids[done : done + n]
+        dated = [s for _, _, s in store.summary_rows(list(chunk)) if s != UNDATED_US]
+        if dated:
+            return [max(dated) if last else min(dated)]
+        done, n = done + n, n * 4
+    return []
 
 
 def typed_error(exc: QuerySyntaxError, typed: str, combined: str) -> QuerySyntaxError:
@@ -214,13 +228,21 @@ class Session:
             problem = _log(
                 self._search_matter, "search", query, result.node, result.ids, view=result.view
             )
-            # In time order the first hit is the oldest and the last the newest: two rows,
-            # not one per hit (95,000 rows took 165 ms at 1M).
-            ends = result.ids[:1] + result.ids[-1:] if self.sort == "time" else result.ids
-            rows = self._search_store.summary_rows(list(ends))
-        years = sorted({_year(sent, self.matter.tz) for _, _, sent in rows})
-        span = (years[0], years[-1]) if len(years) > 1 else tuple(years)
+            span = self._year_span(result.ids)
         return Results(query, result, list(result.hits), problem, span)
+
+    def _year_span(self, ids: Sequence[int]) -> tuple[int, ...]:
+        """The year of the oldest and of the newest dated hit (one year if they are the
+        same, none if no hit is dated). In time order those are the first hit and the
+        last dated one (undated hits sort last): a few rows, not one per hit (95,000
+        rows took 165 ms at 1M)."""
+        store, tz = self._search_store, self.matter.tz
+        if self.sort == "time":
+            sent = [*_dated_end(store, ids, last=False), *_dated_end(store, ids, last=True)]
+        else:
+            sent = [s for _, _, s in store.summary_rows(ids) if s != UNDATED_US]
+        years = sorted({_year(s, tz) for s in sent})
+        return (years[0], years[-1]) if len(years) > 1 else tuple(years)
 
     def ingest_view(self) -> View | None:
         """What a search would see now (:meth:`discovery.matter.Matter.view`): whether an
@@ -302,20 +324,30 @@ class Session:
                 results.hits.append(results.far.pop(len(results.hits)))
 
     def context(
-        self, message_id: int, around: int, node: Node | None, *, from_start: bool = False
+        self,
+        message_id: int,
+        around: int | ContextSpec,
+        node: Node | None,
+        *,
+        from_start: bool = False,
     ) -> tuple[list[Message], dict[int, dict[int, list[tuple[int, int]]]]]:
         """Messages around one (or the conversation's first ones) and the query's matches.
 
-        Returns the messages in conversation order and, per message id and version
-        (0 its current text, n its n-th earlier one), the (start, end) offsets of
-        the matched words in that text.
+        ``around`` is a number of messages each side or any context kind
+        (:mod:`discovery.context`). Returns the messages in conversation order and,
+        per message id and version (0 its current text, n its n-th earlier one), the
+        (start, end) offsets of the matched words in that text.
         """
+        spec = around if isinstance(around, ContextSpec) else ContextSpec("messages", around)
         with self._ui_lock:
             store = self.matter.store
             if from_start:
-                ids = self._conversation_start(message_id, 2 * around + 1)
+                n = spec.amount if spec.kind == "messages" else 3
+                ids = self._conversation_start(message_id, 2 * n + 1)
             else:
-                ids = store.context_ids(message_id, around, around)
+                ids = windows(store, [message_id], spec, self.matter.tz).get(message_id) or [
+                    store.message(message_id).id
+                ]
             hits = self._searcher.hits(node, ids)
         marks = {h.message.id: version_spans(h) for h in hits}
         return [h.message for h in hits], marks
@@ -362,6 +394,32 @@ class Session:
                 control_number=control_number(message_id),
             )  # fmt: skip
         return tags, problem
+
+    def description(self, message_id: int) -> str:
+        """The privilege description stored for a message ('' when none)."""
+        with self._ui_lock:
+            return self.matter.store.privilege_descriptions([message_id]).get(message_id, "")
+
+    def set_description(self, message_id: int, text: str) -> str | None:
+        """Store (or, blank, remove) a message's privilege description and log it
+        (command ``describe``, with the control number); why it was not logged, or None.
+
+        Raises:
+            DiscoveryError: the store could not be changed (an ingest holds it too long).
+        """
+        control = control_number(message_id)
+        with self._ui_lock:
+            try:
+                with self.matter.store.guarded():
+                    self.matter.store.set_privilege_description([message_id], text.strip())
+            except DiscoveryError as exc:
+                raise DiscoveryError(
+                    f"the description of {control} was NOT stored ({exc}); try again"
+                ) from None
+            return _log(
+                self.matter, "describe", control, None, [message_id],
+                description=text.strip(), control_number=control,
+            )  # fmt: skip
 
     def tag_names(self) -> list[str]:
         with self._ui_lock:
