@@ -464,10 +464,11 @@ HUGE = "99999999999999999999"
 def test_huge_numbers_are_usage_errors_not_crashes(acme: Path, args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.exit_code == 2, result.stdout + result.stderr
-    assert re.search(
-        r"Invalid value for '--(context|limit)': -?[0-9]+ is not in the range [0-9]+<=x<=[0-9]+",
-        result.stderr,
-    )
+    if "--limit" in args:  # click's range check (typer < 0.29)
+        said = r"Invalid value for '--limit': -?[0-9]+ is not in the range [0-9]+<=x<=[0-9]+"
+    else:  # the context spec's own parser
+        said = r"Invalid value for '--context': Input should be 0 to [0-9]+ \(messages each side\)"
+    assert re.search(said, result.stderr), result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 

@@ -625,13 +625,19 @@ def test_thirty_j_then_h_in_one_burst_tags_the_hit_on_screen(
     assert entry.result_hash == result_hash([expected[30]])
 
 
+async def libgen_typed_over_other_hits(app: ReviewApp, pilot: Pilot[Any]) -> None:
+    """The hits of ``permission`` on screen, and ``libgen`` typed in the query bar
+    (not submitted)."""
+    await search(app, pilot, "permission")
+    await pilot.press("slash")
+    app.query_bar.input.value = "libgen"
+
+
 def test_keys_pressed_while_a_search_runs_act_on_its_hits(
     review: ReviewApp, matter: Matter
 ) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
-        await search(app, pilot, "permission")  # other hits on screen first
-        await pilot.press("slash")
-        app.query_bar.input.value = "libgen"
+        await libgen_typed_over_other_hits(app, pilot)
         await burst(app, pilot, "enter", "j", "j", "h")
         assert controls(app) == LIBGEN
         assert current(app) == LIBGEN[2]
@@ -677,9 +683,7 @@ def test_a_dialog_key_pressed_while_a_search_runs_opens_on_its_hits(
     review: ReviewApp, matter: Matter
 ) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
-        await search(app, pilot, "permission")  # other hits on screen first
-        await pilot.press("slash")
-        app.query_bar.input.value = "libgen"
+        await libgen_typed_over_other_hits(app, pilot)
         await burst(app, pilot, "enter", "j", "t", *"hr", "enter", "j")
         assert controls(app) == LIBGEN and current(app) == LIBGEN[2]
 
