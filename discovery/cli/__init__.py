@@ -26,8 +26,9 @@ from discovery.errors import ExitStatus
 
 __all__ = ["MAX_CONTEXT", "MAX_LIMIT", "MAX_SHOW_CONTEXT", "app", "main"]
 
-MODULES = ("explain", "ingest", "matters", "produce", "reports", "search", "sources", "tags")
-"""The command modules, in the order ``discovery --help`` lists their commands."""
+MODULES = ("explain", "ingest", "matters", "produce", "search", "reports", "sources", "tags")
+"""The command modules, in the order ``discovery --help`` lists their commands (``reports``
+imports ``search`` for its ``--context`` option, so search's commands come first)."""
 
 COMMANDS = {
     "explain": "explain",
