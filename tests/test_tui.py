@@ -63,10 +63,15 @@ def drive(app: ReviewApp, scenario: Scenario, size: tuple[int, int] = (120, 40))
 
 
 async def settle(app: ReviewApp, pilot: Pilot[Any]) -> None:
-    """Wait for the workers (search, export) and the messages they post."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    """Wait for the workers (search, export) and the messages they post, again while a
+    worker is left or keys are held for a dialog: in a burst, a worker can start after
+    the one waited for ends (an export after the search its dialog waited for)."""
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        if not len(app.workers) and not app.holding_keys:
+            return
 
 
 async def search(app: ReviewApp, pilot: Pilot[Any], query: str, *, type_it: bool = False) -> None:
