@@ -90,7 +90,8 @@ _FOREIGN_CHARS: list[tuple[str, str]] = [
 ]
 
 
-_FIELD_EQUALS = re.compile(r"([^\W\d_]+)=([^\W\d_=].*)")
+# leading punctuation is no part of a word (`:author=smith` reads as the word author=smith)
+_FIELD_EQUALS = re.compile(r"[\W_]*([^\W\d_]+)=([^\W\d_=].*)")
 _FIELDS = ("speaker", "conversation", "channel", "custodian", "platform", "tag")
 
 
