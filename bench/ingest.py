@@ -1,0 +1,149 @@
+"""Time one ``discovery ingest`` in a fresh process: wall, CPU, and memory of its process tree.
+
+    python -m bench.ingest /work/bench-data/b1m/export --home /tmp/h      # an export there is
+    python -m bench.ingest /work/bench-data/s5m/export --messages 5000000  # generated first
+
+The ingest runs as ``python -m discovery ingest EXPORT --custodian bench --json`` into a
+fresh matter ``bench``. Its worker processes count: CPU time is the whole tree's (the
+workers are waited for), and while it runs the tree's memory is sampled from ``/proc``
+five times a second: the sum of its processes' resident sets (RSS, which counts pages
+shared with the parent once per process) and of their proportional sets (PSS, each
+shared page split between its sharers: what the tree really holds). ``ru_maxrss`` is
+the largest single process. ``--env K=V`` sets tuning variables (``DISCOVERY_JOBS=1``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+
+def _children() -> dict[int, list[int]]:
+    kids: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        kids.setdefault(ppid, []).append(int(entry))
+    return kids
+
+
+def _tree(pid: int) -> list[int]:
+    kids = _children()
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def _memory_kb(pid: int) -> tuple[int, int]:
+    """(RSS, PSS) of one process in KiB, (0, 0) when it is gone."""
+    rss = pss = 0
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Rss:"):
+                    rss = int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss = int(line.split()[1])
+    except OSError:
+        pass
+    return rss, pss
+
+
+class TreeSampler(threading.Thread):
+    """Peak total RSS and PSS (MB) of a process and its descendants, sampled."""
+
+    def __init__(self, pid: int, every: float = 0.2) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.peak_rss = self.peak_pss = 0.0
+        self.most_processes = 0
+        self._done = threading.Event()
+
+    def run(self) -> None:
+        while not self._done.is_set():
+            procs = _tree(self.pid)
+            sizes = [_memory_kb(p) for p in procs]
+            self.peak_rss = max(self.peak_rss, sum(s[0] for s in sizes) / 1024)
+            self.peak_pss = max(self.peak_pss, sum(s[1] for s in sizes) / 1024)
+            self.most_processes = max(self.most_processes, sum(1 for s in sizes if s[0]))
+            self._done.wait(self.every)
+
+    def stop(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def run_ingest(export: Path, env: dict[str, str], matter: str = "bench") -> dict[str, float]:
+    """Ingest ``export`` in a child process; its wall time, CPU time and memory."""
+    cmd = [sys.executable, "-m", "discovery", "ingest", str(export)]
+    cmd += ["--custodian", "bench", "--json", "--matter", matter]
+    load = os.getloadavg()
+    t = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
+    sampler = TreeSampler(proc.pid)
+    sampler.start()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t
+    sampler.stop()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"the ingest failed (exit {os.waitstatus_to_exitcode(status)})")
+    return {
+        "ingest_s": wall,
+        "ingest_cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb_ingest": usage.ru_maxrss / 1024,  # the largest single process
+        "peak_tree_rss_mb_ingest": sampler.peak_rss,
+        "peak_tree_pss_mb_ingest": sampler.peak_pss,
+        "ingest_processes": sampler.most_processes,
+        "load_before_ingest": load[0],
+        "load_after_ingest": os.getloadavg()[0],
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(prog="python -m bench.ingest", description=__doc__)
+    ap.add_argument("export", type=Path)
+    ap.add_argument("--home", type=Path, help="fresh $DISCOVERY_HOME (default: beside the export)")
+    ap.add_argument("--messages", type=int, help="generate an export of this size first")
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--env", action="append", default=[], help="K=V for the ingest process")
+    args = ap.parse_args()
+    if args.messages:
+        from discovery.synth import generate_slack_export
+
+        shutil.rmtree(args.export, ignore_errors=True)
+        t = time.perf_counter()
+        generate_slack_export(args.export, args.messages, seed=args.seed)
+        print(f"generated {args.messages:,} messages in {time.perf_counter() - t:.0f} s")
+    home = args.home or args.export.parent / "ingest-home"
+    shutil.rmtree(home, ignore_errors=True)
+    home.mkdir(parents=True)
+    env = {**os.environ, "DISCOVERY_HOME": str(home)}
+    env.update(kv.split("=", 1) for kv in args.env)
+    result = run_ingest(args.export, env)
+    os.environ["DISCOVERY_HOME"] = str(home)
+    from discovery.matter import open_matter
+
+    with open_matter("bench") as m:
+        result["messages"] = m.store.max_message_id()
+    result["msgs_per_s"] = result["messages"] / result["ingest_s"]
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()
