@@ -39,6 +39,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import os
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
@@ -109,13 +110,17 @@ _KINDS: dict[str, ConversationKind] = {
 class _Tree:
     """The members of an export, folder or zip, addressed by POSIX paths from its root."""
 
-    def __init__(self, path: Path, display: str) -> None:
+    def __init__(self, path: Path, display: str, listed: _Tree | None = None) -> None:
         self.path = path
         self.display = display
         self._zip: zipfile.ZipFile | None = None
         self._prefix = ""
         self.members: list[str] = []
-        if path.is_dir():
+        if listed is not None:  # the same export listed already: a handle of its own
+            self._prefix, self.members = listed._prefix, listed.members
+            if listed._zip is not None:
+                self._zip = zipfile.ZipFile(path)
+        elif path.is_dir():
             self.members = sorted(
                 p.relative_to(path).as_posix() for p in path.rglob("*.json") if p.is_file()
             )
@@ -275,11 +280,7 @@ class SlackImporter:
     def parts(self, path: Path, ctx: ImportContext, size: int) -> list[_Part] | None:
         """The day files in reading order, in parts of about ``size`` bytes (None: read whole)."""
         try:
-            tree = _Tree(path, ctx.display_path)
-        except ZIP_ERRORS:
-            return None  # read() reports it
-        try:
-            plan = _plan(tree, path, ctx)
+            tree, plan = _opened(path, ctx)
             parts: list[_Part] = []
             days: list[tuple[str, tuple[str, ...], bool]] = []
             held = 0
@@ -298,21 +299,15 @@ class SlackImporter:
                 parts.append(_Part(not parts, tuple(days)))
             return parts
         except ZIP_ERRORS:
-            return None
-        finally:
-            tree.close()
+            return None  # read() reports it
 
     def read_part(self, path: Path, ctx: ImportContext, part: _Part) -> Iterator[ImportItem]:
         """What :meth:`read` yields for one part of :meth:`parts` (in order, all of it)."""
-        tree = _Tree(path, ctx.display_path)
-        try:
-            plan = _plan(tree, path, ctx)
-            if part.head:
-                yield from plan.problems
-            for folder, days, starts in part.days:
-                yield from _read_days(tree, plan, folder, list(days), starts)
-        finally:
-            tree.close()
+        tree, plan = _opened(path, ctx)
+        if part.head:
+            yield from plan.problems
+        for folder, days, starts in part.days:
+            yield from _read_days(tree, plan, folder, list(days), starts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,16 +396,33 @@ class _Plan:
         return users, channel_names, by_folder
 
 
-_PLANS: dict[tuple[str, str, str], _Plan] = {}
+@dataclass(frozen=True, slots=True)
+class _Opened:
+    pid: int
+    tree: _Tree
+    plan: _Plan
 
 
-def _plan(tree: _Tree, path: Path, ctx: ImportContext) -> _Plan:
-    """The plan of an export, read once per process for all its parts."""
+_OPENED: dict[tuple[str, str, str], _Opened] = {}
+
+
+def _opened(path: Path, ctx: ImportContext) -> tuple[_Tree, _Plan]:
+    """The export's members and plan, read once per process for all its parts, and a
+    handle of this process's own to read them (a forked worker opens the zip again
+    rather than share a file position with its parent)."""
     key = (str(path), ctx.display_path, ctx.sha256)
-    if key not in _PLANS:
-        _PLANS.clear()  # one export at a time
-        _PLANS[key] = _Plan(tree)
-    return _PLANS[key]
+    found = _OPENED.get(key)
+    if found is None:
+        for old in _OPENED.values():
+            if old.pid == os.getpid():
+                old.tree.close()
+        _OPENED.clear()  # one export at a time
+        tree = _Tree(path, ctx.display_path)
+        found = _OPENED[key] = _Opened(os.getpid(), tree, _Plan(tree))
+    elif found.pid != os.getpid():
+        tree = _Tree(path, ctx.display_path, listed=found.tree)
+        found = _OPENED[key] = _Opened(os.getpid(), tree, found.plan)
+    return found.tree, found.plan
 
 
 def _read_days(

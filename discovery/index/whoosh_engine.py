@@ -348,7 +348,8 @@ class WhooshEngine:
         self._contents = None
 
     def _clean(self) -> None:
-        """Remove files no committed table of contents names, and the writer's temp folder."""
+        """Remove files no committed table of contents names, the writer's temp folder,
+        and a table of contents half written (Whoosh writes it beside, then renames it)."""
         from whoosh.index import TOC, clean_files
 
         storage, name = self.ix.storage, self.ix.indexname
@@ -356,6 +357,8 @@ class WhooshEngine:
             gen = TOC._latest_generation(storage, name)
             clean_files(storage, name, gen, TOC.read(storage, name, gen).segments)
         shutil.rmtree(self.path / f"{name}.tmp", ignore_errors=True)
+        for half in self.path.glob(f"_{name}_*.toc.*"):
+            half.unlink(missing_ok=True)
 
     def _error(self, exc: OSError) -> Exception:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
