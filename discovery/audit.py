@@ -5,7 +5,12 @@ time (UTC), OS user, command, the query as typed and its canonical form, the
 settings that decide what a query means (tokenizer rules and version
 (:data:`discovery.text.TOKENIZER_VERSION`), discovery version,
 display zone, whether system events count), the matter's fingerprint, the hit
-count and :func:`discovery.search.result_hash` of the hit ids.
+count and :func:`discovery.search.result_hash` of the hit ids. A context
+chosen with ``--context`` is recorded as ``context`` (``3``, ``10min``,
+``thread``, ``day``) and, where it was written for every hit (``export``,
+``exhibits``, ``search --json``/``--csv``), with ``context_hash`` over the
+windows; ``--rerun`` works the windows out again and reports ``context``
+among the differences when they changed.
 
 **Where it lives.** ``$DISCOVERY_HOME/audit.sqlite``, one log for all
 matters, *outside* the matter folders: deleting a matter and ingesting the
@@ -355,6 +360,8 @@ def rerun(entry_id: int) -> Rerun:
             include_system = bool(e.settings.get("include_system", False))
             node, ids = Searcher(matter).match(e.query, include_system=include_system)
             uses_tags = _names_tags(node)
+        if "context_hash" in e.settings and e.command != "produce":
+            extra.update(_context_check(matter, ids, e.settings))
         return Rerun(
             e,
             len(ids),
@@ -364,6 +371,19 @@ def rerun(entry_id: int) -> Rerun:
             uses_tags,
             extra,
         )
+
+
+def _context_check(matter: Matter, ids: Iterable[int], logged: dict[str, Any]) -> dict[str, Any]:
+    """The logged context (``--context``) worked out again for the hits: its windows' hash,
+    and ``context`` among the differences when it is not the logged one."""
+    from discovery.context import context_hash, parse_context, windows
+
+    spec = parse_context(str(logged["context"]), max_messages=10**6)
+    now = context_hash(windows(matter.store, sorted(ids), spec, matter.tz))
+    return {
+        "context_hash": now,
+        "differences": [] if now == logged["context_hash"] else ["context"],
+    }
 
 
 def _names_tags(node: object) -> bool:

@@ -22,12 +22,14 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from discovery import positional
+from discovery.chat import ChatOrder
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
 from discovery.model import UNDATED
 from discovery.query import verify
 from discovery.query.ast import (
     And,
+    ChatNear,
     DateRange,
     Field,
     Near,
@@ -85,12 +87,18 @@ class Planner:
     """Computes the exact hit ids of query trees against one matter."""
 
     def __init__(
-        self, engine: TextEngine, store: Store, tz: tzinfo, columns: Columns | None = None
+        self,
+        engine: TextEngine,
+        store: Store,
+        tz: tzinfo,
+        columns: Columns | None = None,
+        chat: ChatOrder | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
         self.tz = tz
         self.columns = columns
+        self._chat_order = chat
         self._all: IdSet | None = None
         self._expansions: dict[str, list[str]] = {}
 
@@ -136,13 +144,18 @@ class Planner:
     def id_array(self, node: Node) -> np.ndarray | None:
         """Sorted ids of the messages matching ``node``, from the index's occurrence
         arrays; None when the index has none or ``node`` needs the case store
-        (fields, dates) or the verifier (see :func:`positional.matching_ids`)."""
+        (fields, dates) or the verifier (see :func:`positional.matching_ids`).
+        A chat-aware proximity group is always answered as an array."""
+        if isinstance(node, ChatNear):
+            return self._chat(node)
         if not FAST_POSITIONAL or not _array_shape(node) or self.engine.occurrences(()) is None:
             return None
         return self._array(node)
 
     def _array(self, node: Node) -> np.ndarray | None:
         occurrences = self.engine.occurrences
+        if isinstance(node, ChatNear):
+            return self._chat(node)
         if isinstance(node, Word):
             return positional.message_ids(occurrences(self.expand(node.text)))
         if isinstance(node, Phrase | Near):
@@ -170,6 +183,22 @@ class Planner:
                     result = np.setdiff1d(result, part, True)
             return result
         return None
+
+    def _chat(self, node: ChatNear) -> np.ndarray:
+        """Hits of a chat-aware proximity group (:mod:`discovery.chat`): each side is a
+        whole query, answered over what is indexed."""
+        if self._chat_order is None:
+            self._chat_order = ChatOrder(self.store)
+        indexed = self.engine.indexed_through()
+        left, right = (self._sorted_ids(side) for side in (node.left, node.right))
+        return self._chat_order.near(node, left[left <= indexed], right[right <= indexed])
+
+    def _sorted_ids(self, node: Node) -> np.ndarray:
+        found = self.id_array(node)
+        if found is None:
+            found = np.fromiter(self.ids(node), dtype=np.int64)
+            found.sort()
+        return found
 
     def ids(self, node: Node) -> IdSet:
         """The ids of the messages matching ``node``."""
@@ -368,6 +397,8 @@ def _array_shape(node: Node) -> bool:
     ``xfirstword``/``xlastword``, which need each version's first and last word)."""
     if isinstance(node, Word | Phrase | Near):
         return not _uses_edges(node)
+    if isinstance(node, ChatNear):
+        return True
     if isinstance(node, Or):
         return all(_array_shape(i) for i in node.items)
     if isinstance(node, And):
@@ -421,7 +452,7 @@ def positive_words(node: Node, planner: Planner) -> list[str]:
         return [w for g in _groups(node, planner) for w in g]
     if isinstance(node, And | Or):
         return [w for i in node.items for w in positive_words(i, planner)]
-    if isinstance(node, Near):
+    if isinstance(node, Near | ChatNear):
         right = [] if node.negated else positive_words(node.right, planner)
         return positive_words(node.left, planner) + right
     return []

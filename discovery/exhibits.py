@@ -3,9 +3,10 @@
 Messages are selected by review tag or by query, put in time order (ties by
 control number) and numbered ``PREFIX-000001``, ``PREFIX-000002``, ... The
 order depends only on the selected messages, so the same selection always
-gives the same numbers. Each exhibit carries an excerpt of its conversation:
-up to N messages before and after it, one line each, the exhibit's own line
-marked ``>>``.
+gives the same numbers. Each exhibit carries an excerpt of its conversation,
+chosen as ``--context`` is everywhere (:mod:`discovery.context`: N messages
+each side, a time span, the thread or the day), one line per message, the
+exhibit's own line marked ``>>``.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from pathlib import Path
 
+from discovery.context import ContextSpec, excerpt, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.files import private_dir, write_text
 from discovery.matter import Matter, View
-from discovery.model import Message
+from discovery.model import UNDATED_TEXT, Message, iso_time
+from discovery.produce.bates import check_prefix
 from discovery.query.ast import WILDCARDS
 from discovery.query.parser import QUOTES, parse
 from discovery.search import Searcher
@@ -38,7 +41,6 @@ EXHIBIT_COLUMNS = (
     "tags",
     "context",
 )
-_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
 MAX_CONTEXT = 100
 
 
@@ -48,16 +50,6 @@ class Exhibit:
     message: Message
     context: tuple[Message, ...]
     """The conversation around the message, in time order, the message included."""
-
-
-def check_prefix(prefix: str) -> str:
-    """The prefix as given, or a :class:`UsageError` naming what is allowed."""
-    if not _PREFIX_RE.match(prefix):
-        raise UsageError(
-            f"invalid exhibit prefix {prefix!r}: use 1-32 letters, digits, '.' or '_'"
-            " (e.g. PX or DEF_EX)"
-        )
-    return prefix
 
 
 def exhibit_number(prefix: str, n: int) -> str:
@@ -124,15 +116,18 @@ def tag_query(tag: str) -> str:
 
 
 def build(
-    matter: Matter, ids: Sequence[int] | set[int], prefix: str, context: int
+    matter: Matter, ids: Sequence[int] | set[int], prefix: str, context: ContextSpec | int
 ) -> list[Exhibit]:
-    """Number the selected messages in time order and attach their context."""
-    check_prefix(prefix)
-    if not 0 <= context <= MAX_CONTEXT:
+    """Number the selected messages in time order and attach their context (an int is
+    that many messages each side)."""
+    check_prefix(prefix, "exhibit")
+    if isinstance(context, int):
+        context = ContextSpec("messages", context)
+    if context.kind == "messages" and not 0 <= context.amount <= MAX_CONTEXT:
         raise UsageError(f"--context must be between 0 and {MAX_CONTEXT}")
     rows = matter.store.summary_rows(sorted(ids))
     ordered = [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
-    around = {mid: matter.store.context_ids(mid, context, context) for mid in ordered}
+    around = windows(matter.store, ordered, context, matter.tz)
     needed = sorted({i for ids_ in around.values() for i in ids_})
     messages = {m.id: m for m in matter.store.messages(needed)}
     return [
@@ -141,16 +136,9 @@ def build(
     ]
 
 
-def _line(m: Message, tz: tzinfo, mark: bool) -> str:
-    when = m.sent_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S %Z")
-    text = m.text.replace("\r\n", "\n").replace("\n", "\n    ")
-    flags = " [deleted]" if m.deleted else ""
-    return f"{'>>' if mark else '  '} [{when}] {m.control} {m.speaker}: {text}{flags}"
-
-
 def context_text(exhibit: Exhibit, tz: tzinfo) -> str:
     """The excerpt as plain text, one line per message, the exhibit marked ``>>``."""
-    return "\n".join(_line(m, tz, m.id == exhibit.message.id) for m in exhibit.context)
+    return excerpt(exhibit.context, exhibit.message.id, tz)
 
 
 def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:
@@ -160,8 +148,8 @@ def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:
         yield [
             e.number,
             m.control,
-            m.sent_at.isoformat(),
-            m.sent_at.astimezone(tz).isoformat(),
+            iso_time(m.sent_at) or "",
+            iso_time(m.sent_at, tz) or UNDATED_TEXT,
             m.conversation,
             m.speaker,
             m.text,
@@ -179,7 +167,9 @@ def transcript(exhibit: Exhibit, tz: tzinfo) -> str:
         f"Control number: {m.control}",
         f"Conversation: {m.conversation} ({m.platform})",
         f"Custodians: {'; '.join(m.custodians)}",
-        f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
+        f"Sent: {UNDATED_TEXT}"
+        if m.undated
+        else f"Sent: {m.sent_at.astimezone(tz).isoformat()} (UTC {m.sent_at.isoformat()})",
         "",
     ]
     return "\n".join(head) + context_text(exhibit, tz) + "\n"

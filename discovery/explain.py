@@ -15,6 +15,7 @@ unless asked for, and only what is indexed.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from discovery.query.ast import (
     FIRST_WORD,
     LAST_WORD,
     And,
+    ChatNear,
     DateRange,
     Near,
     Node,
@@ -116,6 +118,8 @@ def explain(matter: Matter, query: str, *, include_system: bool = False) -> Expl
                 f"{lex.text!r} at column {lex.start + 1} is read as the connector"
                 f' {lex.text.upper()}; to search the word, quote it: "{lex.text}"'
             )
+        if lex.kind == "near" and _CHAT_UNIT.search(lex.text):
+            warnings.append(_chat_note(lex.text, lex.start))
         if lex.kind != "word":
             continue
         if lex.text.lower() in _OTHER_CONNECTORS:
@@ -177,6 +181,26 @@ def explain(matter: Matter, query: str, *, include_system: bool = False) -> Expl
     )
 
 
+_CHAT_UNIT = re.compile(r"(?i)/([0-9]*)(msg|min|h|d|thread|conversation)$")
+
+
+def _chat_note(text: str, start: int) -> str:
+    """What a chat-aware connector counts (not a warning of a mistake: a reminder)."""
+    m = _CHAT_UNIT.search(text)
+    assert m is not None
+    unit = m.group(2).lower()
+    what = {
+        "msg": "messages apart in one thread, or in the conversation's main line (system"
+        " events not counted)",
+        "min": "minutes apart in one conversation",
+        "h": "hours apart in one conversation",
+        "d": "days (24 hours) apart in one conversation",
+        "thread": "in the same thread (a message in no thread is a thread of one)",
+        "conversation": "in the same conversation",
+    }[unit]
+    return f"{text} at column {start + 1} pairs whole messages: {what}"
+
+
 def _show(term: str) -> str:
     """A term as a user would type it alone (``xfirstword``, ``"##1[0-9]"``, ``"and"``)."""
     if term in (FIRST_WORD, LAST_WORD) or term in CONNECTOR_WORDS or term_kind(term) == "regex":
@@ -192,6 +216,9 @@ def _walk(node: Node, depth: int = 0) -> list[tuple[Node, int]]:
             out.extend(_walk(item, depth + 1))
     elif isinstance(node, Not):
         out.extend(_walk(node.item, depth + 1))
+    elif isinstance(node, ChatNear):
+        out.extend(_walk(node.left, depth + 1))
+        out.extend(_walk(node.right, depth + 1))
     elif isinstance(node, Near):
         for side in (node.left, node.right):
             if not (isinstance(side, Word) and term_kind(side.text) == "edge"):

@@ -20,13 +20,14 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import tzinfo
 from pathlib import Path
 from typing import TextIO
 
+from discovery.context import excerpt
 from discovery.files import output
-from discovery.model import control_number
+from discovery.model import UNDATED_TEXT, Message, control_number, iso_time
 from discovery.query.ast import Node
 from discovery.search import Searcher
 
@@ -97,20 +98,33 @@ def write_rows(f: TextIO, header: Sequence[str], rows: Iterable[Sequence[str]]) 
 
 
 def hit_rows(
-    searcher: Searcher, node: Node | None, ids: Sequence[int], tz: tzinfo
+    searcher: Searcher,
+    node: Node | None,
+    ids: Sequence[int],
+    tz: tzinfo,
+    contexts: Mapping[int, Sequence[int]] | None = None,
 ) -> Iterator[list[str]]:
-    """One CSV row per hit, fetched page by page."""
+    """One CSV row per hit, fetched page by page; with ``contexts`` (each hit's window, see
+    :func:`discovery.context.windows`) a last cell holds the window as text."""
     store = searcher.matter.store
     for i in range(0, len(ids), PAGE):
         page = list(ids[i : i + PAGE])
         refs = store.source_refs(page)
+        around: dict[int, Message] = {}
+        if contexts is not None:
+            needed = sorted({j for mid in page for j in contexts.get(mid, ())})
+            around = {m.id: m for m in store.messages(needed)}
         for hit in searcher.hits(node, page):
             m = hit.message
             holders = refs.get(m.id, [])
+            extra = []
+            if contexts is not None:
+                shown = [around[j] for j in contexts.get(m.id, [m.id]) if j in around]
+                extra = [excerpt(shown, m.id, tz)]
             yield [
                 m.control,
-                m.sent_at.isoformat(),
-                m.sent_at.astimezone(tz).isoformat(),
+                iso_time(m.sent_at) or "",
+                iso_time(m.sent_at, tz) or UNDATED_TEXT,
                 m.conversation,
                 control_number(m.thread_root) if m.thread_root else "",
                 m.speaker,
@@ -121,4 +135,5 @@ def hit_rows(
                 "; ".join(dict.fromkeys(p for _, p, _ in holders)),
                 "; ".join(dict.fromkeys(s for _, _, s in holders)),
                 "; ".join(m.tags),
+                *extra,
             ]

@@ -131,7 +131,7 @@ def write_loadfile(
                             m.control,
                             numbers.get(m.id, ""),
                             multi_value(m.custodians),
-                            m.sent_at.strftime("%Y-%m-%d %H:%M:%S"),
+                            "" if m.undated else m.sent_at.strftime("%Y-%m-%d %H:%M:%S"),
                             m.speaker,
                             participants[m.conversation_id],
                             m.conversation,

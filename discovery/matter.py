@@ -304,18 +304,28 @@ def write_lock(
         os.close(fd)  # releases the lock
 
 
-def reindex(name: str, progress: Callable[[int], None] | None = None) -> int:
+def reindex(
+    name: str,
+    progress: Callable[[int], None] | None = None,
+    *,
+    wait: bool = False,
+    on_wait: Callable[[Writer | None], None] | None = None,
+) -> int:
     """Rebuild a matter's index from its case store with this tokenizer; returns messages indexed.
 
     Control numbers are the store's message ids, so they do not change. The
     new index is built beside the old one and swapped in when complete, so an
     interrupted rebuild leaves the old index (and the old version) in place.
+    A running ingest is a :class:`MatterBusyError`, or waited for (``wait``).
     """
     path = config.matter_dir(name)
     if not (path / STORE_FILE).exists():
         raise MatterNotFoundError(missing_matter_message(name))
     fresh, old = path / "index.rebuild", path / "index.old"
-    with write_lock(path, name), Store(path / STORE_FILE) as store:  # never beside an ingest
+    with (
+        write_lock(path, name, wait=wait, on_wait=on_wait),  # never beside an ingest
+        Store(path / STORE_FILE) as store,
+    ):
         for leftover in (fresh, old):
             if leftover.exists():
                 shutil.rmtree(leftover)

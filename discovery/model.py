@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 CONTROL_PREFIX = "MSG-"
@@ -16,8 +16,23 @@ Kept as a real time so that every ordering by time puts undated messages
 last; date filters exclude it explicitly. Never shown as a date. (A day
 before the last representable one, so that converting it to any zone works.)
 """
+UNDATED_US = (UNDATED - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+""":data:`UNDATED` as the case store keeps times (microseconds since the epoch)."""
+UNDATED_TEXT = "(undated)"
+"""How an undated message's time is shown to people (machine columns are left empty)."""
 UNKNOWN_SENDER = "(unknown sender)"
 """The speaker of a message whose source names no sender."""
+
+
+def iso_time(dt: datetime, tz: tzinfo | None = None) -> str | None:
+    """``dt`` in ISO 8601 (in ``tz`` when given), or None for :data:`UNDATED`.
+
+    Every output that writes a time goes through this, so an undated message
+    never reaches a file or a screen with an invented date.
+    """
+    if dt == UNDATED:
+        return None
+    return (dt if tz is None else dt.astimezone(tz)).isoformat()
 
 
 def control_number(message_id: int) -> str:

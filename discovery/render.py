@@ -19,7 +19,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from discovery.model import UNDATED, Message, control_number
+from discovery.model import UNDATED, UNDATED_TEXT, Message, control_number
 from discovery.safetext import visible
 from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import version_tokens
@@ -35,7 +35,7 @@ HIGHLIGHT = "bold black on yellow"
 def local_time(dt: datetime, tz: tzinfo) -> str:
     """``2023-03-04 18:05:09 EST``: a time as shown to reviewers, in the display zone."""
     if dt == UNDATED:
-        return "(undated)"
+        return UNDATED_TEXT
     local = dt.astimezone(tz)
     return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
@@ -197,14 +197,15 @@ def conversation_view(
         local = m.sent_at.astimezone(tz)
         if local.date() != day:
             day = local.date()
-            lines.append(Text(f"── {day.isoformat()} ──", style="dim"))
+            shown = UNDATED_TEXT if m.undated else day.isoformat()
+            lines.append(Text(f"── {shown} ──", style="dim"))
         arrow = "▶ " if m.id == focus else "  "
         thread = f" ↳ reply to {_ctrl(m.thread_root)}" if m.thread_root else ""
         head = Text.assemble(
             (arrow, "bold magenta"),
             (m.control, "cyan"),
             " ",
-            local.strftime("%H:%M:%S"),
+            "--:--:--" if m.undated else local.strftime("%H:%M:%S"),
             " ",
             evidence(m.speaker, "bold" if m.id == focus else ""),
             (thread + flags(m), "dim"),

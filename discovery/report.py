@@ -17,6 +17,22 @@ The ``TOTAL`` row counts the same over the messages hit by any term; its
 ``unique_messages`` is the number hit by exactly one term, its ``query`` is
 empty.
 
+**Levels** (``--level``, any of :data:`LEVELS`): a chat review counts units
+larger than the message, as Relativity counts 24-hour slices as documents.
+For each level asked, two columns follow the others, the same counts as
+``messages`` and ``unique_messages`` have at the message level:
+
+* ``conversation-day``: ``unique_conversation_days`` (conversation-days hit
+  by this term and by no other) and ``conversation_day_messages`` (messages
+  in the conversation-days it hits: what a reviewer reads when the day is the
+  unit); the hit count itself is ``conversation_days``;
+* ``conversation``: ``unique_conversations`` and ``conversation_messages``;
+* ``message``: the counts the report always has (nothing is added).
+
+The messages of a unit are counted as hits are: system events only with
+``--system``, and only what is indexed. Chat-aware terms (``W/3MSG``,
+``W/10MIN`` ...) are counted like any other term: their hits are messages.
+
 The hit sets come from :meth:`discovery.search.Searcher.match`, one call per
 term; the counting reads each hit message's conversation and time once for
 the union of all hits (a few SQL queries), so it does not grow with the size
@@ -28,7 +44,7 @@ from __future__ import annotations
 import csv
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import date, tzinfo
 from pathlib import Path
 
@@ -37,6 +53,7 @@ from discovery.errors import DiscoveryError, UsageError
 from discovery.export import formula_like, write_csv, xlsx_text
 from discovery.files import output
 from discovery.matter import Matter, View
+from discovery.model import UNDATED_US
 from discovery.search import Searcher
 from discovery.store import from_us
 
@@ -53,6 +70,13 @@ REPORT_COLUMNS = (
 )
 TOTAL = "TOTAL"
 NUMBER_COLUMNS = REPORT_COLUMNS[2:7]
+LEVELS = ("message", "conversation-day", "conversation")
+LEVEL_COLUMNS = {
+    "message": (),
+    "conversation-day": ("unique_conversation_days", "conversation_day_messages"),
+    "conversation": ("unique_conversations", "conversation_messages"),
+}
+"""The columns each ``--level`` adds, after :data:`REPORT_COLUMNS`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,9 +90,13 @@ class ReportRow:
     custodians: int
     first_hit: str
     last_hit: str
+    levels: tuple[int, ...] = ()
+    """The values of the level columns asked for (:data:`LEVEL_COLUMNS`), in order."""
 
     def cells(self) -> list[str | int]:
-        return [getattr(self, f.name) for f in fields(self)]
+        return [getattr(self, f.name) for f in fields(self) if f.name != "levels"] + list(
+            self.levels
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +107,15 @@ class Report:
     total: ReportRow
     hits: tuple[frozenset[int], ...]
     zone: str
+    levels: tuple[str, ...] = ()
 
     def all_rows(self) -> list[ReportRow]:
         return [*self.rows, self.total]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The report's columns: :data:`REPORT_COLUMNS` and those of its levels."""
+        return REPORT_COLUMNS + tuple(c for lv in self.levels for c in LEVEL_COLUMNS[lv])
 
 
 def build_report(
@@ -92,12 +126,18 @@ def build_report(
     zone_name: str = "",
     include_system: bool = False,
     view: View | None = None,
+    levels: Sequence[str] = (),
 ) -> Report:
-    """Run every term and count its hits at message, conversation, day and custodian level.
+    """Run every term and count its hits at message, conversation, day and custodian level
+    (and the columns of each of ``levels``, see the module notes).
 
     Every term answers over the same ``view`` of the matter (taken once when
     not given), so a batch run during an ingest counts one consistent state.
     """
+    bad = [lv for lv in levels if lv not in LEVELS]
+    if bad:
+        raise UsageError(f"unknown --level {bad[0]!r}: use {', '.join(LEVELS)}")
+    levels = tuple(dict.fromkeys(lv for lv in levels if LEVEL_COLUMNS[lv]))
     searcher = Searcher(matter)
     view = matter.view() if view is None else view
     hits = [
@@ -113,7 +153,49 @@ def build_report(
         for t, h in zip(terms, hits, strict=True)
     )
     total = _row(TOTAL, "", union, len(once), facts, tz)
-    return Report(rows, total, tuple(hits), zone_name or str(tz))
+    if levels:
+        sizes = _unit_sizes(matter, facts, tz, include_system, view.indexed)
+        counts = [_level_counts(hits, facts, sizes, lv) for lv in levels]
+        rows = tuple(
+            replace(r, levels=tuple(v for c in counts for v in c[i])) for i, r in enumerate(rows)
+        )
+        total = replace(total, levels=tuple(v for c in counts for v in c[-1]))
+    return Report(rows, total, tuple(hits), zone_name or str(tz), levels)
+
+
+def _level_counts(
+    hits: Sequence[frozenset[int]], facts: _Facts, sizes: dict[str, Counter[int]], level: str
+) -> list[tuple[int, int]]:
+    """(unique units, messages in the units hit) for each term, then for the TOTAL row.
+
+    A term's unique units are hit by no other term; the TOTAL row's, by exactly one.
+    """
+    unit = facts.day if level == "conversation-day" else facts.conversation
+    per_term = [{unit[i] for i in h} for h in hits]
+    times = Counter(u for units in per_term for u in units)
+    out = [
+        (sum(1 for u in units if times[u] == 1), sum(sizes[level][u] for u in units))
+        for units in per_term
+    ]
+    every = set(times)
+    out.append((sum(1 for u in every if times[u] == 1), sum(sizes[level][u] for u in every)))
+    return out
+
+
+def _unit_sizes(
+    matter: Matter, facts: _Facts, tz: tzinfo, include_system: bool, indexed: int
+) -> dict[str, Counter[int]]:
+    """Messages in each hit conversation-day and hit conversation (the unit numbers of
+    ``facts``), counted as hits are: system events only when included, indexed only."""
+    conv_of = set(facts.conversation.values())
+    days: Counter[int] = Counter()
+    convs: Counter[int] = Counter()
+    for conv, sent in matter.store.conversation_times(sorted(conv_of), include_system, indexed):
+        convs[conv] += 1
+        key = facts.day_keys.get((conv, from_us(sent).astimezone(tz).date()))
+        if key is not None:
+            days[key] += 1
+    return {"conversation-day": days, "conversation": convs}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +208,8 @@ class _Facts:
     day: dict[int, int]
     """A number standing for the message's (conversation, local calendar day)."""
     custodians: dict[int, tuple[str, ...]]
+    day_keys: dict[tuple[int, date], int]
+    """(conversation, local day) -> its number in ``day``."""
 
 
 def _facts(matter: Matter, ids: Sequence[int], tz: tzinfo) -> _Facts:
@@ -142,14 +226,14 @@ def _facts(matter: Matter, ids: Sequence[int], tz: tzinfo) -> _Facts:
         if d is None:
             d = local_date[second] = from_us(second * 1_000_000).astimezone(tz).date()
         days[mid] = day_keys.setdefault((conv, d), len(day_keys))
-    return _Facts(times, convs, days, matter.store.custodians_of(ids))
+    return _Facts(times, convs, days, matter.store.custodians_of(ids), day_keys)
 
 
 def _row(
     name: str, query: str, ids: Iterable[int], unique: int, facts: _Facts, tz: tzinfo
 ) -> ReportRow:
     ids = list(ids)
-    stamps = [facts.time[i] for i in ids]
+    stamps = [facts.time[i] for i in ids if facts.time[i] != UNDATED_US]  # no invented dates
     holders: set[str] = set()
     for cs in {facts.custodians.get(i, ()) for i in ids}:
         holders.update(cs)
@@ -175,7 +259,7 @@ def write_report_csv(report: Report, path: Path, *, bom: bool = False) -> int:
     """The report as a neutralised UTF-8 CSV; returns rows written (with TOTAL)."""
     try:
         rows = ([str(v) for v in r.cells()] for r in report.all_rows())
-        return write_csv(path, REPORT_COLUMNS, rows, bom=bom)
+        return write_csv(path, report.columns, rows, bom=bom)
     except OSError as exc:
         raise DiscoveryError(f"cannot write {path}: {exc.strerror or exc}") from None
 
@@ -195,7 +279,7 @@ def write_report_xlsx(report: Report, path: Path) -> None:
     wb = Workbook()
     ws = wb.active
     ws.title = "Search term report"
-    ws.append(list(REPORT_COLUMNS))
+    ws.append(list(report.columns))
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in report.all_rows():

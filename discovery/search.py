@@ -16,12 +16,13 @@ from typing import Literal
 import numpy as np
 
 from discovery.candidates import Planner, TooBroadError, positive_words
+from discovery.chat import ChatOrder
 from discovery.columns import Columns
 from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
 from discovery.matter import Matter, View
 from discovery.model import Message
 from discovery.query import verify
-from discovery.query.ast import And, Field, Near, Node, Not, Or, terms
+from discovery.query.ast import And, ChatNear, Field, Near, Node, Not, Or, terms
 from discovery.query.bounds import check_phrases, check_text
 from discovery.query.parser import lexemes, parse
 from discovery.query.unparse import unparse
@@ -99,9 +100,12 @@ class Searcher:
     def __init__(self, matter: Matter) -> None:
         self.matter = matter
         self._columns = Columns(matter.store)
+        self._chat = ChatOrder(matter.store)
 
     def planner(self) -> Planner:
-        return Planner(self.matter.engine, self.matter.store, self.matter.tz, self._columns)
+        return Planner(
+            self.matter.engine, self.matter.store, self.matter.tz, self._columns, self._chat
+        )
 
     def prepare(self, query: str, planner: Planner | None = None) -> Node:
         """Parse ``query`` and expand every term, as a search would (same errors, same carets)."""
@@ -215,7 +219,7 @@ def _has_fields(node: Node) -> bool:
         return any(_has_fields(i) for i in node.items)
     if isinstance(node, Not):
         return _has_fields(node.item)
-    if isinstance(node, Near):
+    if isinstance(node, Near | ChatNear):
         return _has_fields(node.left) or _has_fields(node.right)
     return False
 

@@ -863,6 +863,89 @@ class Store:
                 out[root].append(mid)
         return out
 
+    # --- chat order (chat-aware proximity and context windows) ------------------
+    def order_columns(self) -> tuple[str, str, str, str]:
+        """``conversation_id``, ``sent_us``, ``thread_root`` (0: none) and ``system`` of every
+        message in id order, each as decimal numbers joined by spaces (one statement)."""
+        row = self.db.execute(
+            "SELECT coalesce(group_concat(conversation_id, ' '), ''),"
+            " coalesce(group_concat(sent_us, ' '), ''),"
+            " coalesce(group_concat(coalesce(thread_root, 0), ' '), ''),"
+            " coalesce(group_concat(system, ' '), '')"
+            " FROM (SELECT conversation_id, sent_us, thread_root, system FROM messages ORDER BY id)"
+        ).fetchone()
+        return str(row[0]), str(row[1]), str(row[2]), str(row[3])
+
+    def places(self, ids: Sequence[int]) -> dict[int, tuple[int, int, int | None, bool]]:
+        """(conversation id, sent_us, thread root or None, system) of each of ``ids``."""
+        out: dict[int, tuple[int, int, int | None, bool]] = {}
+        for chunk in _chunks(ids):
+            marks = ",".join("?" * len(chunk))
+            for mid, conv, sent, root, system in self.db.execute(
+                "SELECT id, conversation_id, sent_us, thread_root, system FROM messages"
+                f" WHERE id IN ({marks})",
+                chunk,
+            ):
+                out[mid] = (conv, sent, root, bool(system))
+        return out
+
+    def main_line(
+        self, conv_id: int, sent_us: int, message_id: int, n: int, later: bool
+    ) -> list[int]:
+        """Up to ``n`` ids of the conversation's main line (no thread replies, no system
+        events) just before (or, ``later``, after) the message at (``sent_us``, ``message_id``),
+        nearest first."""
+        op, order = (">", "ASC") if later else ("<", "DESC")
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM messages WHERE conversation_id = ? AND thread_root IS NULL"
+                f" AND system = 0 AND (sent_us, id) {op} (?, ?)"
+                f" ORDER BY sent_us {order}, id {order} LIMIT ?",
+                (conv_id, sent_us, message_id, n),
+            )
+        ]
+
+    def conversation_times(
+        self, conv_ids: Sequence[int], include_system: bool, through: int
+    ) -> Iterator[tuple[int, int]]:
+        """(conversation id, sent_us) of every message of those conversations with an id up
+        to ``through`` (system events only when ``include_system``)."""
+        for chunk in _chunks(conv_ids):
+            marks = ",".join("?" * len(chunk))
+            yield from self.db.execute(
+                f"SELECT conversation_id, sent_us FROM messages WHERE conversation_id IN ({marks})"
+                f" AND id <= ?{'' if include_system else ' AND system = 0'}",
+                [*chunk, through],
+            )
+
+    def system_between(self, conv_id: int, first_id: int, last_id: int) -> list[int]:
+        """System events of a conversation placed (by time, then id) between two of its
+        messages, both ends included."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT m.id FROM messages a, messages b, messages m WHERE a.id = ? AND b.id = ?"
+                " AND m.conversation_id = ? AND m.system = 1"
+                " AND (m.sent_us, m.id) >= (a.sent_us, a.id)"
+                " AND (m.sent_us, m.id) <= (b.sent_us, b.id)"
+                " ORDER BY m.sent_us, m.id",
+                (first_id, last_id, conv_id),
+            )
+        ]
+
+    def thread_members(self, root_id: int) -> list[int]:
+        """The thread of ``root_id`` without system events: the root (when it is not one) and
+        its replies, in time order (ties by id)."""
+        return [
+            r[0]
+            for r in self.db.execute(
+                "SELECT id FROM messages WHERE (id = ? OR thread_root = ?) AND system = 0"
+                " ORDER BY sent_us, id",
+                (root_id, root_id),
+            )
+        ]
+
     def thread_roots(self, ids: Sequence[int]) -> dict[int, int]:
         """The thread root of each of ``ids`` that is a reply in a thread whose root is stored."""
         out: dict[int, int] = {}

@@ -112,6 +112,7 @@ class SynthStats:
         planted: planted phrase -> number of messages containing it.
         threads: thread roots (messages with at least one reply).
         replies: thread replies.
+        system: system events.
         files: day files written.
     """
 
@@ -123,6 +124,8 @@ class SynthStats:
     threads: int
     replies: int
     planted: dict[str, int] = field(default_factory=dict)
+    system: int = 0
+    """System events (joins, topic changes) among the messages."""
     zip_path: Path | None = None
 
 
@@ -223,6 +226,7 @@ def generate_slack_export(
     edit_rate: float = 0.02,
     zip_path: Path | None = None,
     vocabulary: int = 0,
+    system_rate: float = 0.0,
 ) -> SynthStats:
     """Write a synthetic Slack export of ``n_messages`` messages to ``out_dir``.
 
@@ -241,6 +245,10 @@ def generate_slack_export(
             about 300; real chat has 10**5 to 10**6 distinct words), continuing
             the same Zipf weights. 0 keeps the built-in vocabulary, and the
             output is what it was before this option existed.
+        system_rate: share of messages written as system events instead (a
+            ``channel_join`` or ``channel_topic`` entry, never in a thread, no
+            planted phrase). 0 (the default) writes none and leaves the output
+            as it was before this option existed.
 
     Raises:
         ValueError: bad counts or a non-empty ``out_dir``.
@@ -276,6 +284,7 @@ def generate_slack_export(
     recent: list[list[dict[str, object]]] = [[] for _ in range(n_channels)]
     seq = [0] * n_channels
     replies = 0
+    systems = 0
     roots: set[int] = set()
     w = 0
     for i in range(n_messages):
@@ -284,6 +293,10 @@ def generate_slack_export(
         ts = f"{times[i]}.{seq[c] % 1_000_000:06d}"
         chunk = words[w : w + lengths[i]]
         w += lengths[i]
+        if system_rate and rng.random() < system_rate:
+            per_channel[c].append(_system_event(rng, rng.choice(members[c]), ts, chunk))
+            systems += 1
+            continue
         for key, (rate, variants) in planted_items:
             if rng.random() < rate:
                 chunk.insert(rng.randint(0, len(chunk)), rng.choice(variants))
@@ -346,9 +359,20 @@ def generate_slack_export(
         files=files,
         threads=len(roots),
         replies=replies,
+        system=systems,
         planted=planted_counts,
         zip_path=zip_path,
     )
+
+
+def _system_event(rng: random.Random, user: str, ts: str, words: list[str]) -> dict[str, object]:
+    """A Slack system entry: someone joined, or set the topic (to ordinary words)."""
+    if rng.random() < 0.5:
+        return {"type": "message", "subtype": "channel_join", "user": user, "ts": ts,
+                "text": f"<@{user}> has joined the channel"}  # fmt: skip
+    topic = " ".join(words[:6])
+    return {"type": "message", "subtype": "channel_topic", "user": user, "ts": ts,
+            "topic": topic, "text": f"set the channel topic: {topic}"}  # fmt: skip
 
 
 _SYLLABLES = _wordlist(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from discovery.cli import app
 from discovery.ingest import ingest
-from discovery.matter import open_matter
+from discovery.matter import Matter, open_matter
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -54,3 +55,33 @@ def acme_home(tmp_path_factory: pytest.TempPathFactory) -> Path:
             report = ingest(m, [ACME])
     assert report.added == 50
     return home
+
+
+CHAT_MESSAGES = 20_000
+CHAT_ZONE = "America/New_York"
+"""The display zone of the chat corpus: its days cross both 2023 DST changes (12 March,
+5 November)."""
+
+
+@pytest.fixture(scope="session")
+def chat_corpus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Matter]:
+    """A matter of 20,000 generated Slack messages with threads (15 % replies), system
+    events (3 %) and edits, over 2023 (both DST changes), display zone New York; built once
+    per session for the chat-aware tests. Read only: copy it before changing anything."""
+    from discovery.synth import generate_slack_export
+
+    base = tmp_path_factory.mktemp("chat")
+    export = base / "export"
+    stats = generate_slack_export(
+        export, CHAT_MESSAGES, seed=12, thread_rate=0.15, system_rate=0.03
+    )
+    assert stats.system > 300 and stats.replies > 2000
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(base / "home"))
+        mp.setenv("DISCOVERY_TZ", CHAT_ZONE)
+        matter = open_matter("chat", create=True)
+        report = ingest(matter, [export], custodian="Alice Example")
+        assert report.added == CHAT_MESSAGES
+        matter.store.tag(range(7, CHAT_MESSAGES, 89), "hot")
+        yield matter
+        matter.close()

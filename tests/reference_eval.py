@@ -14,7 +14,12 @@ code or data structures, and importing none of it but the syntax tree
   stemmer); fuzzy words by a Levenshtein table; numeric ranges with
   :class:`fractions.Fraction`; regular expressions with the standard ``re``;
 * dates decided by converting the message's time to the display zone and
-  comparing calendar dates.
+  comparing calendar dates;
+* chat-aware proximity (``W/3MSG``, ``PRE/10MIN``, ``W/THREAD`` ...) by
+  :func:`evaluate_all` over the whole corpus: each conversation's main line
+  and each thread written out as Python lists, and every pair of a left and a
+  right message compared, distances as list-index differences and times as
+  ``timedelta`` differences (docs/QUERY.md, "Chat-aware proximity").
 
 Slow on purpose; must not import ``discovery.text``, ``discovery.query.verify``
 or ``discovery.candidates``.
@@ -26,7 +31,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from fractions import Fraction
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING
@@ -38,6 +43,7 @@ from discovery.query.ast import (
     FIRST_WORD,
     LAST_WORD,
     And,
+    ChatNear,
     DateRange,
     Field,
     Near,
@@ -183,6 +189,10 @@ class RefMessage:
     sent_at: datetime
     tokens: list[tuple[int, str]] = dataclass_field(default_factory=list)
     edges: list[tuple[int, int]] = dataclass_field(default_factory=list)
+    id: int = 0
+    conversation: int = 0
+    thread_root: int | None = None
+    system: bool = False
 
     def __post_init__(self) -> None:
         self.tokens, self.edges = ref_tokens(self.versions)
@@ -201,6 +211,10 @@ def refs_from_matter(matter: Matter) -> list[RefMessage]:
                 "tag": list(m.tags),
             },
             m.sent_at,
+            id=m.id,
+            conversation=m.conversation_id,
+            thread_root=m.thread_root,
+            system=m.system,
         )
         for m in matter.store.messages(range(1, matter.store.max_message_id() + 1))
     ]
@@ -406,11 +420,19 @@ def _field_ok(node: Field, msg: RefMessage) -> bool:
         values += msg.fields.get("channel", [])
     k = len(node.words)
     for value in values:
-        ws = ref_words(value)
+        ws = _value_words(value)
+        if name == "tag" and len(ws) != k:  # the whole tag, never a word of a longer one
+            continue
         for i in range(len(ws)):
             if i + k <= len(ws) and all(term_ok(node.words[j], ws[i + j]) for j in range(k)):
                 return True
     return False
+
+
+@lru_cache(maxsize=100_000)
+def _value_words(value: str) -> tuple[str, ...]:
+    """A field value's words (names repeat on every message of a speaker: read each once)."""
+    return tuple(ref_words(value))
 
 
 def evaluate(node: Node, msg: RefMessage, tz: tzinfo) -> bool:
@@ -426,3 +448,116 @@ def evaluate(node: Node, msg: RefMessage, tz: tzinfo) -> bool:
     if isinstance(node, DateRange):
         return _date_ok(node, msg, tz)
     return len(_occurrences(node, msg)) > 0
+
+
+# ------------------------------------------------------------------ chat-aware proximity
+
+
+_ANSWERS: dict[tuple[int, Node, str], frozenset[int]] = {}
+"""(id(refs), node, zone) -> the ids matching a message-level node (sides repeat across queries)."""
+
+
+def evaluate_all(node: Node, refs: list[RefMessage], tz: tzinfo) -> set[int]:
+    """The ids of every message of ``refs`` matching ``node``, chat-aware groups included."""
+    if not _has_chat(node):
+        key = (id(refs), node, str(tz))
+        if key not in _ANSWERS:
+            _ANSWERS[key] = frozenset(r.id for r in refs if evaluate(node, r, tz))
+        return set(_ANSWERS[key])
+    if isinstance(node, And):
+        sets = [evaluate_all(item, refs, tz) for item in node.items]
+        return set.intersection(*sets)
+    if isinstance(node, Or):
+        return set().union(*(evaluate_all(item, refs, tz) for item in node.items))
+    if isinstance(node, Not):
+        return {r.id for r in refs} - evaluate_all(node.item, refs, tz)
+    assert isinstance(node, ChatNear)
+    left = evaluate_all(node.left, refs, tz)
+    right = evaluate_all(node.right, refs, tz)
+    by_id = {r.id: r for r in refs}
+    lefts = [by_id[i] for i in sorted(left) if not by_id[i].system]
+    rights = [by_id[i] for i in sorted(right) if not by_id[i].system]
+    if node.negated:
+        return {
+            a.id
+            for a in lefts
+            if _placed(a, node, refs) and not any(_pair(a, b, node, refs) for b in rights)
+        }
+    found: set[int] = set()
+    for a in lefts:
+        for b in rights:
+            if _pair(a, b, node, refs):
+                found.update((a.id, b.id))
+    return found
+
+
+def _has_chat(node: Node) -> bool:
+    if isinstance(node, ChatNear):
+        return True
+    if isinstance(node, And | Or):
+        return any(_has_chat(i) for i in node.items)
+    if isinstance(node, Not):
+        return _has_chat(node.item)
+    return False  # word proximity never holds a chat group (the parser refuses it)
+
+
+_SEQUENCES: dict[int, dict[int, list[tuple[int, int]]]] = {}
+"""id(refs) -> message id -> (sequence number, index in it) of every sequence holding it."""
+
+
+def _sequences(refs: list[RefMessage]) -> dict[int, list[tuple[int, int]]]:
+    """Main lines and threads written out as lists: each message -> where it is in them."""
+    key = id(refs)
+    if key not in _SEQUENCES:
+        live = [r for r in refs if not r.system]
+        with_replies = {r.thread_root for r in live if r.thread_root}
+        lines: dict[tuple[str, int], list[RefMessage]] = {}
+        for r in live:
+            if r.thread_root:
+                lines.setdefault(("thread", r.thread_root), []).append(r)
+            else:
+                lines.setdefault(("main", r.conversation), []).append(r)
+                if r.id in with_replies:
+                    lines.setdefault(("thread", r.id), []).append(r)
+        holding: dict[int, list[tuple[int, int]]] = {}
+        for number, members in enumerate(lines.values()):
+            ordered = [m.id for m in sorted(members, key=lambda m: (m.sent_at, m.id))]
+            for index, mid in enumerate(ordered):
+                holding.setdefault(mid, []).append((number, index))
+        _SEQUENCES[key] = holding
+    return _SEQUENCES[key]
+
+
+def _thread(r: RefMessage) -> int:
+    return r.thread_root or r.id
+
+
+def _placed(a: RefMessage, node: ChatNear, refs: list[RefMessage]) -> bool:
+    """Whether ``a`` can be near anything at all in ``node``'s unit."""
+    if node.unit in ("min", "h", "d"):
+        return a.sent_at != UNDATED
+    return True
+
+
+def _pair(a: RefMessage, b: RefMessage, node: ChatNear, refs: list[RefMessage]) -> bool:
+    """Whether left message ``a`` and right message ``b`` qualify (docs/QUERY.md)."""
+    if a.conversation != b.conversation:
+        return False
+    if node.unit == "conversation":
+        return True
+    if node.unit == "thread":
+        return _thread(a) == _thread(b)
+    if node.unit == "msg":
+        places = _sequences(refs)
+        for seq_a, at_a in places.get(a.id, []):
+            for seq_b, at_b in places.get(b.id, []):
+                gap = at_b - at_a
+                lowest = 0 if node.ordered else -node.distance
+                if seq_a == seq_b and lowest <= gap <= node.distance:
+                    return True
+        return False
+    if a.sent_at == UNDATED or b.sent_at == UNDATED:
+        return False
+    span = timedelta(minutes=node.distance) * {"min": 1, "h": 60, "d": 1440}[node.unit]
+    gap_t = b.sent_at - a.sent_at
+    return (timedelta(0) <= gap_t if node.ordered else -span <= gap_t) and gap_t <= span

@@ -270,6 +270,35 @@ def test_bulk_tag_and_untag_are_audited_and_case_insensitive(acme: Path, tmp_pat
     assert "hot" in run("tags").stdout
 
 
+def test_tag_field_names_a_whole_tag(acme: Path) -> None:
+    # "Responsive" and "Not Responsive" are the usual pair of review calls.
+    with open_matter("default") as m:
+        m.store.tag([16, 29], "responsive")
+        m.store.tag([39, 45], "not responsive")
+    assert run("search", "tag:responsive", "--count").stdout == "2\n"
+    assert run("search", 'tag:"not responsive"', "--count").stdout == "2\n"
+    assert run("search", "tag:resp*", "--count").stdout == "2\n"
+    assert run("search", "libgen AND NOT tag:responsive", "--count").stdout == "2\n"
+
+
+def test_tag_description_fills_the_privilege_log_column(acme: Path) -> None:
+    done = run("tag", "libgen", "--add", "privileged", "--description", " Legal advice ")
+    assert done.exit_code == 0, done.stderr
+    assert "description 'Legal advice' stored on 4 messages" in done.stdout
+    with open_matter("default") as m:
+        assert m.store.privilege_descriptions(LIBGEN) == dict.fromkeys(LIBGEN, "Legal advice")
+    alone = run("tag", "speaker:priya AND libgen", "--description", "", "--json")
+    assert json.loads(alone.stdout) == {"action": "describe", "hits": 1, "description": ""}
+    with open_matter("default") as m:
+        assert sorted(m.store.privilege_descriptions(LIBGEN)) == [16, 29, 45]  # 39 removed
+    logged = [e for e in audit.entries("default") if e.command == "describe"]
+    assert [(e.query, e.settings["description"], e.hits) for e in logged] == [
+        ("libgen", "Legal advice", 4), ("speaker:priya AND libgen", "", 1)
+    ]  # fmt: skip
+    assert run("tag", "libgen").exit_code == 2  # nothing to do
+    assert run("tag", "libgen", "--add", "a", "--remove", "b").exit_code == 2
+
+
 def test_a_large_tag_change_asks_first(acme: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from discovery.cli import tags
 

@@ -107,6 +107,32 @@ def test_reindex_keeps_control_numbers_and_gives_the_new_answers(old_matter: Pat
     assert not (old_matter / "index.old").exists()
 
 
+def test_reindex_beside_an_ingest_refuses_or_waits_with_wait(old_matter: Path) -> None:
+    import threading
+
+    from discovery.matter import write_lock
+
+    with write_lock(old_matter, "old"):  # this test is the running ingest
+        busy = run("reindex", "--matter", "old")
+        assert busy.exit_code == 1 and "--wait" in busy.stderr
+    held, released = threading.Event(), threading.Event()
+
+    def hold() -> None:  # an ingest that finishes a moment after reindex starts waiting
+        with write_lock(old_matter, "old"):
+            held.set()
+            released.wait(5)
+
+    thread = threading.Thread(target=hold)
+    thread.start()
+    held.wait(5)
+    threading.Timer(1.0, released.set).start()  # past the lock's half-second retry
+    waited = run("reindex", "--matter", "old", "--wait")
+    thread.join()
+    assert waited.exit_code == 0, waited.output
+    assert "waiting for the ingest writing matter 'old'" in waited.stderr
+    assert "3 messages indexed" in waited.stdout
+
+
 def test_audit_entries_carry_the_tokenizer_version_and_expansions(
     tmp_path: Path, discovery_home: Path
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -145,3 +146,18 @@ def test_tag_query_names_the_tag(tag: str, query: str) -> None:
 def test_tags_a_query_cannot_name_are_refused(tag: str) -> None:
     with pytest.raises(UsageError, match="cannot be written as a query"):
         exhibits.tag_query(tag)
+
+
+@pytest.mark.parametrize(
+    "prefix", ["PX", "DEF_EX", "a.b", "X" * 32, "P X", "=PX", "", "X" * 33, "A-1"]
+)
+def test_exhibit_and_bates_prefixes_follow_one_rule(prefix: str) -> None:
+    from discovery.produce.bates import check_prefix
+
+    good = bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.]{0,31}", prefix))
+    for kind in ("exhibit", "Bates"):
+        if good:
+            assert check_prefix(prefix, kind) == prefix
+        else:
+            with pytest.raises(UsageError, match=f"invalid {kind} prefix"):
+                check_prefix(prefix, kind)

@@ -78,6 +78,10 @@ REFUSED: list[tuple[str, int, str]] = [
     ("apple ~ pear", 6, "apply~"),
     ("apple~~", 0, "12~~24"),
     ("apple w/ pear", 6, "W/5"),
+    ("apple NOT/5 pear", 6, "NOT W/5"),
+    ("apple AND/3 pear", 6, "W/3"),
+    ("speaker=dana", 0, "speaker:dana"),
+    ("author=smith", 0, "a field is NAME:value (speaker:"),
     ("NOT b w/5 c", 0, "NOT (a W/5 b)"),
     ("a AND NOT b w/5 c", 6, "NOT (a W/5 b)"),
 ]
@@ -138,3 +142,25 @@ SUPPORTED = [
 @pytest.mark.parametrize(("query", "expected"), SUPPORTED)
 def test_supported_forms_read_as_documented(query: str, expected: object) -> None:
     assert parse(query) == expected
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["search", "-libgen"],
+        ["search", "--count", "-libgen", "--matter", "default"],
+        ["search", "-libgen", "-m", "default"],
+        ["export", "-libgen", "--out", "-"],
+        ["tag", "-libgen", "--add", "hot"],
+        ["explain", "-libgen"],
+    ],
+)
+def test_a_dash_word_typed_as_the_query_is_refused_with_our_caret(
+    acme_copy: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    # typed without `--`, as a paralegal would: not read as an unknown option -l
+    monkeypatch.setenv("DISCOVERY_HOME", str(acme_copy))
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "-word is not our syntax: use NOT" in result.stderr
+    assert result.stderr.splitlines()[-2:] == ["-libgen", "^^^^^^^"]

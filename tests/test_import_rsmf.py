@@ -78,6 +78,7 @@ def test_unordered_events_threads_and_times(manifest_items: list[ImportItem]) ->
         "join-1",
         "leave-1",
         "dm-1",
+        "bad time",
     ]
     root = got["ROOT 1: kickoff"]
     assert root.thread_key is None
@@ -109,7 +110,36 @@ def test_system_events_and_problems(manifest_items: list[ImportItem]) -> None:
     assert got["join-1"].system and got["join-1"].text == "Ida Marsh joined"
     assert got["leave-1"].system and got["leave-1"].text == "Lev Okafor left"
     (problem,) = [p for p in manifest_items if isinstance(p, ImportProblem)]
-    assert problem.line == 7 and "timestamp" in problem.reason
+    assert problem.line == 7 and "unreadable timestamp; kept undated" in problem.reason
+    # event 7's timestamp is "yesterday": the message is kept, undated
+    assert got["bad time"].sent_at is None
+
+
+def test_events_without_a_time_or_participant_are_kept(tmp_path: Path) -> None:
+    # As a production writes a placeholder whose speaker and time are withheld.
+    manifest = {
+        "version": "2.0.0",
+        "participants": [{"id": "p1", "display": "Ann"}],
+        "conversations": [{"id": "c1", "display": "chat", "participants": ["p1"]}],
+        "events": [
+            {"id": "e1", "type": "message", "conversation": "c1", "participant": "p1",
+             "timestamp": "2023-05-02T10:00:00Z", "body": "dated"},
+            {"id": "e2", "type": "message", "conversation": "c1", "body": "Withheld — Privileged"},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "rsmf_manifest.json"
+    path.write_text(json.dumps(manifest))
+    items = read(path)
+    assert not [p for p in items if isinstance(p, ImportProblem)]
+    placeholder = msgs(items)["e2"]
+    assert (placeholder.sent_at, placeholder.speaker, placeholder.text) == (
+        None, "", "Withheld — Privileged"
+    )  # fmt: skip
+    with open_matter("back", create=True) as m:
+        report = ingest(m, [path])
+        (stored,) = [x for x in m.store.messages([1, 2]) if x.native_id == "e2"]
+    assert report.sources[0].undated == 1 and report.sources[0].unknown_sender == 1
+    assert stored.undated and stored.unknown_sender
 
 
 def test_bare_zip_and_email_carry_the_same_messages(tmp_path: Path) -> None:

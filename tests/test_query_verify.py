@@ -134,7 +134,8 @@ def test_fields() -> None:
     assert m("conversation:lín*", d)
     assert m('custodian:"legal hold"', d)
     assert not m('custodian:"jones legal"', d)  # not across two values
-    assert m("tag:review", d)
+    assert m('tag:"needs review"', d) and m('tag:"NEEDS rev*"', d)
+    assert not m("tag:review", d) and not m("tag:needs*", d)  # a tag is named whole
     assert m("platform:SLACK", d)
     assert not m("tag:hot", d)
     assert not m("speaker:x", doc("x"))

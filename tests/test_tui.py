@@ -860,3 +860,60 @@ def test_an_ingest_in_progress_is_shown_and_tagging_goes_on(
 
     drive(review, scenario)
     assert matter.store.ids_of_tags(["hot"]) == {16}
+
+
+def test_an_undated_hit_is_shown_undated(tmp_path: Path) -> None:
+    (tmp_path / "note.eml").write_text("The budget note, no headers at all.\n")
+    dated = "From: Ann <a@x.com>\nDate: Tue, 3 Jan 2023 10:00:00 +0000\nSubject: b\n\nbudget\n"
+    (tmp_path / "dated.eml").write_text(dated)
+    with open_matter("default", create=True) as m:
+        from discovery.ingest import ingest
+
+        ingest(m, [tmp_path / "note.eml", tmp_path / "dated.eml"])
+        session = Session(m)
+
+        async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+            await search(app, pilot, "budget")
+            await pilot.press("j")  # undated messages sort last
+            await pilot.pause()
+            assert current(app) == "MSG-00000001"
+            detail = str(app.query_one("#detail").visual)  # type: ignore[attr-defined]
+            pane = str(app.pane.query_one("#body").visual)  # type: ignore[attr-defined]
+            totals = str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
+            assert "(undated)" in detail and "(undated)" in pane
+            assert "9999" not in detail + pane + totals and "2023" in totals
+
+        try:
+            drive(ReviewApp(session, blink=False), scenario, size=(80, 24))
+        finally:
+            session.close()
+
+
+def test_d_stores_the_privilege_description_of_the_hit_on_screen(
+    review: ReviewApp, matter: Matter
+) -> None:
+    from discovery import audit
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await pilot.press("j", "d", *"Advice of counsel", "enter")  # one burst
+        await settle(app, pilot)
+        assert current(app) == LIBGEN[1]
+        await pilot.press("d")  # opens with the stored text; Esc keeps it
+        await pilot.pause()
+        assert app.screen.query_one("#description-text").value == "Advice of counsel"  # type: ignore[attr-defined]
+        await pilot.press("escape", "k", "d")  # the first hit's description, emptied: removed
+        await pilot.pause()
+        field = app.screen.query_one("#description-text")
+        assert field.value == "old text"  # type: ignore[attr-defined]
+        field.value = ""  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await settle(app, pilot)
+
+    matter.store.set_privilege_description([16], "old text")
+    drive(review, scenario, size=(80, 24))
+    assert matter.store.privilege_descriptions([16, 29, 39]) == {29: "Advice of counsel"}
+    logged = [e for e in audit.entries("default") if e.command == "describe"]
+    assert [(e.settings["control_number"], e.settings["description"]) for e in logged] == [
+        (LIBGEN[1], "Advice of counsel"), (LIBGEN[0], "")
+    ]  # fmt: skip

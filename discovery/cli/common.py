@@ -22,6 +22,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from typer.core import TyperCommand
 
 from discovery import __version__
 from discovery.errors import DiscoveryError, ExitStatus
@@ -54,6 +55,43 @@ def _main(
     ] = False,
 ) -> None:
     pass
+
+
+class QueryCommand(TyperCommand):
+    """A command whose argument is a query: ``discovery search -libgen`` hands ``-libgen``
+    to the query parser, which refuses it with a caret and a hint (``use NOT``), instead
+    of the option parser's bare "No such option: -l".
+
+    A word starting with a single ``-`` that is none of the command's short options
+    (nor the value of the option before it) is moved behind ``--``, where the
+    option parser reads it as the query.
+    """
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, self._dash_words_last(args))
+
+    def _dash_words_last(self, args: list[str]) -> list[str]:
+        options = [p for p in self.params if getattr(p, "param_type_name", "") == "option"]
+        known = {o for p in options for o in (*p.opts, *p.secondary_opts)}
+        valued = {o for p in options if not (p.is_flag or p.count) for o in p.opts}  # type: ignore[attr-defined]
+        kept: list[str] = []
+        moved: list[str] = []
+        i = 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                kept.extend(args[i:])
+                break
+            if arg in valued:  # the option and its value, whatever the value looks like
+                kept.extend(args[i : i + 2])
+                i += 2
+                continue
+            dash_word = arg.startswith("-") and not arg.startswith("--") and len(arg) > 1
+            (moved if dash_word and arg[:2] not in known else kept).append(arg)
+            i += 1
+        if not moved:
+            return args
+        return [*kept, *([] if "--" in kept else ["--"]), *moved]
 
 
 MAX_MESSAGE_ID = 2**63 - 1
@@ -274,5 +312,6 @@ _DONE = {
     "produce": "the production was written",
     "tag": "the tags were changed",
     "untag": "the tags were changed",
+    "describe": "the privilege descriptions were stored",
 }
 """What already happened when an audit write fails, for the warning."""

@@ -6,10 +6,18 @@ from typing import Annotated
 
 import typer
 
-from discovery.cli.common import MatterOpt, app, guard, open_existing, out_console, print_json
+from discovery.cli.common import (
+    MatterOpt,
+    QueryCommand,
+    app,
+    guard,
+    open_existing,
+    out_console,
+    print_json,
+)
 
 
-@app.command()
+@app.command(cls=QueryCommand)
 def explain(
     query: Annotated[str, typer.Argument(help="The query to explain.")],
     matter: MatterOpt = None,

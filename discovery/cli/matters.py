@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -121,7 +121,12 @@ def warn_if_exposed(name: str) -> None:
 
 
 @app.command()
-def reindex(matter: MatterOpt = None) -> None:
+def reindex(
+    matter: MatterOpt = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait for an ingest writing the matter to finish.")
+    ] = False,
+) -> None:
     """Rebuild a matter's index from its case store (control numbers unchanged).
 
     Needed when a matter was indexed by an older discovery whose tokenizer read
@@ -146,6 +151,11 @@ def reindex(matter: MatterOpt = None) -> None:
             with Store(path) as s:
                 total = s.max_message_id()
         err = err_console()
+
+        def waiting(holder: Any) -> None:
+            who = f" ({holder.describe()})" if holder is not None else ""
+            say(f"discovery: waiting for the ingest writing matter {matter!r}{who} to finish")
+
         with Progress(
             TextColumn("reindexing"),
             BarColumn(),
@@ -155,7 +165,7 @@ def reindex(matter: MatterOpt = None) -> None:
             disable=not err.is_terminal,
         ) as bar:
             task = bar.add_task("reindex", total=total)
-            n = rebuild(matter, lambda k: bar.update(task, advance=k))
+            n = rebuild(matter, lambda k: bar.update(task, advance=k), wait=wait, on_wait=waiting)
         out_console().print(
             f"matter {matter!r}: {n} messages indexed with tokenizer version {TOKENIZER_VERSION}"
             " (control numbers unchanged)",

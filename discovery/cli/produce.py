@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from discovery.cli.common import MatterOpt, app, audited, err_console, guard, open_existing
+from discovery.cli.common import (
+    MatterOpt,
+    app,
+    audited,
+    err_console,
+    guard,
+    open_existing,
+    warn_partial,
+)
 from discovery.safetext import visible
 
 MAX_BATES = 999_999_999
@@ -23,7 +31,9 @@ def produce(
     start: Annotated[int, typer.Option(min=1, max=MAX_BATES, help="First Bates number.")] = 1,
     slice_: Annotated[
         str,
-        typer.Option("--slice", help="day, thread, conversation or context:N (documents)."),
+        typer.Option(
+            "--slice", help="day, thread, conversation, context:N or context:10min/2h (documents)."
+        ),
     ] = "day",
     tz: Annotated[
         str | None,
@@ -34,7 +44,10 @@ def produce(
     ] = "rsmf,pdf,text",
     withhold_tag: Annotated[
         list[str] | None,
-        typer.Option(help="Withhold messages with this tag (repeatable; default privileged)."),
+        typer.Option(
+            help="Withhold messages with this tag, any case (repeatable; default privileged)."
+            " A tag no message carries is refused."
+        ),
     ] = None,
     withhold_metadata: Annotated[
         str | None,
@@ -69,20 +82,24 @@ def produce(
             select,
         )
         from discovery.produce.production import produce as run
+        from discovery.tags import known_tag
 
         keep = parse_withhold_metadata(withhold_metadata)
         with open_existing(matter) as m:
+            # A misspelt withhold tag would produce what it was meant to withhold.
+            withheld = tuple(known_tag(m.store, t) for t in withhold_tag or ())
             options = Options(
                 prefix=prefix,
                 start=start,
                 slice=slice_,
                 tz=tz or str(getattr(m.tz, "key", "UTC")),
                 formats=parse_formats(fmt),
-                withhold_tags=tuple(withhold_tag or DEFAULT_WITHHOLD),
+                withhold_tags=withheld or DEFAULT_WITHHOLD,
                 withhold_metadata=tuple(f for f in WITHHOLD_FIELDS if f in keep),
                 confidentiality=confidentiality,
             ).checked()
-            selection = select(m, tag=tag, query=query)
+            view = m.view() if query is not None else None  # an ingest may be running
+            selection = select(m, tag=tag, query=query, view=view)
             result = _run_with_progress(lambda p: run(m, selection, options, out, p))
             err = err_console()
             err.print(
@@ -101,6 +118,7 @@ def produce(
                 )
             from discovery.search import parse_query
 
+            warn_partial(view)
             audited(
                 m,
                 "produce",
@@ -108,6 +126,7 @@ def produce(
                 parse_query(selection.text) if selection.kind == "query" else None,
                 selection.ids,
                 include_system=selection.kind == "tag",
+                view=view,
                 **audit_settings(result, selection, options),
             )
 

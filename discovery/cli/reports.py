@@ -10,7 +10,6 @@ from rich.text import Text
 
 from discovery import config
 from discovery.cli.common import (
-    MAX_CONTEXT,
     STDOUT,
     ForceOpt,
     MatterOpt,
@@ -30,6 +29,7 @@ from discovery.cli.common import (
     warn_partial,
     write_file,
 )
+from discovery.cli.search import ContextOpt, context_settings
 from discovery.errors import DiscoveryError, ExitStatus, UsageError
 from discovery.safetext import visible
 
@@ -126,6 +126,11 @@ def _rerun_line(outcome: Any) -> str:
         )
         if outcome.extra.get("error"):
             line += f" (not rebuilt: {outcome.extra['error']})"
+    if "context_hash" in outcome.extra:
+        same = "context" not in outcome.extra["differences"]
+        line += f"; context {e.settings.get('context')}: " + (
+            "the same windows" if same else "the windows DIFFER from the logged ones"
+        )
     if not outcome.same_matter:
         line += " [the matter's sources differ from when it was logged]"
     if outcome.same_tags is False and (outcome.uses_tags or not outcome.matches):
@@ -154,6 +159,14 @@ def batch(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the report rows as JSON lines, not a table.")
     ] = False,
+    level: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--level",
+            help="Also count per message, conversation-day or conversation (repeatable): unique"
+            " units and the messages in the units hit.",
+        ),
+    ] = None,
     force: ForceOpt = False,
 ) -> None:
     """Run a saved batch of search terms and write the search term report.
@@ -165,11 +178,11 @@ def batch(
     Examples:
       discovery batch fixtures/batch/terms.txt --report str.csv --matter demo
       discovery batch fixtures/batch/terms.txt --report str-v2.csv --compare str.csv
+      discovery batch terms.txt --report str.csv --level conversation-day
     """
     with guard():
         from discovery.batch import read_terms
         from discovery.report import (
-            REPORT_COLUMNS,
             build_report,
             read_report_csv,
             write_report_csv,
@@ -190,8 +203,9 @@ def batch(
             m.tz = zone
             view = m.view()
             result = build_report(
-                m, parsed, zone, zone_name=zone_name, include_system=system, view=view
-            )
+                m, parsed, zone, zone_name=zone_name, include_system=system, view=view,
+                levels=level or (),
+            )  # fmt: skip
             with output_file(report, force=force) as path:
                 write_report_csv(result, path, bom=bom)
             if xlsx is not None:
@@ -209,6 +223,7 @@ def batch(
                         batch=str(terms),
                         term=t.name,
                         view=view,
+                        **({"levels": list(result.levels)} if result.levels else {}),
                     )
                     for t, hits in zip(parsed, result.hits, strict=True)
                 ]
@@ -217,7 +232,7 @@ def batch(
             out = out_console() if not (as_json or to_stdout) else err_console()
             if as_json:
                 for row in result.all_rows():
-                    print_json(dict(zip(REPORT_COLUMNS, row.cells(), strict=True)))
+                    print_json(dict(zip(result.columns, row.cells(), strict=True)))
             elif not to_stdout:
                 out.print(_report_table(result, out.width))
             if earlier is not None:
@@ -241,9 +256,7 @@ def exhibits(
     ] = None,
     query: Annotated[str | None, typer.Option(help="Select the hits of this query.")] = None,
     matter: MatterOpt = None,
-    context: Annotated[
-        int, typer.Option(min=0, max=MAX_CONTEXT, help="Messages of context each side.")
-    ] = 3,
+    context: ContextOpt = "3",  # type: ignore[assignment]
     transcripts: Annotated[
         Path | None, typer.Option(help="Folder for one transcript .txt per exhibit.")
     ] = None,
@@ -263,14 +276,16 @@ def exhibits(
     Examples:
       discovery exhibits --tag hot --prefix PX --out exhibits.csv --matter demo
       discovery exhibits --query 'libgen' --prefix DX --out - --context 1
+      discovery exhibits --tag hot --prefix PX --out exhibits.csv --context day
     """
     with guard():
         from discovery import exhibits as ex
         from discovery.export import write_csv
         from discovery.loadfile import write_loadfile
+        from discovery.produce.bates import check_prefix
         from discovery.search import parse_query
 
-        ex.check_prefix(prefix)
+        check_prefix(prefix, "exhibit")
         if as_json and str(out) == STDOUT:
             raise UsageError("--out - and --json both use standard output: choose one")
         check_new(out, force)
@@ -298,6 +313,8 @@ def exhibits(
             if loadfile is not None:
                 say(f"load file written to {loadfile} (text files in TEXT/)")
             extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
+            shown = {e.message.id: [c.id for c in e.context] for e in items}
+            extra.update(context_settings(context, shown))
             if tag is not None:
                 extra.update(selection="tag", tag=ex.stored_tag(tag))
             node = parse_query(query) if query is not None else None

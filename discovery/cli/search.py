@@ -18,6 +18,7 @@ from discovery.cli.common import (
     ForceOpt,
     JsonOpt,
     MatterOpt,
+    QueryCommand,
     app,
     audited,
     check_new,
@@ -32,14 +33,60 @@ from discovery.cli.common import (
     warn_partial,
     write_file,
 )
+from discovery.context import ContextSpec, context_hash, parse_context, windows
 from discovery.errors import UsageError
-from discovery.model import control_number, parse_control_number
+from discovery.model import control_number, iso_time, parse_control_number
 
 DEFAULT_SHOWN = 20
 """Hits shown on screen when no --limit is given (--json and --csv give every hit)."""
 
+CONTEXT_HELP = "N messages each side, a time (10min, 2h), thread or day (in the display zone)"
 
-@app.command()
+
+def context_option(limit: int) -> Any:
+    """A ``--context`` value as a :class:`ContextSpec` (bad values: typer's usage error, exit 2)."""
+
+    def convert(value: str | ContextSpec) -> ContextSpec:
+        if isinstance(value, ContextSpec):
+            return value
+        try:
+            return parse_context(value, limit)
+        except UsageError as exc:
+            raise typer.BadParameter(str(exc).replace("--context should", "Input should")) from None
+
+    return convert
+
+
+ContextOpt = Annotated[
+    ContextSpec,
+    typer.Option(
+        parser=context_option(MAX_CONTEXT),
+        metavar="N|10min|2h|thread|day",
+        help=f"Context around each hit: {CONTEXT_HELP}.",
+    ),
+]
+ShowContextOpt = Annotated[
+    ContextSpec,
+    typer.Option(
+        parser=context_option(MAX_SHOW_CONTEXT),
+        metavar="N|10min|2h|thread|day",
+        help=f"The conversation around it: {CONTEXT_HELP}.",
+    ),
+]
+
+
+def context_settings(spec: ContextSpec, found: dict[int, list[int]] | None) -> dict[str, Any]:
+    """What the audit entry records of a context: its label and, when it was written for
+    every hit, the hash of the windows (re-checked by ``audit --rerun``)."""
+    if spec.none and found is None:
+        return {}
+    out: dict[str, Any] = {"context": spec.label}
+    if found is not None:
+        out["context_hash"] = context_hash(found)
+    return out
+
+
+@app.command(cls=QueryCommand)
 def search(
     query: Annotated[
         str, typer.Argument(help="A query, e.g. '\"ask forgiveness\" w/5 permission'.")
@@ -64,12 +111,7 @@ def search(
     ] = False,
     count: Annotated[bool, typer.Option("--count", help="Print only the number of hits.")] = False,
     sort: Annotated[str, typer.Option(help="relevance or time.")] = "relevance",
-    context: Annotated[
-        int,
-        typer.Option(
-            min=0, max=MAX_CONTEXT, help="Messages of conversation to show around each hit."
-        ),
-    ] = 0,
+    context: ContextOpt = "0",  # type: ignore[assignment]
     system: Annotated[
         bool, typer.Option("--system", help="Include system events (joins, renames, calls).")
     ] = False,
@@ -112,25 +154,36 @@ def search(
                 include_system=system,
                 summary=not machine,
             )
+            found = None
             with pipe_closed_ok() as closed:
                 if as_csv:
                     ids = result.ids if shown is None else result.ids[:shown]
-                    write_rows(sys.stdout, HIT_COLUMNS, hit_rows(searcher, result.node, ids, m.tz))
+                    found = None if context.none else windows(m.store, ids, context, m.tz)
+                    columns = HIT_COLUMNS if found is None else (*HIT_COLUMNS, "context")
+                    rows = hit_rows(searcher, result.node, ids, m.tz, found)
+                    write_rows(sys.stdout, columns, rows)
                 elif as_json:
-                    _print_json_hits(m, searcher, result, context)
+                    found = _print_json_hits(m, searcher, result, context)
                 else:
                     _print_hits(m, searcher, result, context)
             warn_partial(result.view)
+            complete = found is not None and len(found) == result.total
             audited(
                 m, "search", query, result.node, result.ids, include_system=system,
-                view=result.view,
+                view=result.view, **context_settings(context, found if complete else None),
             )  # fmt: skip
             if closed[0]:
                 raise typer.Exit(0)
 
 
-def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
+def _print_json_hits(
+    m: Any, searcher: Any, result: Any, context: ContextSpec
+) -> dict[int, list[int]] | None:
+    """One JSON line per hit (with ``context`` when asked); returns the windows written."""
     refs = m.store.source_refs([h.message.id for h in result.hits])
+    found = None
+    if not context.none:
+        found = windows(m.store, [h.message.id for h in result.hits], context, m.tz)
     for hit in result.hits:
         msg = hit.message
         holders = refs.get(msg.id, [])
@@ -140,8 +193,9 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "thread": control_number(msg.thread_root) if msg.thread_root else None,
             "speaker": msg.speaker,
             "speaker_id": msg.speaker_id,
-            "sent_at": msg.sent_at.isoformat(),
-            "local_time": msg.sent_at.astimezone(m.tz).isoformat(),
+            "sent_at": iso_time(msg.sent_at),
+            "local_time": iso_time(msg.sent_at, m.tz),
+            "undated": msg.undated,
             "utc_offset": msg.utc_offset,
             "text": msg.text,
             "versions": list(msg.versions),
@@ -160,21 +214,21 @@ def _print_json_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
             "tags": list(msg.tags),
             "partial": result.partial,
         }
-        if context:
-            around = m.store.messages(m.store.context_ids(msg.id, context, context))
-            obj["context"] = [_context_json(c) for c in around]
+        if found is not None:
+            obj["context"] = [_context_json(c) for c in m.store.messages(found[msg.id])]
         print_json(obj)
+    return found
 
 
 def _context_json(c: Any) -> dict[str, Any]:
-    return {"id": c.control, "speaker": c.speaker, "sent_at": c.sent_at.isoformat(), "text": c.text}
+    return {"id": c.control, "speaker": c.speaker, "sent_at": iso_time(c.sent_at), "text": c.text}
 
 
-def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
+def _print_hits(m: Any, searcher: Any, result: Any, context: ContextSpec) -> None:
     from discovery.render import hits_view, summary_line
 
     out = out_console()
-    if context:
+    if not context.none:
         for hit in result.hits:
             _print_conversation(out, m, searcher, hit.message.id, context, result.node)
             out.print()
@@ -184,11 +238,15 @@ def _print_hits(m: Any, searcher: Any, result: Any, context: int) -> None:
 
 
 def _print_conversation(
-    out: Console, m: Any, searcher: Any, message_id: int, context: int, node: Any
+    out: Console, m: Any, searcher: Any, message_id: int, context: ContextSpec, node: Any
 ) -> None:
     from discovery.render import conversation_view, version_spans
 
-    ids = m.store.context_ids(message_id, context, context)
+    ids = windows(m.store, [message_id], context, m.tz).get(message_id)
+    if ids is None:
+        from discovery.errors import MessageNotFoundError
+
+        raise MessageNotFoundError(f"no message {control_number(message_id)} in this matter")
     hits = searcher.hits(node, ids)
     spans = {h.message.id: version_spans(h) for h in hits}
     marks: dict[int, Sequence[tuple[int, int]]] = {i: s.get(0, []) for i, s in spans.items()}
@@ -202,9 +260,7 @@ def _print_conversation(
 def show(
     message: Annotated[str, typer.Argument(help="Control number, e.g. MSG-00000042 (or 42).")],
     matter: MatterOpt = None,
-    context: Annotated[
-        int, typer.Option(min=0, max=MAX_SHOW_CONTEXT, help="Messages each side.")
-    ] = 5,
+    context: ShowContextOpt = "5",  # type: ignore[assignment]
     query: Annotated[str | None, typer.Option(help="Highlight this query's matches.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -216,6 +272,7 @@ def show(
     \b
     Example:
       discovery show MSG-00000015 --matter demo --context 5 --query 'forgiveness'
+      discovery show MSG-00000015 --context thread
     """
     with guard():
         from discovery.search import Searcher
@@ -227,27 +284,35 @@ def show(
             searcher = Searcher(m)
             node = searcher.prepare(query) if query else None
             if as_json:
-                for c in m.store.messages(m.store.context_ids(mid, context, context)):
+                around = windows(m.store, [mid], context, m.tz).get(mid)
+                if around is None:
+                    m.store.message(mid)  # raises: no such message
+                for c in m.store.messages(around or []):
                     obj = {**_context_json(c), "conversation": c.conversation, "focus": c.id == mid}
                     print_json(obj)
                 return
             _print_conversation(out_console(), m, searcher, mid, context, node)
 
 
-@app.command()
+@app.command(cls=QueryCommand)
 def export(
     query: Annotated[str, typer.Argument(help="The query whose hits to export.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write ('-': stdout).")],
     matter: MatterOpt = None,
     bom: Annotated[bool, typer.Option(help="Start the file with a BOM (for Excel).")] = False,
     system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,
+    context: ContextOpt = "0",  # type: ignore[assignment]
     force: ForceOpt = False,
 ) -> None:
     """Export every hit of a query as CSV (one row per message, time order).
 
+    With --context, a last column "context" holds each hit's context as
+    text, one line per message, the hit marked >>.
+
     \b
-    Example:
+    Examples:
       discovery export '"pirated books"' --out hits.csv --matter demo --bom
+      discovery export 'libgen w/3msg permission' --out hits.csv --context thread
     """
     with guard():
         from discovery.export import HIT_COLUMNS, hit_rows, write_csv
@@ -257,12 +322,14 @@ def export(
         with open_existing(matter) as m:
             searcher = Searcher(m)
             result = searcher.search(query, limit=0, sort="time", include_system=system)
-            rows = hit_rows(searcher, result.node, result.ids, m.tz)
+            found = None if context.none else windows(m.store, result.ids, context, m.tz)
+            columns = HIT_COLUMNS if found is None else (*HIT_COLUMNS, "context")
+            rows = hit_rows(searcher, result.node, result.ids, m.tz, found)
             with output_file(out, force=force) as path:
-                n = write_file(path, lambda p: write_csv(p, HIT_COLUMNS, rows, bom=bom))
+                n = write_file(path, lambda p: write_csv(p, columns, rows, bom=bom))
             say(f"{n} hits written to {shown_path(out)}")
             warn_partial(result.view)
             audited(
                 m, "export", query, result.node, result.ids, include_system=system,
-                out=str(out), view=result.view,
+                out=str(out), view=result.view, **context_settings(context, found),
             )  # fmt: skip

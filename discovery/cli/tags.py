@@ -10,6 +10,7 @@ import typer
 from discovery.cli.common import (
     JsonOpt,
     MatterOpt,
+    QueryCommand,
     app,
     audited,
     guard,
@@ -17,6 +18,7 @@ from discovery.cli.common import (
     out_console,
     pipe_closed_ok,
     print_json,
+    warn_partial,
 )
 from discovery.errors import DiscoveryError, UsageError
 
@@ -24,12 +26,20 @@ CONFIRM_ABOVE = 100
 """Tag changes touching more messages than this ask first (or need --yes)."""
 
 
-@app.command("tag")
+@app.command("tag", cls=QueryCommand)
 def tag_command(
     query: Annotated[str, typer.Argument(help="The query whose hits to tag or untag.")],
     add: Annotated[str | None, typer.Option("--add", help="Put this tag on every hit.")] = None,
     remove: Annotated[
         str | None, typer.Option("--remove", help="Take this tag off every hit.")
+    ] = None,
+    description: Annotated[
+        str | None,
+        typer.Option(
+            "--description",
+            help="Store this privilege description on every hit (the privilege log's"
+            " description column); an empty one removes it.",
+        ),
     ] = None,
     matter: MatterOpt = None,
     system: Annotated[
@@ -44,40 +54,78 @@ def tag_command(
     """Tag (or untag) every hit of a query; the change is recorded in the audit log.
 
     Tags are case-insensitive (Hot is hot). Removing a tag no message has is
-    an error that names the tags there are. A change touching more than
-    100 messages asks first; give --yes in scripts.
+    an error that names the tags there are. --description stores the privilege
+    description a production's privilege log shows for each hit (with or
+    without --add). A change touching more than 100 messages asks first; give
+    --yes in scripts.
 
     \b
     Examples:
       discovery tag 'libgen OR "pirated books"' --add responsive --matter demo
       discovery tag 'tag:hot AND speaker:marcus' --remove hot --yes
+      discovery tag 'speaker:counsel' --add privileged --description "Legal advice"
     """
     with guard():
         from discovery.search import Searcher
         from discovery.tags import known_tag, normalise_tag
 
-        if (add is None) == (remove is None):
-            raise UsageError("give exactly one of --add TAG or --remove TAG")
+        if add is not None and remove is not None:
+            raise UsageError("give --add TAG or --remove TAG, not both")
+        if add is None and remove is None and description is None:
+            raise UsageError("give --add TAG, --remove TAG or --description TEXT")
         with open_existing(matter) as m:
-            tag = normalise_tag(add) if add is not None else known_tag(m.store, remove or "")
-            node, hits = Searcher(m).match(query, include_system=system)
+            tag = None
+            if add is not None or remove is not None:
+                tag = normalise_tag(add) if add is not None else known_tag(m.store, remove or "")
+            view = m.view()  # during an ingest: the messages indexed so far, and a warning
+            node, hits = Searcher(m).match(query, include_system=system, view=view)
             ids = sorted(hits)
-            verb = "tag" if add is not None else "untag"
+            verb = "tag" if add is not None else "untag" if remove is not None else "describe"
             if len(ids) > CONFIRM_ABOVE and not yes:
-                _confirm(f"{verb} {len(ids)} messages {tag!r}?")
-            change = m.store.tag if add is not None else m.store.untag
-            try:
-                changed = change(ids, tag)
-            except Exception as exc:  # sqlite3.OperationalError: an ingest holds the store
-                raise DiscoveryError(f"nothing was {verb}ged: the matter is busy ({exc})") from None
+                what = f" {tag!r}" if tag is not None else ""
+                _confirm(f"{verb} {len(ids)} messages{what}?")
+            obj: dict[str, object] = {}
+            lines = []
+            changed = 0
+            text = (description or "").strip()
+            if tag is not None:
+                changed = _change(m, ids, tag, verb)
+                obj = {"tag": tag, "action": verb, "hits": len(ids), "changed": changed}
+                lines.append(_summary(verb, tag, len(ids), changed))
+            if description is not None:
+                _change(m, ids, text, "describe")
+                obj = obj or {"action": "describe", "hits": len(ids)}
+                obj["description"] = text
+                s = "" if len(ids) == 1 else "s"
+                did = f"description {text!r} stored on" if text else "description removed from"
+                lines.append(f"{did} {len(ids)} message{s}")
             with pipe_closed_ok():
                 if as_json:
-                    obj = {"tag": tag, "action": verb, "hits": len(ids), "changed": changed}
                     print_json(obj)
                 else:
-                    out_console().print(_summary(verb, tag, len(ids), changed), markup=False)
-            audited(m, verb, query, node, ids, include_system=system, tag=tag, changed=changed,
-                    via="cli")  # fmt: skip
+                    for line in lines:
+                        out_console().print(line, markup=False)
+            warn_partial(view)
+            if tag is not None:
+                audited(m, verb, query, node, ids, include_system=system, tag=tag,
+                        changed=changed, via="cli", view=view)  # fmt: skip
+            if description is not None:
+                audited(m, "describe", query, node, ids, include_system=system,
+                        description=text, via="cli", view=view)  # fmt: skip
+
+
+def _change(m: object, ids: list[int], value: str, verb: str) -> int:
+    """Tag, untag (returns how many changed) or describe ``ids``; a busy store is our error."""
+    store = m.store  # type: ignore[attr-defined]
+    try:
+        if verb == "describe":
+            with store.guarded():
+                store.set_privilege_description(ids, value)
+            return len(ids)
+        return int((store.tag if verb == "tag" else store.untag)(ids, value))
+    except Exception as exc:  # sqlite3.OperationalError: an ingest holds the store
+        done = "described" if verb == "describe" else f"{verb}ged"
+        raise DiscoveryError(f"nothing was {done}: the matter is busy ({exc})") from None
 
 
 def _confirm(question: str) -> None:

@@ -67,7 +67,7 @@ def _who(author: Mapping[str, Any]) -> tuple[str, str]:
     """(id, shown name): nickname over name."""
     aid = text_of(author.get("id")).strip()
     name = text_of(author.get("nickname")).strip() or text_of(author.get("name")).strip()
-    return aid or name, name or aid or "(unknown)"
+    return aid or name, name or aid  # neither: the ingest stores "(unknown sender)", flagged
 
 
 class DiscordImporter:

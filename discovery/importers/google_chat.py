@@ -201,7 +201,7 @@ def _person(p: Any) -> tuple[str, str]:
     p = mapping(p)
     email = text_of(p.get("email")).strip()
     name = text_of(p.get("name")).strip()
-    return email or name, name or email or "(unknown)"
+    return email or name, name or email  # neither: the ingest stores "(unknown sender)"
 
 
 def read_space(doc: Any, info: Mapping[str, Any], key: str, where: str) -> Iterator[ImportItem]:
@@ -371,7 +371,7 @@ def _hangouts_event(
     if sent is None:
         return ImportProblem(where, f"{loc} has no readable timestamp; skipped")
     sid = _gaia(e.get("sender_id"))
-    speaker = people.get(sid, sid) or "(unknown)"
+    speaker = people.get(sid, sid)  # none: the ingest stores "(unknown sender)"
     etype = text_of(e.get("event_type")).upper()
     system = False
     attachments: list[Attachment] = []

@@ -231,7 +231,7 @@ def _post(
         conversation_key=key,
         native_id=f"{key}|{user}|{created}",
         speaker_id=user,
-        speaker=users.get(user, user) or "(unknown)",
+        speaker=users.get(user, user),  # none: the ingest stores "(unknown sender)"
         sent_at=sent,
         text=text_of(p.get("message")),
         thread_key=root,

@@ -268,8 +268,9 @@ def read_manifest(
         if conv not in platforms:
             platforms[conv] = "rsmf"
             yield RawConversation(platform="rsmf", key=conv, name=conv)
-        item = _event(e, n, platforms[conv], people, where, hasher)
-        yield item
+        if parse_iso(e.get("timestamp")) is None and e.get("timestamp") not in (None, ""):
+            yield ImportProblem(where, "event has an unreadable timestamp; kept undated", n)
+        yield _event(e, n, platforms[conv], people, where, hasher)
 
 
 def _event(
@@ -280,9 +281,7 @@ def _event(
     where: str,
     hasher: Any,
 ) -> ImportItem:
-    sent = parse_iso(e.get("timestamp"))
-    if sent is None:
-        return ImportProblem(where, "event has no readable timestamp; skipped", n)
+    sent = parse_iso(e.get("timestamp"))  # None: undated (a production may withhold the time)
     etype = text_of(e.get("type")).strip().lower() or "message"
     pid = id_of(e.get("participant"))
     speaker = people.get(pid, pid)
@@ -315,7 +314,7 @@ def _event(
         conversation_key=id_of(e.get("conversation")),
         native_id=native,
         speaker_id=pid,
-        speaker=speaker or "(unknown)",
+        speaker=speaker,  # none: the ingest stores "(unknown sender)", flagged
         sent_at=sent,
         text=body,
         thread_key=parent if parent and parent != native else None,

@@ -281,8 +281,8 @@ def _message(
         platform=PLATFORM,
         conversation_key=conv,
         native_id=native,
-        speaker_id=speaker_id or "system",
-        speaker=speaker or ("System" if system else "(unknown)"),
+        speaker_id=speaker_id or ("system" if system else ""),
+        speaker=speaker or ("System" if system else ""),  # none: "(unknown sender)", flagged
         sent_at=sent,
         text=text,
         thread_key=reply_to if reply_to and reply_to != native else None,

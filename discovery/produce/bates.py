@@ -18,11 +18,16 @@ _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,31}$")
 WIDTH = 6
 
 
-def check_prefix(prefix: str) -> str:
+_EXAMPLES = {"Bates": "ABC or DEF_PROD", "exhibit": "PX or DEF_EX"}
+
+
+def check_prefix(prefix: str, kind: str = "Bates") -> str:
+    """The prefix of Bates (or exhibit, ``kind="exhibit"``) numbers as given, or a
+    :class:`UsageError` naming what is allowed."""
     if not _PREFIX_RE.match(prefix):
         raise UsageError(
-            f"invalid Bates prefix {prefix!r}: use 1-32 letters, digits, '.' or '_'"
-            " (e.g. ABC or DEF_PROD)"
+            f"invalid {kind} prefix {prefix!r}: use 1-32 letters, digits, '.' or '_'"
+            f" (e.g. {_EXAMPLES[kind]})"
         )
     return prefix
 

@@ -75,6 +75,8 @@ class Entry:
     family: bool = False
     withheld: str | None = None
     """The placeholder text (``Withheld — Privileged``) when withheld."""
+    undated: bool = False
+    """The source gave no time (``sent_at`` is then None, as for a withheld time)."""
 
     @property
     def system(self) -> bool:
@@ -164,7 +166,7 @@ def build_documents(
                         control=m.control,
                         native_id=m.native_id,
                         kind=kind,
-                        sent_at=m.sent_at,
+                        sent_at=None if m.undated else m.sent_at,
                         utc_offset=m.utc_offset,
                         speaker_id=m.speaker_id or UNKNOWN_SPEAKER_ID,
                         speaker=m.speaker,
@@ -177,6 +179,7 @@ def build_documents(
                         thread_root=root,
                         direction=_direction(fields.get(mid, {})),
                         family=mid in s.family,
+                        undated=m.undated,
                     )
                 )
         out.append(
@@ -205,17 +208,19 @@ def _placeholder(
     s: Slice,
 ) -> Entry:
     show_speaker = "speaker" in keep
+    show_time = "time" in keep and not m.undated
     return Entry(
         id=m.id,
         control=m.control,
         native_id="",
         kind="message" if kind == "message" else "unknown",
-        sent_at=m.sent_at if "time" in keep else None,
-        utc_offset=m.utc_offset if "time" in keep else None,
+        sent_at=m.sent_at if show_time else None,
+        utc_offset=m.utc_offset if show_time else None,
         speaker_id=(m.speaker_id or UNKNOWN_SPEAKER_ID) if show_speaker else WITHHELD_SPEAKER_ID,
         speaker=m.speaker if show_speaker else WITHHELD_SPEAKER,
         text="",
         thread_root=root,
         family=m.id in s.family,
         withheld=withheld_label(held),
+        undated=m.undated and "time" in keep,
     )

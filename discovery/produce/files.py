@@ -4,7 +4,9 @@ Every file goes through :class:`Folder`, which records its path (relative,
 ``/``-separated), size and SHA-256 for the manifest. Zips (the RSMF's
 ``rsmf.zip``, the XLSX privilege log) are written with fixed member times
 (the production's as-of date), fixed permissions and a fixed order, because
-a zip normally stamps each member with the current time.
+a zip normally stamps each member with the current time. Like every file
+discovery writes, they are for their owner only (folders 0700, files 0600)
+and written whole or not at all (:mod:`discovery.files`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from discovery.errors import DiscoveryError
+from discovery.files import output, private_dir
 
 ZIP_EPOCH = datetime(1980, 1, 1, tzinfo=UTC)
 """The earliest time a zip member can carry."""
@@ -40,10 +43,11 @@ class Folder:
     def write(self, rel: str, data: bytes) -> FileRecord:
         target = self.root / rel
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            private_dir(target.parent)
         except OSError as exc:
             raise DiscoveryError(f"cannot write {target}: {exc.strerror or exc}") from None
+        with output(target, "wb") as f:
+            f.write(data)
         record = FileRecord(rel, len(data), hashlib.sha256(data).hexdigest())
         self.records.append(record)
         return record

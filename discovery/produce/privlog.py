@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from discovery.export import neutralise, xlsx_text
-from discovery.model import Message
+from discovery.model import UNDATED_TEXT, Message
 from discovery.produce.files import repack_zip
 from discovery.produce.transcript import zone_name
 
@@ -56,14 +56,18 @@ class LogRow:
 
     def cells(self, tz: tzinfo) -> list[str]:
         m = self.message
-        local = m.sent_at.astimezone(tz)
+        if m.undated:  # no date is invented for a message the source gave none
+            date_utc, time_utc, local = "", "", UNDATED_TEXT
+        else:
+            date_utc, time_utc = m.sent_at.strftime("%Y-%m-%d"), m.sent_at.strftime("%H:%M:%S")
+            local = m.sent_at.astimezone(tz).isoformat(timespec="seconds")
         return [
             "; ".join(self.bates),
             "; ".join(self.documents),
             m.control,
-            m.sent_at.strftime("%Y-%m-%d"),
-            m.sent_at.strftime("%H:%M:%S"),
-            local.isoformat(timespec="seconds"),
+            date_utc,
+            time_utc,
+            local,
             zone_name(tz),
             m.speaker,
             "; ".join(self.participants),

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,8 @@ from typing import Any
 from discovery import config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.exhibits import select as select_ids
-from discovery.matter import Matter
+from discovery.matter import Matter, View
+from discovery.model import UNDATED_US
 from discovery.produce import fonts, loadfiles, manifest, pdf, privlog, rsmf
 from discovery.produce.bates import BatesCounter, BatesRange, bates, check_prefix
 from discovery.produce.document import Document, build_documents, parse_withhold_metadata
@@ -43,7 +44,7 @@ from discovery.produce.slices import build_slices, parse_slice
 from discovery.produce.transcript import as_text, document_lines
 from discovery.query.unparse import unparse
 from discovery.search import parse_query, result_hash
-from discovery.store import from_us
+from discovery.store import from_us, tag_key
 
 FORMATS = ("rsmf", "pdf", "text", "images")
 DEFAULT_WITHHOLD = ("privileged",)
@@ -81,7 +82,8 @@ class Options:
         return cls(**{k: tuple(v) if k in tuples else v for k, v in d.items()})  # type: ignore[arg-type]
 
     def checked(self) -> Options:
-        """The options, or a :class:`UsageError` for the first bad one."""
+        """The options (withhold tags as stored: any case is the same tag), or a
+        :class:`UsageError` for the first bad one."""
         check_prefix(self.prefix)
         if self.start < 1:
             raise UsageError("--start must be 1 or more")
@@ -95,7 +97,7 @@ class Options:
             if not tag.strip():
                 raise UsageError("--withhold-tag is empty")
         parse_withhold_metadata(",".join(self.withhold_metadata) or "none")
-        return self
+        return replace(self, withhold_tags=tuple(dict.fromkeys(map(tag_key, self.withhold_tags))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,9 +119,11 @@ class Selection:
         }
 
 
-def select(matter: Matter, *, tag: str | None = None, query: str | None = None) -> Selection:
+def select(
+    matter: Matter, *, tag: str | None = None, query: str | None = None, view: View | None = None
+) -> Selection:
     """The messages a tag or a query selects (as :func:`discovery.exhibits.select`)."""
-    ids, as_query = select_ids(matter, tag=tag, query=query)
+    ids, as_query = select_ids(matter, tag=tag, query=query, view=view)
     if tag is not None:
         return Selection("tag", tag, as_query, frozenset(ids))
     assert query is not None
@@ -167,8 +171,8 @@ def produce(
     keep = parse_withhold_metadata(",".join(options.withhold_metadata) or "none")
     docs = build_documents(store, slices, withhold_tags=options.withhold_tags, keep=keep)
     every = sorted({i for s in slices for i in s.ids})
-    asof = max(from_us(r[2]) for r in store.summary_rows(every))
-    asof = max(asof, ZIP_EPOCH)
+    dated = [from_us(r[2]) for r in store.summary_rows(every) if r[2] != UNDATED_US]
+    asof = max([*dated, ZIP_EPOCH])
     folder = Folder(out)
     counter = BatesCounter(options.prefix, options.start)
     fontset = _fontset(docs, options, tz) if "pdf" in options.formats else None

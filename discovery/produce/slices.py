@@ -6,12 +6,21 @@ kind there and in :func:`_windows`):
 
 * ``day``: every message of the calendar day (in the production's zone) of a
   selected message, per conversation. A day is the local date of each
-  message, so a 23- or 25-hour day at a DST change is one slice;
+  message, so a 23- or 25-hour day at a DST change is one slice; the
+  undated messages of a conversation (no time in the source) are one slice
+  keyed ``undated``, after its days;
 * ``thread``: a thread root and all its replies (a selected message outside
   any thread is a thread of one);
 * ``conversation``: the whole conversation;
-* ``context:N``: each selected message with N messages before and after it in
-  its conversation; windows that overlap are merged into one slice.
+* ``context:N``: each selected message with N messages before and after it,
+  counted as ``--context N`` counts them (:mod:`discovery.context`: in its
+  thread for a reply, else in the conversation's main line, system events
+  between shown but not counted); windows that overlap are merged into one
+  slice;
+* ``context:10min``, ``context:2h``, ``context:1d`` (kind ``time``): each
+  selected message with every message of its conversation sent within that
+  time of it; overlapping windows merged. ``context:thread`` and
+  ``context:day`` are the ``thread`` and ``day`` kinds.
 
 **Family-complete.** A thread reply in a slice brings its root when the root
 is not already in it (from another day, or outside the context window); such
@@ -27,8 +36,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from discovery.context import ContextSpec, parse_context, windows
 from discovery.errors import UsageError
-from discovery.model import control_number
+from discovery.model import UNDATED_US, control_number
 from discovery.store import Store, from_us, to_us
 
 MAX_CONTEXT = 100
@@ -48,9 +58,13 @@ SLICE_KINDS: dict[str, SliceKind] = {
         SliceKind("thread", "a thread root and all its replies"),
         SliceKind("conversation", "the whole conversation"),
         SliceKind("context", "each hit with N messages each side, overlaps merged", True),
+        SliceKind(
+            "time", "each hit with what was sent 10min/2h/1d each side, overlaps merged", True
+        ),
     )
 }
-"""Every slice kind, in one place (a time-based context kind is added here)."""
+"""Every slice kind, in one place. ``time`` is written ``context:10min`` (its count is
+seconds each side)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,14 +74,23 @@ class SliceSpec:
 
     @property
     def label(self) -> str:
+        if self.kind == "time":
+            return f"context:{ContextSpec('time', self.count).label}"
         return f"{self.kind}:{self.count}" if SLICE_KINDS[self.kind].takes_count else self.kind
 
 
 def parse_slice(text: str) -> SliceSpec:
-    """``day``, ``thread``, ``conversation`` or ``context:N`` as a :class:`SliceSpec`."""
+    """``day``, ``thread``, ``conversation``, ``context:N`` or ``context:10min`` (any
+    ``--context`` value after ``context:``) as a :class:`SliceSpec`."""
     name, _, arg = text.strip().lower().partition(":")
-    kind = SLICE_KINDS.get(name)
-    choices = ", ".join(k.name + (":N" if k.takes_count else "") for k in SLICE_KINDS.values())
+    kind = SLICE_KINDS.get(name) if name != "time" else None
+    choices = "day, thread, conversation, context:N or context:10min (2h, 1d)"
+    if name == "context" and arg and not arg.isdigit():
+        try:
+            spec = parse_context(arg, MAX_CONTEXT)
+        except UsageError:
+            raise UsageError(f"unknown --slice {text!r}: use one of {choices}") from None
+        return SliceSpec("time", spec.amount) if spec.kind == "time" else SliceSpec(spec.kind)
     if kind is None:
         raise UsageError(f"unknown --slice {text!r}: use one of {choices}")
     if not kind.takes_count:
@@ -150,8 +173,9 @@ def _windows(
             (int(head_conv[h] or 0), f"thread of {control_number(h)}", [h, *replies[h]])
             for h in heads
         ]
-    if spec.kind == "context":
-        return _contexts(store, rows, spec.count)
+    if spec.kind in ("context", "time"):
+        context = ContextSpec("messages" if spec.kind == "context" else "time", spec.count)
+        return _contexts(store, rows, context, tz)
     raise UsageError(f"unknown slice kind {spec.kind!r}")  # pragma: no cover (parse_slice)
 
 
@@ -162,8 +186,12 @@ def local_day(sent_us: int, tz: tzinfo) -> date:
 def _days(
     store: Store, rows: Sequence[tuple[int, int, int]], tz: tzinfo
 ) -> list[tuple[int, str, list[int]]]:
-    wanted = sorted({(conv, local_day(us, tz)) for _, conv, us in rows})
-    out = []
+    # Undated messages have no day: those of one conversation are one slice, "undated".
+    wanted = sorted({(conv, local_day(us, tz)) for _, conv, us in rows if us != UNDATED_US})
+    out = [
+        (conv, "undated", [i for i, _ in store.conversation_rows(conv, UNDATED_US, UNDATED_US + 1)])
+        for conv in sorted({conv for _, conv, us in rows if us == UNDATED_US})
+    ]
     for conv, day in wanted:
         # A local day lasts 23 to 25 hours: read a padded UTC span, keep its local date.
         start = datetime(day.year, day.month, day.day, tzinfo=UTC) - timedelta(hours=27)
@@ -174,20 +202,24 @@ def _days(
 
 
 def _contexts(
-    store: Store, rows: Sequence[tuple[int, int, int]], n: int
+    store: Store, rows: Sequence[tuple[int, int, int]], context: ContextSpec, tz: tzinfo
 ) -> list[tuple[int, str, list[int]]]:
     by_conv: dict[int, list[tuple[int, int]]] = {}
     for mid, conv, us in rows:
         by_conv.setdefault(conv, []).append((us, mid))
+    found = windows(store, [r[0] for r in rows], context, tz)
+    sent = {
+        i: us for i, _, us in store.summary_rows(sorted({i for w in found.values() for i in w}))
+    }
     out = []
     for conv in sorted(by_conv):
         groups: list[tuple[list[int], set[int]]] = []
         for _, mid in sorted(by_conv[conv]):
-            window = store.context_ids(mid, n, n)
+            window = found[mid]
             if groups and groups[-1][1] & set(window):
                 ordered, members = groups[-1]
-                ordered.extend(i for i in window if i not in members)
                 members.update(window)
+                ordered[:] = sorted(members, key=lambda i: (sent[i], i))
             else:
                 groups.append((list(window), set(window)))
         for ordered, _ in groups:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, tzinfo
 
+from discovery.model import UNDATED_TEXT
 from discovery.produce.document import Document, Entry
 from discovery.safetext import visible
 
@@ -40,7 +41,7 @@ def zone_name(tz: tzinfo) -> str:
 
 def local_time(e: Entry, tz: tzinfo) -> str:
     if e.sent_at is None:
-        return "(time withheld)"
+        return UNDATED_TEXT if e.undated else "(time withheld)"
     t = e.sent_at.astimezone(tz)
     offset = t.strftime("%z")
     shown = t.strftime("%Y-%m-%d %H:%M:%S") + f" {offset[:3]}:{offset[3:]}"

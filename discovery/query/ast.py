@@ -128,7 +128,40 @@ class DateRange:
     end: str | None
 
 
-Node = Word | Phrase | And | Or | Not | Near | Field | DateRange
+CHAT_UNITS = ("msg", "min", "h", "d", "thread", "conversation")
+"""Units of chat-aware proximity: messages, minutes, hours, days; and the same
+thread or conversation (these two take no number)."""
+
+ChatUnit = Literal["msg", "min", "h", "d", "thread", "conversation"]
+
+UNIT_SECONDS = {"min": 60, "h": 3600, "d": 86400}
+"""Seconds in one of each time unit."""
+
+
+@dataclass(frozen=True, slots=True)
+class ChatNear:
+    """Chat-aware proximity between two message-level queries (docs/QUERY.md).
+
+    ``left W/3MSG right``: a message matching ``left`` and one matching
+    ``right`` at most 3 messages apart in one thread or in a conversation's
+    main line; ``W/10MIN``, ``W/2H``, ``W/1D``: sent at most that long apart in
+    one conversation; ``W/THREAD``, ``W/CONVERSATION``: in the same thread or
+    conversation. ``ordered`` (``PRE/``): the left message at or before the
+    right one. ``negated`` (``NOT W/``): messages of ``left`` with no message of
+    ``right`` that near. ``distance`` is 0 for ``thread`` and ``conversation``.
+    Each side is any query (words, fields, dates, booleans, word proximity,
+    another chat group); the hits are the messages on either side of a pair.
+    """
+
+    left: Node
+    right: Node
+    unit: ChatUnit
+    distance: int = 0
+    ordered: bool = False
+    negated: bool = False
+
+
+Node = Word | Phrase | And | Or | Not | Near | Field | DateRange | ChatNear
 
 
 def terms(node: Node) -> list[str]:
@@ -141,6 +174,19 @@ def terms(node: Node) -> list[str]:
         return [t for i in node.items for t in terms(i)]
     if isinstance(node, Not):
         return terms(node.item)
-    if isinstance(node, Near):
+    if isinstance(node, Near | ChatNear):
         return terms(node.left) + terms(node.right)
     return []
+
+
+def has_chat(node: Node) -> bool:
+    """Whether ``node`` holds a chat-aware proximity group anywhere."""
+    if isinstance(node, ChatNear):
+        return True
+    if isinstance(node, And | Or):
+        return any(has_chat(i) for i in node.items)
+    if isinstance(node, Not):
+        return has_chat(node.item)
+    if isinstance(node, Near):
+        return has_chat(node.left) or has_chat(node.right)
+    return False

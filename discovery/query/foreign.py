@@ -29,6 +29,11 @@ _FOREIGN_UPPER = {
 }
 _FOREIGN_RE: list[tuple[re.Pattern[str], str]] = [
     (
+        re.compile(r"(?:not|and|or)/[0-9]+", re.I),
+        "{raw} is not our syntax: use W/{num} (within {num} words), or NOT W/{num} (with"
+        " none within {num} words)",
+    ),
+    (
         re.compile(r"(?:near|adj|within|wi|onear)\W*\d+|near\(\d*\)", re.I),
         "{raw} is not our syntax: use W/N (either order) or PRE/N (in order), e.g. W/5",
     ),
@@ -85,6 +90,10 @@ _FOREIGN_CHARS: list[tuple[str, str]] = [
 ]
 
 
+_FIELD_EQUALS = re.compile(r"([^\W\d_]+)=([^\W\d_=].*)")
+_FIELDS = ("speaker", "conversation", "channel", "custodian", "platform", "tag")
+
+
 def foreign(raw: str) -> tuple[int, int, str] | None:
     """A bare run that is syntax of another search language: (offset, length, message)."""
     low = raw.lower()
@@ -92,6 +101,16 @@ def foreign(raw: str) -> tuple[int, int, str] | None:
         return 0, len(raw), _FOREIGN_WORDS[low]
     if raw in _FOREIGN_UPPER:
         return 0, len(raw), _FOREIGN_UPPER[raw]
+    field = _FIELD_EQUALS.fullmatch(raw)
+    if field:  # KQL's author=smith; our = is a digit wildcard, never between two letters
+        name, value = field.group(1).lower(), field.group(2)
+        hint = (
+            f"e.g. {name}:{value}"
+            if name in _FIELDS
+            else "speaker:, conversation:, custodian:, platform:, tag:; for the words, leave out"
+            " the ="
+        )
+        return 0, len(raw), f"{raw} is not our syntax: a field is NAME:value ({hint})"
     if raw.startswith("@"):
         return 0, len(raw), "macros (@name) are not supported; to find a mention, search the name"
     for rx, message in _FOREIGN_RE:

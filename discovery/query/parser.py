@@ -60,6 +60,16 @@ Decisions, beyond PRODUCT.md:
   A; with offsets, compared as instants) is an error.
 * ``NOT`` binds tightest: ``NOT b w/5 c`` and ``a AND NOT b w/5 c`` are both
   errors (a NOT cannot be a proximity operand); write ``NOT (b w/5 c)``.
+* Chat-aware proximity (:class:`~discovery.query.ast.ChatNear`): ``W/3MSG``,
+  ``PRE/3MSG``, ``NOT W/3MSG``, ``W/10MIN``, ``W/2H``, ``W/1D`` (N from 1 to
+  999, the unit glued to the number, case-insensitive), ``W/THREAD`` and
+  ``W/CONVERSATION`` (also with ``NOT``; ``PRE/THREAD`` is refused: a unit on
+  PRE/ needs a number). They have the precedence of ``w/N`` and chain with it
+  left to right; their operands may be any query, but a NOT operand must be
+  in parentheses (``(NOT a) W/3MSG b``: ``NOT a W/3MSG b`` is refused as
+  ambiguous), and a chat group can never be an operand of word proximity
+  (``w/N`` counts words inside one message). ``w/3 msg`` (a space before
+  the unit) is refused rather than read as the word "msg".
 * One side of ``w/N`` / ``pre/N`` may be an AND group when the other side is
   a word, phrase or OR group of those (dtSearch's rule); such a proximity
   group cannot itself be an operand of another proximity connector.
@@ -85,6 +95,7 @@ from discovery.query.ast import (
     LAST_WORD,
     TEXT_FIELDS,
     And,
+    ChatNear,
     DateRange,
     Field,
     Near,
@@ -93,6 +104,7 @@ from discovery.query.ast import (
     Or,
     Phrase,
     Word,
+    has_chat,
     term_kind,
 )
 from discovery.query.dates import DateReader
@@ -119,6 +131,12 @@ _FIELD_LIST = "speaker, conversation (or channel), custodian, platform, tag, sen
 _FIELD_RE = re.compile(r"([A-Za-z_]+):")
 _PROX_RE = re.compile(r"(w|pre)/(.*)", re.IGNORECASE | re.DOTALL)
 _UNITS = frozenset({"s", "p", "seg", "sent", "sentence", "para", "paragraph"})
+_CHAT_RE = re.compile(r"([+-]?)([0-9]*)(.*)", re.DOTALL)
+_NUMBER_UNITS = ("msg", "min", "h", "d")
+_WHOLE_UNITS = ("thread", "conversation")
+_SPACED_UNITS = frozenset({"msg", "msgs", "min", "mins"})
+"""Unit spellings that, typed after ``w/N`` with a space, are refused rather than searched."""
+_UNIT_HINT = "MSG (messages), MIN (minutes), H (hours) or D (days)"
 
 
 def ascii_forms(query: str) -> str:
@@ -189,20 +207,24 @@ class _Token:
     negated: bool = False
     node: Node | None = None
     quoted: bool = False
+    unit: str = ""
+    """For a chat-aware proximity connector, its unit (``msg``, ``min``, ``thread`` ...)."""
 
     def name(self) -> str:
         """The canonical spelling of a connector, for messages."""
         if self.kind is _Kind.NEAR:
-            return near_name(self.distance, self.ordered, self.negated)
+            return near_name(self.distance, self.ordered, self.negated, self.unit)
         if self.kind is _Kind.FIELD:
             return "a field"
         return self.kind.name
 
 
-def near_name(distance: int, ordered: bool, negated: bool) -> str:
-    """``W/5``, ``PRE/5`` or ``NOT W/5``: the canonical spelling of a proximity connector."""
+def near_name(distance: int, ordered: bool, negated: bool, unit: str = "") -> str:
+    """``W/5``, ``PRE/5``, ``NOT W/5``, ``W/3MSG``, ``W/THREAD``: the canonical spelling of a
+    proximity connector (``unit`` empty for words)."""
     op = "PRE" if ordered else "W"
-    return f"{'NOT ' if negated else ''}{op}/{distance}"
+    amount = unit.upper() if unit in _WHOLE_UNITS else f"{distance}{unit.upper()}"
+    return f"{'NOT ' if negated else ''}{op}/{amount}"
 
 
 def _is_delim(c: str) -> bool:
@@ -320,12 +342,24 @@ class _Lexer:
                     i,
                     j - i,
                 )
+            prev = self.out[-1] if self.out else None
+            if low in _SPACED_UNITS and prev and prev.kind is _Kind.NEAR and not prev.unit:
+                shown = prev.name().replace("NOT ", "")
+                raise self.error(
+                    f"{raw!r} right after {prev.name()}: write {shown}{low.rstrip('s').upper()}"
+                    f' (no space) for chat proximity, or quote "{raw}" to search the word',
+                    i,
+                    j - i,
+                )
             self.out.append(_Token(_Kind.WORD, i, j, words=words))
         return j
 
     def proximity(self, i: int, j: int, pm: re.Match[str]) -> None:
         op = pm.group(1).upper()
         digits = pm.group(2)
+        if _is_chat_amount(digits):
+            self.chat_proximity(i, j, op, digits)
+            return
         if not digits:
             raise self.error(f"{op}/ needs a distance, like {op}/5", i, j - i)
         if digits.lower() in _UNITS:
@@ -344,12 +378,54 @@ class _Lexer:
         n = int(digits)
         if n < 1 or n > MAX_DISTANCE:
             raise self.error(f"{op}/N needs N between 1 and {MAX_DISTANCE}", i, j - i)
+        self.near(i, j, op, n, "")
+
+    def near(self, i: int, j: int, op: str, n: int, unit: str) -> None:
         ordered = op == "PRE"
         prev = self.out[-1] if self.out else None
         if not ordered and prev is not None and prev.kind is _Kind.NOT:
-            self.out[-1] = _Token(_Kind.NEAR, prev.start, j, distance=n, negated=True)
+            self.out[-1] = _Token(_Kind.NEAR, prev.start, j, distance=n, negated=True, unit=unit)
         else:
-            self.out.append(_Token(_Kind.NEAR, i, j, distance=n, ordered=ordered))
+            self.out.append(_Token(_Kind.NEAR, i, j, distance=n, ordered=ordered, unit=unit))
+
+    def chat_proximity(self, i: int, j: int, op: str, amount: str) -> None:
+        """``W/3MSG``, ``PRE/10MIN``, ``W/THREAD`` ... (``amount`` is what follows the slash)."""
+        low = amount.lower()
+        if low in _WHOLE_UNITS:
+            if op == "PRE":
+                raise self.error(
+                    f"PRE/{amount.upper()} needs a number: a unit on PRE/ is a number of messages"
+                    f" or a time (PRE/3MSG, PRE/10MIN); for the same {low} write W/{low.upper()}",
+                    i,
+                    j - i,
+                )
+            self.near(i, j, op, 0, low)
+            return
+        m = _CHAT_RE.fullmatch(amount)
+        assert m is not None
+        sign, digits, unit = m.group(1), m.group(2), m.group(3).lower()
+        example = f"{op}/3MSG or {op}/10MIN"
+        if unit not in _NUMBER_UNITS:
+            hint = " (M is ambiguous: MIN or MSG?)" if unit == "m" else ""
+            raise self.error(
+                f"unknown unit {m.group(3)!r} in {op}/{amount.upper()}{hint}: use {_UNIT_HINT},"
+                f" e.g. {example}",
+                i,
+                j - i,
+            )
+        if not digits:
+            raise self.error(
+                f"{op}/{amount.upper()} needs a number before the unit, like {op}/3{unit.upper()}",
+                i,
+                j - i,
+            )
+        n = int(digits)
+        if sign or n < 1 or n > MAX_DISTANCE:
+            same = " (for both in one message use AND)" if n == 0 and not sign else ""
+            raise self.error(
+                f"{op}/N{unit.upper()} needs N between 1 and {MAX_DISTANCE}{same}", i, j - i
+            )
+        self.near(i, j, op, n, unit)
 
     def field(self, i: int, name: str, v: int) -> int:
         q = self.q
@@ -384,6 +460,16 @@ class _Lexer:
         return end
 
 
+def _is_chat_amount(amount: str) -> bool:
+    """Whether what follows ``w/`` or ``pre/`` is meant as a chat unit (``3msg``, ``thread``,
+    ``msg``, ``3mg``), not a number of words or another language's unit (``s``, ``x``)."""
+    m = _CHAT_RE.fullmatch(amount)
+    assert m is not None
+    sign, digits, unit = m.groups()
+    low = unit.lower()
+    return amount.lower() in _WHOLE_UNITS or low in _NUMBER_UNITS or bool((sign or digits) and unit)
+
+
 def _error(message: str, query: str, column: int, length: int = 1) -> QuerySyntaxError:
     # Whitespace such as newlines and tabs becomes a space so the caret lines up
     # and the error stays three lines.
@@ -399,6 +485,8 @@ class _Parsed:
     node: Node
     start: int
     end: int
+    grouped: bool = False
+    """Written in parentheses."""
 
 
 class _Parser:
@@ -489,9 +577,7 @@ class _Parser:
         self.depth -= 1
         parsed = _Parsed(Not(operand.node), not_tok.start, operand.end)
         if self.peek.kind is _Kind.NEAR:
-            raise self.err_on(
-                f"NOT cannot be an operand of {self.peek.name()} ({_PROBLEM_HINT['NOT']})", parsed
-            )
+            raise self.err_on(_not_operand(self.peek), parsed)
         self.no_edge(operand)
         return parsed
 
@@ -505,8 +591,19 @@ class _Parser:
             if chain > MAX_NESTING:
                 raise self.err_at(f"too many proximity connectors in a row (max {MAX_NESTING})", op)
             right = self.unary()
-            self.check_pair(left, right, op)
-            node = Near(left.node, right.node, op.distance, op.ordered, op.negated)
+            if op.unit:
+                self.check_chat_pair(left, right, op)
+                node: Node = ChatNear(
+                    left.node,
+                    right.node,
+                    op.unit,
+                    op.distance,
+                    op.ordered,
+                    op.negated,  # type: ignore[arg-type]
+                )
+            else:
+                self.check_pair(left, right, op)
+                node = Near(left.node, right.node, op.distance, op.ordered, op.negated)
             left = _Parsed(node, left.start, right.end)
         if not chain:
             self.no_edge(left)
@@ -519,6 +616,18 @@ class _Parser:
                 " (e.g. apple W/5 xfirstword); quote it to search the word",
                 parsed,
             )
+
+    def check_chat_pair(self, left: _Parsed, right: _Parsed, op: _Token) -> None:
+        """Operands of a chat connector: any query, a NOT only in parentheses, no edge word."""
+        for operand in (left, right):
+            if isinstance(operand.node, Not) and not operand.grouped:
+                raise self.err_on(_not_operand(op), operand)
+            if _is_edge(operand.node):
+                raise self.err_on(
+                    f"xfirstword and xlastword cannot be an operand of {op.name()}: they are"
+                    " places inside one message (use them with W/N)",
+                    operand,
+                )
 
     def check_pair(self, left: _Parsed, right: _Parsed, op: _Token) -> None:
         name = op.name()
@@ -578,7 +687,7 @@ class _Parser:
             if close.kind is not _Kind.RPAREN:
                 raise self.err_at("unbalanced '(': add the closing ')'", tok)
             self.advance()
-            return _Parsed(inner.node, tok.start, close.end)
+            return _Parsed(inner.node, tok.start, close.end, grouped=True)
         if tok.kind is _Kind.FIELD:
             self.advance()
             assert tok.node is not None
@@ -621,7 +730,19 @@ _PROBLEM_HINT = {
     "a field": "combine fields with AND",
     "a date": "combine dates with AND",
     "xfirstword or xlastword inside a group": "use it directly: apple W/5 xfirstword",
+    "a chat proximity group": "W/N counts words inside one message; put the word proximity"
+    " inside the chat group instead, e.g. (a W/5 b) W/3MSG c",
 }
+
+
+def _not_operand(op: _Token) -> str:
+    """The error for a bare NOT as an operand of the proximity connector ``op``."""
+    if not op.unit:
+        return f"NOT cannot be an operand of {op.name()} ({_PROBLEM_HINT['NOT']})"
+    return (
+        f"NOT as an operand of {op.name()} is ambiguous: write (NOT a) {op.name()} b for"
+        f" messages without a near b, or NOT (a {op.name()} b)"
+    )
 
 
 def _is_edge(node: Node) -> bool:
@@ -632,8 +753,15 @@ def _operand_problem(node: Node, top: bool = True) -> str | None:
     """Why ``node`` cannot be a proximity operand, or None if it can."""
     if isinstance(node, Word):
         return None if top or not _is_edge(node) else "xfirstword or xlastword inside a group"
-    if isinstance(node, Phrase | Near):
+    if isinstance(node, ChatNear):
+        return "a chat proximity group"
+    if isinstance(node, Phrase):
         return None
+    if isinstance(node, Near):
+        return next(
+            (p for p in (_chat_inside(node.left), _chat_inside(node.right)) if p is not None),
+            None,
+        )
     if isinstance(node, Or | And):
         for item in node.items:
             if isinstance(item, And):
@@ -647,6 +775,11 @@ def _operand_problem(node: Node, top: bool = True) -> str | None:
     if isinstance(node, Field):
         return "a field"
     return "a date"
+
+
+def _chat_inside(node: Node) -> str | None:
+    """The problem of a chat group nested in a word-proximity operand (None when none is)."""
+    return "a chat proximity group" if has_chat(node) else None
 
 
 def _complex(node: Node) -> bool:

@@ -19,7 +19,10 @@ same text. Spellings:
   ``And``, ``Or`` or ``NOT`` is parenthesized (clearer to a reader than the
   precedence rules); proximity chains print left-to-right without parentheses
   (``a W/5 b PRE/3 c``), a group on the right of a proximity connector and an
-  ``Or`` or ``And`` operand are parenthesized.
+  ``Or`` or ``And`` operand are parenthesized;
+* chat connectors print as ``W/3MSG``, ``PRE/10MIN``, ``NOT W/2H``, ``W/1D``,
+  ``W/THREAD``, ``W/CONVERSATION``, with the parentheses of word proximity
+  and a ``NOT`` operand always in parentheses (``(NOT a) W/3MSG b``).
 
 ``unparse(node, full=True)`` (for ``explain``) parenthesizes every group inside
 another, proximity chains included: ``((a W/5 b) PRE/3 c)``.
@@ -31,6 +34,7 @@ from discovery.query.ast import (
     FIRST_WORD,
     LAST_WORD,
     And,
+    ChatNear,
     DateRange,
     Field,
     Near,
@@ -76,6 +80,15 @@ def unparse(node: Node, full: bool = False) -> str:
             _paren(node.right) if isinstance(node.right, Or | Near | And) else unparse(node.right)
         )
         return f"{left} {near_name(node.distance, node.ordered, node.negated)} {right}"
+    if isinstance(node, ChatNear):
+        name = near_name(node.distance, node.ordered, node.negated, node.unit)
+        left = _paren(node.left) if isinstance(node.left, Or | And | Not) else unparse(node.left)
+        right = (
+            _paren(node.right)
+            if isinstance(node.right, Or | And | Not | Near | ChatNear)
+            else unparse(node.right)
+        )
+        return f"{left} {name} {right}"
     if isinstance(node, Field):
         if len(node.words) == 1:
             return f"{node.name}:{node.words[0]}"
@@ -97,7 +110,7 @@ def _paren(node: Node) -> str:
 
 def _grouped(node: Node) -> str:
     """``node`` as an item of And/Or/Not: binary groups get parentheses."""
-    if isinstance(node, And | Or | Near):
+    if isinstance(node, And | Or | Near | ChatNear):
         return _paren(node)
     return unparse(node)
 
@@ -121,6 +134,9 @@ def _full(node: Node, top: bool = False) -> str:
         body = "NOT " + _full(node.item)
     elif isinstance(node, Near):
         name = near_name(node.distance, node.ordered, node.negated)
+        body = f"{_full(node.left)} {name} {_full(node.right)}"
+    elif isinstance(node, ChatNear):
+        name = near_name(node.distance, node.ordered, node.negated, node.unit)
         body = f"{_full(node.left)} {name} {_full(node.right)}"
     else:
         return unparse(node)

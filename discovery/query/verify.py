@@ -45,8 +45,9 @@ Semantics:
 * Versions of an edited message are :data:`discovery.text.VERSION_GAP`
   positions apart, so nothing matches across versions.
 * **Fields** match when the value's words (wildcards allowed) occur
-  consecutively in any one of the document's values for that field. A missing
-  field never matches.
+  consecutively in any one of the document's values for that field; a
+  ``tag:`` value must be the whole tag (``tag:privileged`` is not the tag
+  "not privileged"). A missing field never matches.
 * **Dates** (:func:`date_bounds`) are half-open UTC intervals ``[lo, hi)``:
   ``sent:A..B`` is [start of day A, start of the day after B); ``sent:A`` is that
   whole day; ``after:A`` is [start of day A, ∞) -- **day A included**;
@@ -76,6 +77,7 @@ from discovery.errors import DiscoveryError
 from discovery.query.ast import (
     FIRST_WORD,
     And,
+    ChatNear,
     DateRange,
     Field,
     Near,
@@ -286,18 +288,36 @@ def matches(node: Node, doc: Doc, tz: tzinfo) -> bool:
     if isinstance(node, DateRange):
         lo, hi = date_bounds(node, tz)
         return (lo is None or lo <= doc.sent_at) and (hi is None or doc.sent_at < hi)
+    if isinstance(node, ChatNear):
+        raise TypeError("chat-aware proximity is decided over a conversation (discovery.chat)")
     raise TypeError(f"not a query node: {type(node).__name__}")
 
 
 def hit_positions(node: Node, doc: Doc, tz: tzinfo) -> set[int]:
     """Positions of the words that made ``node``'s positive text parts match.
 
-    Empty when ``doc`` does not match. Edge words add no position.
+    Empty when ``doc`` does not match. Edge words add no position. A chat-aware
+    proximity group is read as its sides, each over this message alone
+    (:func:`message_form`): the words of either side that match here.
     """
+    node = message_form(node)
     out: set[int] = set()
     if matches(node, doc, tz):
         _collect(node, doc, tz, out)
     return {p for p in out if p >= 0 and _is_word_position(p, doc)}
+
+
+def message_form(node: Node) -> Node:
+    """``node`` with every chat-aware group ``A W/3MSG B`` read as ``A OR B`` (``A NOT W/3MSG
+    B`` as ``A``): what one message contributes to it, for highlighting."""
+    if isinstance(node, ChatNear):
+        left = message_form(node.left)
+        return left if node.negated else Or((left, message_form(node.right)))
+    if isinstance(node, And | Or):
+        return type(node)(tuple(message_form(i) for i in node.items))
+    if isinstance(node, Not):
+        return Not(message_form(node.item))
+    return node
 
 
 def _is_word_position(p: int, doc: Doc) -> bool:
@@ -443,6 +463,8 @@ def _field_matches(node: Field, doc: Doc) -> bool:
     pattern = node.words
     k = len(pattern)
     for value in values:
+        if node.name == "tag" and len(value) != k:  # a tag is named whole
+            continue
         for i in range(len(value) - k + 1):
             if all(_word_matches(pattern[j], value[i + j]) for j in range(k)):
                 return True

@@ -30,35 +30,47 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
+from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError
 from discovery.matter import View
 from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
-from discovery.tui.screens import ExportScreen, FilterScreen, GotoScreen, HelpScreen, TagScreen
+from discovery.tui.screens import (
+    DescriptionScreen,
+    ExportScreen,
+    FilterScreen,
+    GotoScreen,
+    HelpScreen,
+    TagScreen,
+)
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_text
 
 CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 """Messages shown each side of a hit, as the context is widened or narrowed."""
 DEFAULT_CONTEXT = 3
+CONTEXT_KINDS = (None, ContextSpec("time", 600), ContextSpec("time", 7200), ContextSpec("thread"),
+                 ContextSpec("day"))  # fmt: skip
+"""What ``c`` cycles through: ±N messages (None: the +/- steps), ±10min, ±2h, thread, day."""
 SCAN = 1000
 """Hit ids looked up at a time when looking for the next hit in the same conversation."""
 INGEST_POLL = 2.0
 """Seconds between two looks at whether an ingest is adding to the matter."""
 
 KEYS: tuple[tuple[str, str], ...] = (
-    ("/", "query bar: Enter searches, ↑ ↓ history (kept per matter), Esc leaves"),
+    ("/", "query bar: Enter searches, ↑ ↓ history, Esc leaves"),
     ("j ↓  k ↑", "next / previous hit (or click one)"),
     ("Home  G End", "first / last hit"),
     ("] J  [ K", "next / previous hit in the same conversation"),
     (":", "go to a message by control number (MSG-00000042)"),
     ("+ =  -", "widen / narrow the context around the hit"),
+    ("c", "context: ±N messages, ±10min, ±2h, thread, day"),
     ("g", "conversation start (again: back to the hit)"),
     ("h  r  p", "tag Hot / Responsive / Privileged (again: untag)"),
-    ("t", "tag with a tag of your own (again: untag)"),
-    ("f  F", "filter: speaker, conversation, custodian, dates / clear the filter"),
+    ("t  d", "your own tag (again: untag) / privilege description"),
+    ("f  F", "filter by speaker, conversation, dates… / clear it"),
     ("x", "export the hit set to CSV (asks before overwriting)"),
     ("e", "explain the query: expansions, hits per clause"),
     ("ctrl+p", "every action by name (command palette)"),
@@ -100,11 +112,13 @@ class ReviewApp(App[None]):
         Binding("colon", "goto", "Go to", show=False),
         Binding("plus,equals_sign", "context(1)", "Wider", show=False),
         Binding("minus", "context(-1)", "Narrower", show=False),
+        Binding("c", "context_kind", "Context kind", show=False),
         Binding("g", "conversation_start", "Start", show=False),
         Binding("h", "toggle_tag('hot')", "Hot", show=True),
         Binding("r", "toggle_tag('responsive')", "Resp", show=True),
         Binding("p", "toggle_tag('privileged')", "Priv", show=True),
         Binding("t", "custom_tag", "Tag", show=True),
+        Binding("d", "describe", "Describe", show=False),
         Binding("f", "filter", "Filter", show=True),
         Binding("F", "clear_filter", "Clear filter", show=False),
         Binding("x", "export", "Export", show=True),
@@ -126,11 +140,13 @@ class ReviewApp(App[None]):
         ("Explain the query", "e: how it is read, expansions, hits per clause", "explain"),
         ("Wider context", "+ or =", "context(1)"),
         ("Narrower context", "-", "context(-1)"),
+        ("Context kind", "c: ±N messages, ±10min, ±2h, the thread, the day", "context_kind"),
         ("Conversation start", "g (again: back to the hit)", "conversation_start"),
         ("Tag Hot", "h (again: untag)", "toggle_tag('hot')"),
         ("Tag Responsive", "r (again: untag)", "toggle_tag('responsive')"),
         ("Tag Privileged", "p (again: untag)", "toggle_tag('privileged')"),
         ("Tag with a tag of your own", "t", "custom_tag"),
+        ("Privilege description", "d: the privilege log's description of the hit", "describe"),
         ("Filter", "f: speaker, conversation, custodian, dates", "filter"),
         ("Clear the filter", "F", "clear_filter"),
         ("Export the hits to CSV", "x", "export"),
@@ -151,6 +167,8 @@ class ReviewApp(App[None]):
         self.looked_up: Message | None = None
         """A message shown by go-to that is not among the hits (it is what keys act on)."""
         self.context = DEFAULT_CONTEXT
+        self.context_kind = 0
+        """Index into :data:`CONTEXT_KINDS` (0: ±``context`` messages)."""
         self.at_start = False
         self.filters = Filters()
         self.generation = 0
@@ -336,7 +354,8 @@ class ReviewApp(App[None]):
             if res.partial and res.view is not None:
                 note = "ingest in progress" if res.view.writer else "index incomplete"
                 parts.append((f"  {note}: hits so far", "bold yellow"))
-        parts.append(f"  context ±{self.context}")
+        kind = CONTEXT_KINDS[self.context_kind]
+        parts.append(f"  context {'±' + str(self.context) if kind is None else kind.describe()}")
         self.query_one("#totals", Static).update(Text.assemble(*parts))
 
     def _show_filter(self) -> None:
@@ -414,7 +433,9 @@ class ReviewApp(App[None]):
         if m is None:
             return
         node = r.node if r is not None else None
-        messages, marks = self.session.context(m.id, self.context, node, from_start=self.at_start)
+        messages, marks = self.session.context(
+            m.id, self.shown_context(), node, from_start=self.at_start
+        )
         if self.at_start:
             note = "from the start of the conversation (g: back to the hit)"
         elif self.looked_up is not None:
@@ -507,9 +528,19 @@ class ReviewApp(App[None]):
         self._refresh_hit()
         self.notify(f"{found.control} is not a hit of this search; j or k goes back.", timeout=4)
 
+    def shown_context(self) -> ContextSpec:
+        return CONTEXT_KINDS[self.context_kind] or ContextSpec("messages", self.context)
+
+    @on_shown_hits
+    def action_context_kind(self) -> None:
+        self.context_kind = (self.context_kind + 1) % len(CONTEXT_KINDS)
+        self._show_conversation()
+        self._show_totals()
+
     @on_shown_hits
     def action_context(self, step: int) -> None:
         now = CONTEXT_STEPS.index(self.context) if self.context in CONTEXT_STEPS else 3
+        self.context_kind = 0  # back to messages
         self.context = CONTEXT_STEPS[max(0, min(len(CONTEXT_STEPS) - 1, now + step))]
         self._show_conversation()
         self._show_totals()
@@ -570,6 +601,27 @@ class ReviewApp(App[None]):
                 self._toggle(m, tag)  # the message the dialog was opened on
 
         self.push_screen(TagScreen(self.session.tag_names(), m.tags), done)
+
+    @on_shown_hits
+    def action_describe(self) -> None:
+        m = self.message
+        if m is None:
+            self.notify("No hit to describe: search first.", severity="warning", timeout=3)
+            return
+
+        def done(text: object) -> None:
+            if not isinstance(text, str):
+                return
+            try:
+                problem = self.session.set_description(m.id, text)  # the dialog's message
+            except DiscoveryError as exc:
+                self.notify(visible(str(exc)), severity="error", timeout=8)
+                return
+            said = "description stored" if text.strip() else "description removed"
+            self.notify(f"{m.control} {said}", timeout=2)
+            self._audit_warning(problem)
+
+        self.push_screen(DescriptionScreen(m.control, self.session.description(m.id)), done)
 
     def action_filter(self) -> None:
         def done(filters: object) -> None:

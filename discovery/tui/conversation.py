@@ -16,7 +16,7 @@ from datetime import tzinfo
 from rich.console import Group, RenderableType
 from rich.text import Text
 
-from discovery.model import Message, control_number
+from discovery.model import UNDATED_TEXT, Message, control_number
 from discovery.render import flags, marked_text
 from discovery.safetext import visible
 
@@ -84,9 +84,9 @@ def conversation_lines(
         local = m.sent_at.astimezone(tz)
         if local.date() != day:
             day = local.date()
-            lines.append(
-                Text(f"──── {local.strftime('%A %Y-%m-%d')} ({local.tzname()}) ────", style="dim")
-            )
+            shown = f"{local.strftime('%A %Y-%m-%d')} ({local.tzname()})"
+            shown = UNDATED_TEXT if m.undated else shown
+            lines.append(Text(f"──── {shown} ────", style="dim"))
         focused = m.id == focus
         bar = (FOCUS_BAR, "bold magenta") if focused else (" ", "")
         indent = "    " if m.thread_root and m.thread_root != m.id else ""
@@ -95,7 +95,7 @@ def conversation_lines(
             indent,
             (m.control, "cyan"),
             " ",
-            local.strftime("%H:%M:%S"),
+            "--:--:--" if m.undated else local.strftime("%H:%M:%S"),
             " ",
             (visible(m.speaker, one_line=True), speaker_style(m.speaker_id)),
         )

@@ -1,4 +1,4 @@
-"""Pop-up screens over the review screen: help, tag, filter, export."""
+"""Pop-up screens over the review screen: help, tag, description, filter, export."""
 
 from __future__ import annotations
 
@@ -84,6 +84,30 @@ class TagScreen(_Dialog):
             self.dismiss(normalise_tag(event.value))
         except DiscoveryError as exc:
             self.show_error(exc)
+
+
+class DescriptionScreen(_Dialog):
+    """Ask for the privilege description of the current hit (the privilege log's column)."""
+
+    def __init__(self, control: str, current: str) -> None:
+        super().__init__()
+        self.control = control
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="description", classes="dialog"):
+            yield Label(
+                f"Privilege description of {self.control} (Enter stores it, empty removes it,"
+                " Esc cancels)",
+                classes="dialog-title",
+            )
+            hint = "e.g. Legal advice on data licensing"
+            yield Input(self.current, placeholder=hint, id="description-text")
+            yield Static("", classes="dialog-error")
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.dismiss(event.value)
 
 
 class FilterScreen(_Dialog):

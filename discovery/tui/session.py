@@ -28,10 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from discovery import audit
+from discovery.context import ContextSpec, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter, View
-from discovery.model import Message, control_number
+from discovery.model import UNDATED_US, Message, control_number
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
 from discovery.render import hit_spans
@@ -203,7 +204,7 @@ class Session:
             )
             rows = self._search_store.summary_rows(result.ids)
         tz = self.matter.tz
-        years = sorted({_year(sent, tz) for _, _, sent in rows})
+        years = sorted({_year(sent, tz) for _, _, sent in rows if sent != UNDATED_US})
         return Results(query, result, list(result.hits), problem, tuple(years))
 
     def ingest_view(self) -> View | None:
@@ -272,19 +273,30 @@ class Session:
         return len(results.hits)
 
     def context(
-        self, message_id: int, around: int, node: Node | None, *, from_start: bool = False
+        self,
+        message_id: int,
+        around: int | ContextSpec,
+        node: Node | None,
+        *,
+        from_start: bool = False,
     ) -> tuple[list[Message], dict[int, list[tuple[int, int]]]]:
         """Messages around one (or the conversation's first ones) and the query's matches.
 
-        Returns the messages in conversation order and, per message id, the
-        (start, end) offsets of matched words in its current text.
+        ``around`` is a number of messages each side or any context kind
+        (:mod:`discovery.context`). Returns the messages in conversation order
+        and, per message id, the (start, end) offsets of matched words in its
+        current text.
         """
+        spec = around if isinstance(around, ContextSpec) else ContextSpec("messages", around)
         with self._ui_lock:
             store = self.matter.store
             if from_start:
-                ids = self._conversation_start(message_id, 2 * around + 1)
+                n = spec.amount if spec.kind == "messages" else 3
+                ids = self._conversation_start(message_id, 2 * n + 1)
             else:
-                ids = store.context_ids(message_id, around, around)
+                ids = windows(store, [message_id], spec, self.matter.tz).get(message_id) or [
+                    store.message(message_id).id
+                ]
             hits = self._searcher.hits(node, ids)
         marks = {h.message.id: hit_spans(h) for h in hits}
         return [h.message for h in hits], marks
@@ -331,6 +343,32 @@ class Session:
                 control_number=control_number(message_id),
             )  # fmt: skip
         return tags, problem
+
+    def description(self, message_id: int) -> str:
+        """The privilege description stored for a message ('' when none)."""
+        with self._ui_lock:
+            return self.matter.store.privilege_descriptions([message_id]).get(message_id, "")
+
+    def set_description(self, message_id: int, text: str) -> str | None:
+        """Store (or, blank, remove) a message's privilege description and log it
+        (command ``describe``, with the control number); why it was not logged, or None.
+
+        Raises:
+            DiscoveryError: the store could not be changed (an ingest holds it too long).
+        """
+        control = control_number(message_id)
+        with self._ui_lock:
+            try:
+                with self.matter.store.guarded():
+                    self.matter.store.set_privilege_description([message_id], text.strip())
+            except DiscoveryError as exc:
+                raise DiscoveryError(
+                    f"the description of {control} was NOT stored ({exc}); try again"
+                ) from None
+            return _log(
+                self.matter, "describe", control, None, [message_id],
+                description=text.strip(), control_number=control,
+            )  # fmt: skip
 
     def tag_names(self) -> list[str]:
         with self._ui_lock:

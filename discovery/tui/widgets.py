@@ -16,7 +16,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import DataTable, Input, Static
 
 from discovery.errors import DiscoveryError, QuerySyntaxError
-from discovery.model import Message
+from discovery.model import UNDATED_TEXT, Message
 from discovery.render import snippet_text
 from discovery.safetext import visible
 from discovery.search import Hit, Snippet, parse_query
@@ -208,7 +208,8 @@ class HitTable(DataTable[Text | str]):
         local = m.sent_at.astimezone(self.tz)
         fmt = "%Y-%m-%d %H:%M:%S" if tier == 2 else "%Y-%m-%d %H:%M" if years else "%m-%d %H:%M"
         short = lead_trimmed(hit.snippet, max(1, self._snippet_width // CHARS_PER_WORD_BEFORE))
-        row: list[Text | str] = [Text(m.control, "cyan"), local.strftime(fmt)]
+        when = UNDATED_TEXT if m.undated else local.strftime(fmt)
+        row: list[Text | str] = [Text(m.control, "cyan"), when]
         if tier:
             row.append(_name(m.conversation, "green"))
         row += [_name(m.speaker, "bold"), Text(tag_letters(m), "bold yellow"), snippet_text(short)]
@@ -248,6 +249,7 @@ def detail_text(m: Message, tz: tzinfo) -> Text:
     """The hit's facts on one (folding) line: control number, full time, custodians,
     sources, attachments and tags."""
     local = m.sent_at.astimezone(tz)
+    when = local.strftime("%a %Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
     def part(label: str, value: str) -> tuple[tuple[str, str], str]:
         return (f"  {label} ", "dim"), visible(value, one_line=True)
@@ -258,7 +260,7 @@ def detail_text(m: Message, tz: tzinfo) -> Text:
     return Text.assemble(
         (m.control, "bold cyan"),
         " ",
-        local.strftime("%a %Y-%m-%d %H:%M:%S ") + (local.tzname() or ""),
+        UNDATED_TEXT if m.undated else when,
         *part("conversation", m.conversation),
         *part("custodians", "; ".join(m.custodians) or "none"),
         *part("source", "; ".join(m.sources) or "unknown"),
