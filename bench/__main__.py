@@ -35,6 +35,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.ingest import run_ingest
 from bench.others import Fts5, Tantivy, rows_of, tantivy_available
 
 # (label, discovery query); the other engines get translations of the parsed query.
@@ -76,22 +77,6 @@ def _discovery(*args: str) -> list[str]:
     return [sys.executable, "-m", "discovery", *args, "--matter", "bench"]
 
 
-def _ingest(export: Path, env: dict[str, str]) -> dict[str, float]:
-    """Run the ingest in a child process; its own wall time, CPU time and peak RSS."""
-    cmd = [*_discovery("ingest", str(export), "--custodian", "bench", "--json")]
-    t = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - t
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"the ingest failed (exit {os.waitstatus_to_exitcode(status)})")
-    return {
-        "ingest_s": wall,
-        "ingest_cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb_ingest": usage.ru_maxrss / 1024,
-    }
-
-
 def _build(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[str, Any]:
     """Generate, ingest and build the other engines, or reuse an earlier run's build."""
     saved = work / "build.json"
@@ -113,7 +98,8 @@ def _build(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[st
     generate_slack_export(
         work / "export", args.messages, seed=args.seed, vocabulary=args.vocabulary
     )
-    build = {**wanted, "generate_s": time.perf_counter() - t, **_ingest(work / "export", env)}
+    build = {**wanted, "generate_s": time.perf_counter() - t}
+    build.update(run_ingest(work / "export", env, trace=work / "ingest-memory.tsv"))
     matter_dir = work / "home" / "bench"
     build["store_mb"] = (matter_dir / "case.sqlite").stat().st_size / 1e6
     build["index_mb"] = _du(matter_dir / "index") / 1e6
@@ -265,9 +251,17 @@ def _print(r: dict[str, Any]) -> None:
     print(f"messages: {n:,} (vocabulary +{r['vocabulary']:,}); load average {r['load_average']}")
     print(
         f"ingest end to end: {r['ingest_s']:.1f} s = {r['ingest_msgs_per_s']:,.0f} msg/s,"
-        f" {r['ingest_msgs_per_cpu_s']:,.0f} msg per CPU-second;"
-        f" peak RSS {r['peak_rss_mb_ingest']:.0f} MB"
+        f" {r['ingest_msgs_per_cpu_s']:,.0f} msg per CPU-second (workers included);"
+        f" load {r.get('load_before_ingest', 0):.1f} -> {r.get('load_after_ingest', 0):.1f}"
     )
+    if "peak_tree_pss_mb_ingest" in r:
+        print(
+            f"peak memory of the ingest: {r['peak_tree_pss_mb_ingest']:.0f} MB PSS over its"
+            f" {r['ingest_processes']} processes ({r['peak_tree_rss_mb_ingest']:.0f} MB RSS"
+            f" summed); largest process {r['peak_rss_mb_ingest']:.0f} MB"
+        )
+    else:
+        print(f"peak RSS of the ingest: {r['peak_rss_mb_ingest']:.0f} MB")
     others = f"FTS5 build of the same texts: {r['fts5_build_s']:.1f} s"
     if "tantivy_build_s" in r:
         others += f"; tantivy: {r['tantivy_build_s']:.1f} s"

@@ -93,6 +93,9 @@ class ImportProblem(DiscoveryError):
         where = f"{path}:{line}" if line is not None else path
         super().__init__(f"{where}: {reason}")
 
+    def __reduce__(self) -> tuple[object, ...]:  # pickled from a worker process (ingest)
+        return type(self), (self.path, self.reason, self.line)
+
 
 class UnknownFormatError(ImportProblem):
     """No importer recognises the file."""
@@ -135,6 +138,9 @@ class DiskFullError(DiscoveryError):
             f"no space left on the disk holding {path}{detail}; nothing half-written was"
             " kept: free some space and run it again"
         )
+
+    def __reduce__(self) -> tuple[object, ...]:  # raised in a worker process (ingest)
+        return type(self), (self.path, self.needed, self.free)
 
 
 def _mb(n: int) -> str:

@@ -1,10 +1,18 @@
 """Ingest: run importers over sources, normalise, store, index, report.
 
-Each source is stored in one transaction: a source that fails leaves nothing
-behind. A source already imported for the same custodian (same SHA-256) adds
+Sources are streamed: a source is read and normalised in batches, each staged
+in a scratch database in the matter's private work folder as it comes
+(:meth:`Store.staging`), so memory is bounded by a batch whatever the size of
+the source. A large source whose importer can read it in parts (a Slack
+export's day files) is read by worker processes, the batches coming back in
+the source's order (:mod:`discovery.workers`). The staged source is then
+stored in one transaction: a source that fails, or an ingest killed before
+that commit, leaves nothing of it behind (the next ingest starts it again).
+A source already imported for the same custodian (same SHA-256) adds
 nothing. Messages already stored from another source (same dedup key) are not
 added again; the new source and its custodian are recorded as holding them.
-Within a source, new messages get control numbers in time order.
+Within a source, new messages get control numbers in time order, ties in the
+source's order (:meth:`Staging.store`, the one place ids are handed out).
 
 Faults stay where they happen:
 
@@ -28,7 +36,8 @@ import hashlib
 import json
 import os
 import stat
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
 from pathlib import Path
@@ -40,6 +49,7 @@ from discovery.importers.base import (
     DATE_ORDERS,
     ImportContext,
     Importer,
+    ImportItem,
     RawConversation,
     RawMessage,
     SourceFact,
@@ -48,11 +58,24 @@ from discovery.importers.detect import IMPORTERS, Unit, iter_sources
 from discovery.matter import Matter, Writer
 from discovery.model import UNDATED, UNKNOWN_SENDER
 from discovery.repair import describe, fix_path, repair
-from discovery.store import NewMessage, Store, to_us
+from discovery.store import NewMessage, Staging, to_us
+from discovery.workers import Workers, jobs, tuned
 
 DEFAULT_CUSTODIAN = "unassigned"
 FAILED = ("failed", "unrecognised")
 UNDATED_US = to_us(UNDATED)
+
+BATCH = 10_000
+"""Messages read and staged at a time (``DISCOVERY_BATCH``) when a source is read here."""
+PART_BYTES = 4 << 20
+"""About how many bytes of a source one worker reads at a time (``DISCOVERY_PART_BYTES``)."""
+PARALLEL_PARTS = 4
+"""A source is read by worker processes when it has at least this many parts."""
+STAGING_FILE = "staging.sqlite"
+"""The scratch database of the source being stored, in the ingest's work folder."""
+SPACE = 5
+"""Bytes of disk a source needs per byte of it, about: staged, then stored as rows and
+indexes, twice over for the write-ahead log."""
 
 
 @dataclass
@@ -124,8 +147,6 @@ ProgressFn = Callable[[str, int, int | None], None]
 Stages: ``sources`` (one per source done, total known), ``messages`` (messages
 read so far, as a source is read; total unknown) and ``indexing``.
 """
-MESSAGE_STEP = 200
-"""Messages read between two ``messages`` progress calls."""
 
 
 def sha256_of(path: Path) -> tuple[str, int]:
@@ -214,7 +235,9 @@ def ingest(
                 if custodian_map is not None and placed is None and unit.importer is not None:
                     report.unplaced.append(unit.shown)
                 who = placed or custodian or DEFAULT_CUSTODIAN
-                _ingest_unit(matter, unit, who, tz, tz_name, report, order, tz_defaulted, progress)
+                _ingest_unit(
+                    matter, unit, who, tz, tz_name, report, order, tz_defaulted, progress, work
+                )
                 if progress is not None:
                     progress("sources", 1, len(units))
         _catch_up(matter, progress)
@@ -243,6 +266,7 @@ def _ingest_unit(
     order: str | None,
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
+    work: Path | None = None,
 ) -> None:
     """Import one unit and add its report; a failure is recorded in the store, nothing else."""
     shown = fix_path(unit.shown)
@@ -265,6 +289,7 @@ def _ingest_unit(
                 order,
                 tz_defaulted,
                 progress,
+                work,
             )
         except (DiskFullError, StoreError) as exc:
             # No other source would get past it either: the run stops, and says where.
@@ -304,6 +329,7 @@ def _ingest_source(
     order: str | None = None,
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
+    work: Path | None = None,
 ) -> SourceReport:
     shown = str(path) if display is None else display
     rep = SourceReport(shown, importer.name)
@@ -321,58 +347,170 @@ def _ingest_source(
         rep.recorded_problems = len(store.source_report(known).get("problems", []))
         return rep
     ctx = ImportContext(tz=tz, display_path=shown, sha256=sha, date_order=order)
-    conversations: dict[str, RawConversation] = {}
-    raws: list[RawMessage] = []
-    try:
-        for item in importer.read(path, ctx):
-            if isinstance(item, RawMessage):
-                raws.append(item)
-                if progress is not None and len(raws) % MESSAGE_STEP == 0:
-                    progress("messages", MESSAGE_STEP, None)
-            elif isinstance(item, RawConversation):
-                conversations[item.key] = item
-            elif isinstance(item, SourceFact):
-                if item.name == "date_order":
-                    rep.date_order = "; ".join(x for x in (rep.date_order, item.value) if x)
-            else:
-                rep.problems.append(_shown(item, shown))
-    except DiscoveryError as exc:  # an importer giving up on the whole source
-        rep.status = "failed"
-        problem = exc if isinstance(exc, ImportProblem) else ImportProblem(shown, str(exc))
-        rep.problems.append(_shown(problem, shown))
-        return rep
-    except Exception as exc:
-        # An importer bug (of any kind: reading stores nothing yet) must not lose
-        # the rest of the ingest; say what happened (never the message text).
-        rep.status = "failed"
-        rep.problems.append(ImportProblem(shown, f"unreadable ({type(exc).__name__})"))
-        return rep
-    if progress is not None and len(raws) % MESSAGE_STEP:
-        progress("messages", len(raws) % MESSAGE_STEP, None)
-    if not raws and rep.problems:
-        # Nothing readable, only problems (no text layer, not the format it looked
-        # like): the source failed; only its report is kept, so a fixed copy imports later.
-        rep.status = "failed"
-        return rep
-    _store_source(matter, rep, sha, size, conversations, raws, tz)
+    source = _Source()
+    staging = (matter.path if work is None else work) / STAGING_FILE
+    with (
+        store.staging(staging, needed=SPACE * size) as staged,
+        closing(_batches(importer, path, ctx, size)) as batches,
+    ):
+        for batch in batches:
+            if batch.rows:
+                staged.add(batch.rows)
+            source.take(batch, rep)
+            if progress is not None and batch.read:
+                progress("messages", batch.read, None)
+            if batch.failure is not None:  # the importer gave up on the whole source
+                rep.status = "failed"
+                rep.problems.append(batch.failure)
+                return rep
+        if not source.read and rep.problems:
+            # Nothing readable, only problems (no text layer, not the format it looked
+            # like): the source failed; only its report is kept, so a fixed copy imports later.
+            rep.status = "failed"
+            return rep
+        _store_source(matter, rep, sha, size, source, staged)
     return rep
 
 
+@dataclass
+class Batch:
+    """What reading (part of) a source gave, in the source's order, ready to be staged.
+
+    Made by :func:`read_batches`, in this process or in a worker (so it is
+    plain data, pickled back).
+    """
+
+    rows: list[tuple[object, ...]] = field(default_factory=list)
+    """The messages as staged (:meth:`NewMessage.row`)."""
+    conversations: list[RawConversation] = field(default_factory=list)
+    refs: dict[str, str] = field(default_factory=dict)
+    """Conversation key -> platform, of the messages read, first seen first."""
+    problems: list[ImportProblem] = field(default_factory=list)
+    """The importer's."""
+    repairs: list[ImportProblem] = field(default_factory=list)
+    """Messages repaired or skipped (:func:`_stored_message`)."""
+    date_orders: list[str] = field(default_factory=list)
+    read: int = 0
+    """Messages read, stored or not."""
+    system: int = 0
+    undated: int = 0
+    unknown_sender: int = 0
+    dated_by: dict[str, int] = field(default_factory=dict)
+    failure: ImportProblem | None = None
+    """The importer gave up on the whole source here (nothing after it was read)."""
+
+
+@dataclass
+class _Source:
+    """The batches of one source taken so far (what is not staged)."""
+
+    conversations: dict[str, RawConversation] = field(default_factory=dict)
+    refs: dict[str, str] = field(default_factory=dict)
+    repairs: list[ImportProblem] = field(default_factory=list)
+    read: int = 0
+    system: int = 0
+    undated: int = 0
+    unknown_sender: int = 0
+    dated_by: dict[str, int] = field(default_factory=dict)
+
+    def take(self, batch: Batch, rep: SourceReport) -> None:
+        for conv in batch.conversations:
+            self.conversations[conv.key] = conv
+        for key, platform in batch.refs.items():
+            self.refs.setdefault(key, platform)
+        rep.problems.extend(batch.problems)
+        if batch.date_orders:
+            rep.date_order = "; ".join(x for x in (rep.date_order, *batch.date_orders) if x)
+        self.repairs.extend(batch.repairs)
+        self.read += batch.read
+        self.system += batch.system
+        self.undated += batch.undated
+        self.unknown_sender += batch.unknown_sender
+        for how, n in batch.dated_by.items():
+            self.dated_by[how] = self.dated_by.get(how, 0) + n
+
+
+def _batches(importer: Importer, path: Path, ctx: ImportContext, size: int) -> Iterator[Batch]:
+    """The source in batches, in its order: from worker processes when it is large and
+    its importer reads it in parts, else read here."""
+    workers = jobs()
+    part_bytes = tuned("PART_BYTES", PART_BYTES)
+    split = getattr(importer, "parts", None)
+    if workers > 1 and split is not None and size >= PARALLEL_PARTS * part_bytes:
+        parts = split(path, ctx, part_bytes)
+        if parts is not None and len(parts) >= PARALLEL_PARTS:
+            tasks = ((importer.name, path, ctx, part) for part in parts)
+            with Workers(min(workers, len(parts))) as pool:
+                yield from pool.ordered(read_part, tasks)
+            return
+    yield from read_batches(importer.read(path, ctx), ctx, tuned("BATCH", BATCH))
+
+
+def read_part(name: str, path: Path, ctx: ImportContext, part: object) -> Batch:
+    """One part of a source (in a worker process): all of it as one batch."""
+    importer = IMPORTERS[name]
+    (batch,) = read_batches(importer.read_part(path, ctx, part), ctx, None)  # type: ignore[attr-defined]
+    return batch
+
+
+def read_batches(
+    items: Iterable[ImportItem], ctx: ImportContext, size: int | None
+) -> Iterator[Batch]:
+    """What an importer yields, normalised, in batches of ``size`` messages read (None: one).
+
+    Only the importer's own faults while reading end the batches early (as the
+    last batch's :attr:`Batch.failure`); anything else raised is a fault of
+    storing the source.
+    """
+    shown = ctx.display_path
+    batch = Batch()
+    it = iter(items)
+    while True:
+        try:
+            item = next(it)
+        except StopIteration:
+            break
+        except DiscoveryError as exc:  # an importer giving up on the whole source
+            problem = exc if isinstance(exc, ImportProblem) else ImportProblem(shown, str(exc))
+            batch.failure = _shown(problem, shown)
+            break
+        except Exception as exc:
+            # An importer bug (of any kind: reading stores nothing yet) must not lose
+            # the rest of the ingest; say what happened (never the message text).
+            batch.failure = ImportProblem(shown, f"unreadable ({type(exc).__name__})")
+            break
+        if isinstance(item, RawMessage):
+            batch.read += 1
+            if item.dated_by and item.sent_at is not None:
+                batch.dated_by[item.dated_by] = batch.dated_by.get(item.dated_by, 0) + 1
+            m = _stored_message(item, ctx.tz, shown, batch)
+            if m is not None:
+                batch.rows.append(m.row())
+                batch.system += m.system
+                batch.undated += m.sent_us == UNDATED_US
+                batch.unknown_sender += m.speaker == UNKNOWN_SENDER
+            if size is not None and batch.read >= size:
+                yield batch
+                batch = Batch()
+        elif isinstance(item, RawConversation):
+            batch.conversations.append(item)
+        elif isinstance(item, SourceFact):
+            if item.name == "date_order":
+                batch.date_orders.append(item.value)
+        else:
+            batch.problems.append(_shown(item, shown))
+    yield batch
+
+
 def _store_source(
-    matter: Matter,
-    rep: SourceReport,
-    sha: str,
-    size: int,
-    conversations: dict[str, RawConversation],
-    raws: list[RawMessage],
-    tz: tzinfo,
+    matter: Matter, rep: SourceReport, sha: str, size: int, source: _Source, staged: Staging
 ) -> None:
-    """Store one source's conversations and messages in one transaction (the one place)."""
+    """Store one staged source with its conversations in one transaction (the one place)."""
     store = matter.store
-    with store.transaction(needed=4 * size):  # the rows and indexes, twice (WAL)
+    with store.transaction(needed=SPACE * size):
         source_id = store.add_source(rep.path, sha, size, rep.format, rep.custodian, rep.zone)
         conv_ids: dict[str, int] = {}
-        for key, conv in conversations.items():
+        for key, conv in source.conversations.items():
             fixed, originals = repair(conv)
             if originals:
                 rep.problems.append(
@@ -383,49 +521,44 @@ def _store_source(
             conv_ids[key] = store.upsert_conversation(
                 fixed.platform, fixed.key, fixed.kind.value, fixed.name, fixed.participants
             )
-        news = [m for raw in raws if (m := _stored_message(store, raw, conv_ids, tz, rep))]
-        news.sort(key=lambda m: m.sent_us)  # stable: import order breaks ties
+        for key, platform in source.refs.items():
+            if key not in conv_ids:
+                # The importer named a conversation it never described: keep the
+                # messages under a conversation of that key rather than drop them.
+                conv_ids[key] = store.upsert_conversation(platform, key, "channel", key)
+        rep.problems.extend(source.repairs)
         since = store.max_message_id()
-        rep.added, rep.duplicates = store.add_messages(source_id, news)
-        rep.system = sum(1 for m in news if m.system)
-        rep.undated = sum(1 for m in news if m.sent_us == UNDATED_US)
-        rep.unknown_sender = sum(1 for m in news if m.speaker == UNKNOWN_SENDER)
-        for raw in raws:
-            if raw.dated_by and raw.sent_at is not None:
-                rep.dated_by[raw.dated_by] = rep.dated_by.get(raw.dated_by, 0) + 1
+        # The keys the messages name (repaired, so the store can take them).
+        named = {key: conv_ids[key] for key in source.refs}
+        rep.added, rep.duplicates = staged.store(source_id, named)
+        rep.system, rep.undated = source.system, source.undated
+        rep.unknown_sender, rep.dated_by = source.unknown_sender, dict(source.dated_by)
         rep.unthreaded = store.resolve_threads(since)
         store.clear_failure(rep.path, rep.custodian)
         store.set_source_report(source_id, rep.as_dict())
 
 
-def _stored_message(
-    store: Store, raw: RawMessage, conv_ids: dict[str, int], tz: tzinfo, rep: SourceReport
-) -> NewMessage | None:
-    """One raw message as stored, repaired if need be, or None (skipped); reported either way."""
+def _stored_message(raw: RawMessage, tz: tzinfo, shown: str, batch: Batch) -> NewMessage | None:
+    """One raw message as stored, repaired if need be, or None (skipped); reported either way
+    (in ``batch``, which also notes the conversation it names)."""
     at = f"{fix_path(raw.location)}: " if raw.location else ""
     fixed, originals = repair(raw)
     if originals:
-        rep.problems.append(ImportProblem(rep.path, at + describe(originals)))
-    if fixed.conversation_key not in conv_ids:
-        # The importer named a conversation it never described: keep the
-        # message under a conversation of that key rather than drop it.
-        conv_ids[fixed.conversation_key] = store.upsert_conversation(
-            fixed.platform, fixed.conversation_key, "channel", fixed.conversation_key
-        )
+        batch.repairs.append(ImportProblem(shown, at + describe(originals)))
+    batch.refs.setdefault(fixed.conversation_key, fixed.platform)
     try:
-        return normalize(raw, conv_ids[fixed.conversation_key], tz, repaired=(fixed, originals))
+        return normalize(raw, tz, repaired=(fixed, originals))
     except (ValueError, OverflowError) as exc:  # e.g. an offset beyond ±24 h
-        rep.problems.append(ImportProblem(rep.path, f"{at}unusable time ({exc}); skipped"))
+        batch.repairs.append(ImportProblem(shown, f"{at}unusable time ({exc}); skipped"))
     except (TypeError, AttributeError) as exc:  # an importer handing over a wrong value
-        rep.problems.append(
-            ImportProblem(rep.path, f"{at}unusable message ({type(exc).__name__}); skipped")
+        batch.repairs.append(
+            ImportProblem(shown, f"{at}unusable message ({type(exc).__name__}); skipped")
         )
     return None
 
 
 def normalize(
     raw: RawMessage,
-    conversation_id: int,
     tz: tzinfo,
     *,
     repaired: tuple[RawMessage, dict[str, Any]] | None = None,
@@ -492,7 +625,8 @@ def normalize(
     return NewMessage(
         dedup=hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest(),
         native_id=native_id,
-        conversation_id=conversation_id,
+        conversation=raw.conversation_key,
+        platform=raw.platform,
         thread_key=raw.thread_key if raw.thread_key and raw.thread_key != native_id else None,
         speaker_id=raw.speaker_id,
         speaker=speaker,

@@ -6,7 +6,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -20,8 +20,9 @@ from discovery.errors import (
     StoreError,
 )
 from discovery.index import TextEngine, open_engine
-from discovery.store import Store
+from discovery.store import IndexRows, Store
 from discovery.text import TOKENIZER_VERSION
+from discovery.workers import jobs
 
 try:
     import fcntl
@@ -128,19 +129,14 @@ class Matter:
 
         The store commits each source on its own; the index follows. Should an
         ingest stop between the two, the next ingest brings the index up to date
-        (only an ingest calls this, under the write lock).
+        (only an ingest calls this, under the write lock). A large catch-up is
+        indexed by worker processes, a range of ids each (see
+        :meth:`~discovery.index.TextEngine.add_range`).
         """
         after = self.engine.indexed_through()
-        rows = self.store.iter_index_rows(after)
-
-        def versions() -> Iterator[tuple[int, Sequence[str]]]:
-            for n, (mid, text, prior) in enumerate(rows, 1):
-                if progress is not None and n % 1000 == 0:
-                    progress(1000)
-                yield mid, (text, *json.loads(prior)) if prior else (text,)
-
+        through = self.store.max_message_id()
         try:
-            return self.engine.add(versions())
+            return self.engine.add_range(IndexRows(self.store.path), through, progress, jobs())
         except DiskFullError as exc:  # say how much room indexing the rest takes
             needed = INDEX_SPACE * self.store.text_bytes(after)
             raise DiskFullError(exc.path, needed, exc.free) from None

@@ -13,13 +13,12 @@ from __future__ import annotations
 import errno
 import json
 import sqlite3
-from array import array
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from discovery import files
 from discovery.errors import (
@@ -52,6 +51,9 @@ insert: the secondary indexes are built once after it rather than row by row."""
 
 BULK_CACHE_KIB = 65_536
 """SQLite's page cache during a bulk insert (the default is 2 MiB)."""
+
+STAGE_CACHE_KIB = 16_384
+"""The staging database's page cache (see :meth:`Store.staging`)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -135,6 +137,35 @@ CREATE TABLE IF NOT EXISTS failed_sources (
 # failed_sources: the last report of each source (path, custodian) that could not be
 # imported (unreadable, unrecognised, refused); removed once that path imports.
 
+_STAGED_COLUMNS = (
+    "dedup, native_id, conversation, thread_key, speaker_id, speaker, sent_us, utc_offset,"
+    " text, versions, edited, deleted, system, extra, location"
+)
+_STAGE_SCHEMA = """
+CREATE TABLE stage.rows (
+    seq INTEGER PRIMARY KEY,  -- the source's order
+    dedup TEXT NOT NULL,
+    native_id TEXT NOT NULL,
+    conversation TEXT NOT NULL,  -- the conversation's key in the source
+    thread_key TEXT,
+    speaker_id TEXT NOT NULL,
+    speaker TEXT NOT NULL,
+    sent_us INTEGER NOT NULL,
+    utc_offset INTEGER,
+    text TEXT NOT NULL,
+    versions TEXT,
+    edited INTEGER NOT NULL,
+    deleted INTEGER NOT NULL,
+    system INTEGER NOT NULL,
+    extra TEXT,
+    location TEXT NOT NULL
+);
+CREATE INDEX stage.rows_time ON rows (sent_us, seq);
+"""
+# The staged columns are NOT NULL where the messages table's are, so a value the
+# store could not take fails the source when it is staged, as it did when stored,
+# and the insert's ON CONFLICT (dedup) DO NOTHING can only ever skip a duplicate.
+
 _MESSAGE_COLUMNS = (
     "m.id, m.native_id, m.conversation_id, c.name, c.platform, m.thread_root, m.speaker_id,"
     " m.speaker, m.sent_us, m.utc_offset, m.text, m.versions, m.edited, m.deleted, m.system,"
@@ -161,13 +192,20 @@ def from_us(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
-@dataclass(frozen=True, slots=True)
-class NewMessage:
-    """A normalised message ready to be stored (see :mod:`discovery.ingest`)."""
+class NewMessage(NamedTuple):
+    """A normalised message ready to be staged (see :mod:`discovery.ingest`).
+
+    ``conversation`` is the key of its conversation in the source (the store's
+    conversation id is only known when the source is stored, see
+    :meth:`Staging.store`); ``platform`` is the one its conversation gets should
+    the source never describe it. (A named tuple: one is made per message read,
+    and a frozen dataclass costs several times as much to make.)
+    """
 
     dedup: str
     native_id: str
-    conversation_id: int
+    conversation: str
+    platform: str
     thread_key: str | None
     speaker_id: str
     speaker: str
@@ -180,6 +218,26 @@ class NewMessage:
     system: bool
     extra: str | None
     location: str
+
+    def row(self) -> tuple[object, ...]:
+        """The message as a row of the staging table (:data:`_STAGED_COLUMNS`)."""
+        return (
+            self.dedup,
+            self.native_id,
+            self.conversation,
+            self.thread_key,
+            self.speaker_id,
+            self.speaker,
+            self.sent_us,
+            self.utc_offset,
+            self.text,
+            json.dumps(self.versions) if self.versions else None,
+            self.edited,
+            self.deleted,
+            self.system,
+            self.extra,
+            self.location,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,70 +444,36 @@ class Store:
         )
         return int(conv_id)
 
-    def add_messages(self, source_id: int, messages: Sequence[NewMessage]) -> tuple[int, int]:
-        """Store messages of one source in order; return (added, duplicates).
+    @contextmanager
+    def staging(self, path: Path, needed: int = 0) -> Iterator[Staging]:
+        """A scratch database at ``path`` for one source's messages on their way in.
 
-        A message whose dedup key is already stored (or comes earlier in
-        ``messages``) is not added again; the source is recorded as holding it.
-        New messages get the ids SQLite would hand out, the next ones in order,
-        so the source rows need no look-up by dedup key; call it inside the
-        write transaction (:meth:`begin`), as the ingest does, so no other
-        writer takes those ids meanwhile (one that did would make the insert
-        fail, never share an id).
+        ``path`` is in the ingest's private work folder: the messages of a source
+        are staged there batch by batch as it is read (memory stays bounded by a
+        batch), then stored by :meth:`Staging.store` in the source's one write
+        transaction. A source killed midway leaves nothing in the case store,
+        and the next ingest removes the work folder, so it starts that source
+        again from the beginning. ``needed`` is about how many bytes storing the
+        source takes (for a disk-full message).
         """
-        before = self.max_message_id()
-        known = self._ids_of_dedups(sorted({m.dedup for m in messages})) if before else {}
-        next_id = before + 1
-        ids = array("q")  # each message's id, stored or new
-
-        def new_rows() -> Iterator[tuple[object, ...]]:
-            nonlocal next_id
-            for m in messages:
-                mid = known.get(m.dedup)
-                if mid is None:
-                    mid = known[m.dedup] = next_id
-                    next_id += 1
-                    yield (
-                        mid,
-                        m.dedup,
-                        m.native_id,
-                        m.conversation_id,
-                        m.thread_key,
-                        m.speaker_id,
-                        m.speaker,
-                        m.sent_us,
-                        m.utc_offset,
-                        m.text,
-                        json.dumps(m.versions) if m.versions else None,
-                        m.edited,
-                        m.deleted,
-                        m.system,
-                        m.extra,
-                    )
-                ids.append(mid)
-
-        bulk = len(messages) >= BULK and len(messages) > before
-        old_cache = self.db.execute("PRAGMA cache_size").fetchone()[0]
-        self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
+        path.unlink(missing_ok=True)
+        with self.guarded(needed):
+            files.private_file(path)
+            self.db.execute("ATTACH DATABASE ? AS stage", (str(path),))
         try:
-            rebuild = self._drop_message_indexes() if bulk else []
-            self.db.executemany(
-                "INSERT INTO messages (id, dedup, native_id, conversation_id, thread_key,"
-                " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
-                " system, extra) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                new_rows(),
-            )
-            self.db.executemany(
-                "INSERT OR IGNORE INTO message_sources (message_id, source_id, location)"
-                " VALUES (?, ?, ?)",
-                ((mid, source_id, m.location) for mid, m in zip(ids, messages, strict=True)),
-            )
-            for statement in rebuild:
-                self.db.execute(statement)
+            with self.guarded(needed):
+                # Scratch: nothing in it outlives a failure, so no journal and no sync.
+                self.db.execute("PRAGMA stage.journal_mode = OFF")
+                self.db.execute("PRAGMA stage.synchronous = OFF")
+                self.db.execute(f"PRAGMA stage.cache_size = -{STAGE_CACHE_KIB}")
+                self.db.executescript(_STAGE_SCHEMA)
+            yield Staging(self, needed)
         finally:
-            self.db.execute(f"PRAGMA cache_size = {int(old_cache)}")
-        added = next_id - before - 1
-        return added, len(messages) - added
+            with suppress(sqlite3.Error):
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                self.db.execute("DETACH DATABASE stage")
+            path.unlink(missing_ok=True)
 
     def _drop_message_indexes(self) -> list[str]:
         """Drop the secondary indexes of ``messages`` (in the open transaction, so a
@@ -459,21 +483,8 @@ class Store:
             " AND sql IS NOT NULL"
         ).fetchall()
         for name, _ in rows:
-            self.db.execute(f'DROP INDEX "{name}"')
+            self.db.execute(f'DROP INDEX main."{name}"')
         return [sql for _, sql in rows]
-
-    def _ids_of_dedups(self, dedups: Sequence[str]) -> dict[str, int]:
-        """Stored ids of the (sorted) dedup keys that are stored."""
-        found: dict[str, int] = {}
-        for i in range(0, len(dedups), 900):
-            chunk = dedups[i : i + 900]
-            marks = ",".join("?" * len(chunk))
-            found.update(
-                self.db.execute(
-                    f"SELECT dedup, id FROM messages WHERE dedup IN ({marks})", chunk
-                ).fetchall()
-            )
-        return found
 
     def resolve_threads(self, since_id: int) -> int:
         """Link replies to their roots by native id; returns replies still without a root.
@@ -954,6 +965,119 @@ class Store:
                 )
             )
         return out
+
+
+class Staging:
+    """One source's messages staged by :meth:`Store.staging`, then stored at once."""
+
+    def __init__(self, store: Store, needed: int = 0) -> None:
+        self._store = store
+        self.needed = needed
+        """Bytes the source needs on disk, about (for a disk-full message)."""
+        self.count = 0
+        """Messages staged so far."""
+
+    def add(self, rows: Sequence[tuple[object, ...]]) -> None:
+        """Stage a batch of rows (:meth:`NewMessage.row`), in the source's order."""
+        db = self._store.db
+        with self._store.guarded(self.needed):
+            db.execute("BEGIN")  # deferred: only the staging database is written
+            try:
+                db.executemany(
+                    f"INSERT INTO stage.rows ({_STAGED_COLUMNS}) VALUES"
+                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:
+                    db.execute("ROLLBACK")
+                raise
+        self.count += len(rows)
+
+    def store(self, source_id: int, conversations: dict[str, int]) -> tuple[int, int]:
+        """Store every staged message as source ``source_id``'s; return (added, duplicates).
+
+        This is where messages get their ids, so their control numbers: the
+        new messages of a source get the next ids in time order, ties in the
+        source's order (the staged order), with no gap. A message whose dedup
+        key is already stored, or comes earlier in that order, is not added
+        again; the source is recorded as holding it (with its location).
+        ``conversations`` maps each staged conversation key to its stored id.
+
+        Call it inside the source's write transaction (:meth:`Store.transaction`),
+        so no other writer takes those ids meanwhile (one that did would make
+        the insert fail, never share an id). A batch of at least :data:`BULK`
+        messages, more than the store holds, drops the secondary indexes of
+        ``messages`` and builds them once afterwards, in the same transaction.
+        """
+        db = self._store.db
+        before = self._store.max_message_id()
+        db.execute(
+            "CREATE TEMP TABLE stage_conversations (key TEXT PRIMARY KEY, id INTEGER NOT NULL)"
+            " WITHOUT ROWID"
+        )
+        db.executemany("INSERT INTO temp.stage_conversations VALUES (?, ?)", conversations.items())
+        bulk = self.count >= BULK and self.count > before
+        old_cache = db.execute("PRAGMA main.cache_size").fetchone()[0]
+        db.execute(f"PRAGMA main.cache_size = -{BULK_CACHE_KIB}")
+        try:
+            rebuild = self._store._drop_message_indexes() if bulk else []
+            db.execute(
+                "INSERT INTO main.messages (dedup, native_id, conversation_id, thread_key,"
+                " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
+                " system, extra) SELECT r.dedup, r.native_id, (SELECT c.id FROM"
+                " temp.stage_conversations c WHERE c.key = r.conversation), r.thread_key,"
+                " r.speaker_id, r.speaker, r.sent_us, r.utc_offset, r.text, r.versions, r.edited,"
+                " r.deleted, r.system, r.extra FROM stage.rows r WHERE true"
+                " ORDER BY r.sent_us, r.seq ON CONFLICT (dedup) DO NOTHING"
+            )
+            added = self._store.max_message_id() - before
+            if added == self.count:
+                # No duplicate: the n-th staged message in that order is message before + n.
+                db.execute(
+                    "INSERT INTO main.message_sources (message_id, source_id, location)"
+                    " SELECT ? + row_number() OVER (ORDER BY r.sent_us, r.seq), ?, r.location"
+                    " FROM stage.rows r",
+                    (before, source_id),
+                )
+            else:  # each staged message's id by its dedup key (in id order: appends)
+                db.execute(
+                    "INSERT OR IGNORE INTO main.message_sources (message_id, source_id, location)"
+                    " SELECT m.id, ?, r.location FROM stage.rows r JOIN main.messages m"
+                    " ON m.dedup = r.dedup ORDER BY r.sent_us, r.seq",
+                    (source_id,),
+                )
+            for statement in rebuild:
+                db.execute(statement)
+            db.execute("DROP TABLE temp.stage_conversations")
+        finally:
+            db.execute(f"PRAGMA main.cache_size = {int(old_cache)}")
+        return added, self.count - added
+
+
+class IndexRows:
+    """Reads (message id, versions) rows of a case store in id order, in any process.
+
+    Picklable, and each call opens a connection of its own (that only reads),
+    so index workers (:mod:`discovery.workers`) each read the range of ids
+    they index.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, after: int, through: int) -> Iterator[tuple[int, tuple[str, ...]]]:
+        """The rows with ids in ``(after, through]``, current text first."""
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
+        try:
+            for mid, text, prior in db.execute(
+                "SELECT id, text, versions FROM messages WHERE id > ? AND id <= ? ORDER BY id",
+                (after, through),
+            ):
+                yield mid, (text, *json.loads(prior)) if prior else (text,)
+        finally:
+            db.close()
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,3 +280,32 @@ def version_tokens(versions: Iterable[str]) -> Iterator[Token]:
             last = tok.pos
             yield tok
         pos = last + 1
+
+
+_ASCII_WORD_RE = re.compile(r"[0-9A-Za-z]+")
+"""The words of an ASCII text by the rules above: runs of letters and digits (no ASCII
+character is a mark, a solo-range letter or invisible), folded by lower-casing."""
+
+
+def word_positions(versions: Iterable[str]) -> tuple[dict[str, list[int]], int]:
+    """The positions of each word of a message's versions, as :func:`version_tokens`
+    numbers them, and how many words there are: what the index stores of a message,
+    without a :class:`Token` per word (ASCII texts take a shorter path, same words)."""
+    where: dict[str, list[int]] = {}
+    pos = count = 0
+    for i, text in enumerate(versions):
+        if i:
+            pos += VERSION_GAP
+        if text.isascii():
+            found = _ASCII_WORD_RE.findall(text.lower())
+        else:
+            found = [tok.text for tok in tokenize(text)]
+        for p, word in enumerate(found, pos):
+            ps = where.get(word)
+            if ps is None:
+                where[word] = [p]
+            else:
+                ps.append(p)
+        pos += len(found)
+        count += len(found)
+    return where, count

@@ -82,21 +82,62 @@ def stored_reports(matter: str) -> list[tuple[Any, ...]]:
         ]
 
 
+STREAMING = {
+    "DISCOVERY_BATCH": "40",  # the transcript and JSONL in several batches
+    "DISCOVERY_JOBS": "2",
+    "DISCOVERY_PART_BYTES": "8000",  # each 300-message export read by workers, in ~7 parts
+    "DISCOVERY_INDEX_RANGE": "150",  # the catch-up indexed by workers, 150 ids each
+}
+
+
+def ingests_running(matter: str) -> list[int]:
+    """Processes of an ``ingest --matter MATTER`` still alive (its workers share its command)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"ingest" in cmd and matter.encode() in cmd:
+            found.append(int(proc.name))
+    return found
+
+
+def kill_9(p: subprocess.Popen[str], matter: str) -> None:
+    """SIGKILL the ingest; its workers must not outlive it (they would write on)."""
+    p.send_signal(signal.SIGKILL)
+    p.communicate()
+    deadline = time.monotonic() + 5
+    while ingests_running(matter) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ingests_running(matter) == []
+
+
 def test_kill_9_at_ten_random_points_then_rerun_equals_a_clean_ingest(
-    tmp_path: Path, discovery_home: Path
+    tmp_path: Path, discovery_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for key, value in STREAMING.items():  # here and in every command started
+        monkeypatch.setenv(key, value)
     paths = corpus(tmp_path, exports=3, messages=300)
     args = [str(p) for p in paths]
     started = time.monotonic()
     with open_matter("clean", create=True) as m:
         ingest(m, paths)
     span = time.monotonic() - started + 0.6  # the clean run, plus a process's start-up
+    # Once inside a source, as it is staged: after its first batch, before it is stored.
+    staging = discovery_home / "killed" / WORK_DIR / "staging.sqlite"
+    p = cli(discovery_home, "ingest", *args, "--matter", "killed")
+    while not (staging.exists() and staging.stat().st_size > 3 * 4096):  # past the schema
+        assert p.poll() is None, p.communicate()
+        time.sleep(0.002)
+    kill_9(p, "killed")
+    with open_matter("killed") as m:
+        assert m.store.counts()["messages"] == 0  # nothing of the half-staged source
     rng = random.Random(13)
     for _ in range(10):
         p = cli(discovery_home, "ingest", *args, "--matter", "killed")
         time.sleep(rng.uniform(0.1, span))
-        p.send_signal(signal.SIGKILL)
-        p.communicate()
+        kill_9(p, "killed")
     code, out, err = finished(cli(discovery_home, "ingest", *args, "--matter", "killed"))
     assert code == 1, err  # photo.bin is no format: reported, and the exit status says so
     assert "internal error" not in err and "photo.bin: not a format" in out

@@ -68,9 +68,10 @@ def libgen_hits() -> list[str]:
 
 
 def test_a_full_disk_is_one_clear_error_and_a_retry_completes(
-    disks: tuple[Path, Path], tmp_path: Path
+    disks: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     disk, index = disks
+    monkeypatch.setenv("DISCOVERY_BATCH", "500")  # the export staged in six batches
     corpus = tmp_path / "corpus"
     stats = generate_slack_export(corpus, 3000, seed=21)
     assert invoke("ingest", str(ACME), "-m", "m").exit_code == 0
@@ -120,3 +121,47 @@ def test_a_full_disk_is_one_clear_error_and_a_retry_completes(
     assert len(libgen_hits()) == 4 + stats.planted["libgen"]
     found = invoke("search", "libgen", "--count", "-m", "m")
     assert found.stderr == ""
+
+
+def committed_files(index: Path) -> set[str]:
+    """The index files its newest table of contents names (and what any index has)."""
+    from whoosh import index as whoosh_index
+
+    toc = whoosh_index.open_dir(str(index))._read_toc()
+    names = {s.segment_id() for s in toc.segments}
+    return {
+        p.name
+        for p in index.iterdir()
+        if p.name.split(".")[0] in names
+        or p.name in (f"_MAIN_{toc.generation}.toc", "positions.json", "MAIN_WRITELOCK")
+    }
+
+
+def test_a_full_disk_while_workers_index_keeps_whole_ranges_and_a_retry_completes(
+    disks: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk, index = disks
+    monkeypatch.setenv("DISCOVERY_JOBS", "2")
+    monkeypatch.setenv("DISCOVERY_INDEX_RANGE", "500")  # 3000 messages: 6 ranges, 2 workers
+    corpus = tmp_path / "corpus"
+    stats = generate_slack_export(corpus, 3000, seed=21)
+    remount(index, "512k")  # room for a few ranges
+    assert invoke("ingest", str(ACME), "-m", "m").exit_code == 0  # 50: indexed here
+    full = invoke("ingest", str(corpus), "-m", "m")
+    assert full.exit_code == 1 and "3000 messages added" in full.stdout
+    (error,) = full.stderr.strip().splitlines()
+    assert error.startswith(f"discovery: no space left on the disk holding {index} (about")
+    with open_matter("m") as m:
+        through = m.engine.indexed_through()
+    assert 50 <= through < 3050 and (through - 50) % 500 == 0  # whole ranges, in id order
+    assert {p.name for p in index.iterdir()} == committed_files(index)  # nothing half written
+    assert not (disk / "home" / "m" / WORK_DIR).exists()
+    searched = invoke("search", "libgen", "--count", "-m", "m")
+    assert searched.exit_code == 0
+    assert f"the index holds {through:,} of the 3,050 stored messages" in searched.stderr
+
+    remount(index, "20m")
+    again = invoke("ingest", str(corpus), "-m", "m")
+    assert again.exit_code == 0 and again.stderr == ""
+    assert len(libgen_hits()) == 4 + stats.planted["libgen"]
+    assert {p.name for p in index.iterdir()} == committed_files(index)

@@ -19,7 +19,7 @@ from discovery.errors import DiskFullError
 from discovery.ingest import ingest
 from discovery.matter import open_matter
 from discovery.search import Searcher
-from discovery.store import Store
+from discovery.store import Staging, Store
 from tests.conftest import ACME, FIXTURES, invoke
 
 HALF_EMOJI = "\\ud83d"  # as the JSON file spells it
@@ -136,14 +136,14 @@ def test_a_fault_storing_one_source_reaches_no_other(monkeypatch: pytest.MonkeyP
 
 
 def test_the_report_is_printed_when_the_run_stops(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = Store.add_messages
+    real = Staging.store
 
-    def full_disk(self: Store, source_id: int, messages: Any) -> tuple[int, int]:
-        if len(messages) == 50:  # the Slack export: the second source
-            raise DiskFullError(str(self.path), 0, 0)
-        return real(self, source_id, messages)
+    def full_disk(self: Staging, source_id: int, conversations: Any) -> tuple[int, int]:
+        if self.count == 50:  # the Slack export: the second source
+            raise DiskFullError(str(self._store.path), 0, 0)
+        return real(self, source_id, conversations)
 
-    monkeypatch.setattr(Store, "add_messages", full_disk)
+    monkeypatch.setattr(Staging, "store", full_disk)
     jsonl = FIXTURES / "jsonl" / "messages.jsonl"
     result = invoke("ingest", str(jsonl), str(ACME), str(FIXTURES / "transcript" / "us_12h.txt"))
     assert result.exit_code == 1

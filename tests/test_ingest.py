@@ -20,7 +20,7 @@ from discovery.importers.detect import IMPORTERS
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.search import Searcher
-from discovery.store import Store
+from discovery.store import Staging, Store
 from tests.conftest import FIXTURES, SAMPLES
 
 ACME = FIXTURES / "slack" / "acme"
@@ -163,17 +163,17 @@ def test_thread_roots_across_days_and_tombstones() -> None:
 
 
 def test_source_failing_while_stored_leaves_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
-    real = Store.add_messages
+    real = Staging.store
 
-    def add_then_fail(self: Store, source_id: int, messages: Any) -> tuple[int, int]:
-        real(self, source_id, messages)
-        assert self.max_message_id() > 3  # rows really were written before the failure
+    def add_then_fail(self: Staging, source_id: int, conversations: Any) -> tuple[int, int]:
+        real(self, source_id, conversations)
+        assert self._store.max_message_id() > 3  # rows really were written before the failure
         raise RuntimeError("disk on fire")
 
     with open_matter("m", create=True) as m:
         ingest(m, [JSONL])
         before_rows, before_counts = snapshot(m.store), table_counts(m.store)
-        monkeypatch.setattr(Store, "add_messages", add_then_fail)
+        monkeypatch.setattr(Staging, "store", add_then_fail)
         failed = ingest(m, [ACME])  # the fault fails its source (reported), not the run
         assert [s.status for s in failed.sources] == ["failed"]
         assert [str(p) for p in failed.sources[0].problems] == [
@@ -182,7 +182,7 @@ def test_source_failing_while_stored_leaves_nothing(monkeypatch: pytest.MonkeyPa
         assert snapshot(m.store) == before_rows
         assert table_counts(m.store) == before_counts
         assert not m.store.db.in_transaction
-        monkeypatch.setattr(Store, "add_messages", real)
+        monkeypatch.setattr(Staging, "store", real)
         again = ingest(m, [ACME])
         assert again.added == 50
         assert sorted(snapshot(m.store)) == list(range(1, 54))  # no gap where it failed

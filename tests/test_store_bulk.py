@@ -1,7 +1,8 @@
-"""The store's bulk insert: the same ids, duplicates and indexes as one row at a time."""
+"""Storing a staged source: ids in time order, duplicates, holders, indexes, rollback."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -10,11 +11,12 @@ from discovery import store as store_module
 from discovery.store import NewMessage, Store
 
 
-def _msg(dedup: str, location: str, sent: int = 0) -> NewMessage:
+def _msg(dedup: str, location: str, sent: int = 0, conversation: str = "C1") -> NewMessage:
     return NewMessage(
         dedup=dedup,
         native_id=dedup,
-        conversation_id=1,
+        conversation=conversation,
+        platform="slack",
         thread_key=None,
         speaker_id="u",
         speaker="U",
@@ -36,51 +38,94 @@ def _indexes(st: Store) -> list[tuple[str, str]]:
     ).fetchall()
 
 
+def _store(st: Store, work: Path, name: str, batches: list[list[NewMessage]]) -> tuple[int, int]:
+    """Stage ``batches`` and store them as one source (as the ingest does)."""
+    with st.staging(work / "staging.sqlite") as staged:
+        for batch in batches:
+            staged.add([m.row() for m in batch])
+        with st.transaction():
+            source = st.add_source(name, f"sha-{name}", 1, "slack", name, "UTC")
+            conv = st.upsert_conversation("slack", "C1", "channel", "general")
+            return staged.store(source, {"C1": conv})
+
+
 @pytest.fixture
 def st(tmp_path: Path) -> Store:
-    st = Store(tmp_path / "case.sqlite", create=True)
-    st.begin()
-    st.upsert_conversation("slack", "C1", "channel", "general")
-    st.commit()
-    return st
+    return Store(tmp_path / "case.sqlite", create=True)
 
 
 @pytest.mark.parametrize("bulk", [1, 10**9], ids=["bulk", "row-by-row"])
-def test_ids_duplicates_and_holders(st: Store, bulk: int, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_ids_follow_time_then_staged_order_and_duplicates_are_held(
+    st: Store, tmp_path: Path, bulk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(store_module, "BULK", bulk)
     indexes = _indexes(st)
     cache = st.db.execute("PRAGMA cache_size").fetchone()[0]
-    st.begin()
-    first = st.add_source("a", "sha-a", 1, "slack", "Ann", "UTC")
-    # b repeats within the source: stored once, both locations recorded.
-    assert st.add_messages(first, [_msg("a", "1"), _msg("b", "2"), _msg("b", "3")]) == (2, 1)
-    st.commit()
-    st.begin()
-    second = st.add_source("b", "sha-b", 1, "slack", "Bob", "UTC")
-    assert st.add_messages(second, [_msg("c", "1"), _msg("a", "2")]) == (1, 1)
-    st.commit()
+    # Staged in two batches: c (t=5) comes first in the source but is the latest;
+    # a and b tie at t=1 and keep the source's order; b repeats: stored once.
+    first = [_msg("c", "1", 5), _msg("a", "2", 1)]
+    second = [_msg("b", "3", 1), _msg("b", "4", 1), _msg("d", "5", 3)]
+    assert _store(st, tmp_path, "Ann", [first, second]) == (4, 1)
+    assert _store(st, tmp_path, "Bob", [[_msg("e", "1", 0), _msg("a", "2", 1)]]) == (1, 1)
     rows = st.db.execute("SELECT id, dedup FROM messages ORDER BY id").fetchall()
-    assert rows == [(1, "a"), (2, "b"), (3, "c")]
-    holders = st.db.execute("SELECT * FROM message_sources ORDER BY 1, 2, 3").fetchall()
+    assert rows == [(1, "a"), (2, "b"), (3, "d"), (4, "c"), (5, "e")]  # no gap
+    holders = st.db.execute(
+        "SELECT ms.message_id, s.path, ms.location FROM message_sources ms"
+        " JOIN sources s ON s.id = ms.source_id ORDER BY 1, 2, 3"
+    ).fetchall()
     assert holders == [
-        (1, first, "1"),
-        (1, second, "2"),
-        (2, first, "2"),
-        (2, first, "3"),
-        (3, second, "1"),
+        (1, "Ann", "2"),
+        (1, "Bob", "2"),
+        (2, "Ann", "3"),
+        (2, "Ann", "4"),
+        (3, "Ann", "5"),
+        (4, "Ann", "1"),
+        (5, "Bob", "1"),
     ]
     assert _indexes(st) == indexes
     assert st.db.execute("PRAGMA cache_size").fetchone()[0] == cache
+    assert not (tmp_path / "staging.sqlite").exists()
+    assert "stage" not in [r[1] for r in st.db.execute("PRAGMA database_list")]
 
 
-def test_a_rolled_back_bulk_insert_leaves_the_indexes(
-    st: Store, monkeypatch: pytest.MonkeyPatch
+def test_a_rolled_back_source_leaves_nothing_and_the_indexes(
+    st: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store_module, "BULK", 1)
     indexes = _indexes(st)
-    st.begin()
-    source = st.add_source("a", "sha-a", 1, "slack", "Ann", "UTC")
-    st.add_messages(source, [_msg("a", "1"), _msg("b", "2")])
-    st.rollback()
+    with pytest.raises(RuntimeError), st.staging(tmp_path / "staging.sqlite") as staged:
+        staged.add([_msg("a", "1").row(), _msg("b", "2").row()])
+        with st.transaction():
+            source = st.add_source("a", "sha-a", 1, "slack", "Ann", "UTC")
+            conv = st.upsert_conversation("slack", "C1", "channel", "general")
+            assert staged.store(source, {"C1": conv}) == (2, 0)
+            raise RuntimeError("killed")
     assert _indexes(st) == indexes
-    assert st.max_message_id() == 0
+    assert st.max_message_id() == 0 and st.counts()["sources"] == 0
+    assert not (tmp_path / "staging.sqlite").exists()
+
+
+def test_a_value_the_store_cannot_take_fails_when_staged(st: Store, tmp_path: Path) -> None:
+    """NOT NULL where the messages table has it: never a message silently skipped."""
+    row = list(_msg("a", "1").row())
+    row[4] = None  # speaker_id
+    with st.staging(tmp_path / "staging.sqlite") as staged:
+        with pytest.raises(sqlite3.IntegrityError):
+            staged.add([tuple(row)])
+        assert staged.count == 0
+
+
+def test_staging_does_not_hold_the_case_store(st: Store, tmp_path: Path) -> None:
+    """While a source is staged, another process can still write the case store (tags)."""
+    other = sqlite3.connect(st.path, timeout=0)
+    with st.staging(tmp_path / "staging.sqlite"):
+        st.db.execute("BEGIN")  # as Staging.add does, held open
+        st.db.execute(
+            f"INSERT INTO stage.rows ({store_module._STAGED_COLUMNS}) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            _msg("a", "1").row(),
+        )
+        other.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")  # no 'locked'
+        other.commit()
+        st.db.execute("COMMIT")
+    other.close()

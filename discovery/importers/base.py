@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from discovery.errors import ImportProblem
 from discovery.model import Attachment, ConversationKind, Participant, Reaction
@@ -132,4 +132,22 @@ class Importer(Protocol):
 
     def read(self, path: Path, ctx: ImportContext) -> Iterator[ImportItem]:
         """Yield conversations, messages and problems; never raise for bad content."""
+        ...
+
+
+class PartedImporter(Importer, Protocol):
+    """An importer that can also read a large source in parts, each in a worker process
+    (:mod:`discovery.workers`); the ingest uses it when a source has several parts.
+
+    Reading every part of :meth:`parts` in order with :meth:`read_part` yields
+    exactly what :meth:`read` yields (a test checks it for each such importer).
+    """
+
+    def parts(self, path: Path, ctx: ImportContext, size: int) -> list[Any] | None:
+        """The source as picklable parts of about ``size`` bytes each, in reading order;
+        None to have it read whole (something :meth:`read` reports is wrong with it)."""
+        ...
+
+    def read_part(self, path: Path, ctx: ImportContext, part: Any) -> Iterator[ImportItem]:
+        """Yield what :meth:`read` yields for ``part``."""
         ...

@@ -7,7 +7,7 @@ protocol and is chosen here, without touching ``query/`` or ``search.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +25,18 @@ class TextEngine(Protocol):
 
     def add(self, rows: Iterable[tuple[int, Sequence[str]]]) -> int:
         """Index (message id, versions) rows with ids above :meth:`indexed_through`."""
+        ...
+
+    def add_range(
+        self,
+        read: Callable[[int, int], Iterable[tuple[int, Sequence[str]]]],
+        through: int,
+        progress: Callable[[int], None] | None = None,
+        jobs: int = 1,
+    ) -> int:
+        """Index the rows ``read(after, through)`` gives (ids in ``(after, through]``, in
+        order; ``after`` is :meth:`indexed_through`), in up to ``jobs`` processes;
+        ``progress`` is told how many rows are done as they are."""
         ...
 
     def word_ids(self, words: Sequence[str]) -> set[int]:

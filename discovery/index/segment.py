@@ -10,8 +10,9 @@ writer a block at a time. The segment files are the ones Whoosh's writer
 makes for the same documents (tests/test_index_writer.py compares them byte
 for byte), so Whoosh reads them as it always has.
 
-Each message is tokenised once, by :func:`discovery.text.version_tokens`; the
-same tokens give the sidecar (:mod:`discovery.index.sidecar`).
+Each message is tokenised once, by :func:`discovery.text.word_positions` (the
+positions :func:`~discovery.text.version_tokens` gives); the same positions give
+the sidecar (:mod:`discovery.index.sidecar`).
 
 Segments are not compound: Whoosh copies a compound file into memory when it
 opens one.
@@ -21,16 +22,18 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Sequence
-from itertools import chain
+from itertools import accumulate, chain
 from pathlib import Path
+from pickle import dumps
 from typing import Any
 
 import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
 from discovery.index import sidecar
-from discovery.text import version_tokens
+from discovery.text import word_positions
 
 FIELD = "body"
 
@@ -39,13 +42,14 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
     """Writes one new segment of (message id, versions) documents, in id order.
 
     Use :meth:`add_message` for each message, then Whoosh's ``commit(merge=False)``
-    or ``cancel()``. :attr:`postings` tells the caller when to start another segment.
+    or ``cancel()``; or, in a worker process writing segments the parent commits
+    (``_lk=False``: the parent holds the index's lock), :meth:`finish`.
+    :attr:`postings` tells the caller when to start another segment.
     """
 
     def __init__(self, ix: Any, **kwargs: Any) -> None:
         super().__init__(ix, compound=False, **kwargs)
         self._body = self.schema[FIELD]
-        self._idfield = self.schema["id"]
         self._words: dict[str, int] = {}
         self._p_word = array("I")  # per posting: word number
         self._p_doc = array("I")  # per posting: document number
@@ -53,6 +57,8 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
         self._shared: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._ids = array("q")  # per document: message id
         self._lengths = array("I")  # per document: length as Whoosh reads it back
+        self._length_bytes = bytearray()  # per document: the length as Whoosh stores it
+        self._words_total = 0
 
     @property
     def postings(self) -> int:
@@ -60,21 +66,7 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
 
     def add_message(self, mid: int, versions: Sequence[str]) -> None:
         docnum = self.docnum
-        where: dict[str, list[int]] = {}
-        n = 0
-        for tok in version_tokens(versions):
-            ps = where.get(tok.text)
-            if ps is None:
-                where[tok.text] = [tok.pos]
-            else:
-                ps.append(tok.pos)
-            n += 1
-        pdw = self.perdocwriter
-        pdw.start_doc(docnum)
-        # As Whoosh's add_document does: fields in name order, the body unstored.
-        pdw.add_field(FIELD, self._body, None, n)
-        pdw.add_field("id", self._idfield, mid, 0)
-        pdw.finish_doc()
+        where, n = word_positions(versions)
         words = self._words
         shared = self._shared
         p_word = self._p_word
@@ -88,11 +80,20 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
             p_pos.append(shared.setdefault(t, t))
         self._p_doc.extend([docnum] * len(where))
         self._ids.append(mid)
-        self._lengths.append(byte_to_length(length_to_byte(n)) if n else 0)
+        lb = length_to_byte(n) if n else 0
+        self._length_bytes.append(lb)
+        self._lengths.append(byte_to_length(lb) if n else 0)
+        self._words_total += n
         self._added = True
         self.docnum += 1
 
+    def finish(self) -> Any:
+        """Write the segment's files and return the segment, for a table of contents
+        the caller writes (nothing is committed here)."""
+        return self._finalize_segment()
+
     def _flush_segment(self) -> None:  # called by Whoosh's commit
+        self._write_columns()
         self.perdocwriter.close()
         order, words, counts = self._grouped()
         docs = np.frombuffer(self._p_doc, dtype=np.uint32)[order]
@@ -104,6 +105,34 @@ class SegmentBuilder(SegmentWriter):  # type: ignore[misc]
         self._write_postings(docs, positions, words, counts)
         self.fieldwriter.close()
         self._write_sidecar(docs, positions, words, counts)
+
+    def _write_columns(self) -> None:
+        """The per-document columns as Whoosh's ``add_document`` leaves them (fields in
+        name order: the body's length, unstored; the stored id), written at once."""
+        pdw = self.perdocwriter
+        pdw._doccount = len(self._ids)
+        if self._words_total:
+            pdw._fieldlengths[FIELD] += self._words_total
+        # The stored fields: a pickle of each document's {"id": ...}, compressed (a
+        # VarBytes column: the values, then their lengths and offsets at close).
+        stored = pdw._get_column("_stored")._child
+        values = [stored._compress(dumps({"id": mid}, 2), stored._level) for mid in self._ids]
+        stored._dbfile.write(b"".join(values))
+        sizes = list(map(len, values))
+        stored._lengths.extend(sizes)
+        stored._offsets.extend(accumulate(sizes[:-1], initial=0) if sizes else ())
+        stored._offset_base = sum(sizes)
+        stored._count = len(values)
+        # The body's lengths: one byte each, up to the last that is not 0 (the default),
+        # in a column made when the first document with words is added.
+        if self._words_total:
+            name = f"_{FIELD}_len"
+            if not pdw._has_column(name):
+                pdw._create_column(name, LENGTHS_COLUMN)
+            kept = bytes(self._length_bytes).rstrip(b"\0")
+            column = pdw._get_column(name)
+            column._dbfile.write(kept)
+            column._count = len(kept)
 
     def _grouped(self) -> tuple[np.ndarray, list[str], np.ndarray]:
         """Posting numbers grouped by word (words sorted), document order kept."""

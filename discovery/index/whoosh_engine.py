@@ -28,7 +28,7 @@ import os
 import re
 import shutil
 from bisect import bisect_left
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from math import log
@@ -40,6 +40,7 @@ import numpy as np
 from discovery import files
 from discovery.errors import DiskFullError, IndexBusyError, StoreError
 from discovery.index.sidecar import SHIFT, Positions
+from discovery.workers import Workers, tuned
 
 if TYPE_CHECKING:
     from discovery.index.segment import SegmentBuilder
@@ -48,6 +49,11 @@ POSTINGS_PER_SEGMENT = 2_000_000
 """A segment is closed after this many postings (about 200,000 chat messages; the
 writer's memory grows with it, ~150 MB at the end of a segment); the next rows go to
 a new segment."""
+
+INDEX_RANGE = 100_000
+"""Message ids one worker process indexes at a time (``DISCOVERY_INDEX_RANGE``), into
+a segment of their own (or more, past :data:`POSTINGS_PER_SEGMENT`); there are workers
+when at least two ranges are to be indexed."""
 
 BM25_B, BM25_K1 = 0.75, 1.2
 """Whoosh's default BM25F parameters (whoosh.scoring.BM25F; a test checks them)."""
@@ -265,6 +271,67 @@ class WhooshEngine:
             _restrict(self.path)
         return added
 
+    def add_range(
+        self,
+        read: Callable[[int, int], Iterable[tuple[int, Sequence[str]]]],
+        through: int,
+        progress: Callable[[int], None] | None = None,
+        jobs: int = 1,
+    ) -> int:
+        """Index the rows ``read(after, through)`` gives, ``after`` being what is indexed.
+
+        With ``jobs`` > 1 and at least two :data:`INDEX_RANGE` ranges of ids to
+        index, the ranges are indexed by worker processes, each into segments of
+        its own (``read`` must be picklable: it is called in the worker), and
+        the segments of each range are committed as soon as every range before
+        it is, in id order, so document numbers stay message ids minus one and
+        an interrupted catch-up keeps the ranges it committed. Else as :meth:`add`.
+        """
+        last = self.indexed_through()
+        span = tuned("INDEX_RANGE", INDEX_RANGE)
+        if jobs <= 1 or through - last < 2 * span:
+            return self.add(_counted(read(last, through), progress))
+        self._clean()  # what a killed writer may have left
+        lock = self.ix.lock("WRITELOCK")
+        if not lock.acquire():
+            raise IndexBusyError(
+                f"the index at {self.path} is being written by another discovery process"
+                " (an ingest?); try again when it has finished"
+            )
+        ranges = [(lo, min(lo + span, through)) for lo in range(last, through, span)]
+        added = 0
+        try:
+            tasks = ((str(self.path), read, lo, hi) for lo, hi in ranges)
+            with Workers(min(jobs, len(ranges))) as pool:
+                for (lo, hi), (segments, count) in zip(
+                    ranges, pool.ordered(_index_range, tasks), strict=False
+                ):
+                    if segments:
+                        self._append(segments)
+                    added += count
+                    if progress is not None:
+                        progress(hi - lo)
+        except BaseException as exc:
+            self._contents = None
+            if isinstance(exc, OSError):
+                raise self._error(exc) from None
+            raise
+        finally:
+            self._clean()  # the workers are gone: what no table of contents names
+            lock.release()
+            _restrict(self.path)
+        return added
+
+    def _append(self, segments: list[Any]) -> None:
+        """Commit ``segments`` (written by workers) after the index's, as Whoosh's commit does."""
+        from whoosh.index import TOC
+
+        toc = self.ix._read_toc()
+        TOC(toc.schema, [*toc.segments, *segments], toc.generation + 1).write(
+            self.ix.storage, self.ix.indexname
+        )
+        self._contents_from_toc()
+
     def _undo(self, writer: Any) -> None:
         """Cancel a failed write and remove every file it left behind."""
         with suppress(Exception):  # it may be half-closed already; its files go below
@@ -281,7 +348,8 @@ class WhooshEngine:
         self._contents = None
 
     def _clean(self) -> None:
-        """Remove files no committed table of contents names, and the writer's temp folder."""
+        """Remove files no committed table of contents names, the writer's temp folder,
+        and a table of contents half written (Whoosh writes it beside, then renames it)."""
         from whoosh.index import TOC, clean_files
 
         storage, name = self.ix.storage, self.ix.indexname
@@ -289,6 +357,8 @@ class WhooshEngine:
             gen = TOC._latest_generation(storage, name)
             clean_files(storage, name, gen, TOC.read(storage, name, gen).segments)
         shutil.rmtree(self.path / f"{name}.tmp", ignore_errors=True)
+        for half in self.path.glob(f"_{name}_*.toc.*"):
+            half.unlink(missing_ok=True)
 
     def _error(self, exc: OSError) -> Exception:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -448,6 +518,43 @@ class WhooshEngine:
                 total[d] += m.score()
         ranked = sorted(docs, key=lambda d: -total[d])
         return [self._id(d) for d in (ranked if limit is None else ranked[:limit])]
+
+
+def _counted(
+    rows: Iterable[tuple[int, Sequence[str]]], progress: Callable[[int], None] | None
+) -> Iterator[tuple[int, Sequence[str]]]:
+    """``rows``, telling ``progress`` every 1,000."""
+    for n, row in enumerate(rows, 1):
+        if progress is not None and n % 1000 == 0:
+            progress(1000)
+        yield row
+
+
+def _index_range(
+    path: str,
+    read: Callable[[int, int], Iterable[tuple[int, Sequence[str]]]],
+    after: int,
+    through: int,
+) -> tuple[list[Any], int]:
+    """In a worker: index the ids in ``(after, through]`` into new segments of the index
+    at ``path``, left for the parent to commit; return them, and how many rows."""
+    from whoosh import index
+
+    from discovery.index.segment import SegmentBuilder
+
+    ix = index.open_dir(path)
+    segments = []
+    count = 0
+    writer = SegmentBuilder(ix, _lk=False)
+    for mid, versions in read(after, through):
+        writer.add_message(mid, versions)
+        count += 1
+        if writer.postings >= POSTINGS_PER_SEGMENT:
+            segments.append(writer.finish())
+            writer = SegmentBuilder(ix, _lk=False)
+    if writer.doc_count():
+        segments.append(writer.finish())
+    return segments, count
 
 
 def _restrict(path: Path) -> None:
