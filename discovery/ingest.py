@@ -46,6 +46,7 @@ from typing import Any
 from discovery import family_store
 from discovery.custodians import CustodianMap
 from discovery.errors import DiscoveryError, DiskFullError, ImportProblem, StoreError, UsageError
+from discovery.families import FamilyStats, family_rows, options_for
 from discovery.importers.base import (
     DATE_ORDERS,
     ImportContext,
@@ -55,7 +56,6 @@ from discovery.importers.base import (
     RawMessage,
     SourceFact,
 )
-from discovery.families import FamilyStats, family_rows, options_for
 from discovery.importers.detect import IMPORTERS, Unit, iter_sources
 from discovery.matter import Matter, Writer
 from discovery.model import UNDATED, UNKNOWN_SENDER
