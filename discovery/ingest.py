@@ -132,6 +132,7 @@ class SourceReport:
             "attachments_not_held": self.family.not_held,
             "attachments_with_problems": self.family.with_problems,
             "attachments_ocr": self.family.ocr,
+            "ocr_missing": self.family.ocr_missing,
             "problems": [str(p) for p in self.problems],
         }
 
@@ -153,7 +154,7 @@ class IngestReport:
     @property
     def ocr_missing(self) -> tuple[str, int]:
         """OCR was needed and is not installed: the message (with the install command) and
-        how many images and pages went unread, said once for the whole ingest ('' if not)."""
+        how many attachments hold text left unread, said once for the whole ingest."""
         message = next((s.family.ocr_missing for s in self.sources if s.family.ocr_missing), "")
         return message, sum(s.family.ocr_missing_count for s in self.sources)
 

@@ -317,6 +317,27 @@ def source_notes(report: IngestReport) -> list[str]:
     return lines
 
 
+def family_lines(report: IngestReport) -> list[str]:
+    """Attachments extracted per source, and OCR missing said once for the whole ingest."""
+    lines = []
+    for s in report.sources:
+        f = s.family
+        if not (f.held or f.not_held):
+            continue
+        parts = [f"{s.attachments} family member(s) stored from {f.held} attachment(s) held"]
+        if f.with_problems:
+            parts.append(f"{f.with_problems} with problems (listed above)")
+        if f.ocr:
+            parts.append(f"{f.ocr} read by OCR")
+        if f.not_held:
+            parts.append(f"{f.not_held} listed but not held (not extracted)")
+        lines.append(visible(f"attachments: {s.path}: " + ", ".join(parts), one_line=True))
+    message, unread = report.ocr_missing
+    if message:
+        lines.append(f"OCR: {message}; text in {unread} attachment(s) was not read")
+    return lines
+
+
 @dataclass(frozen=True, slots=True)
 class Column:
     """A column of a table that must fit the terminal.
