@@ -224,6 +224,11 @@ def names(db: sqlite3.Connection) -> list[tuple[int, str]]:
     return [(r[0], r[1]) for r in db.execute("SELECT message_id, name FROM family_members")]
 
 
+def is_member_number(text: str) -> bool:
+    """Whether ``text`` is written as a member's control number (``MSG-00000042-A001``)."""
+    return _MEMBER_RE.match(text) is not None
+
+
 def resolve(db: sqlite3.Connection, text: str) -> int | None:
     """The message id of ``MSG-00000042-A001`` (a member's control number), or None."""
     m = _MEMBER_RE.match(text)
