@@ -361,3 +361,45 @@ def test_bad_ocr_flags_are_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["ingest", str(tmp_path / "a.eml"), "--ocr", "sometimes"])
     assert result.exit_code == 2
     assert "--ocr must be auto, off or force" in result.stderr
+
+
+# --- review screen -----------------------------------------------------------------------------
+
+
+def test_review_screen_shows_the_family_and_jumps_between_parent_and_attachment(
+    built: Built, discovery_home: Path
+) -> None:
+    import asyncio
+
+    from discovery.matter import open_matter
+    from discovery.tui import ReviewApp, Session
+    from tests.test_tui import search as tui_search
+    from tests.test_tui import settle
+
+    shutil.copytree(built.home, discovery_home, dirs_exist_ok=True)
+    parent = control_of_parent(built, "parentdocx")
+    with open_matter("default") as m:
+        session = Session(m)
+        app = ReviewApp(session, blink=False)
+
+        async def main() -> None:
+            async with app.run_test(size=(140, 40)) as pilot:
+                await tui_search(app, pilot, "zanzibar")
+                assert app.message is not None and app.message.control == f"{parent}-A001"
+                detail = str(app.query_one("#detail").render())
+                assert f"attachment of {parent} memo.docx" in detail
+                assert f"{parent}, *{parent}-A001 memo.docx" in detail
+                pane = str(app.query_one("#body").render())
+                assert "zanzibar forecast" in pane and "parentdocx" in pane  # text, with parent
+                await pilot.press("a")
+                await settle(app, pilot)
+                assert app.message is not None and app.message.control == parent
+                assert f"*{parent}, {parent}-A001" in str(app.query_one("#detail").render())
+                await pilot.press("a")
+                await settle(app, pilot)
+                assert app.message is not None and app.message.control == f"{parent}-A001"
+
+        try:
+            asyncio.run(main())
+        finally:
+            session.close()

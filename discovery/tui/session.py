@@ -27,7 +27,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from discovery import audit
+from discovery import audit, family_store
 from discovery.context import ContextSpec, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
@@ -261,6 +261,13 @@ class Session:
             return results.ids.index(message_id)
         with self._ui_lock:
             return self.matter.store.message(message_id)
+
+    def family(self, message_id: int) -> list[Message]:
+        """The message's family: its parent first, then the attachments in family order
+        (just the message when it has none)."""
+        with self._ui_lock:
+            store = self.matter.store
+            return store.messages(family_store.families(store.db, [message_id]))
 
     # --- pages, context, tags (UI thread or workers) --------------------------------------
     def load_through(self, results: Results, index: int) -> int:
