@@ -20,7 +20,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
-from discovery.model import CONTROL_PREFIX, FamilyInfo
+from discovery.model import CONTROL_PREFIX, FamilyInfo, control_number
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS family_members (
@@ -222,6 +222,14 @@ def names(db: sqlite3.Connection) -> list[tuple[int, str]]:
     if not _has_table(db):
         return []
     return [(r[0], r[1]) for r in db.execute("SELECT message_id, name FROM family_members")]
+
+
+def control(db: sqlite3.Connection, message_id: int) -> str:
+    """The control number shown for a stored id: a member's family form, else MSG-…."""
+    f = info(db, [message_id]).get(message_id)
+    if f is None:
+        return control_number(message_id)
+    return f"{control_number(f.parent_id)}-A{f.ordinal:03d}"
 
 
 def is_member_number(text: str) -> bool:

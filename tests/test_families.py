@@ -403,3 +403,20 @@ def test_review_screen_shows_the_family_and_jumps_between_parent_and_attachment(
             asyncio.run(main())
         finally:
             session.close()
+
+
+def test_a_production_keeps_the_family_together_attachments_after_their_parent(
+    built: Built, tmp_path: Path
+) -> None:
+    parent = control_of_parent(built, "parentproblems")
+    out = tmp_path / "prod"
+    args = ["produce", "--query", "gazelle", "--out", str(out), "--prefix", "FAM"]
+    run(built.home, *args, "--slice", "context:0", "--format", "text")
+    (doc,) = sorted((out / "TEXT").glob("*.txt"))
+    text = doc.read_text(encoding="utf-8")
+    shown = re.findall(r"  (MSG-\d{8}(?:-A\d{3})?)\b", text)
+    # the hit is the third attachment; its parent and the parent's other attachments come
+    # with it, the parent first, then the attachments in family order
+    assert shown == [parent, f"{parent}-A001", f"{parent}-A002", f"{parent}-A003"]
+    assert "gazelle survives" in text
+    assert f"Slice: context:0, {parent}-A003..{parent}-A003;" in text  # the hit, as numbered

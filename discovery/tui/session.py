@@ -32,7 +32,7 @@ from discovery.context import ContextSpec, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter, View
-from discovery.model import UNDATED_US, Message, control_number
+from discovery.model import UNDATED_US, Message
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
 from discovery.render import hit_spans
@@ -341,13 +341,14 @@ class Session:
                 (store.tag if on else store.untag)([message_id], tag)
             except sqlite3.OperationalError as exc:
                 raise DiscoveryError(
-                    f"{control_number(message_id)} was NOT {command}ged {tag}: the matter is"
+                    f"{family_store.control(store.db, message_id)} was NOT {command}ged {tag}:"
+                    " the matter is"
                     f" busy ({exc}); try again"
                 ) from None
             tags = store.tags_of([message_id]).get(message_id, ())
             problem = _log(
                 self.matter, command, tag, None, [message_id], tag=tag,
-                control_number=control_number(message_id),
+                control_number=family_store.control(store.db, message_id),
             )  # fmt: skip
         return tags, problem
 
@@ -363,8 +364,8 @@ class Session:
         Raises:
             DiscoveryError: the store could not be changed (an ingest holds it too long).
         """
-        control = control_number(message_id)
         with self._ui_lock:
+            control = family_store.control(self.matter.store.db, message_id)
             try:
                 with self.matter.store.guarded():
                     self.matter.store.set_privilege_description([message_id], text.strip())
