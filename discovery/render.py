@@ -165,6 +165,11 @@ def flags(m: Message) -> str:
         out.append("deleted")
     if m.attachments:
         out.append(f"{len(m.attachments)} attachment{'s' if len(m.attachments) > 1 else ''}")
+    f = m.family
+    if f is not None:
+        out.append(f"attachment {visible(f.path, one_line=True)} of {f.parent_control}")
+        if f.ocr:
+            out.append(f"OCR text, confidence {f.ocr_confidence or 0:.0f}")
     return f" [{', '.join(out)}]" if out else ""
 
 

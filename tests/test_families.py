@@ -420,3 +420,11 @@ def test_a_production_keeps_the_family_together_attachments_after_their_parent(
     assert shown == [parent, f"{parent}-A001", f"{parent}-A002", f"{parent}-A003"]
     assert "gazelle survives" in text
     assert f"Slice: context:0, {parent}-A003..{parent}-A003;" in text  # the hit, as numbered
+
+
+def test_search_family_is_audited_and_reruns_to_the_same_hits(built: Built) -> None:
+    run(built.home, "search", "zanzibar", "--family", "--count")
+    listed = json.loads(run(built.home, "audit", "--json").splitlines()[-1])
+    assert listed["settings"]["family"] is True and listed["hits"] == 2  # parent + memo.docx
+    again = json.loads(run(built.home, "audit", "--rerun", str(listed["id"]), "--json"))
+    assert again["rerun_hits"] == 2 and again["matches"] is True
