@@ -40,6 +40,20 @@ def _children() -> dict[int, list[int]]:
     return kids
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int, children: bool) -> float:
+    """CPU seconds of a process (and of its children it has waited for, if ``children``)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(x) for x in fields[11 : 15 if children else 13])  # utime stime cu cs
+    return ticks / TICK
+
+
 def _tree(pid: int) -> list[int]:
     kids = _children()
     out, todo = [], [pid]
@@ -74,7 +88,8 @@ def _memory_kb(pid: int) -> tuple[int, int, int, int]:
 class TreeSampler(threading.Thread):
     """Peak total RSS and PSS (MB) of a process and its descendants, sampled; the largest
     peak RSS of any one of them (``VmHWM``, which no sample can miss); a timeline when
-    ``trace`` names a file (seconds, processes, summed RSS, PSS, anonymous PSS in MB)."""
+    ``trace`` names a file: seconds, processes, summed RSS, PSS and anonymous PSS in MB,
+    then CPU seconds so far of the writer (the ingest process) and of the whole tree."""
 
     def __init__(self, pid: int, every: float = 0.2, trace: Path | None = None) -> None:
         super().__init__(daemon=True)
@@ -98,7 +113,13 @@ class TreeSampler(threading.Thread):
                 self.hwm[p] = max(self.hwm.get(p, 0.0), s[3] / 1024)
             if out:
                 t = time.perf_counter() - start
-                out.write(f"{t:.1f}\t{len(procs)}\t{rss:.0f}\t{pss:.0f}\t{anon:.0f}\n")
+                own = _cpu_s(self.pid, children=False)
+                cpu = _cpu_s(self.pid, children=True) + sum(
+                    _cpu_s(p, children=True) for p in procs if p != self.pid
+                )
+                out.write(f"{t:.1f}\t{len(procs)}\t{rss:.0f}\t{pss:.0f}\t{anon:.0f}")
+                out.write(f"\t{own:.1f}\t{cpu:.1f}\n")
+                out.flush()
             self._done.wait(self.every)
         if out:
             out.close()
