@@ -679,7 +679,8 @@ def _files(
             places = (p.format(folder=folder, id=fid, name=name) for p in FILE_PLACES)
             where = next((h for h in map(tree.held, places) if h is not None), None)
         if where is not None:
-            out.append(held(name, where, size if isinstance(size, int) else None, None))
+            known = size if isinstance(size, int) and not isinstance(size, bool) else None
+            out.append(held(name, where, known, None))
             continue
         out.append(
             Attachment(
