@@ -428,3 +428,113 @@ def test_search_family_is_audited_and_reruns_to_the_same_hits(built: Built) -> N
     assert listed["settings"]["family"] is True and listed["hits"] == 2  # parent + memo.docx
     again = json.loads(run(built.home, "audit", "--rerun", str(listed["id"]), "--json"))
     assert again["rerun_hits"] == 2 and again["matches"] is True
+
+
+# --- every source that holds attachment bytes ---------------------------------------------------
+
+
+def _rsmf_zip(path: Path) -> None:
+    manifest = {
+        "version": "2.0.0",
+        "participants": [{"id": "P1", "display": "Ida Marsh"}],
+        "conversations": [{"id": "c1", "display": "deal-team", "type": "channel"}],
+        "events": [
+            {
+                "id": "e1",
+                "type": "message",
+                "body": "rsmfparent minutes attached",
+                "participant": "P1",
+                "timestamp": "2023-05-02T10:07:00Z",
+                "conversation": "c1",
+                "attachments": [{"id": "f1.txt", "display": "minutes.txt", "size": 17}],
+            }
+        ],
+    }
+    path.write_bytes(
+        zip_bytes(
+            [("rsmf_manifest.json", json.dumps(manifest).encode()), ("f1.txt", b"heliotrope notes")]
+        )
+    )
+
+
+def _whatsapp_zip(path: Path) -> None:
+    chat = (
+        "[03/02/2023, 10:15:00] Dana Whitfield: whatsappparent\n"
+        "[03/02/2023, 10:16:00] Dana Whitfield: \u200e<attached: 00000001-notes.pdf>\n"
+    )
+    media = text_pdf(["tamarind"])  # one .txt in the zip: the chat (else it is no export)
+    path.write_bytes(zip_bytes([("_chat.txt", chat.encode()), ("00000001-notes.pdf", media)]))
+
+
+def _slack_export(folder: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    shutil.copytree(FIXTURES / "slack" / "acme", folder)
+    day = folder / "general" / "2023-03-06.json"
+    entries = json.loads(day.read_text(encoding="utf-8"))
+    entries.append(
+        {
+            "type": "message",
+            "text": "slackparent plan attached",
+            "user": "U04ACME0DW",
+            "ts": "1678140000.000900",
+            "files": [{"id": "F0PLAN", "name": "plan.txt", "size": 6}],
+        }
+    )
+    day.write_text(json.dumps(entries), encoding="utf-8")
+    (folder / "general" / "attachments").mkdir()
+    (folder / "general" / "attachments" / "F0PLAN-plan.txt").write_bytes(b"quince")
+
+
+def _teams_chat(folder: Path) -> Path:
+    folder.mkdir()
+    doc = [
+        {
+            "id": "1700001000000",
+            "body": {"contentType": "text", "content": "teamsparent brief attached"},
+            "createdDateTime": "2023-11-16T10:00:00Z",
+            "messageType": "message",
+            "chatId": "19:chat",
+            "from": {"user": {"id": "u-nora", "displayName": "Nora Quist"}},
+            "attachments": [
+                {
+                    "id": "a1",
+                    "contentType": "reference",
+                    "name": "brief.txt",
+                    "contentUrl": "https://example.invalid/brief.txt",
+                }
+            ],
+        }
+    ]
+    (folder / "files").mkdir()
+    (folder / "files" / "brief.txt").write_bytes(b"persimmon")
+    (folder / "chat.json").write_text(json.dumps(doc), encoding="utf-8")
+    return folder / "chat.json"
+
+
+def test_rsmf_whatsapp_slack_and_teams_hand_over_their_files(tmp_path: Path) -> None:
+    _rsmf_zip(tmp_path / "export.rsmf.zip")
+    _whatsapp_zip(tmp_path / "WhatsApp Chat - Dana.zip")
+    _slack_export(tmp_path / "slack")
+    teams = _teams_chat(tmp_path / "teams")
+    sources = [
+        tmp_path / "export.rsmf.zip",
+        tmp_path / "WhatsApp Chat - Dana.zip",
+        tmp_path / "slack",
+        teams,
+    ]
+    result = CliRunner().invoke(app, ["ingest", *map(str, sources), "--json"])
+    assert result.exit_code == 0, result.output
+    for word, parent_word, name in (
+        ("heliotrope", "rsmfparent", "minutes.txt"),
+        ("tamarind", "attached AND platform:whatsapp", "00000001-notes.pdf"),
+        ("quince", "slackparent", "plan.txt"),
+        ("persimmon", "teamsparent", "brief.txt"),
+    ):
+        out = CliRunner().invoke(app, ["search", word, "--json"]).stdout
+        (hit,) = [json.loads(line) for line in out.splitlines()]
+        assert hit["kind"] == "attachment" and hit["attachment"]["name"] == name, word
+        if parent_word is not None:
+            out = CliRunner().invoke(app, ["search", parent_word, "--json"]).stdout
+            (parent,) = [json.loads(line) for line in out.splitlines()]
+            assert hit["parent"] == parent["id"], word
