@@ -8,8 +8,11 @@ fresh matter ``bench``. Its worker processes count: CPU time is the whole tree's
 workers are waited for), and while it runs the tree's memory is sampled from ``/proc``
 five times a second: the sum of its processes' resident sets (RSS, which counts pages
 shared with the parent once per process) and of their proportional sets (PSS, each
-shared page split between its sharers: what the tree really holds). ``ru_maxrss`` is
-the largest single process. ``--env K=V`` sets tuning variables (``DISCOVERY_JOBS=1``).
+shared page split between its sharers: what the tree really holds). The largest
+single process is the largest ``VmHWM`` (peak RSS) read from any of them: no sample
+can miss it, and unlike ``ru_maxrss`` it does not count the memory of the process that
+started the ingest (a fork copies it; Linux keeps that peak across the ``exec``).
+``--env K=V`` sets tuning variables (``DISCOVERY_JOBS=1``).
 """
 
 from __future__ import annotations
@@ -148,7 +151,9 @@ def run_ingest(
     return {
         "ingest_s": wall,
         "ingest_cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb_ingest": usage.ru_maxrss / 1024,  # the largest single process
+        # The largest single process, from each one's VmHWM: not ``ru_maxrss``, which also
+        # counts this process's memory copied into the child before its exec.
+        "peak_rss_mb_ingest": max(sampler.hwm.values(), default=0.0),
         "peak_rss_mb_writer": sampler.hwm.get(proc.pid, 0.0),
         "peak_rss_mb_worker": max((v for p, v in sampler.hwm.items() if p != proc.pid), default=0),
         "peak_tree_rss_mb_ingest": sampler.peak_rss,
