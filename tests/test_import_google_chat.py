@@ -87,7 +87,16 @@ def test_edits_deletions_quotes_zones() -> None:
     naive = got["fictdm02/D1/D1"]
     assert naive.sent_at.tzinfo is None  # read later in --tz
     problems = [p for p in read(CHAT) if isinstance(p, ImportProblem)]
-    assert [(Path(p.path).name, p.line) for p in problems] == [("messages.json", 5)]
+    assert [(Path(p.path).name, p.line, p.reason) for p in problems] == [
+        ("messages.json", 5, "message has no readable created_date; kept undated")
+    ]
+    undated = got["T4#5"]  # "sometime soon": kept undated, never dropped
+    assert (undated.sent_at, undated.text, undated.speaker) == (
+        None,
+        "unreadable date",
+        "Jonah Reyes",
+    )
+    assert undated.thread_key is None
 
 
 def test_hangouts() -> None:
@@ -104,20 +113,22 @@ def test_hangouts() -> None:
     assert got["EV3"].system and "renamed" in got["EV3"].text
     assert got["EV4"].system and got["EV4"].text == "Cy Barros started a call"
     (problem,) = [p for p in items if isinstance(p, ImportProblem)]
-    assert "event 5" in problem.reason
+    assert problem.reason == "conversation 1 event 5 has no readable timestamp; kept undated"
+    assert got["EV5"].sent_at is None  # "not a number": kept undated
 
 
 def test_end_to_end_folder_ingest() -> None:
     with open_matter("gc", create=True) as matter:
         report = ingest(matter, [ROOT], tz=timezone(timedelta(hours=-5)), tz_name="-05:00")
         assert [s.format for s in report.sources] == ["google_chat", "google_chat"]
-        assert [s.added for s in report.sources] == [4, 5]
+        # Hangouts: 5 events; Chat: 5 space messages and 1 DM; one undated in each
+        assert [(s.added, s.undated) for s in report.sources] == [(5, 1), (6, 1)]
         (hit,) = Searcher(matter).search('"in the lantern thread"').hits
         assert hit.message.speaker == "Jonah Reyes" and hit.message.thread_root is not None
         (naive,) = Searcher(matter).search('"no zone"').hits
         assert naive.message.sent_at == datetime(2023, 3, 3, 17, tzinfo=UTC)
         assert naive.message.utc_offset is None
-        assert Searcher(matter).count("platform:hangouts") == 1
+        assert Searcher(matter).count("platform:hangouts") == 2  # EV1 and the undated EV5
 
 
 _keys = st.sampled_from(
@@ -167,3 +178,32 @@ def test_fuzz_never_raises(entries: list[dict[str, object]], info: object, cut: 
             h.write_text(text)
             for path in (folder, folder / "messages.json", h):
                 check_items(read(path))
+
+
+def test_renamed_messages_json_is_claimed_by_its_keys(tmp_path: Path) -> None:
+    """A space's messages.json saved under another name (a sample, a download) still reads."""
+    data = {
+        "messages": [
+            {
+                "creator": {"name": "Ann Lee", "email": "ann@example.com", "user_type": "Human"},
+                "created_date": "Saturday, December 16, 2023 at 08:45:21 PM UTC",
+                "text": "renamed file still read",
+                "topic_id": "t1",
+                "message_id": "space/t1/t1",
+            }
+        ]
+    }
+    renamed = tmp_path / "chat-2023.json"
+    renamed.write_text(json.dumps(data))
+    assert getattr(detect(renamed), "name", None) == "google_chat"
+    (m,) = [i for i in read(renamed) if isinstance(i, RawMessage)]
+    assert (m.speaker, m.text, m.conversation_key) == (
+        "Ann Lee",
+        "renamed file still read",
+        "chat-2023",
+    )
+    assert m.sent_at == datetime(2023, 12, 16, 20, 45, 21, tzinfo=UTC)
+    # Any JSON with "messages" but not Google Chat's keys is not claimed by name alone.
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"messages": [{"text": "x", "date": "2023-01-01"}]}))
+    assert not GoogleChatImporter().sniff(other)

@@ -12,7 +12,9 @@ Hangouts Takeout: ``Hangouts/Hangouts.json`` with ``conversations[]``, each a
 ``conversation_state[]``); timestamps are epoch MICROseconds.
 
 Units: the ``Google Chat`` folder (or any folder with ``Groups/*/messages.json``),
-one space folder (with ``messages.json``), a lone ``messages.json``, or
+one space folder (with ``messages.json``), a lone ``messages.json`` (or one
+saved under another name, recognised by its ``creator``/``created_date``/
+``message_id`` keys; its conversation is named after the file), or
 ``Hangouts.json``. A folder is read whole, so ``group_info.json``,
 ``user_info.json`` and attachment files are not reported as unknown formats.
 
@@ -30,6 +32,9 @@ Decisions worth knowing:
 * Threads: messages sharing a ``topic_id`` form a thread; its earliest message
   is the root, the others get the root's ``message_id`` as ``thread_key``. In
   an unthreaded DM every message has its own topic, so no threads arise.
+* A message (or Hangouts event) whose time is missing or unreadable is kept
+  undated (``sent_at`` None) and reported; it roots a thread only when no
+  message of its topic has a time.
 * ``updated_date`` sets ``edited``; ``deleted_date`` or a ``message_state`` of
   ``DELETED`` sets ``deleted``. A quoted message (``quoted_message_metadata``)
   is appended as ``> Name: text``. Attachments (``attached_files``) and
@@ -126,8 +131,16 @@ def parse_chat_date(value: Any) -> datetime | None:
 
 
 def _chat_messages_file(path: Path) -> bool:
+    """A space's ``messages.json``, or one renamed (``chat-2023.json``) that holds its keys."""
     text = head_text(path)
-    return path.name == "messages.json" and looks_like_json(text) and '"messages"' in str(text)
+    if not looks_like_json(text) or '"messages"' not in str(text):
+        return False
+    if path.name == "messages.json":
+        return True
+    return path.suffix.lower() == ".json" and all(f'"{k}"' in str(text) for k in _CHAT_KEYS)
+
+
+_CHAT_KEYS = ("creator", "created_date", "message_id")
 
 
 def _hangouts_file(path: Path) -> bool:
@@ -172,6 +185,9 @@ class GoogleChatImporter:
         value, problems = load_json(path, where)
         yield from problems
         if value is None and problems:
+            return
+        if _chat_messages_file(path):  # a renamed messages.json: no group_info beside it
+            yield from read_space(value, {}, path.stem, where)
             return
         yield from read_hangouts(value, where)
 
@@ -223,22 +239,22 @@ def read_space(doc: Any, info: Mapping[str, Any], key: str, where: str) -> Itera
         kind=kind,
         participants=tuple(Participant(i, n) for i, n in members),
     )
-    parsed: list[tuple[int, Mapping[str, Any], datetime]] = []
+    parsed: list[tuple[int, Mapping[str, Any], datetime | None]] = []
     for n, m in enumerate(doc["messages"], start=1):
         if not isinstance(m, Mapping):
             yield ImportProblem(where, "message is not an object; skipped", n)
             continue
         sent = parse_chat_date(m.get("created_date"))
-        if sent is None:
-            yield ImportProblem(where, "message has no readable created_date; skipped", n)
-            continue
+        if sent is None:  # kept, never dropped: stored undated, sorted last
+            yield ImportProblem(where, "message has no readable created_date; kept undated", n)
         parsed.append((n, m, sent))
     roots: dict[str, tuple[Any, str]] = {}  # topic -> (sort key, root native id)
     for n, m, sent in parsed:
         topic = text_of(m.get("topic_id")).strip()
         if not topic:
             continue
-        order = (sort_key(sent), n)
+        # an undated message roots its topic only when no message of it is dated
+        order = (sent is None, sort_key(sent) if sent else datetime.min, n)
         if topic not in roots or order < roots[topic][0]:
             roots[topic] = (order, _native(m, n))
     for n, m, sent in parsed:
@@ -252,7 +268,7 @@ def _native(m: Mapping[str, Any], n: int) -> str:
 def _chat_message(
     m: Mapping[str, Any],
     n: int,
-    sent: datetime,
+    sent: datetime | None,
     key: str,
     roots: Mapping[str, tuple[Any, str]],
     where: str,
@@ -358,7 +374,12 @@ def read_hangouts(doc: Any, where: str) -> Iterator[ImportItem]:
             participants=tuple(Participant(i, n) for i, n in people.items()),
         )
         for n, e in enumerate(events, start=1):
-            yield _hangouts_event(e, ci, n, key, people, where)
+            item = _hangouts_event(e, ci, n, key, people, where)
+            if isinstance(item, RawMessage) and item.sent_at is None:  # kept: stored undated
+                yield ImportProblem(
+                    where, f"{item.location} has no readable timestamp; kept undated"
+                )
+            yield item
 
 
 def _hangouts_event(
@@ -368,8 +389,6 @@ def _hangouts_event(
     if not isinstance(e, Mapping):
         return ImportProblem(where, f"{loc} is not an object; skipped")
     sent = from_epoch(integer(e.get("timestamp")), 10**6)
-    if sent is None:
-        return ImportProblem(where, f"{loc} has no readable timestamp; skipped")
     sid = _gaia(e.get("sender_id"))
     speaker = people.get(sid, sid)  # none: the ingest stores "(unknown sender)"
     etype = text_of(e.get("event_type")).upper()
