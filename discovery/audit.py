@@ -56,7 +56,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from discovery import __version__, config, files
+from discovery import __version__, config, family_store, files
 from discovery.errors import DiscoveryError, UsageError
 from discovery.matter import Matter, View, open_matter
 from discovery.query.ast import Field
@@ -367,6 +367,8 @@ def rerun(entry_id: int) -> Rerun:
         else:
             include_system = bool(e.settings.get("include_system", False))
             node, ids = Searcher(matter).match(e.query, include_system=include_system)
+            if e.settings.get("family"):  # search --family: the hits' whole families
+                ids = set(family_store.families(matter.store.db, sorted(ids)))
             uses_tags = _names_tags(node)
         if "context_hash" in e.settings and e.command != "produce":
             extra.update(_context_check(matter, ids, e.settings))

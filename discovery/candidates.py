@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from discovery import positional
+from discovery import family_store, positional
 from discovery.chat import ChatOrder
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
@@ -343,6 +343,14 @@ class Planner:
         if node.name == "tag":
             tags = [t for t in store.tag_names() if hit((t,))]
             return store.ids_of_tags(tags) if tags else set()
+        if node.name == "attachment":
+            return {mid for mid, name in family_store.names(store.db) if hit((name,))}
+        if node.name == "kind":
+            members = family_store.all_member_ids(store.db)
+            found = members if hit(("attachment",)) else set()
+            if hit(("message",)):
+                found = found | (set(self.all_ids()) - members)
+            return found
         raise TypeError(f"unknown field {node.name}")
 
     def _dates(self, node: DateRange, within: IdSet | None = None) -> IdSet:

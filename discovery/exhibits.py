@@ -19,6 +19,7 @@ from pathlib import Path
 
 from discovery.context import ContextSpec, excerpt, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
+from discovery.export import FAMILY_COLUMNS, family_cells
 from discovery.files import private_dir, write_text
 from discovery.matter import Matter, View
 from discovery.model import UNDATED_TEXT, Message, iso_time
@@ -40,6 +41,7 @@ EXHIBIT_COLUMNS = (
     "custodians",
     "tags",
     "context",
+    *FAMILY_COLUMNS,
 )
 MAX_CONTEXT = 100
 
@@ -156,6 +158,7 @@ def rows(exhibits: Sequence[Exhibit], tz: tzinfo) -> Iterator[list[str]]:
             "; ".join(m.custodians),
             "; ".join(m.tags),
             context_text(e, tz),
+            *family_cells(m),
         ]
 
 

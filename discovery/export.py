@@ -31,6 +31,8 @@ from discovery.model import UNDATED_TEXT, Message, control_number, iso_time
 from discovery.query.ast import Node
 from discovery.search import Searcher
 
+FAMILY_COLUMNS = ("kind", "parent", "attachment_name", "attachment_sha256", "ocr", "ocr_confidence")
+"""A family member's columns (:func:`family_cells`); last, so older readers keep theirs."""
 HIT_COLUMNS = (
     "control_number",
     "sent_at_utc",
@@ -45,6 +47,7 @@ HIT_COLUMNS = (
     "source_paths",
     "source_sha256",
     "tags",
+    *FAMILY_COLUMNS,
 )
 FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b")
 """A cell whose first visible character is one of these is taken for a formula."""
@@ -97,6 +100,23 @@ def write_rows(f: TextIO, header: Sequence[str], rows: Iterable[Sequence[str]]) 
     return n
 
 
+def family_cells(m: Message) -> list[str]:
+    """The :data:`FAMILY_COLUMNS` of a message: kind, parent's control number, and for a
+    family member its file name, SHA-256, OCR flag (``true``/``false``) and confidence."""
+    f = m.family
+    if f is None:
+        return ["message", "", "", "", "", ""]
+    confidence = "" if f.ocr_confidence is None else f"{f.ocr_confidence:.1f}"
+    return [
+        "attachment",
+        f.parent_control,
+        f.name,
+        f.sha256 or "",
+        "true" if f.ocr else "false",
+        confidence,
+    ]
+
+
 def hit_rows(
     searcher: Searcher,
     node: Node | None,
@@ -135,5 +155,6 @@ def hit_rows(
                 "; ".join(dict.fromkeys(p for _, p, _ in holders)),
                 "; ".join(dict.fromkeys(s for _, _, s in holders)),
                 "; ".join(m.tags),
+                *family_cells(m),
                 *extra,
             ]

@@ -43,8 +43,10 @@ from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
 
+from discovery import family_store
 from discovery.custodians import CustodianMap
 from discovery.errors import DiscoveryError, DiskFullError, ImportProblem, StoreError, UsageError
+from discovery.families import FamilyStats, family_rows, options_for
 from discovery.importers.base import (
     DATE_ORDERS,
     ImportContext,
@@ -104,6 +106,10 @@ class SourceReport:
     dated_by: dict[str, int] = field(default_factory=dict)  # fallback -> messages dated by it
     recorded_problems: int = 0
     """For an already imported source: the problems recorded when it was imported."""
+    family: FamilyStats = field(default_factory=FamilyStats)
+    """Its attachments: held, not held, family members extracted, with problems, OCR'd."""
+    attachments: int = 0
+    """Family members stored (attachments and files nested in them)."""
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -122,6 +128,11 @@ class SourceReport:
             "undated": self.undated,
             "unknown_sender": self.unknown_sender,
             "dated_by": dict(self.dated_by),
+            "attachments": self.attachments,
+            "attachments_not_held": self.family.not_held,
+            "attachments_with_problems": self.family.with_problems,
+            "attachments_ocr": self.family.ocr,
+            "ocr_missing": self.family.ocr_missing,
             "problems": [str(p) for p in self.problems],
         }
 
@@ -139,6 +150,13 @@ class IngestReport:
     @property
     def failed(self) -> bool:
         return any(s.status in FAILED for s in self.sources)
+
+    @property
+    def ocr_missing(self) -> tuple[str, int]:
+        """OCR was needed and is not installed: the message (with the install command) and
+        how many attachments hold text left unread, said once for the whole ingest."""
+        message = next((s.family.ocr_missing for s in self.sources if s.family.ocr_missing), "")
+        return message, sum(s.family.ocr_missing_count for s in self.sources)
 
 
 ProgressFn = Callable[[str, int, int | None], None]
@@ -195,6 +213,8 @@ def ingest(
     report: IngestReport | None = None,
     wait: bool = False,
     on_wait: Callable[[Writer | None], None] | None = None,
+    ocr: str = "auto",
+    ocr_lang: str = "eng",
 ) -> IngestReport:
     """Import ``paths`` into ``matter`` and bring its index up to date.
 
@@ -219,6 +239,7 @@ def ingest(
     if date_order is not None and date_order.upper() not in DATE_ORDERS:
         raise UsageError(f"unknown date order {date_order!r}: use one of {', '.join(DATE_ORDERS)}")
     order = None if date_order is None else date_order.upper()
+    options_for(ocr, ocr_lang)  # a malformed --ocr or --ocr-lang is refused before anything
     for p in paths:
         if not p.exists() and not p.is_symlink():
             raise UsageError(f"no such file or folder: {fix_path(str(p))}")
@@ -236,7 +257,17 @@ def ingest(
                     report.unplaced.append(unit.shown)
                 who = placed or custodian or DEFAULT_CUSTODIAN
                 _ingest_unit(
-                    matter, unit, who, tz, tz_name, report, order, tz_defaulted, progress, work
+                    matter,
+                    unit,
+                    who,
+                    tz,
+                    tz_name,
+                    report,
+                    order,
+                    tz_defaulted,
+                    progress,
+                    work,
+                    (ocr, ocr_lang),
                 )
                 if progress is not None:
                     progress("sources", 1, len(units))
@@ -267,6 +298,7 @@ def _ingest_unit(
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
     work: Path | None = None,
+    ocr: tuple[str, str] = ("auto", "eng"),
 ) -> None:
     """Import one unit and add its report; a failure is recorded in the store, nothing else."""
     shown = fix_path(unit.shown)
@@ -290,6 +322,7 @@ def _ingest_unit(
                 tz_defaulted,
                 progress,
                 work,
+                ocr,
             )
         except (DiskFullError, StoreError) as exc:
             # No other source would get past it either: the run stops, and says where.
@@ -330,6 +363,7 @@ def _ingest_source(
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
     work: Path | None = None,
+    ocr: tuple[str, str] = ("auto", "eng"),
 ) -> SourceReport:
     shown = str(path) if display is None else display
     rep = SourceReport(shown, importer.name)
@@ -346,7 +380,9 @@ def _ingest_source(
         rep.status = "already imported"
         rep.recorded_problems = len(store.source_report(known).get("problems", []))
         return rep
-    ctx = ImportContext(tz=tz, display_path=shown, sha256=sha, date_order=order)
+    ctx = ImportContext(
+        tz=tz, display_path=shown, sha256=sha, date_order=order, ocr=ocr[0], ocr_lang=ocr[1]
+    )
     source = _Source()
     staging = (matter.path if work is None else work) / STAGING_FILE
     with (
@@ -356,6 +392,8 @@ def _ingest_source(
         for batch in batches:
             if batch.rows:
                 staged.add(batch.rows)
+            family_store.stage(store.db, batch.members)
+            rep.family.add(batch.family)
             source.take(batch, rep)
             if progress is not None and batch.read:
                 progress("messages", batch.read, None)
@@ -398,6 +436,9 @@ class Batch:
     dated_by: dict[str, int] = field(default_factory=dict)
     failure: ImportProblem | None = None
     """The importer gave up on the whole source here (nothing after it was read)."""
+    members: list[tuple[object, ...]] = field(default_factory=list)
+    """Family members of the messages read (:func:`discovery.families.family_rows`)."""
+    family: FamilyStats = field(default_factory=FamilyStats)
 
 
 @dataclass
@@ -486,6 +527,17 @@ def read_batches(
             m = _stored_message(item, ctx.tz, shown, batch)
             if m is not None:
                 batch.rows.append(m.row())
+                if item.attachments:
+                    at = f"{shown}!{item.location}" if item.location else shown
+                    batch.members += family_rows(
+                        item.attachments,
+                        m.dedup,
+                        item.location,
+                        (ctx.ocr, ctx.ocr_lang),
+                        at,
+                        batch.family,
+                        batch.problems,
+                    )
                 batch.system += m.system
                 batch.undated += m.sent_us == UNDATED_US
                 batch.unknown_sender += m.speaker == UNKNOWN_SENDER
@@ -531,6 +583,7 @@ def _store_source(
         # The keys the messages name (repaired, so the store can take them).
         named = {key: conv_ids[key] for key in source.refs}
         rep.added, rep.duplicates = staged.store(source_id, named)
+        rep.attachments = family_store.store(store.db, source_id)
         rep.system, rep.undated = source.system, source.undated
         rep.unknown_sender, rep.dated_by = source.unknown_sender, dict(source.dated_by)
         rep.unthreaded = store.resolve_threads(since)

@@ -95,6 +95,43 @@ class Attachment:
 
 
 @dataclass(frozen=True, slots=True)
+class FamilyInfo:
+    """What makes a stored message a family member: an attachment (or a file nested in
+    one) of the message ``parent_id``, extracted and searchable (docs/ATTACHMENTS.md).
+
+    ``ordinal`` is its place in the family (depth first from 1; its control
+    number is the parent's with ``-A001``); ``container`` the ordinal of the
+    member holding it (0: the message itself); ``path`` its names from the
+    message down, ``!`` apart. ``ocr`` says some of its text was read by OCR
+    (it may hold recognition errors), with Tesseract's mean word confidence
+    (0-100). ``sections`` are (label, start, end) offsets into its text;
+    ``problems`` what kept any of it from being read.
+    """
+
+    parent_id: int
+    ordinal: int
+    container: int
+    path: str
+    name: str
+    kind: str
+    media_type: str
+    size: int | None
+    sha256: str | None
+    ocr: bool = False
+    ocr_confidence: float | None = None
+    sections: tuple[tuple[str, int, int], ...] = ()
+    problems: tuple[str, ...] = ()
+
+    @property
+    def parent_control(self) -> str:
+        return control_number(self.parent_id)
+
+    def location(self, offset: int) -> str:
+        """The section (``page 3``, ``sheet Budget``) holding the character at ``offset``."""
+        return next((label for label, s, e in self.sections if s <= offset < e), "")
+
+
+@dataclass(frozen=True, slots=True)
 class Reaction:
     emoji: str
     users: tuple[str, ...] = ()
@@ -138,10 +175,24 @@ class Message:
     custodians: tuple[str, ...] = ()
     sources: tuple[str, ...] = ()
     tags: tuple[str, ...] = field(default=())
+    family: FamilyInfo | None = None
+    """Set when the message is a family member (an attachment's text); None for a message."""
 
     @property
     def control(self) -> str:
+        """``MSG-00000042``; a family member's is its parent's with ``-A001``."""
+        if self.family is not None:
+            return f"{control_number(self.family.parent_id)}-A{self.family.ordinal:03d}"
         return control_number(self.id)
+
+    @property
+    def kind(self) -> str:
+        """``attachment`` for a family member, else ``message``."""
+        return "message" if self.family is None else "attachment"
+
+    @property
+    def parent_id(self) -> int | None:
+        return None if self.family is None else self.family.parent_id
 
     @property
     def undated(self) -> bool:

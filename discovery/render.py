@@ -165,6 +165,11 @@ def flags(m: Message) -> str:
         out.append("deleted")
     if m.attachments:
         out.append(f"{len(m.attachments)} attachment{'s' if len(m.attachments) > 1 else ''}")
+    f = m.family
+    if f is not None:
+        out.append(f"attachment {visible(f.path, one_line=True)} of {f.parent_control}")
+        if f.ocr:
+            out.append(f"OCR text, confidence {f.ocr_confidence or 0:.0f}")
     return f" [{', '.join(out)}]" if out else ""
 
 
@@ -314,6 +319,27 @@ def source_notes(report: IngestReport) -> list[str]:
             lines.append(f"undated: {s.path}: {s.undated} message(s) without a time, sorted last")
         for how, n in s.dated_by.items():
             lines.append(f"dated by {how}: {s.path}: {n} message(s)")
+    return lines
+
+
+def family_lines(report: IngestReport) -> list[str]:
+    """Attachments extracted per source, and OCR missing said once for the whole ingest."""
+    lines = []
+    for s in report.sources:
+        f = s.family
+        if not (f.held or f.not_held):
+            continue
+        parts = [f"{s.attachments} family member(s) stored from {f.held} attachment(s) held"]
+        if f.with_problems:
+            parts.append(f"{f.with_problems} with problems (listed above)")
+        if f.ocr:
+            parts.append(f"{f.ocr} read by OCR")
+        if f.not_held:
+            parts.append(f"{f.not_held} listed but not held (not extracted)")
+        lines.append(visible(f"attachments: {s.path}: " + ", ".join(parts), one_line=True))
+    message, unread = report.ocr_missing
+    if message:
+        lines.append(f"OCR: {message}; text in {unread} attachment(s) was not read")
     return lines
 
 

@@ -11,7 +11,12 @@ One row per term, in the batch's order:
 * ``custodians``: custodians holding any hit (a message held by several
   custodians counts for each);
 * ``first_hit``, ``last_hit``: the earliest and latest hit, local time in the
-  report's zone (ISO 8601 to the second, with offset; empty without hits).
+  report's zone (ISO 8601 to the second, with offset; empty without hits);
+* ``families``: families hit, each once however many of its members hit (a
+  message and its attachments are one family; a hit in an attachment counts
+  its parent's family);
+* ``attachments``: of the messages hit, those that are family members
+  (attachments' text, ``kind:attachment``).
 
 The ``TOTAL`` row counts the same over the messages hit by any term; its
 ``unique_messages`` is the number hit by exactly one term, its ``query`` is
@@ -48,6 +53,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import date, tzinfo
 from pathlib import Path
 
+from discovery import family_store
 from discovery.batch import Term
 from discovery.errors import DiscoveryError, UsageError
 from discovery.export import formula_like, write_csv, xlsx_text
@@ -67,9 +73,13 @@ REPORT_COLUMNS = (
     "custodians",
     "first_hit",
     "last_hit",
+    "families",
+    "attachments",
 )
+REQUIRED_COLUMNS = REPORT_COLUMNS[:9]
+"""The columns a report CSV must have to be compared (older ones lack the family counts)."""
 TOTAL = "TOTAL"
-NUMBER_COLUMNS = REPORT_COLUMNS[2:7]
+NUMBER_COLUMNS = (*REPORT_COLUMNS[2:7], *REPORT_COLUMNS[9:])
 LEVELS = ("message", "conversation-day", "conversation")
 LEVEL_COLUMNS = {
     "message": (),
@@ -90,6 +100,8 @@ class ReportRow:
     custodians: int
     first_hit: str
     last_hit: str
+    families: int = 0
+    attachments: int = 0
     levels: tuple[int, ...] = ()
     """The values of the level columns asked for (:data:`LEVEL_COLUMNS`), in order."""
 
@@ -210,6 +222,8 @@ class _Facts:
     custodians: dict[int, tuple[str, ...]]
     day_keys: dict[tuple[int, date], int]
     """(conversation, local day) -> its number in ``day``."""
+    parent: dict[int, int]
+    """Family member -> its parent (messages are their own family's root)."""
 
 
 def _facts(matter: Matter, ids: Sequence[int], tz: tzinfo) -> _Facts:
@@ -226,7 +240,8 @@ def _facts(matter: Matter, ids: Sequence[int], tz: tzinfo) -> _Facts:
         if d is None:
             d = local_date[second] = from_us(second * 1_000_000).astimezone(tz).date()
         days[mid] = day_keys.setdefault((conv, d), len(day_keys))
-    return _Facts(times, convs, days, matter.store.custodians_of(ids), day_keys)
+    parents = family_store.parents_of(matter.store.db, ids)
+    return _Facts(times, convs, days, matter.store.custodians_of(ids), day_keys, parents)
 
 
 def _row(
@@ -247,6 +262,8 @@ def _row(
         custodians=len(holders),
         first_hit=_local(min(stamps), tz) if stamps else "",
         last_hit=_local(max(stamps), tz) if stamps else "",
+        families=len({facts.parent.get(i, i) for i in ids}),
+        attachments=sum(1 for i in ids if i in facts.parent),
     )
 
 
@@ -317,10 +334,10 @@ def read_report_csv(path: Path) -> list[dict[str, str]]:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (csv.Error, UnicodeDecodeError) as exc:
         raise UsageError(f"{path} is not a search term report CSV: {exc}") from None
-    if not rows or any(c not in rows[0] for c in REPORT_COLUMNS):
+    if not rows or any(c not in rows[0] for c in REQUIRED_COLUMNS):
         raise UsageError(
             f"{path} is not a search term report CSV (expected the columns"
-            f" {', '.join(REPORT_COLUMNS)})"
+            f" {', '.join(REQUIRED_COLUMNS)})"
         )
     return [{k: _unneutralise(v or "") for k, v in r.items() if k in REPORT_COLUMNS} for r in rows]
 
@@ -342,7 +359,9 @@ def compare(earlier: Sequence[dict[str, str]], report: Report) -> list[RowChange
             continue
         changes: dict[str, tuple[str | int, str | int]] = {}
         for col, value in zip(REPORT_COLUMNS[1:], row.cells()[1:], strict=True):
-            was: str | int = old.get(col, "")
+            if col not in old:  # a column the earlier report did not have
+                continue
+            was: str | int = old[col]
             if col in NUMBER_COLUMNS:
                 was = int(was) if str(was).isdigit() else was
             if was != value:

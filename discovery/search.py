@@ -19,6 +19,7 @@ from discovery.candidates import Planner, TooBroadError, positive_words
 from discovery.chat import ChatOrder
 from discovery.columns import Columns
 from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
+from discovery.family_store import families
 from discovery.matter import Matter, View
 from discovery.model import Message
 from discovery.query import verify
@@ -160,8 +161,12 @@ class Searcher:
         sort: str = "relevance",
         include_system: bool = False,
         summary: bool = True,
+        family: bool = False,
     ) -> SearchResult:
-        """Hits of ``query``: all ids in order, and a page of full hits with snippets."""
+        """Hits of ``query``: all ids in order, and a page of full hits with snippets.
+
+        With ``family``, the hits' whole families instead: each family once (at its
+        first hit's place), parent first, then its members in family order."""
         if sort not in SORTS:
             raise UsageError(f"unknown sort {sort!r}: use relevance or time")
         view = self.matter.view()
@@ -172,6 +177,9 @@ class Searcher:
         else:
             words = sorted(set(positive_words(node, planner)))
             ordered = self.matter.engine.scores(words, found, None)
+        if family:
+            ordered = families(store.db, list(ordered))
+            found = np.array(sorted(ordered), dtype=np.int64)
         conversations = 0
         if (summary or sort == "time") and len(found):
             conversations = self._columns.conversations(found)
@@ -228,6 +236,8 @@ def _doc(m: Message, tokens: Sequence[Token], fielded: bool) -> verify.Doc:
     """The verifier's view of ``m`` from its ``tokens``; its field values only when the
     query has fields (tokenising them costs)."""
     fields = {
+        "kind": (m.kind,),
+        "attachment": () if m.family is None else (m.family.name,),
         "speaker": (m.speaker, m.speaker_id),
         "conversation": (m.conversation,),
         "platform": (m.platform,),

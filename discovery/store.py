@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from discovery import files
+from discovery import family_store, files
 from discovery.errors import (
     DiscoveryError,
     DiskFullError,
@@ -32,6 +32,7 @@ from discovery.model import (
     Attachment,
     Conversation,
     ConversationKind,
+    FamilyInfo,
     Message,
     Participant,
     Reaction,
@@ -270,6 +271,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
+            family_store.ensure(self.db)
             version = self.get_meta("schema_version")
             if version is None:
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -561,9 +563,10 @@ class Store:
             ).fetchall()
             holders = self._holders(chunk)
             tags = self.tags_of(chunk)
+            family = family_store.info(self.db, chunk)
             for r in rows:
                 custodians, paths = holders.get(r[0], ((), ()))
-                found[r[0]] = _message(r, custodians, paths, tags.get(r[0], ()))
+                found[r[0]] = _message(r, custodians, paths, tags.get(r[0], ()), family.get(r[0]))
         return [found[i] for i in ids if i in found]
 
     def message(self, message_id: int) -> Message:
@@ -1126,6 +1129,7 @@ def _message(
     custodians: tuple[str, ...],
     paths: tuple[str, ...],
     tags: tuple[str, ...],
+    family: FamilyInfo | None = None,
 ) -> Message:
     extra = json.loads(str(r[15])) if r[15] else {}
     return Message(
@@ -1149,4 +1153,5 @@ def _message(
         custodians=custodians,
         sources=paths,
         tags=tags,
+        family=family,
     )

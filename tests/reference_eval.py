@@ -193,13 +193,25 @@ class RefMessage:
     conversation: int = 0
     thread_root: int | None = None
     system: bool = False
+    parent: int | None = None
+    """The parent message of a family member (an attachment's text), read from the store's
+    ``family_members`` table; None for a message."""
 
     def __post_init__(self) -> None:
         self.tokens, self.edges = ref_tokens(self.versions)
 
 
 def refs_from_matter(matter: Matter) -> list[RefMessage]:
-    """Every stored message of ``matter`` as a RefMessage, in id order (index = id - 1)."""
+    """Every stored message of ``matter`` as a RefMessage, in id order (index = id - 1).
+
+    ``kind`` and ``attachment`` come from the case store's ``family_members`` rows
+    (read here with SQL, not through discovery's model)."""
+    members = {
+        mid: (parent, name)
+        for mid, parent, name in matter.store.db.execute(
+            "SELECT message_id, parent_id, name FROM family_members"
+        )
+    }
     return [
         RefMessage(
             list(m.searchable_versions()),
@@ -209,12 +221,15 @@ def refs_from_matter(matter: Matter) -> list[RefMessage]:
                 "platform": [m.platform],
                 "custodian": list(m.custodians),
                 "tag": list(m.tags),
+                "kind": ["attachment" if m.id in members else "message"],
+                "attachment": [members[m.id][1]] if m.id in members else [],
             },
             m.sent_at,
             id=m.id,
             conversation=m.conversation_id,
             thread_root=m.thread_root,
             system=m.system,
+            parent=members[m.id][0] if m.id in members else None,
         )
         for m in matter.store.messages(range(1, matter.store.max_message_id() + 1))
     ]

@@ -185,11 +185,11 @@ def test_zip_with_media_read_in_memory(tmp_path: Path) -> None:
     assert conv.key.startswith("chat-")
     assert conv.name == "Book Club"
     ms = messages(items)
-    assert ms[3].attachments == (
-        Attachment(
-            "00000001-PHOTO-2023-12-31-21-06-30.jpg", len(photo), hashlib.sha256(photo).hexdigest()
-        ),
+    (att,) = ms[3].attachments
+    assert Attachment(att.name, att.size, att.sha256, att.url) == Attachment(
+        "00000001-PHOTO-2023-12-31-21-06-30.jpg", len(photo), hashlib.sha256(photo).hexdigest()
     )
+    assert att.held is not None and att.held.read() == photo  # handed over for extraction
     assert ms[3].location == "_chat.txt line 4"
     assert ms[3].native_id.startswith("2023-12-31T21:06:30 ")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["WhatsApp Chat - Book Club.zip"]

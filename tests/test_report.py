@@ -124,7 +124,10 @@ def _expected(c: Corpus) -> list[list[str]]:
         first = times[0].astimezone(tz).isoformat(timespec="seconds") if times else ""
         last = times[-1].astimezone(tz).isoformat(timespec="seconds") if times else ""
         values = [len(ids), unique, len({c.conv[i] for i in ids}), len(days), len(holders)]
-        return [name, query, *map(str, values), first, last]
+        # The corpus has no attachments: every message is a family of its own.
+        members = [i for i in ids if c.refs[i].parent is not None]
+        assert not members
+        return [name, query, *map(str, values), first, last, str(len(ids)), "0"]
 
     rows = [
         row(t.name, t.canonical, h, sum(1 for i in h if seen[i] == 1))
@@ -205,7 +208,8 @@ def test_xlsx_holds_the_same_numbers_with_header_and_frozen_panes(run: tuple[Pat
         assert ["" if v is None else v for v in x[:2]] == c[:2]  # openpyxl reads "" as None
         assert x[2:7] == [int(v) for v in c[2:7]]
         assert all(isinstance(v, int) for v in x[2:7])
-        assert [v or "" for v in x[7:]] == c[7:]
+        assert [v or "" for v in x[7:9]] == c[7:9]
+        assert x[9:] == [int(v) for v in c[9:]]  # families, attachments: numbers
 
 
 @pytest.mark.slow
@@ -272,7 +276,8 @@ def _report_of(rows: list[dict[str, str]]) -> Report:
 
     def mk(r: dict[str, str]) -> ReportRow:
         n = [int(r[c]) for c in REPORT_COLUMNS[2:7]]
-        return ReportRow(r["term"], r["query"], *n, r["first_hit"], r["last_hit"])
+        families = [int(r[c]) for c in ("families", "attachments")]
+        return ReportRow(r["term"], r["query"], *n, r["first_hit"], r["last_hit"], *families)
 
     body = [mk(r) for r in rows if r["term"] != "TOTAL"]
     total = mk(next(r for r in rows if r["term"] == "TOTAL"))
@@ -287,7 +292,7 @@ def test_report_of_an_empty_hit_set(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["batch", str(terms), "--report", str(tmp_path / "r.csv")])
     assert result.exit_code == 0, result.stderr
     rows = list(csv.reader((tmp_path / "r.csv").open(encoding="utf-8")))
-    assert rows[1] == ["none", "zzzznothing", "0", "0", "0", "0", "0", "", ""]
+    assert rows[1] == ["none", "zzzznothing", "0", "0", "0", "0", "0", "", "", "0", "0"]
     assert rows[3][:4] == ["TOTAL", "", "4", "4"]
 
 

@@ -58,6 +58,22 @@ def ingest(
             " per file and line layout; the report says which order was used and why).",
         ),
     ] = None,
+    ocr: Annotated[
+        str,
+        typer.Option(
+            "--ocr",
+            help="auto: OCR images and PDF pages without text among the attachments; off: never"
+            " (they are reported unread); force: also every PDF page that has text.",
+        ),
+    ] = "auto",
+    ocr_lang: Annotated[
+        str,
+        typer.Option(
+            "--ocr-lang",
+            help="Tesseract languages joined by '+' (eng, eng+deu); each needs its package"
+            " tesseract-ocr-<lang>.",
+        ),
+    ] = "eng",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
     wait: Annotated[
         bool,
@@ -76,6 +92,11 @@ def ingest(
     exits 1 and creates no matter. The report is printed however the run ends
     (interrupted, disk full), and every source's report is kept in the matter:
     see 'discovery report'.
+
+    Attachments the source holds (mail attachments, RSMF and WhatsApp media,
+    Slack and Teams files in the export) are extracted and become searchable
+    family members (MSG-00000042-A001), OCR'd as --ocr says; a problem with one
+    is reported and its message still imports.
 
     Only one ingest writes a matter at a time: a second one refuses (exit 1)
     unless --wait is given. Searches meanwhile answer over what is indexed.
@@ -154,6 +175,8 @@ def ingest(
                         report=report,
                         wait=wait,
                         on_wait=waiting,
+                        ocr=ocr,
+                        ocr_lang=ocr_lang,
                     )
                 finally:
                     stored = m.store.counts()["sources"]
@@ -174,7 +197,13 @@ def ingest(
 
 def _print_report(report: Any, matter: str, custodian: str | None, as_json: bool) -> None:
     from discovery.ingest import DEFAULT_CUSTODIAN
-    from discovery.render import already_imported_lines, ingest_table, problem_lines, source_notes
+    from discovery.render import (
+        already_imported_lines,
+        family_lines,
+        ingest_table,
+        problem_lines,
+        source_notes,
+    )
 
     if as_json:
         rows = [
@@ -194,6 +223,8 @@ def _print_report(report: Any, matter: str, custodian: str | None, as_json: bool
         out.print(f"problem: {line}", markup=False, soft_wrap=True)
     for line in source_notes(report):
         out.print(visible(line, one_line=True), markup=False, soft_wrap=True)
+    for line in family_lines(report):
+        out.print(line, markup=False, soft_wrap=True)
     who = custodian or DEFAULT_CUSTODIAN
     for path in report.unplaced:
         out.print(

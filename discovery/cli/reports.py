@@ -43,6 +43,8 @@ def _report_table(report: Any, width: int) -> Any:
         Column("term"),
         *(Column(h, right=True, whole=True) for h in ("messages", "unique", "convs", "days")),
         Column("custodians", right=True, whole=True),
+        Column("families", right=True, whole=True, drop=3),
+        Column("attach.", right=True, whole=True, drop=4),
         Column("first hit", whole=True, drop=1),
         Column("last hit", whole=True, drop=2),
     )
@@ -52,6 +54,8 @@ def _report_table(report: Any, width: int) -> Any:
             *(str(n) for n in (r.messages, r.unique_messages, r.conversations)),
             str(r.conversation_days),
             str(r.custodians),
+            str(r.families),
+            str(r.attachments),
             *(v[:19].replace("T", " ") for v in (r.first_hit, r.last_hit)),
         )
         for r in report.all_rows()

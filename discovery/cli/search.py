@@ -36,7 +36,8 @@ from discovery.cli.common import (
     write_file,
 )
 from discovery.context import ContextSpec, context_hash, parse_context, windows
-from discovery.errors import UsageError
+from discovery.errors import MessageNotFoundError, UsageError
+from discovery.family_store import families, is_member_number, resolve
 from discovery.model import control_number, iso_time, parse_control_number
 
 DEFAULT_SHOWN = 20
@@ -117,14 +118,26 @@ def search(
     system: Annotated[
         bool, typer.Option("--system", help="Include system events (joins, renames, calls).")
     ] = False,
+    family: Annotated[
+        bool,
+        typer.Option(
+            "--family",
+            help="Whole families: each hit's parent message and all its attachments, parent"
+            " first (a family once however many of its members hit).",
+        ),
+    ] = False,
 ) -> None:
     """Search a matter; hits with keyword-in-context snippets and a summary.
+
+    A hit in an attachment is the attachment (MSG-00000042-A001, its parent
+    MSG-00000042); --family gives parents and whole families.
 
     \b
     Examples:
       discovery search '"ask forgiveness" w/5 permission' --matter demo
       discovery search 'libgen' --json | head -1
       discovery search 'libgen' --csv > hits.csv
+      discovery search 'budget AND kind:attachment' --family
     """
     with guard():
         from discovery.search import Searcher
@@ -140,13 +153,19 @@ def search(
             shown = limit or DEFAULT_SHOWN
         with open_existing(matter) as m:
             searcher = Searcher(m)
+            settings = {"family": True} if family else {}
             if count:
                 view = m.view()
                 node, hit_ids = searcher.match(query, include_system=system, view=view)
+                if family:
+                    hit_ids = set(families(m.store.db, sorted(hit_ids)))
                 with pipe_closed_ok():
                     print(len(hit_ids))
                 warn_partial(view)
-                audited(m, "search", query, node, hit_ids, include_system=system, view=view)
+                audited(
+                    m, "search", query, node, hit_ids, include_system=system, view=view,
+                    **settings,
+                )  # fmt: skip
                 return
             result = searcher.search(
                 query,
@@ -154,6 +173,7 @@ def search(
                 sort=sort,
                 include_system=system,
                 summary=not machine,
+                family=family,
             )
             found = None
             with pipe_closed_ok() as closed:
@@ -174,6 +194,7 @@ def search(
             audited(
                 m, "search", query, result.node, result.ids, include_system=system,
                 view=result.view, **context_settings(context, found if complete else None),
+                **settings,
             )  # fmt: skip
             if closed[0]:
                 raise typer.Exit(0)
@@ -216,6 +237,7 @@ def _print_json_hits(
             "system": msg.system,
             "tags": list(msg.tags),
             "partial": result.partial,
+            **family_json(msg),
         }
         if found is not None:
             obj["context"] = [_context_json(c) for c in m.store.messages(found[msg.id])]
@@ -224,7 +246,37 @@ def _print_json_hits(
 
 
 def _context_json(c: Any) -> dict[str, Any]:
-    return {"id": c.control, "speaker": c.speaker, "sent_at": iso_time(c.sent_at), "text": c.text}
+    return {
+        "id": c.control,
+        "speaker": c.speaker,
+        "sent_at": iso_time(c.sent_at),
+        "text": c.text,
+        "kind": c.kind,
+        "parent": c.family.parent_control if c.family else None,
+    }
+
+
+def family_json(msg: Any) -> dict[str, Any]:
+    """``kind``, ``parent`` (None for a message) and, for a family member, ``attachment``."""
+    f = msg.family
+    if f is None:
+        return {"kind": "message", "parent": None, "attachment": None}
+    return {
+        "kind": "attachment",
+        "parent": f.parent_control,
+        "attachment": {
+            "name": f.name,
+            "path": f.path,
+            "kind": f.kind,
+            "media_type": f.media_type,
+            "size": f.size,
+            "sha256": f.sha256,
+            "ocr": f.ocr,
+            "ocr_confidence": f.ocr_confidence,
+            "sections": [label for label, _, _ in f.sections],
+            "problems": list(f.problems),
+        },
+    }
 
 
 def _print_hits(m: Any, searcher: Any, result: Any, context: ContextSpec) -> None:
@@ -281,9 +333,14 @@ def show(
         from discovery.search import Searcher
 
         mid = parse_control_number(message)
-        if mid is None or mid > MAX_MESSAGE_ID:
+        member = mid is None and is_member_number(message)
+        if not member and (mid is None or mid > MAX_MESSAGE_ID):
             raise UsageError(f"{message!r} is not a control number (e.g. MSG-00000042)")
         with open_existing(matter) as m, pipe_closed_ok():
+            if member:
+                mid = resolve(m.store.db, message)
+                if mid is None:
+                    raise MessageNotFoundError(f"no attachment {message} in this matter")
             searcher = Searcher(m)
             node = searcher.prepare(query) if query else None
             if as_json:

@@ -131,6 +131,11 @@ def prepared(image: Image) -> Image:
     return grey
 
 
+LONE_BAR = "|"
+"""A word that is only a vertical bar is read as ``I``: Tesseract's commonest misreading of
+the pronoun in screen text (a bar is not a word, so it would be unsearchable either way)."""
+
+
 def words_of(data: dict[str, list[Any]]) -> tuple[str, float]:
     """Text (a line per Tesseract line, a blank line between blocks) and mean word confidence."""
     lines: dict[tuple[int, int, int], list[str]] = {}
@@ -143,6 +148,8 @@ def words_of(data: dict[str, list[Any]]) -> tuple[str, float]:
             conf = -1.0
         if not word or conf < 0:
             continue
+        if word == LONE_BAR:  # Tesseract's usual misreading of the pronoun I (see LONE_BAR)
+            word = "I"
         confidences.append(conf)
         key = (int(data["block_num"][i]), int(data["par_num"][i]), int(data["line_num"][i]))
         lines.setdefault(key, []).append(word)

@@ -109,12 +109,16 @@ class ImportContext:
             file from two custodians still deduplicates.
         date_order: ``--date-order`` (one of :data:`DATE_ORDERS`), or None to
             infer the order of ambiguous numeric dates from the source.
+        ocr, ocr_lang: ``--ocr`` and ``--ocr-lang``, for the attachments the
+            source holds (:mod:`discovery.families`).
     """
 
     tz: tzinfo
     display_path: str
     sha256: str = ""
     date_order: str | None = None
+    ocr: str = "auto"
+    ocr_lang: str = "eng"
 
     def file_key(self, name: str) -> str:
         """The conversation key for a conversation that is one file."""

@@ -62,6 +62,7 @@ from pathlib import Path
 from bs4 import BeautifulSoup
 
 from discovery.errors import ImportProblem
+from discovery.families import Held, held
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
 from discovery.importers.textio import head, read_bytes
 from discovery.model import Attachment, ConversationKind, Participant
@@ -391,29 +392,60 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
+def _leaves(msg: Message, top: bool = True) -> Iterator[Message]:
+    """The parts of ``msg`` that are not containers, in order; an attached message
+    (``message/rfc822``) is one part, not opened (it is a family member of its own)."""
+    if not top and msg.get_content_type() == "message/rfc822":
+        yield msg
+        return
+    if not msg.is_multipart():
+        yield msg
+        return
+    payload = msg.get_payload()
+    for sub in payload if isinstance(payload, list) else ():
+        if isinstance(sub, Message):
+            yield from _leaves(sub, False)
+
+
+def _attached_message(part: Message) -> tuple[str, bytes]:
+    """The file name and bytes of an attached message (as the standard library writes it)."""
+    inner = part.get_payload()
+    inner = inner[0] if isinstance(inner, list) and inner else inner
+    data = inner.as_bytes() if isinstance(inner, Message) else b""
+    subject = str(inner.get("subject", "") or "") if isinstance(inner, Message) else ""
+    name = part.get_filename() or f"{' '.join(subject.split()) or 'attached message'}.eml"
+    return " ".join(str(name).split()), data
+
+
 def _body(msg: Message) -> tuple[str, tuple[Attachment, ...], str]:
-    """Body text, attachments, and the first undecodable-bytes problem ('' when none)."""
+    """Body text, attachments, and the first undecodable-bytes problem ('' when none).
+
+    Attachments carry their bytes (:class:`~discovery.families.HeldAttachment`),
+    so the ingest extracts them as family members.
+    """
     undecodable = ""
     plain: str | None = None
     html: str | None = None
     attachments: list[Attachment] = []
-    for part in msg.walk():
-        if part.is_multipart():
-            continue
+    for part in _leaves(msg):
         filename = part.get_filename()
         disposition = part.get_content_disposition()
         ctype = part.get_content_type()
-        if filename or disposition == "attachment":
+        if ctype == "message/rfc822":
+            name, data = _attached_message(part)
+            attachments.append(
+                held(name, Held(data=data), len(data), hashlib.sha256(data).hexdigest())
+            )
+        elif filename or disposition == "attachment":
             payload = part.get_payload(decode=True)
             data = payload if isinstance(payload, bytes) else b""
+            name = (
+                " ".join(str(filename).split())
+                if filename
+                else f"attachment.{part.get_content_subtype()}"
+            )
             attachments.append(
-                Attachment(
-                    " ".join(str(filename).split())
-                    if filename
-                    else f"attachment.{part.get_content_subtype()}",
-                    len(data),
-                    hashlib.sha256(data).hexdigest(),
-                )
+                held(name, Held(data=data), len(data), hashlib.sha256(data).hexdigest())
             )
         elif ctype == "text/plain" and plain is None:
             plain, bad = _decoded(part)

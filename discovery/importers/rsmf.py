@@ -49,6 +49,7 @@ from typing import Any
 
 from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
+from discovery.families import Held, held
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
 from discovery.importers.jsondoc import id_of, integer, items, looks_like_json, mapping, text_of
 from discovery.importers.textio import decode_json, head_text
@@ -199,15 +200,19 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> Iterator[ImportItem]:
     root = member.rpartition("/")[0]
     files = {n[len(root) + 1 :] if root else n: n for n in names if n != member}
 
-    def hasher(att_id: str) -> str | None:
+    def hasher(att_id: str) -> tuple[str | None, Held] | None:
+        """The SHA-256 of an attachment the zip holds, and where its bytes are."""
         name = files.get(att_id)
         if name is None:
             return None
         try:
-            if zf.getinfo(name).file_size > MAX_HASHED:
-                return None
+            big = zf.getinfo(name).file_size > MAX_HASHED
+            if big:  # not hashed here; the ingest reports it oversized
+                return None if zf.filename is None else (None, Held(zf.filename, name))
             with zf.open(name) as fh:
-                return sha256_stream(fh)[1]
+                digest = sha256_stream(fh)[1]
+            # A zip on disk is read again when extracted; one inside a mail is in memory.
+            return digest, Held(zf.filename, name) if zf.filename else Held(data=zf.read(name))
         except ZIP_ERRORS:
             return None
 
@@ -215,7 +220,9 @@ def _read_zip(zf: zipfile.ZipFile, where: str) -> Iterator[ImportItem]:
 
 
 def read_manifest_bytes(raw: bytes, where: str, hasher: Any = None) -> Iterator[ImportItem]:
-    """The items of a manifest's bytes; ``hasher(attachment id)`` gives a SHA-256 or None."""
+    """The items of a manifest's bytes; ``hasher(attachment id)`` gives the SHA-256 of an
+    attachment the source holds and where its bytes are (:class:`~discovery.families.Held`),
+    or None."""
     value, problems = decode_json(raw, where)
     yield from problems
     if value is None and problems:
@@ -339,7 +346,11 @@ def _attachments(value: Any, hasher: Any) -> tuple[Attachment, ...]:
         if aid.startswith(NOT_HELD):  # a production's placeholder, not the file itself
             out.append(Attachment(name=name.removesuffix(NOT_HELD_SUFFIX), size=size))
             continue
-        out.append(Attachment(name=name, size=size, sha256=hasher(aid) if hasher and aid else None))
+        found = hasher(aid) if hasher and aid else None
+        if found is None:
+            out.append(Attachment(name=name, size=size))
+        else:
+            out.append(held(name, found[1], size, found[0]))
     return tuple(out)
 
 

@@ -53,6 +53,7 @@ from typing import Any
 
 from discovery.archive import ZIP_ERRORS
 from discovery.errors import ImportProblem
+from discovery.families import Held, held
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
 from discovery.importers.textio import decode_json
 from discovery.importers.times import EPOCH
@@ -151,6 +152,17 @@ class _Tree:
         if self._zip is not None:
             return self._zip.read(self._prefix + member)
         return (self.path / member).read_bytes()
+
+    def held(self, member: str) -> Held | None:
+        """Where a file the export holds is (an attached file), or None when it lacks it."""
+        if self._zip is not None:
+            try:
+                self._zip.getinfo(self._prefix + member)
+            except KeyError:
+                return None
+            return Held(str(self.path), self._prefix + member)
+        p = self.path / member
+        return Held(str(p)) if ".." not in PurePosixPath(member).parts and p.is_file() else None
 
     def size(self, member: str) -> int:
         """Bytes of a member (0 when it cannot be told: reading it will say why)."""
@@ -584,7 +596,7 @@ def _message(
         deleted=deleted,
         system=inner_subtype in SYSTEM_SUBTYPES,
         reactions=_reactions(msg.get("reactions")),
-        attachments=_files(msg),
+        attachments=_files(msg, tree, member.rpartition("/")[0]),
         extra={"subtype": inner_subtype} if inner_subtype else {},
     )
 
@@ -643,7 +655,13 @@ def _reactions(raw: Any) -> tuple[Reaction, ...]:
     return tuple(out)
 
 
-def _files(msg: Mapping[str, Any]) -> tuple[Attachment, ...]:
+FILE_PLACES = ("{folder}/attachments/{id}-{name}", "__uploads/{id}/{name}")
+"""Where exports that hold the files keep them (slackdump; Slack's own with uploads)."""
+
+
+def _files(
+    msg: Mapping[str, Any], tree: _Tree | None = None, folder: str = ""
+) -> tuple[Attachment, ...]:
     raw = msg.get("files")
     files = list(raw) if isinstance(raw, list) else []
     if isinstance(msg.get("file"), dict):
@@ -655,6 +673,15 @@ def _files(msg: Mapping[str, Any]) -> tuple[Attachment, ...]:
         name = _str(f.get("name")) or _str(f.get("title")) or _str(f.get("id")) or "(file)"
         size = f.get("size")
         url = _str(f.get("url_private")) or _str(f.get("permalink")) or None
+        fid = _str(f.get("id"))
+        where = None
+        if tree is not None and fid and "/" not in name:
+            places = (p.format(folder=folder, id=fid, name=name) for p in FILE_PLACES)
+            where = next((h for h in map(tree.held, places) if h is not None), None)
+        if where is not None:
+            known = size if isinstance(size, int) and not isinstance(size, bool) else None
+            out.append(held(name, where, known, None))
+            continue
         out.append(
             Attachment(
                 name=name,

@@ -49,6 +49,7 @@ from typing import Any
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from discovery.errors import ImportProblem
+from discovery.families import Held, held
 from discovery.importers.base import ImportContext, ImportItem, RawConversation, RawMessage
 from discovery.importers.jsondoc import items, looks_like_json, mapping, text_of
 from discovery.importers.textio import head_text, load_json
@@ -110,7 +111,7 @@ class TeamsImporter:
         except RecursionError:
             yield ImportProblem(ctx.display_path, "not valid JSON: nested too deeply")
             return
-        yield from read_document(doc, path.stem, ctx.display_path)
+        yield from read_document(doc, path.stem, ctx.display_path, path.parent)
 
 
 def _messages_of(doc: Any) -> tuple[list[Any], str] | None:
@@ -127,8 +128,11 @@ def _messages_of(doc: Any) -> tuple[list[Any], str] | None:
     return None
 
 
-def read_document(doc: Any, fallback_key: str, where: str) -> Iterator[ImportItem]:
-    """The items of a lower-cased Teams document (see the module doc)."""
+def read_document(
+    doc: Any, fallback_key: str, where: str, folder: Path | None = None
+) -> Iterator[ImportItem]:
+    """The items of a lower-cased Teams document (see the module doc); ``folder`` is where
+    the document is, to find the files it names (:func:`_held_file`)."""
     found = _messages_of(doc)
     if found is None:
         yield ImportProblem(where, "not a list of Teams messages")
@@ -157,7 +161,18 @@ def read_document(doc: Any, fallback_key: str, where: str) -> Iterator[ImportIte
                 kind=kind,
                 participants=tuple(Participant(i, nm) for i, nm in sorted(names.items())),
             )
-        yield _message(entry, n, key, parent, names, where)
+        yield _message(entry, n, key, parent, names, where, folder)
+
+
+FILES_FOLDER = "files"
+
+
+def _held_file(folder: Path | None, name: str) -> Held | None:
+    """A file attachment the export holds: ``files/NAME`` beside the JSON document."""
+    if folder is None or not name or "/" in name or "\\" in name or name in (".", ".."):
+        return None
+    p = folder / FILES_FOLDER / name
+    return Held(str(p)) if p.is_file() else None
 
 
 def _names(messages: Iterator[Any]) -> dict[str, str]:
@@ -216,6 +231,7 @@ def _message(
     parent: str | None,
     names: Mapping[str, str],
     where: str,
+    folder: Path | None = None,
 ) -> ImportItem:
     native = _s(m.get("id"))
     sent = parse_iso(m.get("createddatetime"))
@@ -259,7 +275,11 @@ def _message(
                     extra["forwarded"] = "true"
             continue
         name = _s(att.get("name")) or _s(att.get("contenturl")) or ctype or "(attachment)"
-        attachments.append(Attachment(name=name, url=_s(att.get("contenturl")) or None))
+        url = _s(att.get("contenturl")) or None
+        found = _held_file(folder, _s(att.get("name")))
+        attachments.append(
+            Attachment(name=name, url=url) if found is None else held(name, found, None, None)
+        )
     if quotes:
         text = "\n".join([text, *quotes]) if text else "\n".join(quotes)
     if mtype:

@@ -79,6 +79,7 @@ from pathlib import Path, PurePosixPath
 
 from discovery.archive import ZIP_ERRORS, sha256_stream
 from discovery.errors import ImportProblem
+from discovery.families import Held, held
 from discovery.importers.base import (
     ImportContext,
     ImportItem,
@@ -228,8 +229,9 @@ def content_id(when: datetime | None, speaker: str, text: str, seen: Counter[str
     return f"{base} #{seen[base]}"
 
 
-Lookup = Callable[[str], tuple[int, str] | None]
-"""Size and SHA-256 of a media file by its name, when the export holds it."""
+Lookup = Callable[[str], tuple[int, str, Held] | None]
+"""Size, SHA-256 and where the bytes are of a media file by its name, when the export
+holds it (the ingest extracts and OCRs it as a family member)."""
 
 
 def _attachments(text: str, lookup: Lookup) -> tuple[Attachment, ...]:
@@ -242,7 +244,7 @@ def _attachments(text: str, lookup: Lookup) -> tuple[Attachment, ...]:
     out = []
     for n in names:
         found = lookup(n)
-        out.append(Attachment(n, found[0], found[1]) if found else Attachment(n))
+        out.append(held(n, found[2], found[0], found[1]) if found else Attachment(n))
     if not names and OMITTED_RE.match(first.strip()):
         out.append(Attachment(first.strip()))
     return tuple(out)
@@ -455,13 +457,13 @@ class WhatsAppImporter:
             return
         folder = path.parent
 
-        def beside(name: str) -> tuple[int, str] | None:
+        def beside(name: str) -> tuple[int, str, Held] | None:
             p = folder / name
             if "/" in name or "\\" in name or not p.is_file() or p == path:
                 return None
             try:
                 with p.open("rb") as fh:
-                    return sha256_stream(fh)
+                    return (*sha256_stream(fh), Held(str(p)))
             except OSError:
                 return None
 
@@ -487,13 +489,13 @@ class WhatsAppImporter:
                 if n != member and not n.endswith("/") and "__MACOSX" not in n
             }
 
-            def inside(name: str) -> tuple[int, str] | None:
+            def inside(name: str) -> tuple[int, str, Held] | None:
                 full = by_name.get(name)
                 if full is None:
                     return None
                 try:
                     with zf.open(full) as fh:
-                        return sha256_stream(fh)
+                        return (*sha256_stream(fh), Held(str(path), full))
                 except ZIP_ERRORS:
                     return None
 

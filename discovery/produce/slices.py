@@ -23,8 +23,13 @@ kind there and in :func:`_windows`):
   ``context:day`` are the ``thread`` and ``day`` kinds.
 
 **Family-complete.** A thread reply in a slice brings its root when the root
-is not already in it (from another day, or outside the context window); such
-messages are listed in :attr:`Slice.family` so the document can say so.
+is not already in it (from another day, or outside the context window); a
+message brings its attachments (family members, docs/ATTACHMENTS.md) and an
+attachment its parent and the parent's other attachments. Thread roots so
+added are listed in :attr:`Slice.family` so the document can say so (a
+family's attachments are simply part of the document). Attachments come
+right after their parent, in family order (A001, A002, ...), so they are
+numbered after it.
 
 The order of slices (and so their Bates numbers) depends only on the messages:
 by the time of the first message, then conversation, then the slice's key.
@@ -36,6 +41,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from discovery import family_store
 from discovery.context import ContextSpec, parse_context, windows
 from discovery.errors import UsageError
 from discovery.model import UNDATED_US, control_number
@@ -132,12 +138,14 @@ def build_slices(store: Store, selected: Iterable[int], spec: SliceSpec, tz: tzi
     for conv_id, key, ids in windows:
         core = set(ids)
         roots = store.thread_roots(sorted(core))
-        family = {root for root in roots.values() if root not in core}
-        members = core | family
+        threads = core | {root for root in roots.values()}
+        families = family_store.families(store.db, sorted(threads))
+        members = threads | set(families)
+        family = threads - core  # attachments added are their family's, never marked
         order = {r[0]: r[2] for r in store.summary_rows(sorted(members - sent.keys()))} | {
             i: sent[i] for i in members if i in sent
         }
-        ordered = tuple(sorted(members, key=lambda i: (order[i], i)))
+        ordered = _parents_first(members, order, families, store)
         hit_set = frozenset(i for i in members if i in sent)
         first = min(order[i] for i in core)
         slices.append(
@@ -148,6 +156,19 @@ def build_slices(store: Store, selected: Iterable[int], spec: SliceSpec, tz: tzi
         )
     slices.sort(key=lambda s: s[0])
     return [s for _, s in slices]
+
+
+def _parents_first(
+    ids: set[int], order: dict[int, int], families: list[int], store: Store
+) -> tuple[int, ...]:
+    """``ids`` in time order (ties by id), each parent's attachments right after it."""
+    parents = family_store.parents_of(store.db, sorted(ids))
+    after: dict[int, list[int]] = {}
+    for i in families:  # parent first, members in family order
+        if i in parents:
+            after.setdefault(parents[i], []).append(i)
+    heads = sorted((i for i in ids if i not in parents), key=lambda i: (order[i], i))
+    return tuple(x for h in heads for x in (h, *after.get(h, ())))
 
 
 def _windows(
@@ -223,6 +244,7 @@ def _contexts(
             else:
                 groups.append((list(window), set(window)))
         for ordered, _ in groups:
-            key = f"{control_number(ordered[0])}..{control_number(ordered[-1])}"
+            first, last = (family_store.control(store.db, i) for i in (ordered[0], ordered[-1]))
+            key = f"{first}..{last}"
             out.append((conv, key, ordered))
     return out

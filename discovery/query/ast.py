@@ -30,8 +30,9 @@ LAST_WORD = "<xlastword>"
 
 TermKind = Literal["word", "wildcard", "stem", "fuzzy", "range", "regex", "edge"]
 
-TEXT_FIELDS = ("speaker", "conversation", "custodian", "platform", "tag")
-"""Fields whose value is matched as words; ``channel`` is an alias of ``conversation``."""
+TEXT_FIELDS = ("speaker", "conversation", "custodian", "platform", "tag", "attachment", "kind")
+"""Fields whose value is matched as words; ``channel`` is an alias of ``conversation``.
+``attachment`` is a family member's file name; ``kind`` is ``message`` or ``attachment``."""
 
 DATE_FIELDS = ("sent", "after", "before")
 

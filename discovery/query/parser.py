@@ -127,7 +127,10 @@ EDGE_WORDS = {"xfirstword": FIRST_WORD, "xlastword": LAST_WORD}
 
 _FULLWIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _KNOWN_FIELDS = frozenset(TEXT_FIELDS) | frozenset(FIELD_ALIASES) | frozenset(DATE_FIELDS)
-_FIELD_LIST = "speaker, conversation (or channel), custodian, platform, tag, sent, after, before"
+_FIELD_LIST = (
+    "speaker, conversation (or channel), custodian, platform, tag, attachment, kind, sent,"
+    " after, before"
+)
 _FIELD_RE = re.compile(r"([A-Za-z_]+):")
 _PROX_RE = re.compile(r"(w|pre)/(.*)", re.IGNORECASE | re.DOTALL)
 _UNITS = frozenset({"s", "p", "seg", "sent", "sentence", "para", "paragraph"})

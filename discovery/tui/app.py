@@ -128,6 +128,7 @@ class ReviewApp(HoldsKeys):
         Binding("right_square_bracket,J", "next_in_conversation", "Next in conv.", show=False),
         Binding("left_square_bracket,K", "prev_in_conversation", "Prev in conv.", show=False),
         Binding("colon", "goto", "Go to", show=False),
+        Binding("a", "family", "Family", show=False),
         Binding("plus,equals_sign", "context(1)", "Wider", show=False),
         Binding("minus", "context(-1)", "Narrower", show=False),
         Binding("c", "context_kind", "Context kind", show=False),
@@ -155,6 +156,7 @@ class ReviewApp(HoldsKeys):
         ("Next hit in this conversation", "] or J", "next_in_conversation"),
         ("Previous hit in this conversation", "[ or K", "prev_in_conversation"),
         ("Go to a message", ": then a control number", "goto"),
+        ("Parent and attachments", "a: the next of the family (parent, A001, ...)", "family"),
         ("Explain the query", "e: how it is read, expansions, hits per clause", "explain"),
         ("Wider context", "+ or =", "context(1)"),
         ("Narrower context", "-", "context(-1)"),
@@ -456,7 +458,8 @@ class ReviewApp(HoldsKeys):
     def _show_detail(self) -> None:
         m = self.message
         detail = self.query_one("#detail", TextLine)
-        detail.show(detail_text(m, self.tz) if m is not None else Text())
+        family = self.session.family(m.id) if m is not None else []
+        detail.show(detail_text(m, self.tz, family) if m is not None else Text())
         detail.display = m is not None
 
     def on_hit_table_near_end(self, event: HitTable.NearEnd) -> None:
@@ -594,6 +597,17 @@ class ReviewApp(HoldsKeys):
                 self._goto(mid)
 
         self.open_dialog(GotoScreen(), done)
+
+    def action_family(self) -> None:
+        """Jump along the shown message's family: parent, its attachments, back to the parent."""
+        m = self.message
+        if m is None:
+            return
+        ids = [x.id for x in self.session.family(m.id)]
+        if len(ids) < 2:
+            self.notify(f"{m.control} has no attachments.", timeout=3)
+            return
+        self._goto(ids[(ids.index(m.id) + 1) % len(ids)])
 
     def _goto(self, mid: int) -> None:
         try:

@@ -15,6 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from discovery.errors import DiscoveryError
+from discovery.family_store import is_member_number, resolve
 from discovery.model import parse_control_number
 from discovery.tags import normalise_tag
 from discovery.tui.session import Filters
@@ -232,7 +233,14 @@ class GotoScreen(_Dialog):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
-        mid = parse_control_number(event.value.strip())
+        text = event.value.strip()
+        mid = parse_control_number(text)
+        if mid is None and is_member_number(text):
+            app = self.app
+            mid = resolve(app.session.matter.store.db, text)  # type: ignore[attr-defined]
+            if mid is None:
+                self.show_error(DiscoveryError(f"no attachment {text} in this matter"))
+                return
         if mid is None or mid > MAX_MESSAGE_ID:
             self.show_error(DiscoveryError(f"{event.value.strip()!r} is not a control number"))
             return

@@ -27,12 +27,12 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from discovery import audit
+from discovery import audit, family_store
 from discovery.context import ContextSpec, windows
 from discovery.errors import DiscoveryError, QuerySyntaxError, UsageError
 from discovery.export import HIT_COLUMNS, hit_rows, write_csv
 from discovery.matter import STORE_FILE, Matter, View
-from discovery.model import UNDATED_US, Message, control_number
+from discovery.model import UNDATED_US, Message
 from discovery.query.ast import Node
 from discovery.query.unparse import unparse
 from discovery.render import version_spans
@@ -299,6 +299,13 @@ class Session:
         with self._ui_lock:
             return self.matter.store.message(message_id)
 
+    def family(self, message_id: int) -> list[Message]:
+        """The message's family: its parent first, then the attachments in family order
+        (just the message when it has none)."""
+        with self._ui_lock:
+            store = self.matter.store
+            return store.messages(family_store.families(store.db, [message_id]))
+
     # --- pages, context, tags (UI thread or workers) --------------------------------------
     def load(self, results: Results, lo: int, hi: int) -> None:
         """Fetch the hits at places ``lo`` to ``hi`` (excluded) that are not fetched yet,
@@ -385,13 +392,14 @@ class Session:
                 (store.tag if on else store.untag)([message_id], tag)
             except sqlite3.OperationalError as exc:
                 raise DiscoveryError(
-                    f"{control_number(message_id)} was NOT {command}ged {tag}: the matter is"
+                    f"{family_store.control(store.db, message_id)} was NOT {command}ged {tag}:"
+                    " the matter is"
                     f" busy ({exc}); try again"
                 ) from None
             tags = store.tags_of([message_id]).get(message_id, ())
             problem = _log(
                 self.matter, command, tag, None, [message_id], tag=tag,
-                control_number=control_number(message_id),
+                control_number=family_store.control(store.db, message_id),
             )  # fmt: skip
         return tags, problem
 
@@ -407,8 +415,8 @@ class Session:
         Raises:
             DiscoveryError: the store could not be changed (an ingest holds it too long).
         """
-        control = control_number(message_id)
         with self._ui_lock:
+            control = family_store.control(self.matter.store.db, message_id)
             try:
                 with self.matter.store.guarded():
                     self.matter.store.set_privilege_description([message_id], text.strip())

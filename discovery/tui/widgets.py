@@ -308,9 +308,9 @@ def _name(text: str, style: str) -> Text:
     return Text(visible(text, one_line=True), style, no_wrap=True, overflow="ellipsis")
 
 
-def detail_text(m: Message, tz: tzinfo) -> Text:
+def detail_text(m: Message, tz: tzinfo, family: Sequence[Message] = ()) -> Text:
     """The hit's facts on one (folding) line: control number, full time, custodians,
-    sources, attachments and tags."""
+    sources, attachments, its family (``a`` jumps along it) and tags."""
     local = m.sent_at.astimezone(tz)
     when = local.strftime("%a %Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
 
@@ -328,8 +328,30 @@ def detail_text(m: Message, tz: tzinfo) -> Text:
         *part("custodians", "; ".join(m.custodians) or "none"),
         *part("source", "; ".join(m.sources) or "unknown"),
         *part("attachments", attachments or "none"),
+        *family_parts(m, family),
         *part("tags", ", ".join(m.tags) or "none"),
     )
+
+
+def family_parts(m: Message, family: Sequence[Message]) -> list[tuple[str, str] | str]:
+    """For a family member: what it is (OCR and its confidence); for any family: its
+    members, the one shown marked ``*``."""
+    out: list[tuple[str, str] | str] = []
+    f = m.family
+    if f is not None:
+        ocr = "" if not f.ocr else f", OCR text (confidence {f.ocr_confidence or 0:.0f})"
+        out += [
+            ("  attachment of ", "dim"),
+            f.parent_control,
+            visible(f" {f.path}{ocr}", one_line=True),
+        ]
+    if len(family) > 1:
+        names = [
+            ("*" if x.id == m.id else "") + x.control + (f" {x.family.name}" if x.family else "")
+            for x in family
+        ]
+        out += [("  family (a: next) ", "dim"), visible(", ".join(names), one_line=True)]
+    return out
 
 
 def tag_letters(m: Message) -> str:
