@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from discovery.errors import ImportProblem, UsageError
+from discovery.index.sharded import MAX_SHARDS
 from discovery.ingest import SourceJob, SourceReport, Staged, Stager, stage_source
 from discovery.matter import Matter
 
@@ -47,9 +48,12 @@ def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterato
     cluster at ``scheduler`` (``tcp://host:8786``)."""
     if (workers is None) == (scheduler is None):
         raise UsageError("give --workers N or --scheduler tcp://HOST:PORT (one of them)")
+    import logging
+
     import dask
     from distributed import Client, LocalCluster
 
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its notes are not ours to print
     dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES})
     if scheduler is not None:
         try:
@@ -156,4 +160,24 @@ def auto_shards(paths: list[Path]) -> int:
             total += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
         elif p.exists():
             total += p.stat().st_size
-    return max(2, min(256, -(-total // SHARD_BYTES)))
+    return max(2, min(MAX_SHARDS, -(-total // SHARD_BYTES)))
+
+
+def shard_option(text: str | None, paths: list[Path] | None = None) -> int:
+    """``--shards``: a number of shards (1: none), or ``auto`` from ``paths``' size."""
+    if text is None:
+        return 1
+    if text.strip().lower() == "auto":
+        if not paths:
+            raise UsageError(
+                "--shards auto sizes the shards from the collection: give it to"
+                " 'discovery ingest PATH... --matter NAME --shards auto', which creates the matter"
+            )
+        return auto_shards(paths)
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_SHARDS:
+        raise UsageError(f"--shards takes a number from 1 to {MAX_SHARDS}, or auto; not {text!r}")
+    return count
