@@ -50,9 +50,9 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
-def _memory_kb(pid: int) -> tuple[int, int]:
-    """(RSS, PSS) of one process in KiB, (0, 0) when it is gone."""
-    rss = pss = 0
+def _memory_kb(pid: int) -> tuple[int, int, int, int]:
+    """(RSS, PSS, anonymous PSS, peak RSS so far) of one process in KiB; zeros when gone."""
+    rss = pss = anon = hwm = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
@@ -60,29 +60,48 @@ def _memory_kb(pid: int) -> tuple[int, int]:
                     rss = int(line.split()[1])
                 elif line.startswith("Pss:"):
                     pss = int(line.split()[1])
+                elif line.startswith("Pss_Anon:"):
+                    anon = int(line.split()[1])
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
     except OSError:
         pass
-    return rss, pss
+    return rss, pss, anon, hwm
 
 
 class TreeSampler(threading.Thread):
-    """Peak total RSS and PSS (MB) of a process and its descendants, sampled."""
+    """Peak total RSS and PSS (MB) of a process and its descendants, sampled; the largest
+    peak RSS of any one of them (``VmHWM``, which no sample can miss); a timeline when
+    ``trace`` names a file (seconds, processes, summed RSS, PSS, anonymous PSS in MB)."""
 
-    def __init__(self, pid: int, every: float = 0.2) -> None:
+    def __init__(self, pid: int, every: float = 0.2, trace: Path | None = None) -> None:
         super().__init__(daemon=True)
-        self.pid, self.every = pid, every
-        self.peak_rss = self.peak_pss = 0.0
+        self.pid, self.every, self.trace = pid, every, trace
+        self.peak_rss = self.peak_pss = self.peak_anon = 0.0
         self.most_processes = 0
+        self.hwm: dict[int, float] = {}
         self._done = threading.Event()
 
     def run(self) -> None:
+        start = time.perf_counter()
+        out = self.trace.open("w") if self.trace else None
         while not self._done.is_set():
             procs = _tree(self.pid)
             sizes = [_memory_kb(p) for p in procs]
-            self.peak_rss = max(self.peak_rss, sum(s[0] for s in sizes) / 1024)
-            self.peak_pss = max(self.peak_pss, sum(s[1] for s in sizes) / 1024)
+            rss, pss, anon = (sum(s[i] for s in sizes) / 1024 for i in range(3))
+            self.peak_rss, self.peak_pss = max(self.peak_rss, rss), max(self.peak_pss, pss)
+            self.peak_anon = max(self.peak_anon, anon)
             self.most_processes = max(self.most_processes, sum(1 for s in sizes if s[0]))
+            for p, s in zip(procs, sizes, strict=True):
+                self.hwm[p] = max(self.hwm.get(p, 0.0), s[3] / 1024)
+            if out:
+                t = time.perf_counter() - start
+                out.write(f"{t:.1f}\t{len(procs)}\t{rss:.0f}\t{pss:.0f}\t{anon:.0f}\n")
             self._done.wait(self.every)
+        if out:
+            out.close()
 
     def stop(self) -> None:
         self._done.set()
@@ -93,6 +112,7 @@ def run_ingest(
     export: Path | list[Path],
     env: dict[str, str],
     matter: str = "bench",
+    trace: Path | None = None,
     extra: list[str] | None = None,
 ) -> dict[str, float]:
     """Ingest ``export`` (one path or several) in a child process, with ``extra`` options;
@@ -103,7 +123,7 @@ def run_ingest(
     load = os.getloadavg()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)
-    sampler = TreeSampler(proc.pid)
+    sampler = TreeSampler(proc.pid, trace=trace)
     sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t
@@ -114,8 +134,11 @@ def run_ingest(
         "ingest_s": wall,
         "ingest_cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb_ingest": usage.ru_maxrss / 1024,  # the largest single process
+        "peak_rss_mb_writer": sampler.hwm.get(proc.pid, 0.0),
+        "peak_rss_mb_worker": max((v for p, v in sampler.hwm.items() if p != proc.pid), default=0),
         "peak_tree_rss_mb_ingest": sampler.peak_rss,
         "peak_tree_pss_mb_ingest": sampler.peak_pss,
+        "peak_tree_anon_pss_mb_ingest": sampler.peak_anon,
         "ingest_processes": sampler.most_processes,
         "load_before_ingest": load[0],
         "load_after_ingest": os.getloadavg()[0],
@@ -129,6 +152,7 @@ def main() -> None:
     ap.add_argument("--messages", type=int, help="generate an export of this size first")
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--env", action="append", default=[], help="K=V for the ingest process")
+    ap.add_argument("--trace", type=Path, help="write the memory timeline (TSV) here")
     args = ap.parse_args()
     if args.messages:
         from discovery.synth import generate_slack_export
@@ -142,7 +166,7 @@ def main() -> None:
     home.mkdir(parents=True)
     env = {**os.environ, "DISCOVERY_HOME": str(home)}
     env.update(kv.split("=", 1) for kv in args.env)
-    result = run_ingest(args.export, env)
+    result = run_ingest(args.export, env, trace=args.trace)
     os.environ["DISCOVERY_HOME"] = str(home)
     from discovery.matter import open_matter
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from discovery.query import verify
-from discovery.query.ast import And, DateRange, Near, Node, Not, Or, Phrase, Word
+from discovery.query.ast import And, DateRange, Near, Node, Not, Or, Phrase, Word, has_wildcard
 from discovery.store import to_us
 
 Row = tuple[int, str, str, int]
@@ -120,7 +120,7 @@ class _Fts5Text:
         if isinstance(node, Word):
             return _fts5_word(node.text)
         if isinstance(node, Phrase):
-            if any(verify._has_wildcard(w) for w in node.words):
+            if any(has_wildcard(w) for w in node.words):
                 return None
             return '"' + " ".join(node.words) + '"'
         if isinstance(node, Or):
@@ -233,7 +233,7 @@ class Tantivy:
                 return self._either(lambda f: t.Query.regex_query(self.schema, f, rx))
             return self._either(lambda f: t.Query.term_query(self.schema, f, node.text))
         if isinstance(node, Phrase):
-            if any(verify._has_wildcard(w) for w in node.words):
+            if any(has_wildcard(w) for w in node.words):
                 return None
             return self._either(lambda f: t.Query.phrase_query(self.schema, f, list(node.words)))
         if isinstance(node, Or | And):
@@ -264,7 +264,7 @@ class Tantivy:
                 sides.append(list(side.words))
             else:
                 return None
-        if node.negated or any(verify._has_wildcard(w) for s in sides for w in s):
+        if node.negated or any(has_wildcard(w) for s in sides for w in s):
             return None
         a, b = sides
         orders = [(a, b)] if node.ordered else [(a, b), (b, a)]

@@ -106,7 +106,7 @@ def main() -> None:
     result: dict[str, Any] = {"messages": per * args.sources, "sources": args.sources}
     result["cpus"] = os.cpu_count()
     for name, extra in runs.items():
-        r = run_ingest(paths, env, name, extra)
+        r = run_ingest(paths, env, name, extra=extra)
         r["msgs_per_s"] = result["messages"] / r["ingest_s"]
         result[name] = {k: round(v, 2) for k, v in r.items()}
         print(name, json.dumps(result[name]), file=sys.stderr)

@@ -319,26 +319,64 @@ def test_malformed_export_reports_and_continues() -> None:
         ("exports/malformed/general/2023-01-05.json", 2),
         ("exports/malformed/general/2023-01-05.json", 3),
         ("exports/malformed/general/2023-01-06.json", 11),
+        ("exports/malformed/general/2023-01-07.json", 2),
     ]
     assert "no ts" in problems[0].reason
     assert "entry 2" in problems[0].reason
     assert "not valid JSON" in problems[2].reason
     assert [m.text for m in messages(items)] == [
         "first good message",
+        "this entry has no ts",
         "second good message",
         "after the broken day",
+        "this entry has a ts that is no Slack time",
         "a folder no channels.json lists",
     ]
     random = [c for c in items if isinstance(c, RawConversation) and c.key == "random"]
     assert random == [RawConversation("slack", "random", "random")]
 
 
+def test_an_entry_without_a_readable_ts_is_kept_undated_and_reported(tmp_path: Path) -> None:
+    """general/2023-01-05.json entry 2 has no ts, 2023-01-07.json entry 2 the ts 'yesterday
+    at noon': both kept (never dropped), undated, reported, found by search."""
+    items = read(MALFORMED, "m")
+    undated = [m for m in messages(items) if m.sent_at is None]
+    assert [(m.text, m.native_id, m.location, m.speaker) for m in undated] == [
+        ("this entry has no ts", "", "general/2023-01-05.json entry 2", "Marcus"),
+        (
+            "this entry has a ts that is no Slack time",
+            "yesterday at noon",
+            "general/2023-01-07.json entry 2",
+            "Marcus",
+        ),
+    ]
+    reasons = {(p.path, p.line): p.reason for p in items if isinstance(p, ImportProblem)}
+    assert "has no ts (message time); kept undated" in reasons[("m/general/2023-01-05.json", 2)]
+    assert "unreadable ts 'yesterday at noon'; kept undated" in reasons[
+        ("m/general/2023-01-07.json", 2)
+    ]
+
+    from discovery.ingest import ingest
+    from discovery.matter import open_matter
+    from discovery.search import Searcher
+
+    with open_matter("slack-undated", create=True) as m:
+        (source,) = ingest(m, [MALFORMED]).sources
+        assert (source.added, source.undated) == (6, 2)
+        hits = Searcher(m).search("entry", sort="time").hits
+        assert [(h.message.text, h.message.undated) for h in hits] == [
+            ("this entry has no ts", True),
+            ("this entry has a ts that is no Slack time", True),
+        ]
+        assert Searcher(m).count("entry AND after:2000-01-01") == 0
+
+
 def test_malformed_in_zip_names_the_member(tmp_path: Path) -> None:
     z = tmp_path / "bad.zip"
     z.write_bytes(zip_of(MALFORMED))
     problems = [i for i in read(z, "bad.zip") if isinstance(i, ImportProblem)]
-    assert problems[-1].path == "bad.zip!general/2023-01-06.json"
-    assert problems[-1].line == 11
+    assert (problems[2].path, problems[2].line) == ("bad.zip!general/2023-01-06.json", 11)
+    assert (problems[3].path, problems[3].line) == ("bad.zip!general/2023-01-07.json", 2)
 
 
 def test_not_a_zip_is_one_problem(tmp_path: Path) -> None:
@@ -506,7 +544,7 @@ _entry = st.fixed_dictionaries(
 def _check_items(items: list[ImportItem]) -> None:
     for item in check_items(items):
         if isinstance(item, RawMessage):
-            assert item.sent_at.tzinfo is not None
+            assert item.sent_at is None or item.sent_at.tzinfo is not None  # None: undated
             assert isinstance(item.text, str)
 
 

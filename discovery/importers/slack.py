@@ -32,8 +32,11 @@ Decisions worth knowing:
   ``previous_message`` shapes give prior versions; an ``edited`` key alone
   only sets ``edited`` (exports carry no prior text).
 * A day file that is not valid JSON is one ImportProblem (with the JSON line);
-  an entry that is not an object or has no ``ts`` is one ImportProblem whose
-  ``line`` is the 1-based entry number. The import goes on in both cases.
+  an entry that is not an object is one ImportProblem whose ``line`` is the
+  1-based entry number. An entry whose ``ts`` is missing or unreadable is kept
+  undated (``sent_at=None``) with one such ImportProblem; an unreadable ``ts``
+  stays its ``native_id``, a missing one leaves it to the location (``member
+  entry N``). The import goes on in every case.
 * Zips are read member by member in memory; nothing is extracted.
 """
 
@@ -454,7 +457,7 @@ def _read_days(
             yield ImportProblem(tree.where(member), "not a list of messages")
             continue
         for i, entry in enumerate(loaded.value, start=1):
-            yield _message(entry, i, info.key, member, tree, plan.render)
+            yield from _message(entry, i, info.key, member, tree, plan.render)
 
 
 class _Render:
@@ -504,10 +507,12 @@ def _str(v: Any) -> str:
 
 def _message(
     entry: Any, index: int, conv_key: str, member: str, tree: _Tree, render: _Render
-) -> ImportItem:
+) -> Iterator[ImportItem]:
+    """One entry of a day file: its message, and a problem when it cannot be read whole."""
     where = tree.where(member)
     if not isinstance(entry, dict):
-        return ImportProblem(where, f"entry {index} is not a message object; skipped", index)
+        yield ImportProblem(where, f"entry {index} is not a message object; skipped", index)
+        return
     subtype = _str(entry.get("subtype"))
     msg: Mapping[str, Any] = entry
     versions: list[str] = []
@@ -533,12 +538,18 @@ def _message(
                     versions.append(render(p["text"]))
 
     ts = msg.get("ts")
-    if not isinstance(ts, str | int | float) or isinstance(ts, bool):
-        return ImportProblem(where, f"entry {index} has no ts (message time); skipped", index)
-    ts = str(ts)
-    sent_at = parse_ts(ts)
-    if sent_at is None:
-        return ImportProblem(where, f"entry {index} has an unreadable ts {ts[:40]!r}", index)
+    sent_at = None
+    if not isinstance(ts, str | int | float) or isinstance(ts, bool) or not str(ts):
+        # Kept, never dropped: undated, its id derived from its place in the export.
+        yield ImportProblem(where, f"entry {index} has no ts (message time); kept undated", index)
+        ts = ""
+    else:
+        ts = str(ts)
+        sent_at = parse_ts(ts)
+        if sent_at is None:
+            yield ImportProblem(
+                where, f"entry {index} has an unreadable ts {ts[:40]!r}; kept undated", index
+            )
 
     thread_ts = msg.get("thread_ts")
     thread_key = None
@@ -558,7 +569,7 @@ def _message(
         text = render(comment["comment"])
 
     edited = isinstance(msg.get("edited"), dict) or bool(versions)
-    return RawMessage(
+    yield RawMessage(
         platform=PLATFORM,
         conversation_key=conv_key,
         native_id=ts,
