@@ -212,6 +212,11 @@ def test_cli_creates_a_sharded_matter_and_ingests_on_a_running_cluster(
         assert isinstance(big.engine, ShardedEngine) and len(big.engine.engines()) == 3
         assert stored(big) == stored(plain)
         assert Searcher(big).match("libgen")[1] == Searcher(plain).match("libgen")[1]
+    assert invoke("reindex", "--matter", "big").exit_code == 0  # rebuilt in as many shards
+    with open_matter("big") as big, open_matter("plain") as plain:
+        assert isinstance(big.engine, ShardedEngine) and len(big.engine.engines()) == 3
+        for query in ("libgen", '"ask forgiveness"', "pirat* w/3msg books"):
+            assert Searcher(big).search(query).ids == Searcher(plain).search(query).ids
 
 
 def test_a_worker_killed_mid_ingest_loses_nothing(
