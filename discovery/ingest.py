@@ -240,10 +240,13 @@ def ingest(
                     report.unplaced.append(unit.shown)
                 units.append((unit, placed or custodian or DEFAULT_CUSTODIAN))
             readable = [u.problem is None and u.importer is not None for u, _ in units]
+            known = {who: matter.store.source_hashes(who) for _, who in units if stage}
             jobs_ = [
-                SourceJob(u.path, u.importer.name, who, tz, tz_name, fix_path(u.shown), order)
+                SourceJob(
+                    u.path, u.importer.name, who, tz, tz_name, fix_path(u.shown), order, known[who]
+                )
                 for (u, who), ok in zip(units, readable, strict=True)
-                if ok and u.importer is not None
+                if stage is not None and ok and u.importer is not None
             ]
             with closing(_nothing() if stage is None else stage(jobs_, work)) as ahead:
                 for (unit, who), ok in zip(units, readable, strict=True):
@@ -368,7 +371,7 @@ def _ingest_source(
     if got is not None:
         rep, sha, size = got.rep, got.sha, got.size
         _note_defaults(rep, custodian, tz_name, tz_defaulted)
-        if rep.status in FAILED:
+        if rep.status in FAILED and not (sha and store.find_source(sha, custodian)):
             return rep
     else:
         rep = SourceReport(shown, importer.name)
@@ -381,6 +384,9 @@ def _ingest_source(
             return rep
     known = store.find_source(sha, custodian)
     if known is not None:
+        if got is not None:  # as reported without reading it (the worker may have)
+            rep = SourceReport(shown, importer.name)
+            _note_defaults(rep, custodian, tz_name, tz_defaulted)
         rep.status = "already imported"
         rep.recorded_problems = len(store.source_report(known).get("problems", []))
         if got is not None:
@@ -442,6 +448,8 @@ class SourceJob:
     tz_name: str
     shown: str
     order: str | None
+    known: frozenset[str] = frozenset()
+    """The SHA-256 of the sources already imported for ``custodian`` (not read again)."""
 
 
 @dataclass
@@ -453,7 +461,8 @@ class Staged:
     size: int
     staging: Path
     source: _Source | None
-    """None: the source failed (``rep`` says why) and nothing is staged."""
+    """None: nothing is staged (the source failed, ``rep`` says why, or was imported
+    already; else it is read here after all)."""
 
 
 Stager = Callable[[list[SourceJob], Path], Iterator[Callable[[], Staged]]]
@@ -472,6 +481,8 @@ def stage_source(job: SourceJob, staging: Path) -> Staged:
         rep.status = "failed"
         rep.problems.append(ImportProblem(job.shown, f"cannot read: {exc.strerror or exc}"))
         return Staged(rep, "", 0, staging, None)
+    if sha in job.known:  # already imported: the coordinator says so
+        return Staged(rep, sha, size, staging, None)
     ctx = ImportContext(tz=job.tz, display_path=job.shown, sha256=sha, date_order=job.order)
     with staging_file(staging, needed=SPACE * size) as staged:
         source = _read_source(IMPORTERS[job.importer], job.path, ctx, size, staged, rep)

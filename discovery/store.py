@@ -353,6 +353,11 @@ class Store:
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raise
 
+    def source_hashes(self, custodian: str) -> frozenset[str]:
+        """The SHA-256 of every source imported for ``custodian``."""
+        rows = self.db.execute("SELECT sha256 FROM sources WHERE custodian = ?", (custodian,))
+        return frozenset(r[0] for r in rows)
+
     def find_source(self, sha256: str, custodian: str) -> int | None:
         row = self.db.execute(
             "SELECT id FROM sources WHERE sha256 = ? AND custodian = ?", (sha256, custodian)

@@ -1,8 +1,9 @@
 """A matter's index in shards: one Whoosh index per shard, each holding whole sources.
 
 ``index/shards.json`` (the manifest) names the shard folders (``index/shard-00``
-...), which ids each shard holds (runs of ids, a source's new messages being
-one run) and how far every shard is indexed. :class:`ShardedEngine` answers
+...), how many messages each holds and how far every shard is indexed;
+``index/runs.json`` which ids each shard holds (runs of ids, a source's new
+messages being one run). :class:`ShardedEngine` answers
 the :class:`~discovery.index.TextEngine` protocol over all of them: every
 look-up is per message, so the union of the shards' answers is the answer of
 one index over the same messages; wildcard expansions and lexicons are merged
@@ -37,7 +38,12 @@ from discovery.index.whoosh_engine import WhooshEngine, bm25
 from discovery.workers import Workers
 
 MANIFEST = "shards.json"
+RUNS = "runs.json"
+"""Beside the manifest: the runs of ids each shard holds, ``[first, last, shard]`` in id
+order (read only to index, so a search reads the small manifest alone)."""
 MAX_SHARDS = 256
+CACHE_BYTES = 256 << 20
+"""Merged occurrence arrays kept for the words asked again (a batch, the next page)."""
 Runner = Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]
 """Runs ``fn(*args)`` for every args tuple elsewhere; yields the results in order."""
 
@@ -59,15 +65,10 @@ def create_sharded(path: Path, count: int) -> None:
     names = [f"shard-{k:02d}" for k in range(count)]
     for name in names:
         WhooshEngine(path / name, create=True).close()
+    _write(path / RUNS, [])
     _write(
-        path,
-        {
-            "shards": names,
-            "indexed_through": 0,
-            "assigned_through": 0,
-            "ranges": [],
-            "sizes": [0] * count,
-        },
+        path / MANIFEST,
+        {"shards": names, "indexed_through": 0, "assigned_through": 0, "sizes": [0] * count},
     )
 
 
@@ -81,11 +82,31 @@ def _read(path: Path) -> dict[str, Any]:
         raise StoreError(f"the shard manifest {path / MANIFEST} cannot be read: {exc}") from None
 
 
-def _write(path: Path, data: dict[str, Any]) -> None:
-    tmp = path / f".{MANIFEST}.{os.getpid()}.tmp"
+def _runs(path: Path) -> list[list[int]]:
+    try:
+        return json.loads((path / RUNS).read_text())
+    except (OSError, ValueError) as exc:
+        raise StoreError(f"the shard runs {path / RUNS} cannot be read: {exc}") from None
+
+
+def _write(path: Path, data: object) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data))
     files.restrict(tmp)
-    os.replace(tmp, path / MANIFEST)
+    os.replace(tmp, path)
+
+
+def _local(jobs: int) -> Runner:
+    """Runs the tasks in up to ``jobs`` worker processes of this machine (here for one)."""
+
+    def run(fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
+        if jobs <= 1 or len(tasks) <= 1:
+            yield from (fn(*args) for args in tasks)
+            return
+        with Workers(min(jobs, len(tasks))) as pool:
+            yield from pool.ordered(fn, iter(tasks))
+
+    return run
 
 
 class ShardRows:
@@ -125,6 +146,8 @@ class ShardedEngine:
         self.runner: Runner | None = None
         """Where shards are indexed (a Dask cluster); None: worker processes here."""
         self._engines: list[WhooshEngine] | None = None
+        self._cache: dict[tuple[str, ...], np.ndarray | None] = {}
+        self._cached_for: tuple[int, ...] = ()
 
     # --- the shards -------------------------------------------------------
     def manifest(self) -> dict[str, Any]:
@@ -164,49 +187,48 @@ class ShardedEngine:
         ``owners`` says which source brought each message in).
         """
         data = self.manifest()
-        if through > data["assigned_through"]:
-            _assign(data, read.owners(data["assigned_through"], through))  # type: ignore[attr-defined]
+        done = data["assigned_through"]
+        # Runs past what the manifest says was assigned were left by a stopped catch-up.
+        runs = [[a, min(b, done), k] for a, b, k in _runs(self.path) if a <= done]
+        if through > done:
+            _assign(runs, data["sizes"], read.owners(done, through))  # type: ignore[attr-defined]
+            _write(self.path / RUNS, runs)
             data["assigned_through"] = through
-            _write(self.path, data)
+            _write(self.path / MANIFEST, data)
         tasks = []
         for k, name in enumerate(data["shards"]):
-            runs = [(a, b) for a, b, s in data["ranges"] if s == k and b > data["indexed_through"]]
-            if runs:
-                tasks.append((str(self.path / name), ShardRows(read, runs), through))
+            mine = [(a, b) for a, b, s in runs if s == k and b > data["indexed_through"]]
+            if mine:
+                tasks.append((str(self.path / name), ShardRows(read, mine), through))
         self.close()  # the shards change under their engines
         added = 0
-        if self.runner is not None:
-            results: Iterable[int] = self.runner(index_shard, tasks)
-            for count in results:
-                added += count
-                if progress is not None:
-                    progress(count)
-        elif jobs > 1 and len(tasks) > 1:
-            with Workers(min(jobs, len(tasks))) as pool:
-                for count in pool.ordered(index_shard, tasks):
-                    added += count
-                    if progress is not None:
-                        progress(count)
-        else:
-            for task in tasks:
-                count = index_shard(*task)
-                added += count
-                if progress is not None:
-                    progress(count)
+        for count in (self.runner or _local(jobs))(index_shard, tasks):
+            added += count
+            if progress is not None:
+                progress(count)
         data = self.manifest()
         data["indexed_through"] = max(through, data["indexed_through"])
-        _write(self.path, data)
+        _write(self.path / MANIFEST, data)
         return added
 
     # --- look-ups -----------------------------------------------------------
     def occurrences(self, words: Sequence[str]) -> np.ndarray | None:
-        parts = [e.occurrences(words) for e in self._live()]
-        if any(p is None for p in parts):
-            return None
-        kept = [p for p in parts if len(p)]
-        if len(kept) <= 1:
-            return kept[0] if kept else np.empty(0, dtype="<i8")
-        return np.sort(np.concatenate(kept))
+        """The shards' occurrence keys merged (kept while no shard changes)."""
+        live = self._live()
+        generations = tuple(e._current().generation for e in live)
+        if generations != self._cached_for:
+            self._cache.clear()
+            self._cached_for = generations
+        key = tuple(words)
+        if key in self._cache:
+            return self._cache[key]
+        parts = [e.occurrences(words) for e in live]
+        merged = None if any(p is None for p in parts) else _merged(parts)  # type: ignore[arg-type]
+        held = sum(a.nbytes for a in self._cache.values() if a is not None)
+        if merged is not None and held + merged.nbytes > CACHE_BYTES:
+            self._cache.clear()
+        self._cache[key] = merged
+        return merged
 
     def word_ids(self, words: Sequence[str]) -> set[int]:
         return set().union(*(e.word_ids(words) for e in self._live()))
@@ -255,38 +277,42 @@ class ShardedEngine:
             shards.append((pos, e._contents))
         n = sum(sum(c.docs) for _, c in shards)
         length = sum(sum(c.lengths) for _, c in shards)
-        return bm25(n, length, _AllShards([p for p, _ in shards]), words, ids, limit)
+        return bm25(n, length, _AllShards(self, [p for p, _ in shards]), words, ids, limit)
 
 
 class _AllShards:
     """What :func:`bm25` reads of a sidecar, over the sidecars of every shard."""
 
-    def __init__(self, shards: list[Any]) -> None:
+    def __init__(self, engine: ShardedEngine, shards: list[Any]) -> None:
+        self.engine = engine
         self.shards = shards
-        self._held = [np.concatenate([seg.doc_ids for seg in p.segments]) for p in shards]
 
     def doc_count(self, word: str) -> int:
         return sum(p.doc_count(word) for p in self.shards)
 
     def keys(self, words: Sequence[str]) -> np.ndarray:
-        parts = [k for k in (p.keys(words) for p in self.shards) if len(k)]
-        if len(parts) <= 1:
-            return parts[0] if parts else np.empty(0, dtype="<i8")
-        return np.sort(np.concatenate(parts))
+        keys = self.engine.occurrences(words)
+        assert keys is not None  # every shard has its sidecar (checked by scores)
+        return keys
 
     def lengths(self, ids: np.ndarray) -> np.ndarray:
+        """The ranking lengths of sorted ``ids``, each from the segment holding it."""
         out = np.zeros(len(ids), dtype=np.float64)
-        for p, held in zip(self.shards, self._held, strict=True):
-            mine = np.isin(ids, held, assume_unique=True)
-            if mine.any():
-                out[mine] = p.lengths(ids[mine])
+        for seg in (seg for p in self.shards for seg in p.segments):
+            lo, hi = np.searchsorted(ids, [seg.first_id, seg.last_id + 1])
+            if hi <= lo:
+                continue
+            part = ids[lo:hi]
+            at = np.minimum(np.searchsorted(seg.doc_ids, part), len(seg.doc_ids) - 1)
+            held = seg.doc_ids[at] == part
+            if held.any():
+                window = out[lo:hi]
+                window[held] = seg.lengths(part[held])
         return out
 
 
-def _assign(data: dict[str, Any], owners: Iterable[tuple[int, int]]) -> None:
+def _assign(ranges: list[list[int]], sizes: list[int], owners: Iterable[tuple[int, int]]) -> None:
     """Give each source's run of new ids the shard holding the fewest messages."""
-    sizes: list[int] = data["sizes"]
-    ranges: list[list[int]] = data["ranges"]
     shard_of: dict[int, int] = {}
     for mid, source in owners:
         shard = shard_of.get(source)
@@ -297,6 +323,14 @@ def _assign(data: dict[str, Any], owners: Iterable[tuple[int, int]]) -> None:
             ranges[-1][1] = mid
         else:
             ranges.append([mid, mid, shard])
+
+
+def _merged(parts: list[np.ndarray]) -> np.ndarray:
+    """One sorted array of the shards' sorted ``parts`` (the sort merges their runs)."""
+    kept = [p for p in parts if len(p)]
+    if len(kept) <= 1:
+        return kept[0] if kept else np.empty(0, dtype="<i8")
+    return np.sort(np.concatenate(kept), kind="stable")
 
 
 def _distinct(words: Iterable[str]) -> Iterator[str]:

@@ -84,7 +84,7 @@ def _stage(job: SourceJob, staging: str) -> Staged:
     return stage_source(job, Path(staging))
 
 
-def _waited(future: Any, job: SourceJob) -> Staged:
+def _waited(future: Any, job: SourceJob, path: str) -> Staged:
     from distributed import KilledWorker
 
     try:
@@ -98,7 +98,7 @@ def _waited(future: Any, job: SourceJob) -> Staged:
                 " nothing of it was stored; run the ingest again to import it",
             )
         )
-        return Staged(rep, "", 0, Path(os.devnull), None)
+        return Staged(rep, "", 0, Path(path), None)
 
 
 def stager(client: Any) -> Stager:
@@ -107,24 +107,25 @@ def stager(client: Any) -> Stager:
     def stage(jobs: list[SourceJob], work: Path) -> Iterator[Callable[[], Staged]]:
         run = uuid.uuid4().hex
         window = AHEAD * max(1, len(client.scheduler_info().get("workers", {})))
-        pending: deque[tuple[Any, SourceJob]] = deque()
+        pending: deque[tuple[Any, SourceJob, str]] = deque()
         todo = iter(enumerate(jobs))
 
         def submit() -> None:
             for i, job in todo:
                 path = str(work / f"staged-{i:07d}.sqlite")
-                pending.append((client.submit(_stage, job, path, key=f"stage-{run}-{i}"), job))
+                future = client.submit(_stage, job, path, key=f"stage-{run}-{i}")
+                pending.append((future, job, path))
                 return
 
         for _ in range(window):
             submit()
         try:
             while pending:
-                future, job = pending.popleft()
+                future, job, path = pending.popleft()
                 submit()
-                yield lambda future=future, job=job: _waited(future, job)
+                yield lambda future=future, job=job, path=path: _waited(future, job, path)
         finally:
-            for future, _ in pending:
+            for future, _, _ in pending:
                 future.cancel()
 
     return stage
