@@ -54,7 +54,14 @@ def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterato
     from distributed import Client, LocalCluster
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its notes are not ours to print
-    dask.config.set({"distributed.scheduler.allowed-failures": ALLOWED_FAILURES})
+    dask.config.set(
+        {
+            "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+            # A source or a shard is one long task: sampling its stack every 10 ms
+            # for Dask's profile costs CPU and tells us nothing.
+            "distributed.worker.profile.enabled": False,
+        }
+    )
     if scheduler is not None:
         try:
             client = Client(scheduler, timeout="10s")
