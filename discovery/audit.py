@@ -30,8 +30,16 @@ entry's settings carry ``tags_fingerprint``, a SHA-256 over the tags table
 changed since. Tagging and untagging are logged too (commands ``tag`` and
 ``untag``): from the review screen, the tag as query, the message id hashed and
 its ``control_number`` in the settings; from ``discovery tag QUERY``, the query
-as typed, the hits hashed, and ``tag`` and ``changed`` (how many messages
-changed) in the settings. They record a change, so there is nothing to re-run.
+as typed, the hits hashed, and in the settings ``tag``, ``changed`` (how many
+messages changed), ``changed_hash`` (:func:`~discovery.search.result_hash` of
+the changed ids) and ``control_numbers`` (every changed message, sorted).
+They record a change, so there is nothing to re-run.
+
+**Reindex.** ``discovery reindex`` is logged as command ``reindex``: the hits
+are every message the rebuilt index holds (count and hash), the settings say
+what was rebuilt (``rebuilt``: ``index``), how many messages were indexed
+(``indexed``), the tokenizer version the old index had (``tokenizer_before``)
+and, as in every entry, the tokenizer it was rebuilt with. Nothing to re-run.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ a query can always name it (``tag:"follow up"``).
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from discovery.errors import DiscoveryError, UsageError
 from discovery.safetext import visible
@@ -52,3 +53,16 @@ def known_tag(store: Store, text: str) -> str:
         there = f"the tags in this matter are: {listed}" if names else "there are no tags yet"
         raise UnknownTagError(f"no message is tagged {visible(text.strip())!r}; {there}")
     return tag
+
+
+def change_tag(store: Store, ids: Sequence[int], tag: str, *, add: bool) -> list[int]:
+    """Put ``tag`` on ``ids`` (``add``) or take it off; returns the ids that changed, sorted.
+
+    Reading who had the tag and changing it are one transaction, so the ids
+    returned (which the audit entry records) are exactly the messages changed.
+    """
+    wanted = set(ids)
+    with store.transaction():
+        had = store.ids_of_tags([tag]) & wanted
+        (store.tag if add else store.untag)(sorted(wanted), tag)
+    return sorted(wanted - had if add else had)

@@ -517,10 +517,15 @@ def test_export_bom(acme: Path, tmp_path: Path) -> None:
 
 
 def test_export_unwritable_path_is_one_line(acme: Path, tmp_path: Path) -> None:
-    result = run("export", "libgen", "--out", str(tmp_path / "no" / "such" / "dir.csv"))
-    assert result.exit_code == 1
+    made = tmp_path / "no" / "such" / "dir.csv"  # missing folders are created
+    assert run("export", "libgen", "--out", str(made)).exit_code == 0
+    assert len(read_csv(made)) == 5  # the header and the four libgen hits
+    result = run("export", "libgen", "--out", str(made / "under-a-file.csv"))
+    assert result.exit_code == 2
     lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("discovery: cannot write")
+    assert lines == [
+        f"discovery: cannot write {made / 'under-a-file.csv'}: {made} is a file, not a folder"
+    ]
 
 
 def test_export_neutralises_formulas_and_keeps_utf8(tmp_path: Path) -> None:

@@ -145,6 +145,39 @@ def test_search_into_head_exits_quietly_with_a_real_pipe(acme: Path) -> None:
     assert [e.command for e in audit.entries("default")] == ["search"]
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("export", "libgen", "--out", "-"),
+        ("exhibits", "--query", "libgen", "--prefix", "PX", "--out", "-"),
+    ],
+    ids=["export", "exhibits"],
+)
+def test_an_output_into_a_closed_pipe_is_logged_as_interrupted(acme: Path, args: tuple) -> None:
+    env = {**os.environ, "DISCOVERY_HOME": str(acme), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "discovery", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first byte (`| head` that quit)
+    status = proc.wait(timeout=120)
+    err = proc.stderr.read().decode()
+    assert status == 0 and "written" not in err  # quiet, and no claim that it was written
+    (entry,) = audit.entries("default")
+    assert entry.command == args[0] and entry.hits == len(LIBGEN)
+    assert (
+        entry.settings["interrupted"] == "standard output was closed by its reader before the end"
+    )
+    assert f"{args[0]} (interrupted)" in run("audit").stdout
+    # read to the end, the same output is logged complete
+    whole = run(*args)
+    assert whole.exit_code == 0 and "written to standard output" in whole.stderr
+    assert "interrupted" not in audit.entries("default")[-1].settings
+
+
 def test_json_and_csv_give_every_hit_unless_limit_is_given(acme: Path) -> None:
     every = not_system(acme)
     assert len(every) > 20
@@ -268,6 +301,22 @@ def test_bulk_tag_and_untag_are_audited_and_case_insensitive(acme: Path, tmp_pat
     listed = [json.loads(line) for line in run("tags", "--json").stdout.splitlines()]
     assert listed == [{"tag": "hot", "messages": 3}]
     assert "hot" in run("tags").stdout
+
+
+def test_a_bulk_tag_entry_names_every_message_it_changed(acme: Path) -> None:
+    with open_matter("default") as m:
+        m.store.tag([16, 29], "hot")  # two libgen hits had it already
+    assert run("tag", "libgen", "--add", "hot").exit_code == 0
+    assert run("tag", "libgen OR tag:hot", "--remove", "hot").exit_code == 0
+    tagged, untagged = [e for e in audit.entries("default") if e.command in ("tag", "untag")]
+    assert (tagged.hits, tagged.result_hash) == (4, result_hash(LIBGEN))  # what matched
+    assert tagged.settings["changed"] == 2  # what changed: exactly these, reproducibly
+    assert tagged.settings["control_numbers"] == ["MSG-00000039", "MSG-00000045"]
+    assert tagged.settings["changed_hash"] == result_hash([39, 45])
+    assert untagged.settings["control_numbers"] == [f"MSG-{i:08d}" for i in LIBGEN]
+    assert untagged.settings["changed_hash"] == result_hash(LIBGEN)
+    shown = json.loads(run("audit", "--json").stdout.splitlines()[-1])
+    assert shown["settings"]["control_numbers"] == untagged.settings["control_numbers"]
 
 
 def test_tag_field_names_a_whole_tag(acme: Path) -> None:

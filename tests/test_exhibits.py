@@ -115,6 +115,32 @@ def test_bad_usage_exits_2(acme: None, tmp_path: Path, args: list[str], needle: 
     assert not (tmp_path / "x.csv").exists()
 
 
+def test_an_output_in_missing_folders_creates_them_owner_only(acme: None, tmp_path: Path) -> None:
+    out = tmp_path / "case" / "exhibits" / "ex.csv"
+    result = invoke("exhibits", "--tag", "hot", "--prefix", "PX", "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    assert len(read(out)) == len(TAGGED)
+    for folder in (tmp_path / "case", out.parent):
+        assert folder.stat().st_mode & 0o777 == 0o700
+    assert out.stat().st_mode & 0o777 == 0o600
+
+
+def test_an_output_that_is_a_folder_or_under_a_file_is_refused(acme: None, tmp_path: Path) -> None:
+    folder = invoke("exhibits", "--tag", "hot", "--prefix", "PX", "--out", str(tmp_path))
+    assert folder.exit_code == 2 and folder.stdout == ""
+    assert folder.stderr == (
+        f"discovery: {tmp_path} is a folder: give the name of the file to write in it\n"
+    )
+    plain = tmp_path / "notes.txt"
+    plain.write_text("x")
+    under = invoke("exhibits", "--tag", "hot", "--prefix", "PX", "--out", str(plain / "ex.csv"))
+    assert under.exit_code == 2
+    assert under.stderr == (
+        f"discovery: cannot write {plain / 'ex.csv'}: {plain} is a file, not a folder\n"
+    )
+    assert plain.read_text() == "x"
+
+
 def test_an_unknown_tag_is_an_error_naming_the_tags_there_are(acme: None, tmp_path: Path) -> None:
     out = tmp_path / "ex.csv"
     result = invoke("exhibits", "--tag", "nothing", "--prefix", "PX", "--out", str(out))

@@ -90,6 +90,45 @@ def test_split_parts_merge_into_one_conversation() -> None:
         assert Searcher(matter).count("joined", include_system=True) == 1
 
 
+def test_message_without_a_readable_timestamp_is_kept_undated(tmp_path: Path) -> None:
+    def message(mid: str, stamp: object, text: str) -> dict[str, object]:
+        return {
+            "id": mid,
+            "type": "Default",
+            "timestamp": stamp,
+            "content": text,
+            "author": {"id": "91", "name": "ruth"},
+        }
+
+    path = tmp_path / "undated.json"
+    doc = {
+        "guild": {"id": "1", "name": "Corp"},
+        "channel": {"id": "71", "type": "GuildTextChat", "name": "ops"},
+        "messages": [
+            message("61", "2023-02-01T09:00:00+00:00", "dated"),
+            message("62", None, "null timestamp"),
+            message("63", "yesterday", "word timestamp"),
+            {"id": "64", "type": "Default", "content": "no key", "author": {"id": "91"}},
+        ],
+    }
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    items = read(path)
+    assert [(p.line, p.reason) for p in items if isinstance(p, ImportProblem)] == [
+        (n, "message has no readable timestamp; kept undated") for n in (2, 3, 4)
+    ]
+    assert [(m.native_id, m.sent_at) for m in msgs(path)] == [
+        ("61", datetime(2023, 2, 1, 9, tzinfo=UTC)),
+        ("62", None),
+        ("63", None),
+        ("64", None),
+    ]
+    with open_matter("dundated", create=True) as matter:
+        (rep,) = ingest(matter, [path]).sources
+        assert (rep.added, rep.undated) == (4, 3)
+        (hit,) = Searcher(matter).search('"word timestamp"').hits
+        assert hit.message.undated
+
+
 def test_not_an_export(tmp_path: Path) -> None:
     p = tmp_path / "x.json"
     p.write_text('{"guild": 1, "channel": 2}')

@@ -87,7 +87,16 @@ def test_edits_deletions_quotes_zones() -> None:
     naive = got["fictdm02/D1/D1"]
     assert naive.sent_at.tzinfo is None  # read later in --tz
     problems = [p for p in read(CHAT) if isinstance(p, ImportProblem)]
-    assert [(Path(p.path).name, p.line) for p in problems] == [("messages.json", 5)]
+    assert [(Path(p.path).name, p.line, p.reason) for p in problems] == [
+        ("messages.json", 5, "message has no readable created_date; kept undated")
+    ]
+    undated = got["T4#5"]  # "sometime soon": kept undated, never dropped
+    assert (undated.sent_at, undated.text, undated.speaker) == (
+        None,
+        "unreadable date",
+        "Jonah Reyes",
+    )
+    assert undated.thread_key is None
 
 
 def test_hangouts() -> None:
@@ -104,20 +113,22 @@ def test_hangouts() -> None:
     assert got["EV3"].system and "renamed" in got["EV3"].text
     assert got["EV4"].system and got["EV4"].text == "Cy Barros started a call"
     (problem,) = [p for p in items if isinstance(p, ImportProblem)]
-    assert "event 5" in problem.reason
+    assert problem.reason == "conversation 1 event 5 has no readable timestamp; kept undated"
+    assert got["EV5"].sent_at is None  # "not a number": kept undated
 
 
 def test_end_to_end_folder_ingest() -> None:
     with open_matter("gc", create=True) as matter:
         report = ingest(matter, [ROOT], tz=timezone(timedelta(hours=-5)), tz_name="-05:00")
         assert [s.format for s in report.sources] == ["google_chat", "google_chat"]
-        assert [s.added for s in report.sources] == [4, 5]
+        # Hangouts: 5 events; Chat: 5 space messages and 1 DM; one undated in each
+        assert [(s.added, s.undated) for s in report.sources] == [(5, 1), (6, 1)]
         (hit,) = Searcher(matter).search('"in the lantern thread"').hits
         assert hit.message.speaker == "Jonah Reyes" and hit.message.thread_root is not None
         (naive,) = Searcher(matter).search('"no zone"').hits
         assert naive.message.sent_at == datetime(2023, 3, 3, 17, tzinfo=UTC)
         assert naive.message.utc_offset is None
-        assert Searcher(matter).count("platform:hangouts") == 1
+        assert Searcher(matter).count("platform:hangouts") == 2  # EV1 and the undated EV5
 
 
 _keys = st.sampled_from(

@@ -54,7 +54,10 @@ def test_thread_folder_parts_oldest_first() -> None:
     )
     assert [p.name for p in conv.participants] == ["Ann Lée", "Bob Ray"]
     ms = messages(items)
-    assert [m.sent_at for m in ms] == sorted(m.sent_at for m in ms)
+    dated = [m.sent_at for m in ms[:-1]]
+    assert dated == sorted(dated)
+    # part 2's entry 4 has no timestamp: kept undated, sorted last
+    assert (ms[-1].text, ms[-1].sent_at, ms[-1].speaker) == ("no time", None, "Bob Ray")
     assert [m.text for m in ms[:2]] == ["Hello Ann", "café stays café"]  # part 2 (BOM) is older
     coffee = ms[2]
     assert coffee.text == "Café at nine? 😀 ask for permission first"
@@ -71,12 +74,54 @@ def test_thread_folder_parts_oldest_first() -> None:
     assert ms[6].system and not ms[5].system
     problems = [i for i in items if isinstance(i, ImportProblem)]
     assert [(p.path.endswith("message_2.json"), p.line) for p in problems] == [(True, 3), (True, 4)]
+    assert problems[1].reason == "entry has no usable timestamp; kept undated"
 
 
 def test_times_are_utc() -> None:
     ms = messages(read(THREAD))
     assert ms[0].sent_at == datetime.fromtimestamp(1704054000, UTC)
-    assert all(m.sent_at.tzinfo is UTC for m in ms)
+    assert all(m.sent_at.tzinfo is UTC for m in ms[:-1]) and ms[-1].sent_at is None
+
+
+def test_entries_without_a_usable_timestamp_are_kept_undated(tmp_path: Path) -> None:
+    part = tmp_path / "message_1.json"
+    part.write_text(
+        json.dumps(
+            {
+                "participants": [{"name": "Ann"}, {"name": "Bob"}],
+                "messages": [  # newest first, as Meta writes them
+                    {"sender_name": "Bob", "content": "no timestamp at all"},
+                    {"sender_name": "Ann", "timestamp_ms": "1704054000000", "content": "text ts"},
+                    {"sender_name": "Bob", "timestamp_ms": 1704054060000, "content": "dated"},
+                    {"sender_name": "Ann", "timestamp_ms": 10**30, "content": "out of range"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
+    items = read(part)
+    assert [(p.line, p.reason) for p in items if isinstance(p, ImportProblem)] == [
+        (1, "entry has no usable timestamp; kept undated"),
+        (2, "entry has no usable timestamp; kept undated"),
+        (4, "entry has no usable timestamp; kept undated"),
+    ]
+    ms = messages(items)
+    assert [(m.speaker, m.text, m.sent_at) for m in ms] == [
+        ("Bob", "dated", datetime(2023, 12, 31, 20, 21, tzinfo=UTC)),
+        ("Ann", "out of range", None),  # undated last, oldest (last listed) first
+        ("Ann", "text ts", None),
+        ("Bob", "no timestamp at all", None),
+    ]
+    assert [m.location for m in ms[1:]] == [
+        "message_1.json entry 4",
+        "message_1.json entry 2",
+        "message_1.json entry 1",
+    ]
+    with open_matter("mundated", create=True) as matter:
+        (rep,) = ingest(matter, [part]).sources
+        assert (rep.added, rep.undated) == (4, 3)
+        (hit,) = Searcher(matter).search('"no timestamp"').hits
+        assert hit.message.undated
 
 
 def test_workplace_camel_case_variant() -> None:
@@ -102,10 +147,11 @@ def test_html_part_is_parsed_not_executed() -> None:
     assert [(m.speaker, m.sent_at, m.text) for m in ms] == [
         ("Gus Vega", datetime(2024, 1, 1, 23, 59), "Will do"),
         ("Fay Lind", datetime(2024, 1, 2, 9, 15), "See you at the archive & bring the key"),
+        ("Gus Vega", None, "broken"),  # its time is unreadable: kept undated, last
     ]
-    assert all(m.sent_at.tzinfo is None for m in ms)  # printed local times: zone unknown
+    assert all(m.sent_at.tzinfo is None for m in ms[:2])  # printed local times: zone unknown
     (problem,) = [i for i in items if isinstance(i, ImportProblem)]
-    assert problem.line == 3 and "not a date" in problem.reason
+    assert problem.line == 3 and problem.reason == "unreadable time 'not a date'; kept undated"
     assert not any("never run" in m.text for m in ms)
 
 
@@ -131,7 +177,7 @@ def test_sniff_and_walk() -> None:
 def test_ingest_thread_and_search() -> None:
     with open_matter("fb", create=True) as m:
         report = ingest(m, [THREAD], tz=ZoneInfo("Europe/Berlin"), tz_name="Europe/Berlin")
-        assert report.sources[0].added == 7
+        assert (report.sources[0].added, report.sources[0].undated) == (8, 1)
         (hit,) = Searcher(m).search("cafe w/3 nine").hits  # accent-folded
         assert hit.message.speaker == "Bob Ray"
         assert hit.message.sent_at == datetime.fromtimestamp(1704056000, UTC)  # --tz ignored

@@ -162,7 +162,7 @@ def _csv(rows: list[str]) -> list[ImportItem]:
     return list(read_csv(text, "k", "c.csv"))
 
 
-def _times(items: list[ImportItem]) -> list[datetime]:
+def _times(items: list[ImportItem]) -> list[datetime | None]:
     return [i.sent_at for i in items if isinstance(i, RawMessage)]
 
 
@@ -188,7 +188,8 @@ def test_a_time_without_a_date_is_a_problem_at_its_row_not_today() -> None:
     items = _csv(["A,10:15,no date", "B,2023-03-01 10:16,dated"])
     (problem,) = [i for i in items if isinstance(i, ImportProblem)]
     assert problem.line == 2 and "full date" in problem.reason
-    assert _times(items) == [datetime(2023, 3, 1, 10, 16)]
+    assert problem.reason.endswith("; kept undated")
+    assert _times(items) == [None, datetime(2023, 3, 1, 10, 16)]  # kept, never dated today
     with pytest.raises(ValueError):
         parse_time("10:15")
     assert parse_time(1_700_000_000_123_456) == datetime(

@@ -19,6 +19,9 @@ from discovery.importers.tabular import (
     read_jsonl,
     resolve_columns,
 )
+from discovery.ingest import ingest
+from discovery.matter import open_matter
+from discovery.search import Searcher
 from tests.fuzzing import check_items
 
 FIX = Path(__file__).parents[1] / "fixtures"
@@ -74,13 +77,32 @@ def test_csv_bad_rows_reported_with_lines() -> None:
     items = read(CsvImporter(), FIX / "csv" / "bad_rows.csv")
     assert [line for line, _ in problems(items)] == [3, 4, 5]
     reasons = [r for _, r in problems(items)]
-    assert "unreadable time" in reasons[0]
+    assert reasons[0] == "column 'time': unreadable time (10 characters); kept undated"
     assert "3 cells" in reasons[1]
-    assert "empty time" in reasons[2]
+    assert reasons[2] == "column 'time': empty time; kept undated"
     ms = messages(items)
-    assert [m.text for m in ms] == ["first row", "epoch seconds"]
-    assert ms[1].sent_at == datetime(2023, 1, 5, 9, 3, tzinfo=UTC)
+    # rows without a readable time are kept, undated, never dropped
+    assert [(m.text, m.sent_at) for m in ms] == [
+        ("first row", datetime(2023, 1, 5, 9, 0)),
+        ("the time is unreadable", None),
+        ("empty time", None),
+        ("epoch seconds", datetime(2023, 1, 5, 9, 3, tzinfo=UTC)),
+    ]
+    assert ms[1].extra == {"time": "not a time"}  # the unreadable cell is kept
+    assert (ms[1].speaker, ms[1].location) == ("Bob Ray", "line 3")
     assert ms[0].conversation_key == "general"
+
+
+def test_csv_undated_rows_are_stored_and_counted_in_the_report() -> None:
+    with open_matter("tundated", create=True) as matter:
+        (rep,) = ingest(matter, [FIX / "csv" / "bad_rows.csv"]).sources
+        # rows 2, 3, 5, 6 are kept (3 and 5 undated); row 4 has too few cells
+        assert (rep.added, rep.undated, len(rep.problems)) == (4, 2, 3)
+        hits = Searcher(matter).search("time", sort="time").hits
+        assert [(h.message.text, h.message.undated) for h in hits] == [
+            ("the time is unreadable", True),
+            ("empty time", True),
+        ]
 
 
 def test_csv_missing_required_column_is_one_problem() -> None:
@@ -117,6 +139,33 @@ def test_jsonl_bad_rows() -> None:
     ms = messages(items)
     assert [(m.text, m.location) for m in ms] == [("first", "line 1"), ("last", "line 7")]
     assert ms[0].sent_at == datetime(2023, 1, 5, 9, 0, tzinfo=timezone(timedelta(hours=1)))
+
+
+def test_jsonl_rows_without_time_or_speaker_are_kept() -> None:
+    text = (
+        '{"speaker": "Ann", "time": "2023-01-01T10:00:00Z", "text": "dated"}\n'
+        '{"speaker": "Bob", "text": "no time key"}\n'
+        '{"speaker": "Bob", "time": null, "text": "null time"}\n'
+        '{"speaker": "Bob", "time": "10:15", "text": "time without a date"}\n'
+        '{"time": "2023-01-01T10:05:00Z", "text": "no speaker"}\n'
+    )
+    items = list(read_jsonl(text, "f.jsonl", "f.jsonl"))
+    assert problems(items) == [
+        (2, "row has no time; kept undated"),
+        (3, "column 'time': no time; kept undated"),
+        (
+            4,
+            "column 'time': time (5 characters) has no full date (year, month and day);"
+            " kept undated",
+        ),
+    ]
+    assert [(m.text, m.speaker, m.sent_at) for m in messages(items)] == [
+        ("dated", "Ann", datetime(2023, 1, 1, 10, tzinfo=UTC)),
+        ("no time key", "Bob", None),
+        ("null time", "Bob", None),
+        ("time without a date", "Bob", None),
+        ("no speaker", "", datetime(2023, 1, 1, 10, 5, tzinfo=UTC)),
+    ]
 
 
 def test_jsonl_missing_key_in_first_object_is_one_problem() -> None:

@@ -358,7 +358,7 @@ def write_jsonl(path: Path, rows: list[str]) -> Path:
     return path
 
 
-def test_an_unusable_time_skips_that_message_only(tmp_path: Path) -> None:
+def test_an_unusable_time_keeps_that_message_undated(tmp_path: Path) -> None:
     src = write_jsonl(
         tmp_path / "t.jsonl",
         [
@@ -370,9 +370,11 @@ def test_an_unusable_time_skips_that_message_only(tmp_path: Path) -> None:
     )
     with open_matter("m", create=True) as m:
         (rep,) = ingest(m, [src]).sources
-        assert rep.status == "imported" and rep.added == 1
-        assert any("unusable time" in str(p) for p in rep.problems)
+        assert rep.status == "imported" and (rep.added, rep.undated) == (2, 1)
+        assert any("unusable time" in str(p) and "kept undated" in str(p) for p in rep.problems)
         assert Searcher(m).count("good") == 1
+        (bad,) = Searcher(m).search('"bad offset"').hits
+        assert bad.message.undated
 
 
 def one_message(path: Path, **fields: str) -> Path:

@@ -126,3 +126,60 @@ def test_the_review_screen_shows_evidence_inert(hostile: Path) -> None:
     text = re.sub(r"<[^>]+>", "", svg).replace("&#160;", " ")
     for shown in ("[python-dev]", "[/b]Mallory", "␛]0;pwned␇", "⟨U+009B⟩31m", "[bold]bold?"):
         assert shown in text, shown
+
+
+def _on_a_terminal(*args: str) -> bytes:
+    """What ``discovery ARGS`` writes to a real terminal (a pseudo-terminal) as stdout."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import sys
+    import tty
+
+    leader, follower = pty.openpty()
+    tty.setraw(follower)  # the bytes as written: no newline translation by the terminal
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "discovery", *args],
+        stdout=follower,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+    )
+    os.close(follower)
+    out = b""
+    while True:
+        ready, _, _ = select.select([leader], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the child closed its end
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(leader)
+    assert proc.wait(timeout=30) == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("search", "libgen", "--csv"),
+        ("export", "libgen", "--out", "-"),
+        ("exhibits", "--query", "libgen", "--prefix", "PX", "--out", "-"),
+    ],
+    ids=["search --csv", "export --out -", "exhibits --out -"],
+)
+def test_csv_to_a_terminal_is_inert_and_exact_to_a_pipe(hostile: Path, args: tuple) -> None:
+    assert invoke("ingest", str(hostile)).exit_code == 1  # junk.bin is no format
+    shown = _on_a_terminal(*args).decode("utf-8")
+    clean(shown.replace("\r\n", "\n"))  # CSV's own row ends are not evidence
+    assert "libgen number 1 ␛]0;pwned␇␛[2J␍[/][python-dev] ⟨U+009B⟩31m" in shown
+    assert "[/b]Mallory␛]0;pwned␇" in shown
+    # to a pipe (or a file) the CSV is evidence: every byte as the source had it
+    piped = invoke(*args)
+    assert piped.exit_code == 0
+    assert f"libgen number 1 {HOSTILE}" in piped.stdout
+    assert f"[/b]Mallory{HOSTILE}" in piped.stdout

@@ -82,8 +82,8 @@ def test_unwritable_target_is_a_clear_error(acme: None, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
     result = exhibits(tmp_path, blocker / "load.dat")
-    assert result.exit_code == 1
-    assert "cannot write the load file" in result.stderr
+    assert result.exit_code == 2  # refused before anything is written
+    assert f"{blocker} is a file, not a folder" in result.stderr
 
 
 def test_a_literal_newline_marker_is_not_read_as_a_line_break() -> None:

@@ -194,7 +194,7 @@ def test_csv_problem_lines_quote_no_cell_text(tmp_path: Path) -> None:
     result = invoke("ingest", str(src))
     (problem,) = [x for x in result.stdout.splitlines() if x.startswith("problem: ")]
     assert problem == (
-        f"problem: {src}:3: column 'time': unreadable time (36 characters); row skipped"
+        f"problem: {src}:3: column 'time': unreadable time (36 characters); kept undated"
     )
     assert "merger" not in result.stdout
     assert FIXTURES.exists()

@@ -26,6 +26,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
+from discovery.audit import entries as audit_entries
 from discovery.cli import app
 from discovery.errors import UsageError
 from discovery.ingest import ingest
@@ -509,6 +510,52 @@ def test_produce_refuses_a_non_empty_folder_and_an_empty_selection(
     assert _produce(tmp_path / "n2", "--withhold-metadata", "colour").exit_code == 2
     assert _produce(tmp_path / "n3", "--format", "images").exit_code == 2
     assert _produce(tmp_path / "n4", "--slice", "week").exit_code == 2
+
+
+@pytest.mark.parametrize("fault", ["disk full", "ctrl-c"])
+def test_a_production_that_fails_midway_leaves_nothing_that_looks_produced(
+    world, tmp_path, monkeypatch, fault
+) -> None:
+    import contextlib
+    import errno
+
+    from discovery.produce import files as production_files
+
+    _use(world, monkeypatch)
+    real_output = production_files.output
+    written: list[str] = []
+
+    @contextlib.contextmanager
+    def failing_output(path: Path, mode: str = "w", **kwargs: Any):  # type: ignore[no-untyped-def]
+        with real_output(path, mode, **kwargs) as f:
+            if len(written) == 3:  # some documents are on disk; load files, manifest not yet
+                if fault == "ctrl-c":
+                    raise KeyboardInterrupt
+                raise OSError(errno.ENOSPC, "No space left on device")
+            written.append(path.name)
+            yield f
+
+    monkeypatch.setattr(production_files, "output", failing_output)
+    (tmp_path / "empty").mkdir()  # a new folder, and an empty one the user made
+    for out in (tmp_path / "new", tmp_path / "empty"):
+        written.clear()
+        res = _produce(out, "--format", "rsmf,text")
+        assert len(written) == 3
+        if fault == "disk full":
+            assert res.exit_code == 1
+            (line,) = res.stderr.strip().splitlines()  # a progress bar may leave a blank line
+            assert line.startswith("discovery: no space left on the disk holding ")
+        else:
+            assert res.exit_code == 130
+        assert not out.exists() or list(out.iterdir()) == []  # never files without a manifest
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]  # no staging folder left
+    logged = [e.settings.get("out") for e in audit_entries("case") if e.command == "produce"]
+    assert str(tmp_path / "new") not in logged and str(tmp_path / "empty") not in logged
+    # without the fault the same folder gets the whole production, manifest included
+    monkeypatch.setattr(production_files, "output", real_output)
+    assert _produce(tmp_path / "empty", "--format", "rsmf,text").exit_code == 0
+    assert (tmp_path / "empty" / "production_manifest.json").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty"]
 
 
 # --- round trip ------------------------------------------------------------------------

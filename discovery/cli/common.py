@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -24,8 +24,8 @@ import typer
 from rich.console import Console
 from typer.core import TyperCommand
 
-from discovery import __version__
-from discovery.errors import DiscoveryError, ExitStatus
+from discovery import __version__, files
+from discovery.errors import DiscoveryError, ExitStatus, UsageError
 from discovery.safetext import visible
 
 app = typer.Typer(
@@ -165,10 +165,20 @@ def pipe_closed_ok() -> Iterator[list[bool]]:
 
 
 def check_new(path: Path | None, force: bool) -> None:
-    """Refuse to overwrite an existing output file unless ``--force`` is given."""
-    if path is None or str(path) == STDOUT or force:
+    """Refuse an output file that cannot be written, before any work is done.
+
+    An existing file is not overwritten unless ``--force`` is given; a folder, or
+    a path under a file, is bad usage (exit 2). Missing folders are fine:
+    :func:`output_file` creates them.
+    """
+    if path is None or str(path) == STDOUT:
         return
-    if path.exists() and not path.is_dir():
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder: give the name of the file to write in it")
+    blocking = next((p for p in path.parents if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise UsageError(f"cannot write {path}: {blocking} is a file, not a folder")
+    if path.exists() and not force:
         raise DiscoveryError(f"{path} exists already: add --force to overwrite it")
 
 
@@ -185,19 +195,49 @@ def shown_path(path: Path) -> str:
 
 
 @contextmanager
-def output_file(path: Path, *, force: bool) -> Iterator[Path]:
+def output_file(path: Path, *, force: bool, closed: list[bool] | None = None) -> Iterator[Path]:
     """The path a writer should write to: ``path``, or for ``-`` a temporary file whose
-    bytes go to standard output once the writer is done."""
+    bytes go to standard output once the writer is done.
+
+    ``closed`` (a one-item list) holds True afterwards when the reader of standard
+    output closed it before every byte was written (``--out - | head``).
+    """
     check_new(path, force)
     if str(path) != STDOUT:
+        if not path.parent.is_dir():  # missing folders are created, owner-only
+            try:
+                files.private_dir(path.parent)
+            except OSError as exc:
+                raise DiscoveryError(
+                    f"cannot create the folder {path.parent}: {exc.strerror or exc}"
+                ) from None
         yield path
         return
     with tempfile.TemporaryDirectory(prefix="discovery-out-") as folder:
         tmp = Path(folder) / "out"
         yield tmp
-        with tmp.open("rb") as f, pipe_closed_ok():
+        with tmp.open("rb") as f, pipe_closed_ok() as shut:
             sys.stdout.flush()
             shutil.copyfileobj(f, sys.stdout.buffer)
+        if closed is not None:
+            closed[0] = shut[0]
+
+
+INTERRUPTED = {"interrupted": "standard output was closed by its reader before the end"}
+"""The audit settings of an output that did not reach its reader whole (docs/DESIGN.md)."""
+
+
+def screen_safe(rows: Iterable[Sequence[str]], out: Path | None = None) -> Iterable[Sequence[str]]:
+    """CSV rows as they may be written to ``out`` (None or ``-``: standard output).
+
+    When they go to standard output and that is a terminal, every cell passes
+    through :func:`discovery.safetext.visible`, so evidence cannot control the
+    screen (``\x1b`` shows as ``␛``). To a file or a pipe the cells are left
+    exact, since the CSV is evidence.
+    """
+    if (out is not None and str(out) != STDOUT) or not sys.stdout.isatty():
+        return rows
+    return ([visible(cell) for cell in row] for row in rows)
 
 
 def err_console() -> Console:
@@ -313,5 +353,6 @@ _DONE = {
     "tag": "the tags were changed",
     "untag": "the tags were changed",
     "describe": "the privilege descriptions were stored",
+    "reindex": "the index was rebuilt",
 }
 """What already happened when an audit write fails, for the warning."""

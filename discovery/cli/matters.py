@@ -11,6 +11,7 @@ from discovery.cli.common import (
     JsonOpt,
     MatterOpt,
     app,
+    audited,
     err_console,
     guard,
     open_existing,
@@ -169,17 +170,18 @@ def reindex(
     with guard():
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-        from discovery.matter import STORE_FILE
+        from discovery.matter import STORE_FILE, tokenizer_version
         from discovery.matter import reindex as rebuild
         from discovery.store import Store
         from discovery.text import TOKENIZER_VERSION
 
         matter = config.default_matter() if matter is None else matter
         path = config.matter_dir(matter) / STORE_FILE
-        total = 0
+        total, before = 0, None
         if path.exists():
             with Store(path) as s:
                 total = s.max_message_id()
+                before = tokenizer_version(s)
         err = err_console()
 
         def waiting(holder: Any) -> None:
@@ -201,6 +203,11 @@ def reindex(
             " (control numbers unchanged)",
             markup=False,
         )
+        with open_existing(matter) as m:  # what was rebuilt, with which tokenizer
+            audited(
+                m, "reindex", "", None, m.store.ids_where("1 = 1", ()), include_system=True,
+                rebuilt="index", indexed=n, tokenizer_before=before,
+            )  # fmt: skip
 
 
 @app.command()

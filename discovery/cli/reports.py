@@ -10,6 +10,7 @@ from rich.text import Text
 
 from discovery import config
 from discovery.cli.common import (
+    INTERRUPTED,
     STDOUT,
     ForceOpt,
     MatterOpt,
@@ -25,6 +26,7 @@ from discovery.cli.common import (
     pipe_closed_ok,
     print_json,
     say,
+    screen_safe,
     shown_path,
     warn_partial,
     write_file,
@@ -92,7 +94,7 @@ def _audit_table(entries: Any, width: int) -> Any:
             e.at[:19].replace("T", " "),
             Text(visible(e.user, one_line=True)),
             Text(visible(e.matter, one_line=True)),
-            e.command,
+            e.command + (" (interrupted)" if e.settings.get("interrupted") else ""),
             str(e.hits),
             e.result_hash[:12],
             Text(visible(e.canonical, one_line=True)),
@@ -296,9 +298,13 @@ def exhibits(
             view = m.view()
             ids, selection = ex.select(m, tag=tag, query=query, view=view)
             items = ex.build(m, ids, prefix, context)
-            with output_file(out, force=force) as path:
+            closed = [False]
+            with output_file(out, force=force, closed=closed) as path:
                 n = write_file(
-                    path, lambda p: write_csv(p, ex.EXHIBIT_COLUMNS, ex.rows(items, m.tz), bom=bom)
+                    path,
+                    lambda p: write_csv(
+                        p, ex.EXHIBIT_COLUMNS, screen_safe(ex.rows(items, m.tz), out), bom=bom
+                    ),
                 )
             if transcripts is not None:
                 ex.write_transcripts(items, transcripts, m.tz)
@@ -307,12 +313,15 @@ def exhibits(
                 write_loadfile(
                     m.store, [e.message for e in items], loadfile, exhibit_numbers=numbers
                 )
-            say(f"{n} exhibits written to {shown_path(out)}")
+            if not closed[0]:
+                say(f"{n} exhibits written to {shown_path(out)}")
             if transcripts is not None:
                 say(f"{n} transcripts written to {transcripts}")
             if loadfile is not None:
                 say(f"load file written to {loadfile} (text files in TEXT/)")
             extra: dict[str, Any] = {"out": str(out), "prefix": prefix}
+            if closed[0]:
+                extra.update(INTERRUPTED)
             shown = {e.message.id: [c.id for c in e.context] for e in items}
             extra.update(context_settings(context, shown))
             if tag is not None:

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 
 from discovery.cli.common import (
+    INTERRUPTED,
     MAX_CONTEXT,
     MAX_LIMIT,
     MAX_MESSAGE_ID,
@@ -29,6 +30,7 @@ from discovery.cli.common import (
     pipe_closed_ok,
     print_json,
     say,
+    screen_safe,
     shown_path,
     warn_partial,
     write_file,
@@ -161,7 +163,7 @@ def search(
                     found = None if context.none else windows(m.store, ids, context, m.tz)
                     columns = HIT_COLUMNS if found is None else (*HIT_COLUMNS, "context")
                     rows = hit_rows(searcher, result.node, ids, m.tz, found)
-                    write_rows(sys.stdout, columns, rows)
+                    write_rows(sys.stdout, columns, screen_safe(rows))
                 elif as_json:
                     found = _print_json_hits(m, searcher, result, context)
                 else:
@@ -325,11 +327,16 @@ def export(
             found = None if context.none else windows(m.store, result.ids, context, m.tz)
             columns = HIT_COLUMNS if found is None else (*HIT_COLUMNS, "context")
             rows = hit_rows(searcher, result.node, result.ids, m.tz, found)
-            with output_file(out, force=force) as path:
-                n = write_file(path, lambda p: write_csv(p, columns, rows, bom=bom))
-            say(f"{n} hits written to {shown_path(out)}")
+            closed = [False]
+            with output_file(out, force=force, closed=closed) as path:
+                n = write_file(
+                    path, lambda p: write_csv(p, columns, screen_safe(rows, out), bom=bom)
+                )
+            if not closed[0]:
+                say(f"{n} hits written to {shown_path(out)}")
             warn_partial(result.view)
             audited(
                 m, "export", query, result.node, result.ids, include_system=system,
                 out=str(out), view=result.view, **context_settings(context, found),
+                **(INTERRUPTED if closed[0] else {}),
             )  # fmt: skip

@@ -88,8 +88,10 @@ def tag_command(
             lines = []
             changed = 0
             text = (description or "").strip()
+            changed_ids: list[int] = []
             if tag is not None:
-                changed = _change(m, ids, tag, verb)
+                changed_ids = _change(m, ids, tag, verb)
+                changed = len(changed_ids)
                 obj = {"tag": tag, "action": verb, "hits": len(ids), "changed": changed}
                 lines.append(_summary(verb, tag, len(ids), changed))
             if description is not None:
@@ -108,24 +110,39 @@ def tag_command(
             warn_partial(view)
             if tag is not None:
                 audited(m, verb, query, node, ids, include_system=system, tag=tag,
-                        changed=changed, via="cli", view=view)  # fmt: skip
+                        via="cli", view=view, **_changed(changed_ids))  # fmt: skip
             if description is not None:
                 audited(m, "describe", query, node, ids, include_system=system,
                         description=text, via="cli", view=view)  # fmt: skip
 
 
-def _change(m: object, ids: list[int], value: str, verb: str) -> int:
-    """Tag, untag (returns how many changed) or describe ``ids``; a busy store is our error."""
+def _change(m: object, ids: list[int], value: str, verb: str) -> list[int]:
+    """Tag, untag or describe ``ids``; returns the ids changed. A busy store is our error."""
+    from discovery.tags import change_tag
+
     store = m.store  # type: ignore[attr-defined]
     try:
         if verb == "describe":
             with store.guarded():
                 store.set_privilege_description(ids, value)
-            return len(ids)
-        return int((store.tag if verb == "tag" else store.untag)(ids, value))
+            return ids
+        return change_tag(store, ids, value, add=verb == "tag")
     except Exception as exc:  # sqlite3.OperationalError: an ingest holds the store
         done = "described" if verb == "describe" else f"{verb}ged"
         raise DiscoveryError(f"nothing was {done}: the matter is busy ({exc})") from None
+
+
+def _changed(ids: list[int]) -> dict[str, object]:
+    """The audit settings naming the messages a tag change changed: how many, the SHA-256 of
+    their sorted ids (as a search's result hash) and every control number."""
+    from discovery.model import control_number
+    from discovery.search import result_hash
+
+    return {
+        "changed": len(ids),
+        "changed_hash": result_hash(ids),
+        "control_numbers": [control_number(i) for i in ids],
+    }
 
 
 def _confirm(question: str) -> None:

@@ -19,6 +19,8 @@ Decisions worth knowing:
 * Replies: a Discord reply is a quote of an earlier message shown above the
   new one, not a thread; the target id goes to ``extra['reply_to']`` and the
   message stays in the channel's flow (``thread_key`` None).
+* A message whose ``timestamp`` is missing or unreadable is kept undated
+  (``sent_at`` None) and reported at its index.
 * ``timestampEdited`` sets ``edited`` (DCE keeps no prior text). Mentions
   still in raw form (``<@123>``, ``<@!123>``) become ``@Name`` from the
   ``mentions`` list; custom emoji ``<:name:id>`` become ``:name:``.
@@ -123,13 +125,14 @@ def read_export(doc: Any, where: str) -> Iterator[ImportItem]:
             continue
         if mid:
             seen.add(mid)
-        yield _message(m, n, key, where)
+        msg = _message(m, n, key)
+        if msg.sent_at is None:  # kept, never dropped: stored undated, sorted last
+            yield ImportProblem(where, "message has no readable timestamp; kept undated", n)
+        yield msg
 
 
-def _message(m: Mapping[str, Any], n: int, key: str, where: str) -> ImportItem:
+def _message(m: Mapping[str, Any], n: int, key: str) -> RawMessage:
     sent = parse_iso(m.get("timestamp"))
-    if sent is None:
-        return ImportProblem(where, "message has no readable timestamp; skipped", n)
     aid, speaker = _who(mapping(m.get("author")))
     mtype = text_of(m.get("type")).strip()
     system = mtype.lower() not in MESSAGE_TYPES

@@ -30,6 +30,9 @@ Decisions worth knowing:
 * Threads: messages sharing a ``topic_id`` form a thread; its earliest message
   is the root, the others get the root's ``message_id`` as ``thread_key``. In
   an unthreaded DM every message has its own topic, so no threads arise.
+* A message (or Hangouts event) whose time is missing or unreadable is kept
+  undated (``sent_at`` None) and reported; it roots a thread only when no
+  message of its topic has a time.
 * ``updated_date`` sets ``edited``; ``deleted_date`` or a ``message_state`` of
   ``DELETED`` sets ``deleted``. A quoted message (``quoted_message_metadata``)
   is appended as ``> Name: text``. Attachments (``attached_files``) and
@@ -223,22 +226,22 @@ def read_space(doc: Any, info: Mapping[str, Any], key: str, where: str) -> Itera
         kind=kind,
         participants=tuple(Participant(i, n) for i, n in members),
     )
-    parsed: list[tuple[int, Mapping[str, Any], datetime]] = []
+    parsed: list[tuple[int, Mapping[str, Any], datetime | None]] = []
     for n, m in enumerate(doc["messages"], start=1):
         if not isinstance(m, Mapping):
             yield ImportProblem(where, "message is not an object; skipped", n)
             continue
         sent = parse_chat_date(m.get("created_date"))
-        if sent is None:
-            yield ImportProblem(where, "message has no readable created_date; skipped", n)
-            continue
+        if sent is None:  # kept, never dropped: stored undated, sorted last
+            yield ImportProblem(where, "message has no readable created_date; kept undated", n)
         parsed.append((n, m, sent))
     roots: dict[str, tuple[Any, str]] = {}  # topic -> (sort key, root native id)
     for n, m, sent in parsed:
         topic = text_of(m.get("topic_id")).strip()
         if not topic:
             continue
-        order = (sort_key(sent), n)
+        # an undated message roots its topic only when no message of it is dated
+        order = (sent is None, sort_key(sent) if sent else datetime.min, n)
         if topic not in roots or order < roots[topic][0]:
             roots[topic] = (order, _native(m, n))
     for n, m, sent in parsed:
@@ -252,7 +255,7 @@ def _native(m: Mapping[str, Any], n: int) -> str:
 def _chat_message(
     m: Mapping[str, Any],
     n: int,
-    sent: datetime,
+    sent: datetime | None,
     key: str,
     roots: Mapping[str, tuple[Any, str]],
     where: str,
@@ -358,7 +361,12 @@ def read_hangouts(doc: Any, where: str) -> Iterator[ImportItem]:
             participants=tuple(Participant(i, n) for i, n in people.items()),
         )
         for n, e in enumerate(events, start=1):
-            yield _hangouts_event(e, ci, n, key, people, where)
+            item = _hangouts_event(e, ci, n, key, people, where)
+            if isinstance(item, RawMessage) and item.sent_at is None:  # kept: stored undated
+                yield ImportProblem(
+                    where, f"{item.location} has no readable timestamp; kept undated"
+                )
+            yield item
 
 
 def _hangouts_event(
@@ -368,8 +376,6 @@ def _hangouts_event(
     if not isinstance(e, Mapping):
         return ImportProblem(where, f"{loc} is not an object; skipped")
     sent = from_epoch(integer(e.get("timestamp")), 10**6)
-    if sent is None:
-        return ImportProblem(where, f"{loc} has no readable timestamp; skipped")
     sid = _gaia(e.get("sender_id"))
     speaker = people.get(sid, sid)  # none: the ingest stores "(unknown sender)"
     etype = text_of(e.get("event_type")).upper()

@@ -27,6 +27,8 @@ Decisions worth knowing:
   first (ties keep the file order reversed).
 * **Times**: ``timestamp_ms`` is epoch milliseconds, so ``sent_at`` is UTC.
   HTML exports print local times without a zone: those are naive (``--tz``).
+  A message with no usable time is kept undated (``sent_at`` None, sorted
+  last) and reported at its entry.
 * **Platform**: ``instagram`` when a folder or file name on the path contains
   "instagram" (``your_instagram_activity/``), ``workplace`` when one contains
   "workplace"; otherwise ``messenger``.
@@ -128,7 +130,7 @@ def _sniff_html(path: Path) -> bool:
 @dataclass(slots=True)
 class _Msg:
     sender: str
-    when: datetime
+    when: datetime | None  # None: the export gave no usable time (stored undated)
     text: str
     native_id: str
     location: str
@@ -213,8 +215,11 @@ class MetaImporter:
             kind=ConversationKind.GROUP if group else ConversationKind.DIRECT,
             participants=tuple(Participant(n, n) for n in names),
         )
-        # newest-first in the export: oldest first here, stable for equal times
-        ordered = sorted(reversed(msgs), key=lambda m: sort_key(m.when))
+        # newest-first in the export: oldest first here, stable for equal times, undated last
+        ordered = sorted(
+            reversed(msgs),
+            key=lambda m: (m.when is None, sort_key(m.when) if m.when else datetime.min),
+        )
         for m in ordered:
             yield RawMessage(
                 platform=platform,
@@ -266,19 +271,15 @@ def _read_json(
             yield ImportProblem(display, "entry is not an object; skipped", n)
             continue
         msg = _json_message(entry, where)
-        if msg is None:
-            yield ImportProblem(display, "entry has no usable timestamp; skipped", n)
-            continue
+        if msg.when is None:  # kept, never dropped: stored undated, sorted last
+            yield ImportProblem(display, "entry has no usable timestamp; kept undated", n)
         out.append(msg)
 
 
-def _json_message(entry: Mapping[str, Any], where: str) -> _Msg | None:
+def _json_message(entry: Mapping[str, Any], where: str) -> _Msg:
     ts = entry.get("timestamp_ms", entry.get("timestamp"))
-    if isinstance(ts, bool) or not isinstance(ts, int | float):
-        return None
-    when = from_epoch(ts, 1000)
-    if when is None:
-        return None
+    usable = isinstance(ts, int | float) and not isinstance(ts, bool)
+    when = from_epoch(ts, 1000) if usable else None
     text = _str(entry.get("content")) or _str(entry.get("text"))
     share = entry.get("share")
     if isinstance(share, dict):
@@ -292,7 +293,7 @@ def _json_message(entry: Mapping[str, Any], where: str) -> _Msg | None:
         sender=_str(entry.get("sender_name")) or _str(entry.get("senderName")),
         when=when,
         text=text,
-        native_id=str(int(ts)),
+        native_id=str(int(ts)) if when is not None else "",  # '': located by its entry
         location=where,
         deleted=unsent is True,
         system=kind in SYSTEM_TYPES,
@@ -373,11 +374,11 @@ def _read_html(
         yield ImportProblem(display, "no messages found in the HTML")
         return
     for n, (sender, text, stamp) in enumerate(rows, start=1):
+        when: datetime | None = None
         try:
             when = _html_time(stamp)
-        except ValueError as e:
-            yield ImportProblem(display, f"{e}; message skipped", n)
-            continue
+        except ValueError as e:  # kept, never dropped: stored undated, sorted last
+            yield ImportProblem(display, f"{e}; kept undated", n)
         native = f"{name} #{n}"
         out.append(_Msg(sender=sender, when=when, text=text, native_id=native, location=native))
 

@@ -34,10 +34,13 @@ read exactly. A time with an offset gives an aware datetime (an offset beyond
 ``--tz``).
 
 A file missing a required column is one ImportProblem for the file (for JSONL,
-judged on its first object). A bad row (too few or too many cells, empty
-time, unreadable time, invalid JSON, not an object) is an ImportProblem at its
-line and the import goes on. ``native_id`` is the id column or ``''``;
-``location`` is ``line N`` (the row's first physical line).
+judged on its first object). A bad row (too few or too many cells, invalid
+JSON, not an object, no text) is an ImportProblem at its line and the import
+goes on. A row whose time is missing, empty or unreadable is kept **undated**
+(``sent_at`` None; the unreadable cell stays in ``extra``) and reported at its
+line; a row with no speaker is kept (the ingest names it "(unknown sender)").
+``native_id`` is the id column or ``''``; ``location`` is ``line N`` (the
+row's first physical line).
 """
 
 from __future__ import annotations
@@ -183,23 +186,26 @@ class _Rows:
     def row(
         self, values: Mapping[str, Any], cols: dict[str, str], line: int
     ) -> Iterator[ImportItem]:
-        missing = [f for f in REQUIRED if f not in cols or cols[f] not in values]
-        if missing:
-            yield ImportProblem(
-                self.display_path, f"row has no {', '.join(missing)}; skipped", line
-            )
+        if "text" not in cols or cols["text"] not in values:
+            yield ImportProblem(self.display_path, "row has no text; skipped", line)
             return
-        try:
-            when = parse_time(values[cols["time"]], self.day_first)
-        except ValueError as e:
-            reason = _unquoted(str(e), values[cols["time"]])
-            yield ImportProblem(
-                self.display_path, f"column {cols['time']!r}: {reason}; row skipped", line
-            )
-            return
+        when: datetime | None = None
+        unread: dict[str, str] = {}  # an unreadable time cell, kept in the raw record
+        if "time" not in cols or cols["time"] not in values:
+            yield ImportProblem(self.display_path, "row has no time; kept undated", line)
+        else:
+            cell = values[cols["time"]]
+            try:
+                when = parse_time(cell, self.day_first)
+            except ValueError as e:
+                reason = _unquoted(str(e), cell)
+                yield ImportProblem(
+                    self.display_path, f"column {cols['time']!r}: {reason}; kept undated", line
+                )
+                unread[cols["time"]] = cell if isinstance(cell, str) else json.dumps(cell)
         got: dict[str, str] = {}
         for f, k in cols.items():
-            if f == "time":
+            if f == "time" or k not in values:
                 continue
             try:
                 got[f] = _cell(values.get(k))
@@ -223,9 +229,9 @@ class _Rows:
         thread = got.get("thread", "").strip() or None
         if thread is not None and thread == native_id:
             thread = None
-        speaker = got["speaker"].strip()
+        speaker = got.get("speaker", "").strip()  # none: the ingest stores "(unknown sender)"
         used = set(cols.values())
-        extra = {}
+        extra = dict(unread)
         for k, v in values.items():
             if k not in used and isinstance(k, str):
                 try:

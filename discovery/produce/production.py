@@ -12,8 +12,11 @@ Folder layout (paths as the manifest and the load files give them)::
     production_manifest.json     every file above with its SHA-256
 
 Files are named by the document's first Bates number. The folder must be new
-or empty: a production never mixes with files of another. The manifest is
-written last: a folder without one holds a production that stopped.
+or empty: a production never mixes with files of another. It is written into
+a private sibling folder (``.NAME.incomplete-XXXX``), the manifest last, and
+renamed to ``NAME`` only when complete: a production that fails or is
+interrupted leaves nothing at ``NAME`` (its staging folder is removed; after
+a ``kill -9`` one named ``incomplete`` may remain, never taken for it).
 
 **Same input, same bytes.** Every date a file must carry (the PDF creation
 date, zip member times, the RSMF's ``Date``, the XLSX properties) is the
@@ -23,6 +26,8 @@ reads the clock, and nothing depends on the output folder's path.
 
 from __future__ import annotations
 
+import os
+import shutil
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -33,6 +38,7 @@ from typing import Any
 from discovery import config
 from discovery.errors import DiscoveryError, UsageError
 from discovery.exhibits import select as select_ids
+from discovery.files import private_dir
 from discovery.matter import Matter, View
 from discovery.model import UNDATED_US
 from discovery.produce import fonts, loadfiles, manifest, pdf, privlog, rsmf
@@ -173,46 +179,54 @@ def produce(
     every = sorted({i for s in slices for i in s.ids})
     dated = [from_us(r[2]) for r in store.summary_rows(every) if r[2] != UNDATED_US]
     asof = max([*dated, ZIP_EPOCH])
-    folder = Folder(out)
-    counter = BatesCounter(options.prefix, options.start)
-    fontset = _fontset(docs, options, tz) if "pdf" in options.formats else None
-    writer = _Writer(options, tz, counter, folder, asof, fontset)
+    staging = _staging(out)
     try:
-        for n, doc in enumerate(docs, 1):
-            writer.write(doc)
-            if progress is not None:
-                progress(n, len(docs))
-    finally:
-        if fontset is not None:
-            fontset.close()
-    produced, places, missing = writer.produced, writer.places, writer.missing
-    pages = sum(p.bates.count for p in produced) if fontset is not None else 0
-    folder.write(
-        f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality)
-    )
-    if "images" in options.formats:
-        folder.write(f"DATA/{options.prefix}.opt", loadfiles.opt_bytes(produced, options.prefix))
-    _write_privilege_log(matter, folder, places, options, tz, asof)
-    produced_ids = {e.id for d in docs for e in d.entries if e.withheld is None}
-    summary: dict[str, Any] = {
-        "matter_fingerprint": _fingerprint(matter),
-        "selection": selection.as_dict(),
-        "options": options.as_dict(),
-        "as_of": asof.astimezone(UTC).isoformat(),
-        "counts": {
-            "documents": len(docs),
-            "bates_numbers": counter.next - options.start,
-            "pages": pages,
-            "messages_produced": len(produced_ids),
-            "messages_withheld": len(places),
-            "slip_sheets": sum(d.slip_sheet for d in docs),
-            "thread_roots_added": len({i for s in slices for i in s.family}),
-        },
-        "first_bates": produced[0].bates.begin,
-        "last_bates": produced[-1].bates.end,
-    }
-    files = tuple(folder.records)
-    record = folder.write(manifest.MANIFEST_FILE, manifest.manifest_bytes(summary, files))
+        folder = Folder(staging)
+        counter = BatesCounter(options.prefix, options.start)
+        fontset = _fontset(docs, options, tz) if "pdf" in options.formats else None
+        writer = _Writer(options, tz, counter, folder, asof, fontset)
+        try:
+            for n, doc in enumerate(docs, 1):
+                writer.write(doc)
+                if progress is not None:
+                    progress(n, len(docs))
+        finally:
+            if fontset is not None:
+                fontset.close()
+        produced, places, missing = writer.produced, writer.places, writer.missing
+        pages = sum(p.bates.count for p in produced) if fontset is not None else 0
+        folder.write(
+            f"DATA/{options.prefix}.dat", loadfiles.dat_bytes(produced, options.confidentiality)
+        )
+        if "images" in options.formats:
+            folder.write(
+                f"DATA/{options.prefix}.opt", loadfiles.opt_bytes(produced, options.prefix)
+            )
+        _write_privilege_log(matter, folder, places, options, tz, asof)
+        produced_ids = {e.id for d in docs for e in d.entries if e.withheld is None}
+        summary: dict[str, Any] = {
+            "matter_fingerprint": _fingerprint(matter),
+            "selection": selection.as_dict(),
+            "options": options.as_dict(),
+            "as_of": asof.astimezone(UTC).isoformat(),
+            "counts": {
+                "documents": len(docs),
+                "bates_numbers": counter.next - options.start,
+                "pages": pages,
+                "messages_produced": len(produced_ids),
+                "messages_withheld": len(places),
+                "slip_sheets": sum(d.slip_sheet for d in docs),
+                "thread_roots_added": len({i for s in slices for i in s.family}),
+            },
+            "first_bates": produced[0].bates.begin,
+            "last_bates": produced[-1].bates.end,
+        }
+        files = tuple(folder.records)
+        record = folder.write(manifest.MANIFEST_FILE, manifest.manifest_bytes(summary, files))
+        _publish(staging, out)
+    except BaseException:  # a failure, Ctrl-C: nothing half-written stays behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return Production(
         out,
         produced[0].bates.begin,
@@ -243,6 +257,30 @@ def _check_folder(out: Path) -> None:
     """Refuse a folder holding anything (it is created with the first file)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise UsageError(f"{out} is not an empty folder: a production needs a new or empty one")
+
+
+def _staging(out: Path) -> Path:
+    """A new private folder beside ``out`` to write the production into.
+
+    Its name says what it is (``.prod-001.incomplete-x1y2``): should the process
+    be killed, what is left is never taken for the production.
+    """
+    try:
+        parent = private_dir(out.parent)
+        return Path(tempfile.mkdtemp(prefix=f".{out.name}.incomplete-", dir=parent))
+    except OSError as exc:
+        raise DiscoveryError(f"cannot write {out}: {exc.strerror or exc}") from None
+
+
+def _publish(staging: Path, out: Path) -> None:
+    """Move the complete production (manifest written) into place, in one rename."""
+    try:
+        os.rename(staging, out)  # onto a missing or empty folder only
+    except OSError as exc:
+        raise DiscoveryError(
+            f"cannot put the production in {out}: {exc.strerror or exc}"
+            " (a new or empty folder is needed)"
+        ) from None
 
 
 def _fingerprint(matter: Matter) -> str:
