@@ -98,7 +98,8 @@ def _build(args: argparse.Namespace, work: Path, env: dict[str, str]) -> dict[st
     generate_slack_export(
         work / "export", args.messages, seed=args.seed, vocabulary=args.vocabulary
     )
-    build = {**wanted, "generate_s": time.perf_counter() - t, **run_ingest(work / "export", env)}
+    build = {**wanted, "generate_s": time.perf_counter() - t}
+    build.update(run_ingest(work / "export", env, trace=work / "ingest-memory.tsv"))
     matter_dir = work / "home" / "bench"
     build["store_mb"] = (matter_dir / "case.sqlite").stat().st_size / 1e6
     build["index_mb"] = _du(matter_dir / "index") / 1e6

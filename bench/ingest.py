@@ -8,8 +8,11 @@ fresh matter ``bench``. Its worker processes count: CPU time is the whole tree's
 workers are waited for), and while it runs the tree's memory is sampled from ``/proc``
 five times a second: the sum of its processes' resident sets (RSS, which counts pages
 shared with the parent once per process) and of their proportional sets (PSS, each
-shared page split between its sharers: what the tree really holds). ``ru_maxrss`` is
-the largest single process. ``--env K=V`` sets tuning variables (``DISCOVERY_JOBS=1``).
+shared page split between its sharers: what the tree really holds). The largest
+single process is the largest ``VmHWM`` (peak RSS) read from any of them: no sample
+can miss it, and unlike ``ru_maxrss`` it does not count the memory of the process that
+started the ingest (a fork copies it; Linux keeps that peak across the ``exec``).
+``--env K=V`` sets tuning variables (``DISCOVERY_JOBS=1``).
 """
 
 from __future__ import annotations
@@ -38,6 +41,20 @@ def _children() -> dict[int, list[int]]:
         ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
         kids.setdefault(ppid, []).append(int(entry))
     return kids
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_s(pid: int, children: bool) -> float:
+    """CPU seconds of a process (and of its children it has waited for, if ``children``)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            fields = f.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = sum(int(x) for x in fields[11 : 15 if children else 13])  # utime stime cu cs
+    return ticks / TICK
 
 
 def _tree(pid: int) -> list[int]:
@@ -74,7 +91,8 @@ def _memory_kb(pid: int) -> tuple[int, int, int, int]:
 class TreeSampler(threading.Thread):
     """Peak total RSS and PSS (MB) of a process and its descendants, sampled; the largest
     peak RSS of any one of them (``VmHWM``, which no sample can miss); a timeline when
-    ``trace`` names a file (seconds, processes, summed RSS, PSS, anonymous PSS in MB)."""
+    ``trace`` names a file: seconds, processes, summed RSS, PSS and anonymous PSS in MB,
+    then CPU seconds so far of the writer (the ingest process) and of the whole tree."""
 
     def __init__(self, pid: int, every: float = 0.2, trace: Path | None = None) -> None:
         super().__init__(daemon=True)
@@ -98,7 +116,13 @@ class TreeSampler(threading.Thread):
                 self.hwm[p] = max(self.hwm.get(p, 0.0), s[3] / 1024)
             if out:
                 t = time.perf_counter() - start
-                out.write(f"{t:.1f}\t{len(procs)}\t{rss:.0f}\t{pss:.0f}\t{anon:.0f}\n")
+                own = _cpu_s(self.pid, children=False)
+                cpu = _cpu_s(self.pid, children=True) + sum(
+                    _cpu_s(p, children=True) for p in procs if p != self.pid
+                )
+                out.write(f"{t:.1f}\t{len(procs)}\t{rss:.0f}\t{pss:.0f}\t{anon:.0f}")
+                out.write(f"\t{own:.1f}\t{cpu:.1f}\n")
+                out.flush()
             self._done.wait(self.every)
         if out:
             out.close()
@@ -133,7 +157,9 @@ def run_ingest(
     return {
         "ingest_s": wall,
         "ingest_cpu_s": usage.ru_utime + usage.ru_stime,
-        "peak_rss_mb_ingest": usage.ru_maxrss / 1024,  # the largest single process
+        # The largest single process, from each one's VmHWM: not ``ru_maxrss``, which also
+        # counts this process's memory copied into the child before its exec.
+        "peak_rss_mb_ingest": max(sampler.hwm.values(), default=0.0),
         "peak_rss_mb_writer": sampler.hwm.get(proc.pid, 0.0),
         "peak_rss_mb_worker": max((v for p, v in sampler.hwm.items() if p != proc.pid), default=0),
         "peak_tree_rss_mb_ingest": sampler.peak_rss,

@@ -617,6 +617,12 @@ class Store:
         ).fetchone()
         return int(n)
 
+    def iter_index_rows(self, after_id: int) -> Iterator[tuple[int, str, str | None]]:
+        """(id, text, versions JSON) of every message with an id above ``after_id``."""
+        yield from self.db.execute(
+            "SELECT id, text, versions FROM messages WHERE id > ? ORDER BY id", (after_id,)
+        )
+
     def verify_rows(self, ids: Sequence[int]) -> list[MessageFields]:
         """The fields the exact verifier needs, for ``ids`` (any order)."""
         out: list[MessageFields] = []

@@ -352,9 +352,10 @@ def test_an_entry_without_a_readable_ts_is_kept_undated_and_reported(tmp_path: P
     ]
     reasons = {(p.path, p.line): p.reason for p in items if isinstance(p, ImportProblem)}
     assert "has no ts (message time); kept undated" in reasons[("m/general/2023-01-05.json", 2)]
-    assert "unreadable ts 'yesterday at noon'; kept undated" in reasons[
-        ("m/general/2023-01-07.json", 2)
-    ]
+    assert (
+        "unreadable ts 'yesterday at noon'; kept undated"
+        in reasons[("m/general/2023-01-07.json", 2)]
+    )
 
     from discovery.ingest import ingest
     from discovery.matter import open_matter
