@@ -39,6 +39,8 @@ from tests.test_chat_search import QUERIES as CHAT_QUERIES
 from tests.test_search_engine import QUERIES as ENGINE_QUERIES
 
 distributed = pytest.importorskip("distributed")
+# One xdist worker runs the module: its cluster and matters are built once.
+pytestmark = pytest.mark.xdist_group("shards")
 
 ALICE, BOB = "Alice Example", "Bob Example"
 QUERIES = [q for q, _ in ENGINE_QUERIES] + [q for q, _ in CHAT_QUERIES]
