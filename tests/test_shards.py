@@ -32,7 +32,7 @@ from discovery.ingest import ingest
 from discovery.matter import open_matter
 from discovery.report import build_report
 from discovery.search import Searcher, result_hash
-from discovery.shards import on_cluster
+from discovery.shards import local_workers, on_cluster
 from discovery.synth import generate_slack_export
 from tests.conftest import ACME, FIXTURES, invoke
 from tests.test_chat_search import QUERIES as CHAT_QUERIES
@@ -263,3 +263,16 @@ def test_a_worker_killed_mid_ingest_loses_nothing(
         assert stored(m) == stored(one)
         for query in ("libgen", '"ask forgiveness"', "pirat* w/5msg books", "NOT the"):
             assert Searcher(m).search(query).ids == Searcher(one).search(query).ids
+
+
+def test_shards_are_indexed_only_by_workers_on_this_host() -> None:
+    workers = {
+        "tcp://10.0.0.7:4000": {"host": "10.0.0.7"},
+        "tcp://127.0.0.1:4001": {"host": "127.0.0.1"},
+        "tcp://10.0.0.9:4002": {"host": "10.0.0.9"},
+    }
+    assert local_workers(workers, {"127.0.0.1", "10.0.0.9"}) == [
+        "tcp://10.0.0.9:4002",
+        "tcp://127.0.0.1:4001",
+    ]
+    assert local_workers(workers, {"192.168.1.2"}) == []

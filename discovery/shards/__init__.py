@@ -21,10 +21,11 @@ ingest. Nothing of it is stored meanwhile.
 from __future__ import annotations
 
 import os
+import socket
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -138,11 +139,33 @@ def stager(client: Any) -> Stager:
     return stage
 
 
+def this_host() -> set[str]:
+    """The addresses of the machine running the ingest."""
+    found = {"127.0.0.1", "::1", "localhost"}
+    with suppress(OSError):
+        found.update(str(a[4][0]) for a in socket.getaddrinfo(socket.gethostname(), None))
+    return found
+
+
+def local_workers(workers: dict[str, Any], here: set[str]) -> list[str]:
+    """The workers (``scheduler_info()["workers"]``) running on a host of ``here``."""
+    return sorted(w for w, info in workers.items() if str(info.get("host", "")) in here)
+
+
 def runner(client: Any) -> Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]:
-    """Runs tasks on the cluster of ``client``; yields their results in order."""
+    """Runs tasks on the workers of ``client``'s cluster that share this host (the index
+    tasks read the case store, whose WAL works only on one host); yields their results
+    in order."""
 
     def run(fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
-        futures = [client.submit(fn, *args, pure=False) for args in tasks]
+        near = local_workers(client.scheduler_info().get("workers", {}), this_host())
+        if not near:
+            raise UsageError(
+                "no worker of the cluster runs on this host, and the shards are indexed here"
+                " (the case store can only be read on its own host: docs/SCALE.md); start"
+                f" one: dask worker {client.scheduler.address} --nworkers 1 --nthreads 1"
+            )
+        futures = [client.submit(fn, *args, pure=False, workers=near) for args in tasks]
         try:
             for future in futures:
                 yield future.result()
