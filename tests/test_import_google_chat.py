@@ -178,3 +178,32 @@ def test_fuzz_never_raises(entries: list[dict[str, object]], info: object, cut: 
             h.write_text(text)
             for path in (folder, folder / "messages.json", h):
                 check_items(read(path))
+
+
+def test_renamed_messages_json_is_claimed_by_its_keys(tmp_path: Path) -> None:
+    """A space's messages.json saved under another name (a sample, a download) still reads."""
+    data = {
+        "messages": [
+            {
+                "creator": {"name": "Ann Lee", "email": "ann@example.com", "user_type": "Human"},
+                "created_date": "Saturday, December 16, 2023 at 08:45:21 PM UTC",
+                "text": "renamed file still read",
+                "topic_id": "t1",
+                "message_id": "space/t1/t1",
+            }
+        ]
+    }
+    renamed = tmp_path / "chat-2023.json"
+    renamed.write_text(json.dumps(data))
+    assert getattr(detect(renamed), "name", None) == "google_chat"
+    (m,) = [i for i in read(renamed) if isinstance(i, RawMessage)]
+    assert (m.speaker, m.text, m.conversation_key) == (
+        "Ann Lee",
+        "renamed file still read",
+        "chat-2023",
+    )
+    assert m.sent_at == datetime(2023, 12, 16, 20, 45, 21, tzinfo=UTC)
+    # Any JSON with "messages" but not Google Chat's keys is not claimed by name alone.
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"messages": [{"text": "x", "date": "2023-01-01"}]}))
+    assert not GoogleChatImporter().sniff(other)

@@ -141,3 +141,30 @@ def test_fuzz_never_raises(posts: list[tuple[str, dict[str, object]]], cut: int)
     text = "\n".join(lines)
     for variant in (text, text[: len(text) - cut % len(text)], json.dumps(posts)):
         read_mutated(MattermostImporter(), "e.jsonl", variant.encode(), sniff=False)
+
+
+def test_post_in_a_channel_its_team_lacks_is_kept_and_reported(tmp_path: Path) -> None:
+    """zulip's real export has a post of team gryffindor in slytherin's channel."""
+    lines = [
+        {"type": "version", "version": 1},
+        {"type": "team", "team": {"name": "a", "display_name": "A"}},
+        {"type": "team", "team": {"name": "b", "display_name": "B"}},
+        {"type": "channel", "channel": {"team": "b", "name": "quid", "display_name": "Quid"}},
+        {"type": "user", "user": {"username": "sev", "first_name": "Sev", "last_name": "S"}},
+        {"type": "post", "post": {"team": "b", "channel": "quid", "user": "sev",
+                                  "message": "listed", "create_at": 1553166740759}},
+        {"type": "post", "post": {"team": "a", "channel": "quid", "user": "sev",
+                                  "message": "unlisted pair", "create_at": 1553166740760}},
+    ]  # fmt: skip
+    path = tmp_path / "export.jsonl"
+    path.write_text("\n".join(json.dumps(x) for x in lines) + "\n")
+    items = read(path)
+    by_text = {i.text: i for i in items if isinstance(i, RawMessage)}
+    assert by_text["listed"].conversation_key == "b/quid"
+    assert by_text["unlisted pair"].conversation_key == "a/quid"
+    convs = {c.key: c.name for c in items if isinstance(c, RawConversation)}
+    assert convs == {"b/quid": "Quid", "a/quid": "quid"}
+    (problem,) = [i for i in items if isinstance(i, ImportProblem)]
+    assert problem.line == 7
+    assert "channel 'quid' of team 'a', which the export does not list" in problem.reason
+    assert "(a channel of that name is in team b)" in problem.reason

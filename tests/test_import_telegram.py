@@ -118,7 +118,12 @@ def test_helpers() -> None:
     assert flatten_text("a") == "a"
     assert flatten_text(["a", {"type": "bold", "text": "b"}, 3, None]) == "ab"
     assert flatten_text(None) == ""
-    assert message_time({"date_unixtime": "0"}) == datetime(1970, 1, 1, tzinfo=UTC)
+    assert message_time({"date_unixtime": "1"}) == datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC)
+    # A zero date_unixtime is a scrubbed time, not 1970: the naive 'date' is used.
+    assert message_time({"date_unixtime": "0000000000", "date": "2022-03-21T11:11:11"}) == (
+        datetime(2022, 3, 21, 11, 11, 11)
+    )
+    assert message_time({"date_unixtime": "0"}) is None
     assert message_time({"date": "2024-01-01T09:00:00"}) == datetime(2024, 1, 1, 9)
     assert message_time({"date": "yesterday"}) is None
     assert parse_html_date("01.02.2024 03:04:05 UTC-05:30") == datetime(
@@ -263,3 +268,30 @@ def test_telegram_desktop_html_is_claimed_by_content_only_by_telegram(tmp_path: 
         assert [(s.format, s.added) for s in report.sources] == [("telegram", 8), ("telegram", 3)]
         (hit,) = Searcher(m).search('"valuation memo"').hits
         assert hit.message.speaker == "Omar Haddad"
+
+
+def test_scrubbed_export_repeated_ids_and_zero_unixtime(tmp_path: Path) -> None:
+    """Scrubbed exports (tele_dashboard's sample) reuse one id and write date_unixtime 0."""
+    rec = {"id": 7, "type": "message", "date_unixtime": "0000000000", "from": "Ann"}
+    msgs = [
+        {**rec, "date": "2022-03-21T11:11:11", "text": "Lorem ipsum"},
+        {**rec, "date": "2022-03-21T11:11:11", "text": "Lorem ipsum"},  # the same record again
+        {**rec, "date": "2022-08-18T11:11:11", "text": "Lorem ipsum"},  # another day: another
+        {**rec, "text": "no date at all"},
+    ]
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps({"name": "G", "type": "private_group", "id": 1, "messages": msgs}))
+    items = read(path)
+    got = messages(items)
+    assert [m.sent_at for m in got] == [
+        datetime(2022, 3, 21, 11, 11, 11),
+        datetime(2022, 3, 21, 11, 11, 11),
+        datetime(2022, 8, 18, 11, 11, 11),
+        None,
+    ]
+    assert [m.dated_by for m in got][:3] == ["its 'date' field (date_unixtime is 0)"] * 3
+    problems = [i.reason for i in items if isinstance(i, ImportProblem)]
+    assert len(problems) == 1 and problems[0].startswith("message id 7 is used by 4 records")
+    with open_matter("scrubbed", create=True) as m:
+        rep = ingest(m, [path]).sources[0]
+    assert (rep.added, rep.duplicates, rep.undated) == (3, 1, 1)

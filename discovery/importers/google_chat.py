@@ -12,7 +12,9 @@ Hangouts Takeout: ``Hangouts/Hangouts.json`` with ``conversations[]``, each a
 ``conversation_state[]``); timestamps are epoch MICROseconds.
 
 Units: the ``Google Chat`` folder (or any folder with ``Groups/*/messages.json``),
-one space folder (with ``messages.json``), a lone ``messages.json``, or
+one space folder (with ``messages.json``), a lone ``messages.json`` (or one
+saved under another name, recognised by its ``creator``/``created_date``/
+``message_id`` keys; its conversation is named after the file), or
 ``Hangouts.json``. A folder is read whole, so ``group_info.json``,
 ``user_info.json`` and attachment files are not reported as unknown formats.
 
@@ -129,8 +131,16 @@ def parse_chat_date(value: Any) -> datetime | None:
 
 
 def _chat_messages_file(path: Path) -> bool:
+    """A space's ``messages.json``, or one renamed (``chat-2023.json``) that holds its keys."""
     text = head_text(path)
-    return path.name == "messages.json" and looks_like_json(text) and '"messages"' in str(text)
+    if not looks_like_json(text) or '"messages"' not in str(text):
+        return False
+    if path.name == "messages.json":
+        return True
+    return path.suffix.lower() == ".json" and all(f'"{k}"' in str(text) for k in _CHAT_KEYS)
+
+
+_CHAT_KEYS = ("creator", "created_date", "message_id")
 
 
 def _hangouts_file(path: Path) -> bool:
@@ -175,6 +185,9 @@ class GoogleChatImporter:
         value, problems = load_json(path, where)
         yield from problems
         if value is None and problems:
+            return
+        if _chat_messages_file(path):  # a renamed messages.json: no group_info beside it
+            yield from read_space(value, {}, path.stem, where)
             return
         yield from read_hangouts(value, where)
 

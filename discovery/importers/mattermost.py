@@ -11,6 +11,10 @@ Decisions worth knowing:
   ``team/channel`` for channels (names are unique per team) and
   ``dm:alice,bob`` (members sorted) for direct and group channels. Names:
   the channel's ``display_name``, else its name; DMs list their members.
+  A post naming a team/channel pair the export does not list (zulip's real
+  sample has one: a post of team A in a channel of team B) is kept in a
+  conversation of its own, named by the channel, with a problem line saying
+  so: filing it under the other team's channel would be a guess.
   ``O`` and ``P`` channels are ``channel``; a direct channel with two members
   is ``direct``, with more ``group``.
 * Speakers: first and last name when the user object gives them, else the
@@ -178,6 +182,8 @@ def _emit(ex: _Export, where: str) -> Iterator[ImportItem]:
             name = ", ".join(ex.users.get(m, m) for m in sorted(set(members))) or key
         if key not in declared:
             declared.add(key)
+            if kind == "post" and ex.channels and key not in ex.channels:
+                yield ImportProblem(where, _unlisted(key, ex), n)
             yield RawConversation(
                 platform=PLATFORM,
                 key=key,
@@ -196,6 +202,17 @@ def _emit(ex: _Export, where: str) -> Iterator[ImportItem]:
                 yield ImportProblem(where, "reply is not an object; skipped", n)
                 continue
             yield _post(reply, n, key, root.native_id, ex.users, where)
+
+
+def _unlisted(key: str, ex: _Export) -> str:
+    """The problem line for posts whose team/channel pair the export does not list."""
+    team, _, channel = key.partition("/")
+    elsewhere = sorted(k.partition("/")[0] for k in ex.channels if k.partition("/")[2] == channel)
+    also = f" (a channel of that name is in team {', '.join(elsewhere)})" if elsewhere else ""
+    return (
+        f"posts name channel {channel!r} of team {team!r}, which the export does not list{also};"
+        " they are kept as a conversation of their own"
+    )
 
 
 def _post(

@@ -16,7 +16,14 @@ objects ``{"type": "bold", "text": "..."}``), ``edited``/``edited_unixtime``,
 Decisions worth knowing:
 
 * **Times**: ``date_unixtime`` is preferred (``sent_at`` aware, UTC); without
-  it ``date`` is read as a naive local time (``--tz`` applies).
+  it ``date`` is read as a naive local time (``--tz`` applies). A
+  ``date_unixtime`` of zero (scrubbed samples write ``"0000000000"``) is no
+  time: ``date`` is used and the report counts it under "dated by"; with no
+  ``date`` either the message is kept undated.
+* **Repeated ids**: Telegram numbers a chat's messages uniquely; an id used
+  by several records of one chat (scrubbed exports reuse one for all) is
+  reported once. Records that differ in sender, time or text stay separate
+  messages; records alike in all of these are duplicates, as everywhere.
 * **Text**: a list is joined in order (entity objects contribute their
   ``text``); for a ``text_link`` entity whose ``href`` differs from its text,
   the link follows in parentheses so it is searchable.
@@ -122,10 +129,24 @@ def flatten_text(text: Any) -> str:
 
 
 def message_time(msg: Mapping[str, Any]) -> datetime | None:
-    """``date_unixtime`` as aware UTC, else ``date`` naive; None when neither reads."""
+    """``date_unixtime`` as aware UTC, else ``date`` naive; None when neither reads.
+
+    A ``date_unixtime`` of zero (``"0000000000"``, written by exports whose
+    times were scrubbed) is no time at all: 1970 would be a silent wrong date.
+    """
+    when = _unixtime(msg)
+    return when if when is not None and not _scrubbed(msg) else parse_iso(msg.get("date"))
+
+
+def _unixtime(msg: Mapping[str, Any]) -> datetime | None:
     unix = msg.get("date_unixtime")
-    when = from_epoch(unix, 1) if isinstance(unix, int | str) else None
-    return when if when is not None else parse_iso(msg.get("date"))
+    return from_epoch(unix, 1) if isinstance(unix, int | str) else None
+
+
+def _scrubbed(msg: Mapping[str, Any]) -> bool:
+    """``date_unixtime`` is zero: the export's times were scrubbed."""
+    when = _unixtime(msg)
+    return when is not None and when.timestamp() == 0
 
 
 class TelegramImporter:
@@ -200,18 +221,30 @@ def _read_chat(
     }
     out: list[RawMessage] = []
     people: dict[str, str] = {}
+    seen: dict[str, int] = {}  # native id -> records using it
     for n, msg in enumerate(messages, start=1):
         if not isinstance(msg, dict):
             yield ImportProblem(ctx.display_path, f"{where}message {n} is not an object", n)
             continue
-        when = message_time(msg)
-        if when is None:
+        when, scrubbed = message_time(msg), _scrubbed(msg)
+        if when is None and not scrubbed:
             yield ImportProblem(ctx.display_path, f"{where}message {n} has no readable date", n)
             continue
         raw = _message(msg, key, when, topics, f"{where}message {n}")
+        if scrubbed and when is not None:
+            raw = replace(raw, dated_by="its 'date' field (date_unixtime is 0)")
+        if raw.native_id:
+            seen[raw.native_id] = seen.get(raw.native_id, 0) + 1
         if not raw.system and raw.speaker_id:
             people.setdefault(raw.speaker_id, raw.speaker)
         out.append(raw)
+    for mid, count in seen.items():
+        if count > 1:
+            yield ImportProblem(
+                ctx.display_path,
+                f"{where}message id {mid} is used by {count} records: its ids cannot tell"
+                " messages apart (records alike in all else are counted as duplicates)".strip(),
+            )
     kind = _KINDS.get(
         _s(chat.get("type")), ConversationKind.GROUP if len(people) > 2 else ConversationKind.DIRECT
     )
@@ -226,7 +259,7 @@ def _read_chat(
 
 
 def _message(
-    msg: Mapping[str, Any], key: str, when: datetime, topics: set[str], where: str
+    msg: Mapping[str, Any], key: str, when: datetime | None, topics: set[str], where: str
 ) -> RawMessage:
     system = msg.get("type") == "service"
     text = flatten_text(msg.get("text"))
