@@ -69,6 +69,8 @@ def ingest(
         int | None,
         typer.Option(
             "--workers",
+            min=1,
+            max=1024,
             help="Read the sources and index the shards on a local Dask cluster of N worker"
             " processes (docs/SCALE.md).",
         ),
