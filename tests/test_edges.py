@@ -66,12 +66,23 @@ def _old_tokens(versions: object) -> Iterator[Token]:
         pos = last + 1
 
 
+def _old_positions(versions: object) -> tuple[dict[str, list[int]], int]:
+    """What the segment writer stores of a message (``text.word_positions``), read with
+    :func:`_old_tokens`."""
+    where: dict[str, list[int]] = {}
+    count = 0
+    for tok in _old_tokens(versions):
+        where.setdefault(tok.text, []).append(tok.pos)
+        count += 1
+    return where, count
+
+
 @pytest.fixture
 def old_matter(tmp_path: Path, discovery_home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Matter ``old``: indexed with tokenizer version 1 and no version recorded."""
     src = write_jsonl(tmp_path / "chat.jsonl", ROWS)
     with monkeypatch.context() as mp:
-        mp.setattr("discovery.index.segment.version_tokens", _old_tokens)
+        mp.setattr("discovery.index.segment.word_positions", _old_positions)
         assert run("ingest", str(src), "--matter", "old").exit_code == 0
     with Store(config.matter_dir("old") / STORE_FILE) as s:
         s.db.execute("DELETE FROM meta WHERE key = ?", (TOKENIZER_KEY,))
