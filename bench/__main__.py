@@ -170,6 +170,13 @@ def _queries(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
 
 
 def _fresh(env: dict[str, str], reps: int) -> dict[str, float]:
+    """Median wall time of a new ``discovery search`` process, its modules compiled first
+    as ``pip install`` leaves them (``python -m bench.startup`` also times it without)."""
+    import compileall
+
+    import discovery
+
+    compileall.compile_dir(Path(discovery.__file__).parent, quiet=1)
     out = {}
     for q in FRESH:
         samples = []

@@ -429,11 +429,11 @@ def test_show_unknown_message_exits_1(acme: Path) -> None:
 def test_every_int_option_has_bounds() -> None:
     """An unbounded int reaches SQLite's LIMIT and overflows there (OverflowError)."""
     group: Any = typer.main.get_command(app)
-    ints = [
-        (name, param.name, param.min, param.max)
+    ints = [  # an int option is click's INT or IntRange ("int", "int range" in typer < 0.29)
+        (name, param.name, getattr(param.type, "min", None), getattr(param.type, "max", None))
         for name, command in group.commands.items()
         for param in command.params
-        if param.type_descriptor.annotation is int
+        if param.type.name.startswith("int")
     ]
     assert {(n, p) for n, p, _, _ in ints} >= {("search", "limit")}
     assert all(lo is not None and hi is not None for _, _, lo, hi in ints), ints
@@ -465,7 +465,11 @@ HUGE = "99999999999999999999"
 def test_huge_numbers_are_usage_errors_not_crashes(acme: Path, args: tuple[str, ...]) -> None:
     result = run(*args)
     assert result.exit_code == 2, result.stdout + result.stderr
-    assert re.search(r"Invalid value for '--(context|limit)': Input should be", result.stderr)
+    if "--limit" in args:  # click's range check (typer < 0.29)
+        said = r"Invalid value for '--limit': -?[0-9]+ is not in the range [0-9]+<=x<=[0-9]+"
+    else:  # the context spec's own parser
+        said = r"Invalid value for '--context': Input should be 0 to [0-9]+ \(messages each side\)"
+    assert re.search(said, result.stderr), result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
 
 
@@ -665,6 +669,72 @@ def test_console_entry_end_to_end(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     rows = list(csv.reader(io.StringIO(out.read_bytes().decode("utf-8-sig"))))
     assert len(rows) == LIBGEN_HITS + 1
+
+
+ENTRY_REPORTING_MODULES = """
+import atexit, sys
+def loaded():
+    heavy = ("pydantic", "whoosh", "textual")
+    names = [m for m in sys.modules if m.startswith("discovery.cli.") or m.split(".")[0] in heavy]
+    sys.stderr.write("loaded: " + " ".join(sorted(names)) + "\\n")
+atexit.register(loaded)
+sys.argv[0] = "discovery"
+from discovery.cli import main
+main()
+"""
+"""The console entry, telling on stderr which command modules and heavy packages it loaded."""
+
+
+def run_entry(
+    home: Path, *args: str, **env: str
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    r = subprocess.run(
+        [sys.executable, "-c", ENTRY_REPORTING_MODULES, *args],
+        env={**os.environ, "DISCOVERY_HOME": str(home), **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    lines = r.stderr.splitlines()
+    assert lines and lines[-1].startswith("loaded:"), r.stderr
+    return r, lines[-1].split()[1:]
+
+
+def test_a_command_loads_only_its_own_module(acme: Path) -> None:
+    """Start-up: `discovery search` builds the commands of cli/search.py alone, and loads
+    neither pydantic (typer < 0.29 builds no model per option) nor Whoosh nor Textual."""
+    r, loaded = run_entry(acme, "search", "libgen")
+    assert r.returncode == 0, r.stderr
+    assert len(CONTROL.findall(r.stdout)) == LIBGEN_HITS
+    assert loaded == ["discovery.cli.common", "discovery.cli.search"]
+    r, loaded = run_entry(acme, "tags")
+    assert r.returncode == 0 and loaded == ["discovery.cli.common", "discovery.cli.tags"]
+
+
+def test_help_and_completion_still_see_every_command(acme: Path) -> None:
+    from discovery.cli import COMMANDS, MODULES
+
+    everything = sorted(f"discovery.cli.{m}" for m in ("common", *MODULES))
+    r, loaded = run_entry(acme, "--help")
+    listed = set(re.findall(r"^  (\w+) ", r.stdout.split("Commands:")[1], re.MULTILINE))
+    assert r.returncode == 0 and listed == set(COMMANDS) and loaded == everything
+    completion = {"_DISCOVERY_COMPLETE": "complete_bash", "COMP_CWORD": "1"}
+    r, loaded = run_entry(acme, COMP_WORDS="discovery e", **completion)
+    assert sorted(r.stdout.split()) == ["exhibits", "explain", "export"] and loaded == everything
+    r, _ = run_entry(acme, COMP_WORDS="discovery search --co", **{**completion, "COMP_CWORD": "2"})
+    assert r.stdout.split() == ["--count", "--context"]
+
+
+def test_the_command_map_matches_what_the_modules_register() -> None:
+    """cli/__init__.py names each command's module so that a run imports only that one."""
+    from discovery.cli import COMMANDS, MODULES
+
+    registered = {
+        (c.name or c.callback.__name__): c.callback.__module__.rsplit(".", 1)[1]
+        for c in app.registered_commands
+        if c.callback is not None
+    }
+    assert registered == COMMANDS and set(COMMANDS.values()) == set(MODULES)
 
 
 def test_console_entry_problem_lines_are_never_wrapped(tmp_path: Path) -> None:

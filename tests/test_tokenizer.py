@@ -136,6 +136,17 @@ def test_the_reference_tokenizer_agrees(s: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+@example("".join(map(chr, range(128))))  # every ASCII character
+def test_ascii_text_is_read_as_the_full_word_pattern_reads_it(s: str) -> None:
+    """ASCII texts skip the full pattern (compiled only for other texts): same words,
+    same offsets, and the reference tokenizer's words."""
+    full = [(m.start(), m.end(), m.group()) for m in text._word_re().finditer(s)]
+    assert [(t.start, t.end, s[t.start : t.end]) for t in text.tokenize(s)] == full
+    assert text.words(s) == ref_words(s)
+
+
+@settings(max_examples=300, deadline=None)
 @given(texts)
 @example("a\xad\u0301")  # the soft hyphen is dropped, so the accent composes with the a
 def test_pieces_normalize_like_the_whole_text(s: str) -> None:

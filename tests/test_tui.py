@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.text import Text
 from textual.binding import Binding
 from textual.pilot import Pilot
 from typer.testing import CliRunner
@@ -62,10 +63,15 @@ def drive(app: ReviewApp, scenario: Scenario, size: tuple[int, int] = (120, 40))
 
 
 async def settle(app: ReviewApp, pilot: Pilot[Any]) -> None:
-    """Wait for the workers (search, export) and the messages they post."""
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
+    """Wait for the workers (search, export) and the messages they post, again while a
+    worker is left or keys are held for a dialog: in a burst, a worker can start after
+    the one waited for ends (an export after the search its dialog waited for)."""
+    for _ in range(50):
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.pause()
+        if not len(app.workers) and not app.holding_keys:
+            return
 
 
 async def search(app: ReviewApp, pilot: Pilot[Any], query: str, *, type_it: bool = False) -> None:
@@ -624,13 +630,19 @@ def test_thirty_j_then_h_in_one_burst_tags_the_hit_on_screen(
     assert entry.result_hash == result_hash([expected[30]])
 
 
+async def libgen_typed_over_other_hits(app: ReviewApp, pilot: Pilot[Any]) -> None:
+    """The hits of ``permission`` on screen, and ``libgen`` typed in the query bar
+    (not submitted)."""
+    await search(app, pilot, "permission")
+    await pilot.press("slash")
+    app.query_bar.input.value = "libgen"
+
+
 def test_keys_pressed_while_a_search_runs_act_on_its_hits(
     review: ReviewApp, matter: Matter
 ) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
-        await search(app, pilot, "permission")  # other hits on screen first
-        await pilot.press("slash")
-        app.query_bar.input.value = "libgen"
+        await libgen_typed_over_other_hits(app, pilot)
         await burst(app, pilot, "enter", "j", "j", "h")
         assert controls(app) == LIBGEN
         assert current(app) == LIBGEN[2]
@@ -638,6 +650,51 @@ def test_keys_pressed_while_a_search_runs_act_on_its_hits(
 
     drive(review, scenario)
     assert matter.store.ids_of_tags(["hot"]) == {39}
+
+
+def test_keys_typed_as_a_dialog_opens_are_the_dialogs(
+    review: ReviewApp, matter: Matter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """t, d, :, f and x each open a dialog; the keys typed in the same burst are typed into
+    it (h, r, p, j would otherwise tag or move on the hit list), and those after its
+    Enter act on the hits again."""
+    monkeypatch.chdir(tmp_path)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "libgen")
+        await burst(app, pilot, "t", *"hot", "enter", "j")
+        assert current(app) == LIBGEN[1]  # the j after Enter moved on the hits
+        await burst(app, pilot, "d", *"hr", "enter", "j")
+        assert current(app) == LIBGEN[2]
+        await burst(app, pilot, "colon", *"45", "enter", "h")
+        assert current(app) == LIBGEN[3]
+        await burst(app, pilot, "f", *"priya", "enter")
+        assert app.filters == Filters(speaker="priya") and controls(app) == [LIBGEN[2]]
+        await burst(app, pilot, "F", "x", *"hr.csv", "enter")
+        assert app.filters.is_empty() and app.exported == (Path("hr.csv"), 4)
+        await burst(app, pilot, "colon", *"4x", "enter", "backspace", "enter", "r")
+        assert current(app) == LIBGEN[0]  # 4x refused in the dialog, then MSG-4: not a hit
+        assert app.looked_up is not None and app.looked_up.id == 4
+
+    drive(review, scenario)
+    assert matter.store.tag_names() == ["hot", "responsive"]
+    assert matter.store.ids_of_tags(["hot"]) == {16, 45}  # by the dialog, then by h on 45
+    assert matter.store.ids_of_tags(["responsive"]) == {4}  # r on the message gone to
+    assert matter.store.privilege_descriptions([16, 29, 39]) == {29: "hr"}  # d on LIBGEN[1]
+    assert (tmp_path / "hr.csv").is_file()
+
+
+def test_a_dialog_key_pressed_while_a_search_runs_opens_on_its_hits(
+    review: ReviewApp, matter: Matter
+) -> None:
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await libgen_typed_over_other_hits(app, pilot)
+        await burst(app, pilot, "enter", "j", "t", *"hr", "enter", "j")
+        assert controls(app) == LIBGEN and current(app) == LIBGEN[2]
+
+    drive(review, scenario)
+    assert matter.store.tag_names() == ["hr"]  # h and r were the tag's name, not tags
+    assert matter.store.ids_of_tags(["hr"]) == {29}
 
 
 def test_up_down_home_end_and_g_move_through_every_hit(
@@ -665,6 +722,40 @@ def test_up_down_home_end_and_g_move_through_every_hit(
     drive(review, scenario)
 
 
+def test_the_last_hit_is_a_jump_that_fetches_no_page_before_it(
+    review: ReviewApp, matter: Matter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """G on a large hit set fetches the hits around the last one, not every page up to it;
+    walking back up fetches the pages before as the cursor reaches them."""
+    from discovery.model import control_number
+    from discovery.tui import session as session_module
+
+    monkeypatch.setattr(session_module, "PAGE", 5)
+    expected = slack_hits_in_time_order(matter)
+    n = len(expected)
+    assert n > 30
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "platform:slack")
+        await burst(app, pilot, "G")
+        r = app.results
+        assert r is not None and app.index == n - 1 and current(app) == control_number(expected[-1])
+        assert app.pane.focus_id == expected[-1]
+        assert len(r.hits) == 10 and len(r.far) < 10  # the first two pages, and the last one
+        assert app.table.row_count == len(r.far)
+        await burst(app, pilot, *["k"] * 12, "h")
+        assert app.index == n - 13 and current(app) == control_number(expected[n - 13])
+        assert str(app.table.get_cell(str(n - 13), "tags")) == "H"
+        assert len(r.hits) + len(r.far) < n  # still not every page
+        await burst(app, pilot, "home")
+        assert app.index == 0 and current(app) == control_number(expected[0])
+        await burst(app, pilot, "end", "up", "up")
+        assert app.index == n - 3 and app.pane.focus_id == expected[n - 3]
+
+    drive(review, scenario)
+    assert matter.store.ids_of_tags(["hot"]) == {expected[n - 13]}
+
+
 def test_header_detail_line_and_footer_at_80_columns(review: ReviewApp, matter: Matter) -> None:
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         header = str(app.query_one("#header").visual)  # type: ignore[attr-defined]
@@ -685,6 +776,35 @@ def test_header_detail_line_and_footer_at_80_columns(review: ReviewApp, matter: 
     drive(review, scenario, size=(80, 24))
 
 
+def test_the_footer_follows_the_focus_as_textual_lays_it_out(review: ReviewApp) -> None:
+    """The keys shown while typing a query (h, r, ... type letters there) and on the hit
+    list are where Textual's own footer puts them, the second time round without the
+    footer being composed again."""
+
+    def footer(app: ReviewApp) -> list[tuple[int, int, str, str]]:
+        keys = app.screen.query("FooterKey")
+        return [
+            (k.region.x, k.region.width, k.key_display, k.description) for k in keys if k.display
+        ]  # type: ignore[attr-defined]
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await pilot.pause()
+        typing = footer(app)  # composed by Textual with the query bar focused
+        assert [d for *_, d in typing] == ["Query", "Help", "palette"]
+        await search(app, pilot, "libgen")
+        on_hits = footer(app)  # composed again by Textual: more keys
+        assert [d for *_, d in on_hits][:3] == ["Query", "Hot", "Resp"]
+        made = set(app.screen.query("FooterKey"))
+        for _ in range(2):
+            await burst(app, pilot, "slash")
+            assert footer(app) == typing
+            await search(app, pilot, "libgen")
+            assert footer(app) == on_hits
+        assert set(app.screen.query("FooterKey")) == made
+
+    drive(review, scenario, size=(80, 24))
+
+
 def test_the_year_shows_when_the_hits_span_years(matter: Matter, tmp_path: Path) -> None:
     from discovery.ingest import ingest
 
@@ -694,12 +814,15 @@ def test_the_year_shows_when_the_hits_span_years(matter: Matter, tmp_path: Path)
         ' "content": "An old note about libgen.", "id": "o1"}\n',
         encoding="utf-8",
     )
-    ingest(matter, [older])
+    undated = tmp_path / "note.eml"  # no headers: an undated message, last in time order
+    undated.write_text("A note about libgen, no headers at all.\n", encoding="utf-8")
+    ingest(matter, [older, undated])
     session = Session(matter)
 
     async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
         await search(app, pilot, "libgen")
-        assert app.results is not None and app.results.years == (2021, 2023)
+        assert app.results is not None and app.results.total == len(LIBGEN) + 2
+        assert app.results.years == (2021, 2023)  # the undated hit has no year
         assert str(app.table.get_cell("0", "time")) == "2021-05-04 10:00"
         assert "2021–2023" in str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
         await search(app, pilot, "permission")  # all in 2023: month and day only
@@ -780,6 +903,32 @@ def test_go_to_a_hit_and_to_a_message_that_is_not_one(review: ReviewApp, matter:
 
     drive(review, scenario)
     assert matter.store.ids_of_tags(["responsive"]) == {17}
+
+
+def test_matches_in_an_earlier_version_are_highlighted_in_the_pane(review: ReviewApp) -> None:
+    """MSG-35 read "Run 15 uses the pirated books again." before it was edited to "Run 15
+    uses only licensed books.": the phrase matches the earlier version only, so that is
+    where its words are marked, not "books" in the current text."""
+    from textual.widgets import Static
+
+    from discovery.render import HIGHLIGHT
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, '"pirated books"')
+        await burst(app, pilot, "colon", *"35", "enter")
+        assert current(app) == "MSG-00000035" and app.pane.focus_id == 35
+        body = app.pane.query_one("#body", Static).content
+        assert isinstance(body, Text)
+        lines = body.split("\n")
+        (earlier,) = [line for line in lines if "(earlier version 1)" in line.plain]
+        (now,) = [line for line in lines if "uses only licensed books" in line.plain]
+
+        def marked(line: Text) -> list[str]:
+            return [line.plain[s.start : s.end] for s in line.spans if HIGHLIGHT in str(s.style)]
+
+        assert marked(earlier) == ["pirated", "books"] and marked(now) == []
+
+    drive(review, scenario)
 
 
 def test_query_history_is_kept_per_matter(matter: Matter) -> None:

@@ -145,7 +145,9 @@ class _Out(Console):
 
 
 def out_console() -> Console:
-    return _Out(soft_wrap=False, highlight=False)
+    # No emoji codes: ':smile:' in a printed string stays as written (and rich's
+    # table of codes is not loaded).
+    return _Out(soft_wrap=False, highlight=False, emoji=False)
 
 
 @contextmanager
@@ -241,7 +243,7 @@ def screen_safe(rows: Iterable[Sequence[str]], out: Path | None = None) -> Itera
 
 
 def err_console() -> Console:
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, emoji=False)
 
 
 def say(text: str) -> None:

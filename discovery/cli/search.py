@@ -127,7 +127,6 @@ def search(
       discovery search 'libgen' --csv > hits.csv
     """
     with guard():
-        from discovery.export import HIT_COLUMNS, hit_rows, write_rows
         from discovery.search import Searcher
 
         if sum((as_json, as_csv, count)) > 1:
@@ -159,6 +158,8 @@ def search(
             found = None
             with pipe_closed_ok() as closed:
                 if as_csv:
+                    from discovery.export import HIT_COLUMNS, hit_rows, write_rows
+
                     ids = result.ids if shown is None else result.ids[:shown]
                     found = None if context.none else windows(m.store, ids, context, m.tz)
                     columns = HIT_COLUMNS if found is None else (*HIT_COLUMNS, "context")

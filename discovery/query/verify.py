@@ -70,7 +70,6 @@ from functools import lru_cache
 
 import regex
 import Stemmer
-from rapidfuzz.distance import Levenshtein
 
 from discovery import text
 from discovery.errors import DiscoveryError
@@ -239,6 +238,8 @@ def term_matcher(term: str) -> Callable[[str], bool]:
         target = stem(term[:-1])
         return lambda w: stem(w) == target
     if kind == "fuzzy":
+        from rapidfuzz.distance import Levenshtein  # only fuzzy words need it (start-up)
+
         head = term[: term.index("%")]
         edits = term.count("%")
         whole = term.replace("%", "")

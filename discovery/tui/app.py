@@ -25,10 +25,12 @@ from typing import Any, ClassVar, TypeVar
 
 from rich.text import Text
 from textual import work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.reactive import Reactive
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widget import Widget
+from textual.widgets import DataTable, Static
 
 from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError
@@ -37,6 +39,7 @@ from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
+from discovery.tui.keys import HoldsKeys, opens_dialog
 from discovery.tui.screens import (
     DescriptionScreen,
     ExportScreen,
@@ -46,7 +49,14 @@ from discovery.tui.screens import (
     TagScreen,
 )
 from discovery.tui.session import Filters, Results, Session
-from discovery.tui.widgets import ConversationPane, HitTable, QueryBar, detail_text
+from discovery.tui.widgets import (
+    ConversationPane,
+    HitTable,
+    KeysFooter,
+    QueryBar,
+    TextLine,
+    detail_text,
+)
 
 CONTEXT_STEPS = (0, 1, 2, 3, 5, 8, 13, 20, 30, 50)
 """Messages shown each side of a hit, as the context is widened or narrowed."""
@@ -94,7 +104,15 @@ def on_shown_hits(action: A) -> A:
     return run  # type: ignore[return-value]
 
 
-class ReviewApp(App[None]):
+class ReviewScreen(Screen[None]):
+    """The screen under the dialogs. A move of the focus (the query bar to the hit list
+    at every search) repaints the widgets whose look it changes, which Textual restyles
+    for it, not the whole screen (Textual's own default: every widget drawn again)."""
+
+    focused: Reactive[Widget | None] = Reactive(None, repaint=False)
+
+
+class ReviewApp(HoldsKeys):
     """Search a matter, walk the hits in their conversations, tag, export."""
 
     CSS_PATH = "app.tcss"
@@ -173,6 +191,14 @@ class ReviewApp(App[None]):
         self.filters = Filters()
         self.generation = 0
         self.searching = False
+        self.first_row = 0
+        """The place among the hits of the hit list's first row (not 0 after a jump far
+        down, e.g. to the last hit: the rows are the hits around it)."""
+        self.put_back: tuple[int, int, int] | None = None
+        """The hit list a running search took off the screen (the current hit, the first
+        row's hit, the rows), to put back if it fails."""
+        self.pane_shows: tuple[object, ...] | None = None
+        """What the conversation pane was last drawn for (drawn again only when it changes)."""
         self.deferred: list[tuple[Callable[..., None], tuple[Any, ...]]] = []
         """Hit actions pressed while a search ran, to run on its hits."""
         self.ingest: View | None = None
@@ -181,17 +207,20 @@ class ReviewApp(App[None]):
         self.sub_title = f"matter {session.name}"
 
     # --- layout ------------------------------------------------------------------------
+    def get_default_screen(self) -> Screen[Any]:
+        return ReviewScreen(id="_default")
+
     def compose(self) -> ComposeResult:
         yield Static(self._header(), id="header")
         yield QueryBar(
             self._submitted, blink=self.blink, history=self.session.history(), id="querybar"
         )
-        yield Static("", id="filter")
-        yield Static("", id="totals")
+        yield TextLine(id="filter")
+        yield TextLine(id="totals", fixed=True)
         yield HitTable(self.tz, id="hits")
-        yield Static("", id="detail")
+        yield TextLine(id="detail")
         yield ConversationPane(self.tz, id="conversation")
-        yield Footer(compact=True)
+        yield KeysFooter(compact=True)
 
     @property
     def query_bar(self) -> QueryBar:
@@ -224,11 +253,10 @@ class ReviewApp(App[None]):
     def _layout_table(self) -> None:
         years = self.results is not None and len(self.results.years) > 1
         if self.table.needs_columns(self.size.width, years):
-            index = self.index
+            index, rows = self.index, self.table.row_count
             self.table.set_columns(self.size.width, years)
-            if self.results:
-                self.table.add_hits(self.results.hits, 0)
-                self.table.move_cursor(row=index, animate=False)
+            if self.results and not self.searching:
+                self._show_rows(self.first_row, self.first_row + rows, index)
 
     def _header(self) -> Text:
         s = self.session
@@ -276,9 +304,14 @@ class ReviewApp(App[None]):
             self.query_bar.show_error(None)
             return
         self.generation += 1
+        if not self.searching:
+            self.put_back = (self.index, self.first_row, self.table.row_count)
         self.searching = True
+        # The old hits leave the screen: kept, they would be drawn again for the focus
+        # moving to them, a frame the search would wait for.
+        self.table.clear()
         self.screen.set_focus(self.table)  # keys from now on act on the hits, not the query
-        self.query_one("#totals", Static).update(Text("searching…", "dim italic"))
+        self.query_one("#totals", TextLine).show(Text("searching…", "dim italic"))
         self._search(text, filter_query, self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
@@ -295,10 +328,18 @@ class ReviewApp(App[None]):
             return
         self.error = exc
         self.query_bar.show_error(exc)
-        self._show_totals()
         if self.searching:
+            self._put_back_hits()
             self.query_bar.input.focus()
+        self._show_totals()
         self._search_done()
+
+    def _put_back_hits(self) -> None:
+        """The hits of the search before, where the cursor was, after one that failed."""
+        shown, self.put_back = self.put_back, None
+        if self.results and self.results.total and shown is not None:
+            index, lo, rows = shown
+            self._show_rows(lo, lo + rows, index)
 
     def _show_results(self, generation: int, results: Results) -> None:
         if generation != self.generation:
@@ -306,6 +347,8 @@ class ReviewApp(App[None]):
         self.error = None
         self.query_bar.show_error(None)
         self.results = results
+        self.first_row = 0
+        self.put_back = None
         self.looked_up = None
         self.at_start = False
         self._audit_warning(results.audit_error)
@@ -320,6 +363,7 @@ class ReviewApp(App[None]):
             table.move_cursor(row=0, animate=False)
             table.focus()
         else:
+            self.pane_shows = None
             self.pane.clear("No hits.")
         self._refresh_hit()
         self._search_done()
@@ -356,16 +400,16 @@ class ReviewApp(App[None]):
                 parts.append((f"  {note}: hits so far", "bold yellow"))
         kind = CONTEXT_KINDS[self.context_kind]
         parts.append(f"  context {'±' + str(self.context) if kind is None else kind.describe()}")
-        self.query_one("#totals", Static).update(Text.assemble(*parts))
+        self.query_one("#totals", TextLine).show(Text.assemble(*parts))
 
     def _show_filter(self) -> None:
-        shown = self.query_one("#filter", Static)
+        shown = self.query_one("#filter", TextLine)
         try:
             text = self.filters.query()
         except DiscoveryError as exc:
             text = str(exc)
         shown.display = bool(text)
-        shown.update(
+        shown.show(
             Text.assemble(
                 ("filter, kept for every query (f changes, F clears): ", "dim"), (text, "yellow")
             )
@@ -374,18 +418,17 @@ class ReviewApp(App[None]):
     # --- the current hit ---------------------------------------------------------------
     @property
     def index(self) -> int:
-        """The current hit: the hit table's cursor row, which every key moves at once."""
+        """The current hit: the hit table's cursor row, which every key moves at once
+        (its place among the hits: the row, past :attr:`first_row`)."""
         r = self.results
-        if r is None or not r.hits:
+        if r is None or not r.total:
             return 0
-        return max(0, min(self.table.cursor_row, len(r.hits) - 1))
+        return max(0, min(self.first_row + self.table.cursor_row, r.total - 1))
 
     @property
     def hit(self) -> Hit | None:
         r = self.results
-        if r is None or not r.hits:
-            return None
-        return r.hits[self.index]
+        return None if r is None else r.hit_at(self.index)
 
     @property
     def message(self) -> Message | None:
@@ -396,11 +439,13 @@ class ReviewApp(App[None]):
         return None if hit is None else hit.message
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        if self.results is None or event.cursor_row != self.table.cursor_row:
-            return  # a move that later keys have already overtaken
+        if self.results is None or self.searching or event.cursor_row != self.table.cursor_row:
+            return  # a move that later keys have already overtaken, or an emptied list
         self.looked_up = None
         self.at_start = False
         self._ensure_loaded(self.index + 1)
+        if self.table.cursor_row < 5:
+            self._grow_back()
         self._refresh_hit()
 
     def _refresh_hit(self) -> None:
@@ -410,22 +455,47 @@ class ReviewApp(App[None]):
 
     def _show_detail(self) -> None:
         m = self.message
-        detail = self.query_one("#detail", Static)
-        detail.update(detail_text(m, self.tz) if m is not None else "")
+        detail = self.query_one("#detail", TextLine)
+        detail.show(detail_text(m, self.tz) if m is not None else Text())
         detail.display = m is not None
 
     def on_hit_table_near_end(self, event: HitTable.NearEnd) -> None:
-        if self.results is not None:
-            self._ensure_loaded(len(self.results.hits))
+        self._ensure_loaded(self.first_row + self.table.row_count)
+
+    def on_hit_table_near_start(self, event: HitTable.NearStart) -> None:
+        self._grow_back()
 
     def _ensure_loaded(self, index: int) -> None:
         """Load pages of hits through ``index`` into the table (the next page, near the end)."""
         r = self.results
-        if r is None or r.complete or index < len(r.hits) - 5:
+        end = self.first_row + self.table.row_count
+        if r is None or self.searching or end >= r.total or index < end - 5:
             return
-        before = len(r.hits)
-        self.session.load_through(r, index + 5)
-        self.table.add_hits(r.hits[before:], before)
+        self.session.load(r, end, index + 6)
+        rows = []
+        while (hit := r.hit_at(end + len(rows))) is not None:
+            rows.append(hit)
+        self.table.add_hits(rows, end)
+
+    def _grow_back(self) -> None:
+        """Near the first row of hits that start past the first hit: the page before too."""
+        if self.results is not None and self.first_row > 0 and not self.searching:
+            index, end = self.index, self.first_row + self.table.row_count
+            self._show_rows(max(0, self.first_row - self.session.page), end, index)
+
+    def _show_rows(self, lo: int, hi: int, index: int) -> None:
+        """The hits at places ``lo`` to ``hi`` (fetched as needed) as the hit list's rows,
+        the cursor on hit ``index``."""
+        r = self.results
+        assert r is not None
+        self.session.load(r, lo, hi)
+        rows = []
+        while lo + len(rows) < hi and (hit := r.hit_at(lo + len(rows))) is not None:
+            rows.append(hit)
+        self.first_row = lo
+        self.table.clear()
+        self.table.add_hits(rows, lo)
+        self.table.move_cursor(row=index - lo, animate=False)
 
     def _show_conversation(self) -> None:
         m = self.message
@@ -433,9 +503,12 @@ class ReviewApp(App[None]):
         if m is None:
             return
         node = r.node if r is not None else None
-        messages, marks = self.session.context(
-            m.id, self.shown_context(), node, from_start=self.at_start
-        )
+        context = self.shown_context()
+        shows = (m.id, m.tags, context, self.at_start, self.looked_up is not None, node)
+        if shows == self.pane_shows:
+            return
+        self.pane_shows = shows
+        messages, marks = self.session.context(m.id, context, node, from_start=self.at_start)
         if self.at_start:
             note = "from the start of the conversation (g: back to the hit)"
         elif self.looked_up is not None:
@@ -445,15 +518,24 @@ class ReviewApp(App[None]):
         self.pane.show(messages, m.id, marks, note=note, to_top=self.at_start)
 
     def _go(self, index: int) -> None:
+        """Move to hit ``index``: among the rows, the page after them, or (further away,
+        G, a go-to) the rows around it alone: no page before it is fetched."""
         r = self.results
         if r is None or not r.total:
             return
         index = max(0, min(r.total - 1, index))
-        self._ensure_loaded(index)
-        if self.looked_up is not None and index == self.index:
+        was = self.index
+        lo, end, page = self.first_row, self.first_row + self.table.row_count, self.session.page
+        if lo <= index < end + page:
+            self._ensure_loaded(index)
+        elif lo - page <= index < lo:
+            self._show_rows(max(0, lo - page), end, index)
+        else:
+            self._show_rows(max(0, index - page // 2), index + page // 2 + 1, index)
+        if self.looked_up is not None and index == was:
             self.looked_up = None
             self._refresh_hit()
-        self.table.move_cursor(row=index, animate=False)
+        self.table.move_cursor(row=index - self.first_row, animate=False)
 
     # --- actions -----------------------------------------------------------------------
     def action_explain(self) -> None:
@@ -504,13 +586,14 @@ class ReviewApp(App[None]):
             i += step * len(chunk)
         self.notify("No other hit in this conversation that way.", timeout=3)
 
+    @opens_dialog
     @on_shown_hits
     def action_goto(self) -> None:
         def done(mid: object) -> None:
             if isinstance(mid, int):
                 self._goto(mid)
 
-        self.push_screen(GotoScreen(), done)
+        self.open_dialog(GotoScreen(), done)
 
     def _goto(self, mid: int) -> None:
         try:
@@ -580,33 +663,42 @@ class ReviewApp(App[None]):
         if self.looked_up is not None and self.looked_up.id == m.id:
             self.looked_up = message
         r = self.results
-        if r is not None:
-            for i, hit in enumerate(r.hits):  # the message may be a hit too (or elsewhere)
+        if r is not None:  # the message may be a hit too (or elsewhere)
+            for i, hit in [*enumerate(r.hits), *r.far.items()]:
                 if hit.message.id == m.id:
-                    r.hits[i] = dataclasses.replace(hit, message=message)
-                    self.table.update_tags(i, message)
+                    if i < len(r.hits):
+                        r.hits[i] = dataclasses.replace(hit, message=message)
+                    else:
+                        r.far[i] = dataclasses.replace(hit, message=message)
+                    shown = self.first_row <= i < self.first_row + self.table.row_count
+                    if shown and not self.searching:
+                        self.table.update_tags(i, message)
                     break
         self._show_conversation()
         self._show_detail()
 
+    @opens_dialog
     @on_shown_hits
     def action_custom_tag(self) -> None:
         m = self.message
         if m is None:
             self.notify("No hit to tag: search first.", severity="warning", timeout=3)
+            self.release_keys()  # no dialog: the keys go on to the review screen
             return
 
         def done(tag: object) -> None:
             if isinstance(tag, str):
                 self._toggle(m, tag)  # the message the dialog was opened on
 
-        self.push_screen(TagScreen(self.session.tag_names(), m.tags), done)
+        self.open_dialog(TagScreen(self.session.tag_names(), m.tags), done)
 
+    @opens_dialog
     @on_shown_hits
     def action_describe(self) -> None:
         m = self.message
         if m is None:
             self.notify("No hit to describe: search first.", severity="warning", timeout=3)
+            self.release_keys()  # no dialog: the keys go on to the review screen
             return
 
         def done(text: object) -> None:
@@ -621,14 +713,15 @@ class ReviewApp(App[None]):
             self.notify(f"{m.control} {said}", timeout=2)
             self._audit_warning(problem)
 
-        self.push_screen(DescriptionScreen(m.control, self.session.description(m.id)), done)
+        self.open_dialog(DescriptionScreen(m.control, self.session.description(m.id)), done)
 
+    @opens_dialog
     def action_filter(self) -> None:
         def done(filters: object) -> None:
             if isinstance(filters, Filters):
                 self._set_filter(filters)
 
-        self.push_screen(FilterScreen(self.filters), done)
+        self.open_dialog(FilterScreen(self.filters), done)
 
     def action_clear_filter(self) -> None:
         if self.filters.is_empty():
@@ -642,18 +735,20 @@ class ReviewApp(App[None]):
         self._show_filter()
         self.run_search(self.query_bar.input.value)
 
+    @opens_dialog
     @on_shown_hits
     def action_export(self) -> None:
         r = self.results
         if r is None or not r.total:
             self.notify("Nothing to export: search first.", severity="warning", timeout=3)
+            self.release_keys()  # no dialog: the keys go on to the review screen
             return
 
         def done(path: object) -> None:
             if isinstance(path, Path):
                 self._export(r, path)
 
-        self.push_screen(ExportScreen(Path(f"{self.session.name}-hits.csv"), r.total), done)
+        self.open_dialog(ExportScreen(Path(f"{self.session.name}-hits.csv"), r.total), done)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="export")
     def _export(self, results: Results, path: Path) -> None:
@@ -692,11 +787,6 @@ class ReviewApp(App[None]):
             )
         )
         self._close_messages_no_wait()
-
-    def on_key(self, event: object) -> None:
-        key = getattr(event, "key", "")
-        if key == "escape" and self.focused is self.query_bar.input:
-            self.table.focus()
 
 
 def run(matter_name: str | None, query: str = "") -> int:

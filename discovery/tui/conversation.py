@@ -4,7 +4,8 @@ Like :func:`discovery.render.conversation_view`, with what a reviewer reading
 for a while needs on top: each speaker in a colour of their own (the same
 colour wherever they appear), the hit set off with a bar, thread replies
 indented under a "reply to" marker, and the day written out at each boundary
-in the display zone.
+in the display zone. Query matches are highlighted in each version of a
+message where they are, earlier versions of an edited message included.
 """
 
 from __future__ import annotations
@@ -40,11 +41,16 @@ def speaker_style(speaker_id: str) -> str:
     return SPEAKER_STYLES[zlib.crc32(speaker_id.encode()) % len(SPEAKER_STYLES)]
 
 
+Marks = Mapping[int, Mapping[int, Sequence[tuple[int, int]]]]
+"""Message id -> version (0 the current text, n the n-th earlier one) -> (start, end)
+offsets of the query's matches in that text (:func:`discovery.render.version_spans`)."""
+
+
 def conversation_pane(
     messages: Sequence[Message],
     focus: int,
     tz: tzinfo,
-    marks: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+    marks: Marks | None = None,
     *,
     note: str = "",
 ) -> RenderableType:
@@ -56,7 +62,7 @@ def conversation_lines(
     messages: Sequence[Message],
     focus: int,
     tz: tzinfo,
-    marks: Mapping[int, Sequence[tuple[int, int]]] | None = None,
+    marks: Marks | None = None,
     *,
     note: str = "",
 ) -> tuple[list[Text], int]:
@@ -109,7 +115,8 @@ def conversation_lines(
         if focused:
             focus_line = len(lines)
         lines.append(head)
-        body = marked_text(m.text or "(no text)", marks.get(m.id, ()))
+        spans = marks.get(m.id, {})
+        body = marked_text(m.text or "(no text)", spans.get(0, ()))
         if m.system or m.deleted:
             body.stylize("dim italic")
         for line in body.split("\n"):
@@ -117,10 +124,18 @@ def conversation_lines(
         for i, prior in enumerate(m.versions, 1):
             lines.append(
                 Text.assemble(
-                    bar,
-                    indent,
-                    "   ",
-                    (f"(earlier version {i}) {visible(prior, one_line=True)}", "dim"),
+                    bar, indent, "   ", (f"(earlier version {i}) ", "dim"),
+                    _earlier(prior, spans.get(i, ())),
                 )
-            )
+            )  # fmt: skip
     return lines, focus_line
+
+
+def _earlier(text: str, spans: Sequence[tuple[int, int]]) -> Text:
+    """An earlier version on one dim line, its matches highlighted as in the current text."""
+    out = marked_text(text, spans, one_line=True)
+    marked = [(span.start, span.end) for span in out.spans]
+    out.style = "dim"
+    for start, end in marked:
+        out.stylize("not dim", start, end)
+    return out

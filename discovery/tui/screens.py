@@ -18,6 +18,7 @@ from discovery.errors import DiscoveryError
 from discovery.model import parse_control_number
 from discovery.tags import normalise_tag
 from discovery.tui.session import Filters
+from discovery.tui.widgets import DialogInput
 
 MAX_MESSAGE_ID = 2**63 - 1
 
@@ -45,15 +46,30 @@ class HelpScreen(ModalScreen[None]):
 
 
 class _Dialog(ModalScreen[object]):
-    """A small form: Enter accepts, Esc cancels, errors shown in place."""
+    """A small form: Enter accepts, Esc cancels, errors shown in place.
+
+    Keys typed before it showed, and after an Enter it refused, are given to its
+    input once it has the focus (the app held them: :mod:`discovery.tui.keys`).
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", show=True)]
+
+    def on_mount(self) -> None:
+        first = self.query(Input).first()
+        first.focus()
+        self._release_keys()
+
+    def _release_keys(self) -> None:
+        release = getattr(self.app, "release_keys", None)
+        if release is not None:
+            release()
 
     def action_cancel(self) -> None:
         self.dismiss(None)
 
     def show_error(self, exc: DiscoveryError) -> None:
         self.query_one(".dialog-error", Static).update(Text(str(exc), "bold red"))
+        self._release_keys()
 
 
 class TagScreen(_Dialog):
@@ -67,7 +83,7 @@ class TagScreen(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(id="tag", classes="dialog"):
             yield Label("Tag this hit (Enter toggles the tag, Esc cancels)", classes="dialog-title")
-            yield Input(placeholder="tag name, e.g. follow-up", id="tag-name")
+            yield DialogInput(placeholder="tag name, e.g. follow-up", id="tag-name")
             yield Static(
                 Text.assemble(("known: ", "dim"), ", ".join(self.known) or "none"),
                 id="tag-known",
@@ -102,7 +118,7 @@ class DescriptionScreen(_Dialog):
                 classes="dialog-title",
             )
             hint = "e.g. Legal advice on data licensing"
-            yield Input(self.current, placeholder=hint, id="description-text")
+            yield DialogInput(self.current, placeholder=hint, id="description-text")
             yield Static("", classes="dialog-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -131,7 +147,9 @@ class FilterScreen(_Dialog):
             for attr, label, hint in self.FIELDS:
                 with Horizontal(classes="field"):
                     yield Label(label, classes="field-label")
-                    yield Input(value=getattr(self.current, attr), placeholder=hint, id=f"f-{attr}")
+                    yield DialogInput(
+                        value=getattr(self.current, attr), placeholder=hint, id=f"f-{attr}"
+                    )
             yield Static("", classes="dialog-error")
             with Horizontal(classes="buttons"):
                 yield Button("Apply", id="apply", variant="primary")
@@ -181,7 +199,7 @@ class ExportScreen(_Dialog):
                 f"Export {self.total} hit{s} as CSV (Enter writes, Esc cancels)",
                 classes="dialog-title",
             )
-            yield Input(value=str(self.default), id="export-path")
+            yield DialogInput(value=str(self.default), id="export-path")
             yield Static("", classes="dialog-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
@@ -209,7 +227,7 @@ class GotoScreen(_Dialog):
     def compose(self) -> ComposeResult:
         with Vertical(id="goto", classes="dialog"):
             yield Label("Go to a message (Enter goes, Esc cancels)", classes="dialog-title")
-            yield Input(placeholder="control number, e.g. MSG-00000042 or 42", id="goto-id")
+            yield DialogInput(placeholder="control number, e.g. MSG-00000042 or 42", id="goto-id")
             yield Static("", classes="dialog-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:

@@ -13,7 +13,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message as TextualMessage
-from textual.widgets import DataTable, Input, Static
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import DataTable, Footer, Input, Static
 
 from discovery.errors import DiscoveryError, QuerySyntaxError
 from discovery.model import UNDATED_TEXT, Message
@@ -21,7 +23,7 @@ from discovery.render import snippet_text
 from discovery.safetext import visible
 from discovery.search import Hit, Snippet, parse_query
 from discovery.text import tokenize
-from discovery.tui.conversation import conversation_lines
+from discovery.tui.conversation import Marks, conversation_lines
 
 TAG_LETTERS = {"hot": "H", "responsive": "R", "privileged": "P"}
 CHARS_PER_WORD_BEFORE = 16
@@ -37,13 +39,70 @@ def error_text(exc: DiscoveryError) -> Text:
     return Text(visible(str(exc)), style="bold red")
 
 
-class QueryInput(Input):
+class TextLine(Static):
+    """A line or two of text on the screen (totals, detail, filter), updated only when
+    the text changes.
+
+    Every update lays the whole screen out again; showing the same text again (the
+    hit list reports the row a search has just put the cursor on) now costs
+    nothing. A ``fixed`` line (its height set in the CSS) is updated without a layout.
+    """
+
+    def __init__(self, *, id: str, fixed: bool = False) -> None:
+        super().__init__("", id=id)
+        self._fixed = fixed
+        self._shown: tuple[object, ...] | None = None
+
+    def show(self, text: Text) -> None:
+        key = (text.plain, tuple(text.spans), str(text.style))
+        if key != self._shown:
+            self._shown = key
+            self.update(text, layout=not self._fixed)
+
+
+class RoutedInput(Input):
+    """An input that reads every key in the order typed, and passes on the keys it is
+    not the one to read.
+
+    Textual's input types a letter when it reads it but moves, deletes and submits
+    (its bindings) only once the key has gone up to the app, after the letters
+    behind it: ``4x⌫⏎`` submitted ``4x``, and ``libgen⏎j`` typed the ``j``. Here
+    the input's own bindings run when it reads the key. Keys that reach it after
+    the focus has left it, or while the app holds keys back for a dialog that
+    opens or closes (:mod:`discovery.tui.keys`), go back to the app, which gives
+    them to whatever reads keys by then.
+    """
+
+    async def _on_key(self, event: events.Key) -> None:
+        if self.app.focused is not self or getattr(self.app, "holding_keys", False):
+            event.stop()
+            event.prevent_default()
+            self.app.post_message(events.Key(event.key, event.character))
+            return
+        own = [] if event.is_printable else self._bindings.key_to_bindings.get(event.key, [])
+        if own and await self.app.run_action(own[0].action, self):
+            event.stop()
+            event.prevent_default()
+            return
+        await super()._on_key(event)  # a letter, or a key for the bindings further up
+
+
+class QueryInput(RoutedInput):
     """The query input. Enter hands the focus to the hit list at once, and keys that
     were already on their way to the input when Enter was read go on to the hit list
     in their order, so ``libgen⏎jjh`` types ``libgen`` and acts on the hits with
     ``j j h``."""
 
     leave_to = "#hits"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave", "Hit list", show=False),
+    ]
+
+    def action_leave(self) -> None:
+        target = self.screen.query(self.leave_to)
+        if target:
+            self.screen.set_focus(target.first())
 
     async def action_submit(self) -> None:
         target = self.screen.query(self.leave_to)
@@ -53,18 +112,16 @@ class QueryInput(Input):
         if isinstance(bar, QueryBar):
             bar.submit(self.value)
 
-    async def _on_key(self, event: events.Key) -> None:
-        if self.app.focused is not self:  # has_focus follows a message later
-            event.stop()
-            event.prevent_default()
-            self.app.post_message(events.Key(event.key, event.character))
-            return
-        if event.key == "enter":  # here, not as a binding: that would come after later keys
-            event.stop()
-            event.prevent_default()
-            await self.action_submit()
-            return
-        await super()._on_key(event)
+
+class DialogInput(RoutedInput):
+    """An input of a dialog: from Enter on, the app holds keys until the dialog has
+    closed or said what is wrong, so ``t hot⏎ j`` tags and then moves to the next hit."""
+
+    async def action_submit(self) -> None:
+        hold = getattr(self.app, "hold_keys", None)
+        if hold is not None:
+            hold()
+        await super().action_submit()
 
 
 class QueryBar(Vertical):
@@ -157,6 +214,10 @@ class HitTable(DataTable[Text | str]):
     class NearEnd(TextualMessage):
         pass
 
+    @dataclass
+    class NearStart(TextualMessage):
+        """Scrolled up to the first rows (which are not the first hits after a jump)."""
+
     WIDE = 120
     MEDIUM = 100
 
@@ -222,6 +283,8 @@ class HitTable(DataTable[Text | str]):
         super().watch_scroll_y(old, new)
         if self.row_count and new + self.size.height >= self.row_count - 5:
             self.post_message(self.NearEnd())
+        if new < old and new <= 5:
+            self.post_message(self.NearStart())
 
 
 def lead_trimmed(snip: Snippet, words: int) -> Snippet:
@@ -277,6 +340,62 @@ def tag_letters(m: Message) -> str:
     return letters
 
 
+class KeysFooter(Footer):
+    """Textual's footer, whose keys are shown, hidden or relabelled in place when the
+    focus moves; it is composed again only for a key it has not made yet.
+
+    Textual's own composes it anew at every move of the focus (the query bar to
+    the hit list at every search, where h, r, p... stop typing letters): a new
+    widget per key, styled and laid out, and the whole screen drawn again, a
+    good part of the time a search took to reach the screen.
+    """
+
+    def _wanted(self, screen: Screen[object]) -> list[tuple[object, ...]]:
+        """(action, key, key shown, description, enabled, tooltip) of each key the footer
+        shows, in its order (as :meth:`Footer.compose` picks them)."""
+        shown: dict[str, tuple[object, ...]] = {}
+        bindings = screen.active_bindings
+        show = self.app.get_key_display
+        for _, b, enabled, tooltip in bindings.values():
+            if b.show and b.action not in shown:
+                shown[b.action] = (b.action, b.key, show(b), b.description, enabled, tooltip)
+        palette = bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        if palette and self.show_command_palette and self.app.ENABLE_COMMAND_PALETTE:
+            _, b, enabled, _ = palette
+            tip = b.tooltip or b.description
+            shown[b.action] = (b.action, b.key, show(b), b.description, enabled, tip)
+        return list(shown.values())
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        made = {_key_state(k)[0]: k for k in self.query("FooterKey")}  # Textual's FooterKey
+        wanted = self._wanted(screen)
+        order = iter(made)
+        if not (
+            self._bindings_ready
+            and all(w[0] in order for w in wanted)
+            and all(_key_state(made[w[0]])[4:] == w[4:] for w in wanted)
+        ):
+            super().bindings_changed(screen)  # a key not made yet: compose again
+            return
+        by_action = {w[0]: w for w in wanted}
+        for action, key in made.items():
+            w = by_action.get(action)
+            key.display = w is not None
+            if w is not None and w[1:4] != _key_state(key)[1:4]:
+                key.key, key.key_display, key.description = w[1:4]  # type: ignore[attr-defined]
+                key.refresh(layout=True)
+
+
+def _key_state(key: Widget) -> tuple[object, ...]:
+    """What a footer key shows, as :meth:`KeysFooter._wanted` gives it."""
+    fields = ("action", "key", "key_display", "description")
+    return (
+        *(getattr(key, f, None) for f in fields),
+        not key.has_class("-disabled"),
+        key.tooltip or "",
+    )
+
+
 class ConversationPane(VerticalScroll):
     """The selected hit in its conversation; scrolls the hit into view."""
 
@@ -293,7 +412,7 @@ class ConversationPane(VerticalScroll):
         self,
         messages: Sequence[Message],
         focus: int,
-        marks: dict[int, list[tuple[int, int]]],
+        marks: Marks,
         *,
         note: str = "",
         to_top: bool = False,
