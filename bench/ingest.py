@@ -133,11 +133,17 @@ class TreeSampler(threading.Thread):
 
 
 def run_ingest(
-    export: Path, env: dict[str, str], matter: str = "bench", trace: Path | None = None
+    export: Path | list[Path],
+    env: dict[str, str],
+    matter: str = "bench",
+    trace: Path | None = None,
+    extra: list[str] | None = None,
 ) -> dict[str, float]:
-    """Ingest ``export`` in a child process; its wall time, CPU time and memory."""
-    cmd = [sys.executable, "-m", "discovery", "ingest", str(export)]
-    cmd += ["--custodian", "bench", "--json", "--matter", matter]
+    """Ingest ``export`` (one path or several) in a child process, with ``extra`` options;
+    its wall time, CPU time and memory."""
+    paths = export if isinstance(export, list) else [export]
+    cmd = [sys.executable, "-m", "discovery", "ingest", *map(str, paths)]
+    cmd += ["--custodian", "bench", "--json", "--matter", matter, *(extra or [])]
     load = os.getloadavg()
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL)

@@ -60,7 +60,7 @@ from discovery.importers.detect import IMPORTERS, Unit, iter_sources
 from discovery.matter import Matter, Writer
 from discovery.model import UNDATED, UNKNOWN_SENDER
 from discovery.repair import describe, fix_path, repair
-from discovery.store import NewMessage, Staging, to_us
+from discovery.store import NewMessage, Staging, staging_file, to_us
 from discovery.workers import Workers, jobs, tuned
 
 DEFAULT_CUSTODIAN = "unassigned"
@@ -215,6 +215,7 @@ def ingest(
     on_wait: Callable[[Writer | None], None] | None = None,
     ocr: str = "auto",
     ocr_lang: str = "eng",
+    stage: Stager | None = None,
 ) -> IngestReport:
     """Import ``paths`` into ``matter`` and bring its index up to date.
 
@@ -226,7 +227,10 @@ def ingest(
     user's choice (the report says so); ``date_order`` (``DMY``/``MDY``/``YMD``)
     overrides how importers read ambiguous numeric dates. ``report``, when
     given, is filled source by source, so a caller can show it also when the
-    run stops (interrupted, disk full).
+    run stops (interrupted, disk full). ``stage``, when given, reads and stages
+    the sources elsewhere (a cluster's workers, :mod:`discovery.shards`), all
+    at once; they are still stored here one by one in their order, so their
+    ids are the ones this process would give them.
 
     Raises:
         MatterBusyError: another ingest is writing the matter and ``wait`` is False.
@@ -248,31 +252,55 @@ def ingest(
     with matter.writing(wait=wait, on_wait=on_wait):
         _catch_up(matter, progress)  # what an earlier ingest stored but did not index
         with matter.workspace() as work:
-            units = list(iter_sources(list(paths), forced, work))
-            for unit in units:
+            units = []
+            for unit in iter_sources(list(paths), forced, work):
                 placed = (
                     None if custodian_map is None else custodian_map.custodian_for(unit.relative)
                 )
                 if custodian_map is not None and placed is None and unit.importer is not None:
                     report.unplaced.append(unit.shown)
-                who = placed or custodian or DEFAULT_CUSTODIAN
-                _ingest_unit(
-                    matter,
-                    unit,
+                units.append((unit, placed or custodian or DEFAULT_CUSTODIAN))
+            readable = [u.problem is None and u.importer is not None for u, _ in units]
+            known = {who: matter.store.source_hashes(who) for _, who in units if stage}
+            jobs_ = [
+                SourceJob(
+                    u.path,
+                    u.importer.name,
                     who,
                     tz,
                     tz_name,
-                    report,
+                    fix_path(u.shown),
                     order,
-                    tz_defaulted,
-                    progress,
-                    work,
+                    known[who],
                     (ocr, ocr_lang),
                 )
-                if progress is not None:
-                    progress("sources", 1, len(units))
+                for (u, who), ok in zip(units, readable, strict=True)
+                if stage is not None and ok and u.importer is not None
+            ]
+            with closing(_nothing() if stage is None else stage(jobs_, work)) as ahead:
+                for (unit, who), ok in zip(units, readable, strict=True):
+                    _ingest_unit(
+                        matter,
+                        unit,
+                        who,
+                        tz,
+                        tz_name,
+                        report,
+                        order,
+                        tz_defaulted,
+                        progress,
+                        work,
+                        next(ahead) if ok and stage is not None else None,
+                        (ocr, ocr_lang),
+                    )
+                    if progress is not None:
+                        progress("sources", 1, len(units))
         _catch_up(matter, progress)
     return report
+
+
+def _nothing() -> Iterator[Callable[[], Staged]]:
+    yield from ()
 
 
 def _catch_up(matter: Matter, progress: ProgressFn | None) -> None:
@@ -298,9 +326,12 @@ def _ingest_unit(
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
     work: Path | None = None,
+    ahead: Callable[[], Staged] | None = None,
     ocr: tuple[str, str] = ("auto", "eng"),
 ) -> None:
-    """Import one unit and add its report; a failure is recorded in the store, nothing else."""
+    """Import one unit and add its report; a failure is recorded in the store, nothing else.
+
+    ``ahead`` waits for the unit read and staged elsewhere (:data:`Stager`)."""
     shown = fix_path(unit.shown)
     stop: DiscoveryError | None = None
     if unit.problem is not None:  # a refused or damaged archive, an unsafe member, a link
@@ -322,6 +353,7 @@ def _ingest_unit(
                 tz_defaulted,
                 progress,
                 work,
+                ahead,
                 ocr,
             )
         except (DiskFullError, StoreError) as exc:
@@ -363,36 +395,69 @@ def _ingest_source(
     tz_defaulted: bool = False,
     progress: ProgressFn | None = None,
     work: Path | None = None,
+    ahead: Callable[[], Staged] | None = None,
     ocr: tuple[str, str] = ("auto", "eng"),
 ) -> SourceReport:
     shown = str(path) if display is None else display
-    rep = SourceReport(shown, importer.name)
-    _note_defaults(rep, custodian, tz_name, tz_defaulted)  # before the report is stored
-    try:
-        sha, size = sha256_of(path)
-    except OSError as exc:
-        rep.status = "failed"
-        rep.problems.append(ImportProblem(shown, f"cannot read: {exc.strerror or exc}"))
-        return rep
     store = matter.store
+    got = None if ahead is None else ahead()
+    if got is not None:
+        rep, sha, size = got.rep, got.sha, got.size
+        _note_defaults(rep, custodian, tz_name, tz_defaulted)
+        if rep.status in FAILED and not (sha and store.find_source(sha, custodian)):
+            return rep
+    else:
+        rep = SourceReport(shown, importer.name)
+        _note_defaults(rep, custodian, tz_name, tz_defaulted)  # before the report is stored
+        try:
+            sha, size = sha256_of(path)
+        except OSError as exc:
+            rep.status = "failed"
+            rep.problems.append(ImportProblem(shown, f"cannot read: {exc.strerror or exc}"))
+            return rep
     known = store.find_source(sha, custodian)
     if known is not None:
+        if got is not None:  # as reported without reading it (the worker may have)
+            rep = SourceReport(shown, importer.name)
+            _note_defaults(rep, custodian, tz_name, tz_defaulted)
         rep.status = "already imported"
         rep.recorded_problems = len(store.source_report(known).get("problems", []))
+        if got is not None:
+            got.staging.unlink(missing_ok=True)
+        return rep
+    if got is not None and got.source is not None:  # read and staged by a worker
+        with store.staging(got.staging, needed=SPACE * size, filled=True) as staged:
+            _store_source(matter, rep, sha, size, got.source, staged)
+        if progress is not None and got.source.read:
+            progress("messages", got.source.read, None)
         return rep
     ctx = ImportContext(
         tz=tz, display_path=shown, sha256=sha, date_order=order, ocr=ocr[0], ocr_lang=ocr[1]
     )
-    source = _Source()
     staging = (matter.path if work is None else work) / STAGING_FILE
-    with (
-        store.staging(staging, needed=SPACE * size) as staged,
-        closing(_batches(importer, path, ctx, size)) as batches,
-    ):
+    with store.staging(staging, needed=SPACE * size) as staged:
+        source = _read_source(importer, path, ctx, size, staged, rep, progress)
+        if source is not None:
+            _store_source(matter, rep, sha, size, source, staged)
+    return rep
+
+
+def _read_source(
+    importer: Importer,
+    path: Path,
+    ctx: ImportContext,
+    size: int,
+    staged: Staging,
+    rep: SourceReport,
+    progress: ProgressFn | None = None,
+) -> _Source | None:
+    """Read a source batch by batch into ``staged``; None when it failed (``rep`` says why)."""
+    source = _Source()
+    with closing(_batches(importer, path, ctx, size)) as batches:
         for batch in batches:
             if batch.rows:
                 staged.add(batch.rows)
-            family_store.stage(store.db, batch.members)
+            staged.add_members(batch.members)
             rep.family.add(batch.family)
             source.take(batch, rep)
             if progress is not None and batch.read:
@@ -400,14 +465,76 @@ def _ingest_source(
             if batch.failure is not None:  # the importer gave up on the whole source
                 rep.status = "failed"
                 rep.problems.append(batch.failure)
-                return rep
-        if not source.read and rep.problems:
-            # Nothing readable, only problems (no text layer, not the format it looked
-            # like): the source failed; only its report is kept, so a fixed copy imports later.
-            rep.status = "failed"
-            return rep
-        _store_source(matter, rep, sha, size, source, staged)
-    return rep
+                return None
+    if not source.read and rep.problems:
+        # Nothing readable, only problems (no text layer, not the format it looked
+        # like): the source failed; only its report is kept, so a fixed copy imports later.
+        rep.status = "failed"
+        return None
+    return source
+
+
+@dataclass(frozen=True)
+class SourceJob:
+    """What reading and staging one source elsewhere takes (plain data, pickled)."""
+
+    path: Path
+    importer: str
+    custodian: str
+    tz: tzinfo
+    tz_name: str
+    shown: str
+    order: str | None
+    known: frozenset[str] = frozenset()
+    """The SHA-256 of the sources already imported for ``custodian`` (not read again)."""
+    ocr: tuple[str, str] = ("auto", "eng")
+    """``--ocr`` and ``--ocr-lang`` for its attachments."""
+
+
+@dataclass
+class Staged:
+    """A source read and staged by :func:`stage_source`, ready to be stored here."""
+
+    rep: SourceReport
+    sha: str
+    size: int
+    staging: Path
+    source: _Source | None
+    """None: nothing is staged (the source failed, ``rep`` says why, or was imported
+    already; else it is read here after all)."""
+
+
+Stager = Callable[[list[SourceJob], Path], Iterator[Callable[[], Staged]]]
+"""Reads and stages every job elsewhere (the work folder given), into files of that
+folder; yields, in the jobs' order, a call that waits for each one's
+:class:`Staged` (raising what staging it raised)."""
+
+
+def stage_source(job: SourceJob, staging: Path) -> Staged:
+    """Read and stage one source into the file ``staging`` (in a worker of a sharded
+    ingest): what :func:`_ingest_source` does before storing."""
+    rep = SourceReport(job.shown, job.importer)
+    try:
+        sha, size = sha256_of(job.path)
+    except OSError as exc:
+        rep.status = "failed"
+        rep.problems.append(ImportProblem(job.shown, f"cannot read: {exc.strerror or exc}"))
+        return Staged(rep, "", 0, staging, None)
+    if sha in job.known:  # already imported: the coordinator says so
+        return Staged(rep, sha, size, staging, None)
+    ctx = ImportContext(
+        tz=job.tz,
+        display_path=job.shown,
+        sha256=sha,
+        date_order=job.order,
+        ocr=job.ocr[0],
+        ocr_lang=job.ocr[1],
+    )
+    with staging_file(staging, needed=SPACE * size) as staged:
+        source = _read_source(IMPORTERS[job.importer], job.path, ctx, size, staged, rep)
+    if source is None:
+        staging.unlink(missing_ok=True)
+    return Staged(rep, sha, size, staging, source)
 
 
 @dataclass

@@ -20,6 +20,7 @@ from discovery.errors import (
     StoreError,
 )
 from discovery.index import TextEngine, open_engine
+from discovery.index.sharded import shard_count
 from discovery.store import IndexRows, Store
 from discovery.text import TOKENIZER_VERSION
 from discovery.workers import jobs
@@ -215,12 +216,13 @@ def writer_of(path: Path) -> Writer | None:
         os.close(fd)
 
 
-def open_matter(name: str | None = None, *, create: bool = False) -> Matter:
+def open_matter(name: str | None = None, *, create: bool = False, shards: int = 1) -> Matter:
     """Open (or with ``create``, create) a matter under the home.
 
     ``name`` None is the default matter (:func:`discovery.config.default_matter`).
     Opening never writes the index: only an ingest does (a search during one
-    answers over what is indexed, see :meth:`Matter.view`).
+    answers over what is indexed, see :meth:`Matter.view`). ``shards`` > 1 makes a
+    new matter's index sharded (:mod:`discovery.index.sharded`).
     """
     name = config.default_matter() if name is None else name
     path = config.matter_dir(name)
@@ -240,7 +242,7 @@ def open_matter(name: str | None = None, *, create: bool = False) -> Matter:
             f" must be rebuilt first: discovery reindex --matter {name}"
         )
     try:
-        engine = open_engine(path / INDEX_DIR, create=True)
+        engine = open_engine(path / INDEX_DIR, create=True, shards=shards)
     except BaseException:
         store.close()
         raise
@@ -330,7 +332,7 @@ def reindex(
             if leftover.exists():
                 shutil.rmtree(leftover)
         zone = config.zone(config.display_zone_name(store.get_meta(config.DISPLAY_TZ_KEY)))
-        engine = open_engine(fresh, create=True)
+        engine = open_engine(fresh, create=True, shards=shard_count(path / INDEX_DIR))
         try:
             count = Matter(name, path, store, engine, zone).catch_up(progress)
         finally:

@@ -355,6 +355,11 @@ class Store:
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raise
 
+    def source_hashes(self, custodian: str) -> frozenset[str]:
+        """The SHA-256 of every source imported for ``custodian``."""
+        rows = self.db.execute("SELECT sha256 FROM sources WHERE custodian = ?", (custodian,))
+        return frozenset(r[0] for r in rows)
+
     def find_source(self, sha256: str, custodian: str) -> int | None:
         row = self.db.execute(
             "SELECT id FROM sources WHERE sha256 = ? AND custodian = ?", (sha256, custodian)
@@ -447,7 +452,9 @@ class Store:
         return int(conv_id)
 
     @contextmanager
-    def staging(self, path: Path, needed: int = 0) -> Iterator[Staging]:
+    def staging(
+        self, path: Path, needed: int = 0, *, filled: bool = False, keep: bool = False
+    ) -> Iterator[Staging]:
         """A scratch database at ``path`` for one source's messages on their way in.
 
         ``path`` is in the ingest's private work folder: the messages of a source
@@ -456,11 +463,15 @@ class Store:
         transaction. A source killed midway leaves nothing in the case store,
         and the next ingest removes the work folder, so it starts that source
         again from the beginning. ``needed`` is about how many bytes storing the
-        source takes (for a disk-full message).
+        source takes (for a disk-full message). ``filled``: the file was staged
+        elsewhere (:func:`staging_file`, by a worker of a sharded ingest) and is
+        taken as it is; ``keep``: the file is left in place for that.
         """
-        path.unlink(missing_ok=True)
+        if not filled:
+            path.unlink(missing_ok=True)
         with self.guarded(needed):
-            files.private_file(path)
+            if not filled:
+                files.private_file(path)
             self.db.execute("ATTACH DATABASE ? AS stage", (str(path),))
         try:
             with self.guarded(needed):
@@ -468,14 +479,19 @@ class Store:
                 self.db.execute("PRAGMA stage.journal_mode = OFF")
                 self.db.execute("PRAGMA stage.synchronous = OFF")
                 self.db.execute(f"PRAGMA stage.cache_size = -{STAGE_CACHE_KIB}")
-                self.db.executescript(_STAGE_SCHEMA)
-            yield Staging(self, needed)
+                if not filled:
+                    self.db.executescript(_STAGE_SCHEMA)
+            staged = Staging(self, needed)
+            if filled:
+                staged.count = self.db.execute("SELECT count(*) FROM stage.rows").fetchone()[0]
+            yield staged
         finally:
             with suppress(sqlite3.Error):
                 if self.db.in_transaction:
                     self.db.execute("ROLLBACK")
                 self.db.execute("DETACH DATABASE stage")
-            path.unlink(missing_ok=True)
+            if not keep:
+                path.unlink(missing_ok=True)
 
     def _drop_message_indexes(self) -> list[str]:
         """Drop the secondary indexes of ``messages`` (in the open transaction, so a
@@ -998,6 +1014,11 @@ class Staging:
                 raise
         self.count += len(rows)
 
+    def add_members(self, rows: Sequence[tuple[object, ...]]) -> None:
+        """Stage a batch of family members (:func:`discovery.families.family_rows`)."""
+        with self._store.guarded(self.needed):
+            family_store.stage(self._store.db, rows)
+
     def store(self, source_id: int, conversations: dict[str, int]) -> tuple[int, int]:
         """Store every staged message as source ``source_id``'s; return (added, duplicates).
 
@@ -1059,6 +1080,29 @@ class Staging:
         return added, self.count - added
 
 
+class _StageOnly(Store):
+    """No case store: only a connection to attach a staging file to."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.db = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+
+
+@contextmanager
+def staging_file(path: Path, needed: int = 0) -> Iterator[Staging]:
+    """Stage a source's messages into the file ``path`` away from any case store (a
+    worker of a sharded ingest does), for :meth:`Store.staging` ``(filled=True)``."""
+    scratch = _StageOnly(path)
+    try:
+        with scratch.staging(path, needed, keep=True) as staged:
+            yield staged
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    finally:
+        scratch.db.close()
+
+
 class IndexRows:
     """Reads (message id, versions) rows of a case store in id order, in any process.
 
@@ -1079,6 +1123,19 @@ class IndexRows:
                 (after, through),
             ):
                 yield mid, (text, *json.loads(prior)) if prior else (text,)
+        finally:
+            db.close()
+
+    def owners(self, after: int, through: int) -> Iterator[tuple[int, int]]:
+        """(message id, the source that brought it in) for ids in ``(after, through]``, in
+        id order (a sharded index gives each source's new messages one shard)."""
+        db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
+        try:
+            yield from db.execute(
+                "SELECT message_id, min(source_id) FROM message_sources WHERE message_id > ?"
+                " AND message_id <= ? GROUP BY message_id ORDER BY message_id",
+                (after, through),
+            )
         finally:
             db.close()
 

@@ -19,7 +19,6 @@ from discovery import audit, candidates, config
 from discovery.cli import app
 from discovery.index import open_engine
 from discovery.matter import INDEX_DIR, STORE_FILE, TOKENIZER_KEY
-from discovery.search import result_hash
 from discovery.store import Store
 from discovery.text import TOKENIZER_VERSION, Token
 from tests.conftest import FIXTURES
@@ -116,22 +115,6 @@ def test_reindex_keeps_control_numbers_and_gives_the_new_answers(old_matter: Pat
         assert hits == [control]
     assert run("search", "हिन्दी", "--matter", "old", "--count").stdout.strip() == "1"
     assert not (old_matter / "index.old").exists()
-
-
-def test_reindex_is_written_to_the_audit_log(old_matter: Path) -> None:
-    assert run("reindex", "--matter", "old").exit_code == 0
-    (entry,) = [e for e in audit.entries("old") if e.command == "reindex"]
-    assert entry.settings["rebuilt"] == "index"
-    assert entry.settings["indexed"] == 3  # the three rows of ROWS
-    assert entry.settings["tokenizer_before"] == 1  # the fixture's old index
-    assert entry.settings["tokenizer"]["version"] == TOKENIZER_VERSION
-    assert (entry.hits, entry.result_hash) == (3, result_hash([1, 2, 3]))
-    with Store(old_matter / STORE_FILE) as s:
-        assert entry.fingerprint == audit.fingerprint(s)
-    listed = run("audit", "--matter", "old")
-    assert listed.exit_code == 0 and "reindex" in listed.stdout
-    refused = run("audit", "--rerun", str(entry.id))
-    assert refused.exit_code == 2 and "nothing to re-run" in refused.stderr
 
 
 def test_reindex_beside_an_ingest_refuses_or_waits_with_wait(old_matter: Path) -> None:

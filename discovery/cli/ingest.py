@@ -6,7 +6,7 @@ import shutil
 import signal
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,7 +22,7 @@ from discovery.cli.common import (
     print_json,
     say,
 )
-from discovery.errors import ExitStatus
+from discovery.errors import ExitStatus, UsageError
 from discovery.safetext import visible
 
 
@@ -81,6 +81,32 @@ def ingest(
             "--wait", help="If another ingest is writing the matter, wait for it to finish."
         ),
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=1024,
+            help="Read the sources and index the shards on a local Dask cluster of N worker"
+            " processes (docs/SCALE.md).",
+        ),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler",
+            help="Use the running Dask cluster at tcp://HOST:PORT instead; the matter must be"
+            " on storage every worker reaches (docs/SCALE.md).",
+        ),
+    ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(
+            "--shards",
+            help="For a matter this ingest creates: its index in K shards, or auto (one per GiB"
+            " of the collection).",
+        ),
+    ] = None,
 ) -> None:
     """Import chat exports into a matter and report what was added, skipped and why.
 
@@ -105,6 +131,7 @@ def ingest(
     Examples:
       discovery ingest fixtures/slack/acme --matter demo --custodian "Dana Whitfield"
       discovery ingest collection/ --matter demo --custodian-map auto
+      discovery ingest collection/ --matter big --shards 4 --workers 2
     """
     with guard():
         from rich.progress import (
@@ -119,12 +146,19 @@ def ingest(
         from discovery.ingest import IngestReport
         from discovery.ingest import ingest as run_ingest
         from discovery.matter import STORE_FILE, open_matter
+        from discovery.shards import cluster, on_cluster, shard_option
 
         zone = config.zone(tz or "UTC")
         mapping = None if custodian_map is None else load_custodian_map(custodian_map)
         name = matter or config.default_matter()
         folder = config.matter_dir(name)
         is_new = not (folder / STORE_FILE).exists()
+        count = shard_option(shards, paths)
+        if shards is not None and not is_new:
+            raise UsageError(
+                f"matter {name!r} exists: its shards were set when it was created;"
+                " leave out --shards"
+            )
         err = err_console()
         report = IngestReport()
         stored = 0
@@ -136,7 +170,12 @@ def ingest(
         try:
             with (
                 interruptible(),
-                open_matter(name, create=True) as m,
+                (
+                    nullcontext()
+                    if workers is None and scheduler is None
+                    else cluster(workers, scheduler)
+                ) as client,
+                open_matter(name, create=True, shards=count) as m,
                 Progress(
                     SpinnerColumn(),
                     TextColumn("{task.description}"),
@@ -177,6 +216,7 @@ def ingest(
                         on_wait=waiting,
                         ocr=ocr,
                         ocr_lang=ocr_lang,
+                        stage=None if client is None else on_cluster(m, client),
                     )
                 finally:
                     stored = m.store.counts()["sources"]

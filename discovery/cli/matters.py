@@ -40,6 +40,16 @@ def matters(
             "--use", help="Make this matter the default for commands run without --matter."
         ),
     ] = None,
+    create: Annotated[
+        str | None, typer.Option("--create", help="Create an empty matter of this name.")
+    ] = None,
+    shards: Annotated[
+        str | None,
+        typer.Option(
+            "--shards",
+            help="With --create: the matter's index in K shards for a cluster (docs/SCALE.md).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """List the matters under the home with their counts; set the default matter or a zone.
@@ -56,8 +66,12 @@ def matters(
       discovery matters
       discovery matters --use demo
       discovery matters --matter demo --display-tz America/New_York
+      discovery matters --create big --shards 4
     """
     with guard():
+        if create is not None or shards is not None:
+            _create(create, shards)
+            return
         from discovery.cli.sources import print_reports
         from discovery.matter import STORE_FILE, list_matters, missing_matter_message
         from discovery.render import matters_table
@@ -104,6 +118,22 @@ def matters(
             warn_if_exposed(name)
         if matter is not None:
             print_reports(reports, as_json=False)
+
+
+def _create(name: str | None, shards: str | None) -> None:
+    from discovery.errors import UsageError
+    from discovery.matter import STORE_FILE, open_matter
+    from discovery.shards import shard_option
+
+    if name is None:
+        raise UsageError("--shards goes with --create NAME (a matter's shards are set when made)")
+    count = shard_option(shards)
+    if (config.matter_dir(name) / STORE_FILE).exists():
+        raise UsageError(f"matter {name!r} exists already")
+    with open_matter(name, create=True, shards=count):
+        pass
+    layout = f"its index in {count} shards" if count > 1 else "one index"
+    out_console().print(f"matter {name!r} created, {layout}", markup=False)
 
 
 def warn_if_exposed(name: str) -> None:

@@ -82,7 +82,14 @@ class TextEngine(Protocol):
     def close(self) -> None: ...
 
 
-def open_engine(path: Path, *, create: bool = False) -> TextEngine:
+def open_engine(path: Path, *, create: bool = False, shards: int = 1) -> TextEngine:
+    """The index at ``path``: sharded when it was made so (``shards`` > 1 makes it so
+    when it is created; :mod:`discovery.index.sharded`)."""
+    from discovery.index import sharded
     from discovery.index.whoosh_engine import WhooshEngine
 
+    if create and shards > 1 and not path.exists():
+        sharded.create_sharded(path, shards)
+    if sharded.is_sharded(path):
+        return sharded.ShardedEngine(path)
     return WhooshEngine(path, create=create)

@@ -502,7 +502,8 @@ class WhooshEngine:
         pos = self._sidecar()
         if pos is not None and self._docmap is None:
             assert self._contents is not None
-            return _bm25(self._contents, pos, words, ids, limit)
+            n, length = sum(self._contents.docs), sum(self._contents.lengths)
+            return bm25(n, length, pos, words, ids, limit)
         if isinstance(ids, np.ndarray):
             ids = set(ids.tolist())
         from whoosh.query import Term
@@ -604,9 +605,10 @@ def _docmap_of(pos: Positions, contents: _Contents) -> list[int] | None:
     return None if expected - 1 == n else [int(i) for a in ids for i in a.tolist()]
 
 
-def _bm25(
-    contents: _Contents,
-    pos: Positions,
+def bm25(
+    n: int,
+    total_length: int,
+    pos: Any,
     words: Sequence[str],
     ids: Collection[int] | np.ndarray,
     limit: int | None,
@@ -614,10 +616,12 @@ def _bm25(
     """Whoosh's BM25F scores of ``ids``, computed over the sidecar's arrays.
 
     The same formula (``whoosh.scoring.BM25F``: its idf, B and K1), statistics
-    (document count and total length from the table of contents, document
-    frequencies and lengths as Whoosh stores them) and order of operations as
-    Whoosh's ``BM25FScorer``, and the same word order as :meth:`WhooshEngine.scores`,
-    so the same float scores and ranking; the engine test compares them.
+    (document count ``n`` and ``total_length`` from the table of contents,
+    document frequencies and lengths as Whoosh stores them) and order of
+    operations as Whoosh's ``BM25FScorer``, and the same word order as
+    :meth:`WhooshEngine.scores`, so the same float scores and ranking; the engine
+    test compares them. ``pos`` is a :class:`Positions` (``doc_count``, ``keys``,
+    ``lengths``), or the same over several shards (:mod:`discovery.index.sharded`).
     """
     if isinstance(ids, np.ndarray):
         wanted = ids  # sorted, distinct
@@ -625,10 +629,9 @@ def _bm25(
         wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
         wanted.sort()
     total = np.zeros(len(wanted), dtype=np.float64)
-    n = sum(contents.docs)
     common = n / 10
     b, k1 = BM25_B, BM25_K1
-    avgfl = sum(contents.lengths) / (n or 1) or 1
+    avgfl = total_length / (n or 1) or 1
     lengths: np.ndarray | None = None
     for w in set(words):
         if not 0 < pos.doc_count(w) <= common:

@@ -1,0 +1,214 @@
+"""Sharded matters on a Dask cluster: sources read and shards indexed by its workers.
+
+The coordinator is the process running the ingest. It hands every source to
+the cluster (:func:`stager`): a worker reads it, normalises it and stages its
+messages in a scratch file of the matter's work folder, and sends back the
+source's report. The coordinator stores the staged sources one by one in
+their ingest order, through the same :meth:`~discovery.store.Staging.store`
+as a one-process ingest: control numbers are allocated there, centrally, per
+source, and a message already stored from any source (on any shard) is
+deduplicated onto it with both custodians. Then each shard's new sources are
+indexed by one task on the cluster (:func:`runner`,
+:class:`~discovery.index.sharded.ShardedEngine`). See docs/SCALE.md.
+
+A worker that dies is replaced by Dask and its task run again on another one
+(a source is staged again from its beginning; a shard goes on from the
+segments it committed); a source whose worker died
+:data:`ALLOWED_FAILURES` times is reported as failed, and stored by the next
+ingest. Nothing of it is stored meanwhile.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from pathlib import Path
+from typing import Any
+
+from discovery.errors import ImportProblem, UsageError
+from discovery.index.sharded import MAX_SHARDS
+from discovery.ingest import SourceJob, SourceReport, Staged, Stager, stage_source
+from discovery.matter import Matter
+
+ALLOWED_FAILURES = 3
+"""Workers that may die running one task before its source is reported as failed
+(Dask's ``distributed.scheduler.allowed-failures``)."""
+AHEAD = 2
+"""Sources staged ahead per worker, waiting to be stored (bounds the work folder)."""
+SHARD_BYTES = 1 << 30
+"""``--shards auto``: one shard per this many bytes of collection (at least 2)."""
+
+
+@contextmanager
+def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+    """A Dask client: of a local cluster of ``workers`` processes, or of the running
+    cluster at ``scheduler`` (``tcp://host:8786``)."""
+    if (workers is None) == (scheduler is None):
+        raise UsageError("give --workers N or --scheduler tcp://HOST:PORT (one of them)")
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its notes are not ours to print
+    dask.config.set(
+        {
+            "distributed.scheduler.allowed-failures": ALLOWED_FAILURES,
+            # A source or a shard is one long task: sampling its stack every 10 ms
+            # for Dask's profile costs CPU and tells us nothing.
+            "distributed.worker.profile.enabled": False,
+        }
+    )
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except OSError as exc:
+            raise UsageError(f"no Dask scheduler at {scheduler}: {exc}") from None
+        with client:
+            yield client
+        return
+    if workers is None or workers < 1:
+        raise UsageError("--workers takes a number of worker processes, at least 1")
+    with (
+        LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+        ) as local,
+        Client(local) as client,
+    ):
+        yield client
+
+
+def _stage(job: SourceJob, staging: str) -> Staged:
+    """On a worker: read and stage one source (the worker is one process: no pool of its own)."""
+    os.environ["DISCOVERY_JOBS"] = "1"
+    return stage_source(job, Path(staging))
+
+
+def _waited(future: Any, job: SourceJob, path: str) -> Staged:
+    from distributed import KilledWorker
+
+    try:
+        return future.result()  # raises what staging raised, as a one-process ingest would
+    except KilledWorker:
+        rep = SourceReport(job.shown, job.importer, "failed")
+        rep.problems.append(
+            ImportProblem(
+                job.shown,
+                f"not imported: the cluster lost {ALLOWED_FAILURES} workers while reading it;"
+                " nothing of it was stored; run the ingest again to import it",
+            )
+        )
+        return Staged(rep, "", 0, Path(path), None)
+
+
+def stager(client: Any) -> Stager:
+    """Reads and stages sources on the cluster of ``client``, a few per worker ahead."""
+
+    def stage(jobs: list[SourceJob], work: Path) -> Iterator[Callable[[], Staged]]:
+        run = uuid.uuid4().hex
+        window = AHEAD * max(1, len(client.scheduler_info().get("workers", {})))
+        pending: deque[tuple[Any, SourceJob, str]] = deque()
+        todo = iter(enumerate(jobs))
+
+        def submit() -> None:
+            for i, job in todo:
+                path = str(work / f"staged-{i:07d}.sqlite")
+                future = client.submit(_stage, job, path, key=f"stage-{run}-{i}")
+                pending.append((future, job, path))
+                return
+
+        for _ in range(window):
+            submit()
+        try:
+            while pending:
+                future, job, path = pending.popleft()
+                submit()
+                yield lambda future=future, job=job, path=path: _waited(future, job, path)
+        finally:
+            for future, _, _ in pending:
+                future.cancel()
+
+    return stage
+
+
+def this_host() -> set[str]:
+    """The addresses of the machine running the ingest."""
+    found = {"127.0.0.1", "::1", "localhost"}
+    with suppress(OSError):
+        found.update(str(a[4][0]) for a in socket.getaddrinfo(socket.gethostname(), None))
+    return found
+
+
+def local_workers(workers: dict[str, Any], here: set[str]) -> list[str]:
+    """The workers (``scheduler_info()["workers"]``) running on a host of ``here``."""
+    return sorted(w for w, info in workers.items() if str(info.get("host", "")) in here)
+
+
+def runner(client: Any) -> Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]:
+    """Runs tasks on the workers of ``client``'s cluster that share this host (the index
+    tasks read the case store, whose WAL works only on one host); yields their results
+    in order."""
+
+    def run(fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
+        near = local_workers(client.scheduler_info().get("workers", {}), this_host())
+        if not near:
+            raise UsageError(
+                "no worker of the cluster runs on this host, and the shards are indexed here"
+                " (the case store can only be read on its own host: docs/SCALE.md); start"
+                f" one: dask worker {client.scheduler.address} --nworkers 1 --nthreads 1"
+            )
+        futures = [client.submit(fn, *args, pure=False, workers=near) for args in tasks]
+        try:
+            for future in futures:
+                yield future.result()
+        finally:
+            for future in futures:
+                future.cancel()
+
+    return run
+
+
+def on_cluster(matter: Matter, client: Any) -> Stager:
+    """Make ``matter``'s shards indexed on the cluster; return the stager for its ingest."""
+    if hasattr(matter.engine, "runner"):
+        matter.engine.runner = runner(client)
+    return stager(client)
+
+
+def auto_shards(paths: list[Path]) -> int:
+    """``--shards auto``: one shard per :data:`SHARD_BYTES` of the collection, at least 2."""
+    total = 0
+    for p in paths:
+        if p.is_dir():
+            total += sum(f.stat().st_size for f in p.rglob("*") if f.is_file())
+        elif p.exists():
+            total += p.stat().st_size
+    return max(2, min(MAX_SHARDS, -(-total // SHARD_BYTES)))
+
+
+def shard_option(text: str | None, paths: list[Path] | None = None) -> int:
+    """``--shards``: a number of shards (1: none), or ``auto`` from ``paths``' size."""
+    if text is None:
+        return 1
+    if text.strip().lower() == "auto":
+        if not paths:
+            raise UsageError(
+                "--shards auto sizes the shards from the collection: give it to"
+                " 'discovery ingest PATH... --matter NAME --shards auto', which creates the matter"
+            )
+        return auto_shards(paths)
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if not 1 <= count <= MAX_SHARDS:
+        raise UsageError(f"--shards takes a number from 1 to {MAX_SHARDS}, or auto; not {text!r}")
+    return count
