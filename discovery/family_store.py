@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS family_members (
 CREATE INDEX IF NOT EXISTS family_members_parent ON family_members (parent_id, ordinal);
 """
 
-_STAGE = """
+STAGE_TABLE = """
 CREATE TABLE IF NOT EXISTS stage.members (
     seq INTEGER PRIMARY KEY,
     parent_dedup TEXT NOT NULL,
@@ -74,24 +74,12 @@ def ensure(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
 
 
-def stage(db: sqlite3.Connection, rows: Sequence[tuple[object, ...]]) -> None:
-    """Stage member rows in the attached staging database (see :meth:`Store.staging`)."""
-    if not rows:
-        return
-    db.execute("BEGIN")
-    try:
-        db.execute(_STAGE)
-        db.executemany(
-            "INSERT INTO stage.members (parent_dedup, dedup, location, ordinal, container, path,"
-            " name, kind, media_type, size, sha256, ocr, ocr_confidence, text, sections,"
-            " problems, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
-        db.execute("COMMIT")
-    except BaseException:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-        raise
+STAGE_INSERT = (
+    "INSERT INTO stage.members (parent_dedup, dedup, location, ordinal, container, path,"
+    " name, kind, media_type, size, sha256, ocr, ocr_confidence, text, sections,"
+    " problems, metadata) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+"""Stages member rows in the attached staging database (:meth:`Staging.add_members`)."""
 
 
 def store(db: sqlite3.Connection, source_id: int) -> int:

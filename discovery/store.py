@@ -998,26 +998,33 @@ class Staging:
 
     def add(self, rows: Sequence[tuple[object, ...]]) -> None:
         """Stage a batch of rows (:meth:`NewMessage.row`), in the source's order."""
+        self._write(
+            f"INSERT INTO stage.rows ({_STAGED_COLUMNS}) VALUES"
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self.count += len(rows)
+
+    def add_members(self, rows: Sequence[tuple[object, ...]]) -> None:
+        """Stage a batch of family members (:func:`discovery.families.family_rows`)."""
+        if rows:
+            self._write(family_store.STAGE_INSERT, rows, family_store.STAGE_TABLE)
+
+    def _write(self, insert: str, rows: Sequence[tuple[object, ...]], table: str = "") -> None:
+        """Insert ``rows`` in one transaction (deferred: only the staging database is
+        written), creating ``table`` first when given."""
         db = self._store.db
         with self._store.guarded(self.needed):
-            db.execute("BEGIN")  # deferred: only the staging database is written
+            db.execute("BEGIN")
             try:
-                db.executemany(
-                    f"INSERT INTO stage.rows ({_STAGED_COLUMNS}) VALUES"
-                    " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                if table:
+                    db.execute(table)
+                db.executemany(insert, rows)
                 db.execute("COMMIT")
             except BaseException:
                 if db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
-        self.count += len(rows)
-
-    def add_members(self, rows: Sequence[tuple[object, ...]]) -> None:
-        """Stage a batch of family members (:func:`discovery.families.family_rows`)."""
-        with self._store.guarded(self.needed):
-            family_store.stage(self._store.db, rows)
 
     def store(self, source_id: int, conversations: dict[str, int]) -> tuple[int, int]:
         """Store every staged message as source ``source_id``'s; return (added, duplicates).
