@@ -82,6 +82,7 @@ REFUSED: list[tuple[str, int, str]] = [
     ("apple AND/3 pear", 6, "W/3"),
     ("speaker=dana", 0, "speaker:dana"),
     ("author=smith", 0, "a field is NAME:value (speaker:"),
+    ("kind=attachment", 0, "a field is NAME:value (e.g. kind:attachment)"),
     ("NOT b w/5 c", 0, "NOT (a W/5 b)"),
     ("a AND NOT b w/5 c", 6, "NOT (a W/5 b)"),
 ]

@@ -92,7 +92,16 @@ _FOREIGN_CHARS: list[tuple[str, str]] = [
 
 # leading punctuation is no part of a word (`:author=smith` reads as the word author=smith)
 _FIELD_EQUALS = re.compile(r"[\W_]*([^\W\d_]+)=([^\W\d_=].*)")
-_FIELDS = ("speaker", "conversation", "channel", "custodian", "platform", "tag")
+_FIELDS = (
+    "speaker",
+    "conversation",
+    "channel",
+    "custodian",
+    "platform",
+    "tag",
+    "attachment",
+    "kind",
+)
 
 
 def foreign(raw: str) -> tuple[int, int, str] | None:
@@ -108,8 +117,8 @@ def foreign(raw: str) -> tuple[int, int, str] | None:
         hint = (
             f"e.g. {name}:{value}"
             if name in _FIELDS
-            else "speaker:, conversation:, custodian:, platform:, tag:; for the words, leave out"
-            " the ="
+            else "speaker:, conversation:, custodian:, platform:, tag:, attachment:, kind:; for the"
+            " words, leave out the ="
         )
         return 0, len(raw), f"{raw} is not our syntax: a field is NAME:value ({hint})"
     if raw.startswith("@"):
