@@ -68,6 +68,15 @@ def attached_mail() -> EmailMessage:
     return inner
 
 
+def outlook_bytes() -> bytes:
+    """An Outlook .msg (aspose-email-foss, a test dependency: extract-msg only reads them)."""
+    from aspose.email_foss import msg
+
+    message = msg.MapiMessage.create("Vendor note", "The tapir invoice is overdue")
+    message.set_property(msg.PropertyId.SENDER_NAME, "Marcus Chen")
+    return bytes(message.to_bytes())
+
+
 KINDS: dict[str, tuple[str, str, object]] = {
     # kind: (file name, the word only in it, its bytes or an attached message)
     "docx": ("memo.docx", "zanzibar", lambda: docx_bytes(["The zanzibar forecast is late"])),
@@ -78,6 +87,7 @@ KINDS: dict[str, tuple[str, str, object]] = {
     "text": ("notes.txt", "wombat", lambda: b"wombat minutes\n"),
     "csv": ("rows.csv", "narwhal", lambda: b"item,amount\nnarwhal,12\n"),
     "eml": ("", "capybara", attached_mail),
+    "msg": ("note.msg", "tapir", outlook_bytes),
     "zip": ("bundle.zip", "okapi", lambda: zip_bytes([("inner.docx", docx_bytes(["okapi"]))])),
 }
 
