@@ -548,3 +548,22 @@ def test_rsmf_whatsapp_slack_and_teams_hand_over_their_files(tmp_path: Path) -> 
             out = CliRunner().invoke(app, ["search", parent_word, "--json"]).stdout
             (parent,) = [json.loads(line) for line in out.splitlines()]
             assert hit["parent"] == parent["id"], word
+
+
+def test_a_privileged_parent_withholds_its_attachments_in_a_production(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    src = tmp_path / "mail.eml"
+    inner = b"quokka legal advice from counsel"
+    src.write_bytes(mail(1, "quokka cover note", [("advice.txt", inner)]))
+    run(home, "ingest", str(src))
+    run(home, "tag", '"cover note"', "--add", "privileged")  # the parent only
+    out = tmp_path / "prod"
+    run(
+        home, "produce", "--query", "quokka", "--out", str(out), "--prefix", "P", "--format", "text"
+    )
+    produced = "".join(p.read_text(encoding="utf-8") for p in (out / "TEXT").glob("*.txt"))
+    # a privileged mail is withheld with its attachments: no word of the family is produced
+    assert "legal advice" not in produced and "cover note" not in produced
+    with (out / "PRIVILEGE_LOG.csv").open(encoding="utf-8-sig", newline="") as f:
+        log = {r["control_number"]: r["privilege_type"] for r in csv.DictReader(f)}
+    assert log == {"MSG-00000001": "privileged", "MSG-00000001-A001": "privileged"}
