@@ -205,6 +205,13 @@ def all_member_ids(db: sqlite3.Connection) -> set[int]:
     return {r[0] for r in db.execute("SELECT message_id FROM family_members")}
 
 
+def parent_pairs(db: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(member id, parent id) of every family member, by member id."""
+    if not _has_table(db):
+        return []
+    return list(db.execute("SELECT message_id, parent_id FROM family_members ORDER BY 1"))
+
+
 def names(db: sqlite3.Connection) -> list[tuple[int, str]]:
     """(member id, file name) of every family member (``attachment:``)."""
     if not _has_table(db):

@@ -567,3 +567,65 @@ def test_a_privileged_parent_withholds_its_attachments_in_a_production(tmp_path:
     with (out / "PRIVILEGE_LOG.csv").open(encoding="utf-8-sig", newline="") as f:
         log = {r["control_number"]: r["privilege_type"] for r in csv.DictReader(f)}
     assert log == {"MSG-00000001": "privileged", "MSG-00000001-A001": "privileged"}
+
+
+def test_a_thread_replys_attachments_are_in_its_thread_not_the_main_line(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    folder = tmp_path / "slack"
+    shutil.copytree(FIXTURES / "slack" / "acme", folder)
+    user = "U04ACME0DW"
+    day = [  # after every message of the fixture's general channel
+        {"type": "message", "text": "alpha main", "user": user, "ts": "1680307200.000100"},
+        {
+            "type": "message",
+            "text": "rootmsg asks",
+            "user": user,
+            "ts": "1680307201.000100",
+            "thread_ts": "1680307201.000100",
+            "reply_count": 1,
+        },
+        {
+            "type": "message",
+            "text": "beta reply",
+            "user": user,
+            "ts": "1680307202.000100",
+            "thread_ts": "1680307201.000100",
+            "parent_user_id": user,
+            "files": [
+                {"id": "F1", "name": "one.txt", "size": 7},
+                {"id": "F2", "name": "two.txt", "size": 7},
+            ],
+        },
+        {"type": "message", "text": "gamma main", "user": user, "ts": "1680307203.000100"},
+    ]
+    (folder / "general" / "2023-04-01.json").write_text(json.dumps(day), encoding="utf-8")
+    (folder / "general" / "attachments").mkdir()
+    for name in ("F1-one.txt", "F2-two.txt"):
+        (folder / "general" / "attachments" / name).write_bytes(b"kestrel")
+    home = tmp_path / "home"
+    run(home, "ingest", str(folder))
+
+    def count(query: str) -> int:
+        return int(run(home, "search", query, "--count").strip())
+
+    assert count("kind:attachment") == 2
+    # main line: alpha, the thread root, gamma (the reply and its attachments are in the
+    # thread), so alpha and gamma are two messages apart
+    assert count("alpha w/2msg gamma") == 2
+    # thread: the root, the reply, its attachments right after it
+    assert count("kestrel w/1msg beta") == 2  # one.txt and the reply (two.txt is 2 apart)
+    assert count("kestrel w/2msg rootmsg") == 2  # one.txt, two.txt is 3 apart
+    assert count("kestrel w/thread rootmsg") == 3
+    from discovery.matter import open_matter
+    from discovery.query.parser import parse
+    from discovery.search import Searcher
+    from tests.reference_eval import evaluate_all, refs_from_matter
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(home))
+        with open_matter("default") as matter:
+            refs = refs_from_matter(matter)
+            for query in ("alpha w/2msg gamma", "kestrel w/1msg beta", "kestrel w/thread rootmsg"):
+                expected = evaluate_all(parse(query), refs, matter.tz)
+                assert Searcher(matter).match(query)[1] == expected, query
