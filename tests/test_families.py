@@ -622,6 +622,11 @@ def test_a_thread_replys_attachments_are_in_its_thread_not_the_main_line(tmp_pat
     from discovery.search import Searcher
     from tests.reference_eval import evaluate_all, refs_from_matter
 
+    # --context 1 of gamma: the main-line message before it is the thread root, never an
+    # attachment of a reply in the thread
+    shown = re.findall(r"(MSG-\d{8}(?:-A\d{3})?) ", run(home, "search", "gamma", "--context", "1"))
+    (root,) = re.findall(r"(MSG-\d{8}) ", run(home, "search", "rootmsg"))
+    assert shown[0] == root and len(shown) == 2
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("DISCOVERY_HOME", str(home))
         with open_matter("default") as matter:
