@@ -100,14 +100,20 @@ def store(db: sqlite3.Connection, source_id: int) -> int:
         " WHERE true ORDER BY p.id, s.ordinal, s.seq ON CONFLICT (dedup) DO NOTHING"
     )
     (after,) = db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+    # A parent stored before with other members (the same mail held with another
+    # attachment): the new ones are numbered after those, so no control number is reused.
     db.execute(
         "INSERT OR IGNORE INTO main.family_members (message_id, parent_id, ordinal, container,"
         " path, name, kind, media_type, size, sha256, ocr, ocr_confidence, sections, problems,"
-        " metadata) SELECT m.id, p.id, s.ordinal, s.container, s.path, s.name, s.kind,"
+        " metadata) SELECT m.id, p.id, s.ordinal + coalesce(o.top, 0),"
+        " CASE WHEN s.container > 0 THEN s.container + coalesce(o.top, 0) ELSE 0 END,"
+        " s.path, s.name, s.kind,"
         " s.media_type, s.size, s.sha256, s.ocr, s.ocr_confidence, s.sections, s.problems,"
         " s.metadata FROM stage.members s JOIN main.messages p ON p.dedup = s.parent_dedup"
-        " JOIN main.messages m ON m.dedup = s.dedup WHERE m.id > ?",
-        (before,),
+        " JOIN main.messages m ON m.dedup = s.dedup LEFT JOIN (SELECT parent_id,"
+        " max(ordinal) AS top FROM main.family_members WHERE message_id <= ? GROUP BY parent_id)"
+        " o ON o.parent_id = p.id WHERE m.id > ?",
+        (before, before),
     )
     db.execute(
         "INSERT OR IGNORE INTO main.message_sources (message_id, source_id, location)"

@@ -634,3 +634,23 @@ def test_a_thread_replys_attachments_are_in_its_thread_not_the_main_line(tmp_pat
             for query in ("alpha w/2msg gamma", "kestrel w/1msg beta", "kestrel w/thread rootmsg"):
                 expected = evaluate_all(parse(query), refs, matter.tz)
                 assert Searcher(matter).match(query)[1] == expected, query
+
+
+def test_a_copy_with_another_attachment_never_reuses_a_control_number(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # the same mail (same Message-ID and body) held twice, its first attachment revised
+    (tmp_path / "a" / "m.eml").write_bytes(mail(1, "cover", [("plan.txt", b"heron first")]))
+    (tmp_path / "b" / "m.eml").write_bytes(mail(1, "cover", [("plan.txt", b"heron revised")]))
+    run(home, "ingest", str(tmp_path / "a"), "--custodian", "Dana")
+    run(home, "ingest", str(tmp_path / "b"), "--custodian", "Marcus")
+    out = run(home, "search", "heron", "--json")
+    hits = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # two different attachments: two members, each with its own control number
+    assert len(hits) == 2
+    assert len({h["id"] for h in hits}) == 2
+    for h in hits:
+        shown = run(home, "show", str(h["id"]))
+        word = "first" if "Dana" in h["custodians"] else "revised"
+        assert re.search(rf"▶ {h['id']} .*\n\s+heron {word}", shown), shown
