@@ -18,8 +18,8 @@ import json
 import os
 import signal
 import time
-from email.message import EmailMessage
 from collections.abc import Iterator
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
