@@ -71,6 +71,7 @@ class ChatOrder:
         ids = np.arange(1, n + 1, dtype=np.int64)
         # A family member sits where its parent does: a reply's attachments in its thread.
         pairs = np.array(family_store.parent_pairs(self.store.db), dtype=np.int64).reshape(-1, 2)
+        pairs = pairs[pairs[:, 0] <= n]  # members stored after the columns were read
         members, parents = pairs[:, 0] - 1, pairs[:, 1] - 1
         root[members] = root[parents]
         reply = root > 0
