@@ -654,3 +654,15 @@ def test_a_copy_with_another_attachment_never_reuses_a_control_number(tmp_path: 
         shown = run(home, "show", str(h["id"]))
         word = "first" if "Dana" in h["custodians"] else "revised"
         assert re.search(rf"▶ {h['id']} .*\n\s+heron {word}", shown), shown
+
+
+def test_show_refuses_a_members_internal_row_number(built: Built) -> None:
+    (member,) = search(built, "gazelle")  # fine.txt, MSG-…-A003
+    parent = str(member["parent"])
+    internal = int(parent.removeprefix("MSG-")) + 3  # members are stored after their source
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(built.home))
+        result = CliRunner().invoke(app, ["show", f"MSG-{internal:08d}"])
+    # no message has that control number: refused, naming the member's own number
+    assert result.exit_code != 0
+    assert str(member["id"]) in result.stderr
