@@ -383,8 +383,8 @@ def test_review_screen_shows_the_family_and_jumps_between_parent_and_attachment(
 
     from discovery.matter import open_matter
     from discovery.tui import ReviewApp, Session
+    from tests.test_tui import goto, settle
     from tests.test_tui import search as tui_search
-    from tests.test_tui import settle
 
     shutil.copytree(built.home, discovery_home, dirs_exist_ok=True)
     parent = control_of_parent(built, "parentdocx")
@@ -408,6 +408,10 @@ def test_review_screen_shows_the_family_and_jumps_between_parent_and_attachment(
                 await pilot.press("a")
                 await settle(app, pilot)
                 assert app.message is not None and app.message.control == f"{parent}-A001"
+                # go-to with the member's internal row number is refused, naming its number
+                await goto(app, pilot, f"MSG-{app.message.id:08d}")
+                error = str(app.screen.query_one(".dialog-error").render())
+                assert f"did you mean {parent}-A001" in error
 
         try:
             asyncio.run(main())
