@@ -233,6 +233,13 @@ def control(db: sqlite3.Connection, message_id: int) -> str:
     return f"{control_number(f.parent_id)}-A{f.ordinal:03d}"
 
 
+def internal_row(db: sqlite3.Connection, message_id: int) -> str | None:
+    """The member's own number when ``MSG-…`` of ``message_id`` is a member's internal row
+    id (no message has that control number), else None."""
+    shown = control(db, message_id)
+    return None if shown == control_number(message_id) else shown
+
+
 def is_member_number(text: str) -> bool:
     """Whether ``text`` is written as a member's control number (``MSG-00000042-A001``)."""
     return _MEMBER_RE.match(text) is not None

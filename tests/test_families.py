@@ -670,3 +670,16 @@ def test_show_refuses_a_members_internal_row_number(built: Built) -> None:
     # no message has that control number: refused, naming the member's own number
     assert result.exit_code != 0
     assert str(member["id"]) in result.stderr
+
+
+def test_a_withheld_zip_withholds_the_files_in_it(built: Built, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(built.home, home)
+    run(home, "tag", "attachment:bundle", "--add", "privileged")  # bundle.zip, A001
+    out = tmp_path / "prod"
+    run(home, "produce", "--query", "okapi", "--out", str(out), "--prefix", "Z", "--format", "text")
+    produced = "".join(p.read_text(encoding="utf-8") for p in (out / "TEXT").glob("*.txt"))
+    assert "okapi" not in produced and "parentzip see attached" in produced  # parent produced
+    with (out / "PRIVILEGE_LOG.csv").open(encoding="utf-8-sig", newline="") as f:
+        logged = sorted(r["control_number"][-4:] for r in csv.DictReader(f))
+    assert logged == ["A001", "A002"]  # the zip and inner.docx

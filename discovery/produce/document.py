@@ -204,15 +204,13 @@ def withhold_tags_of(
     for mid, m in messages.items():
         tags = withhold.intersection(m.tags)
         f = m.family
-        if f is not None:
-            holders = [messages.get(f.parent_id)]
-            container = f.container
-            while container and (held_by := by_place.get((f.parent_id, container))) is not None:
-                holders.append(held_by)
-                container = held_by.family.container if held_by.family else 0
-            for h in holders:
-                if h is not None:
-                    tags |= withhold.intersection(h.tags)
+        while f is not None:  # up through the members holding it to its parent
+            up = by_place.get((f.parent_id, f.container)) if f.container else None
+            up = up or messages.get(f.parent_id)
+            if up is None:
+                break
+            tags |= withhold.intersection(up.tags)
+            f = up.family
         out[mid] = tuple(sorted(tags))
     return out
 

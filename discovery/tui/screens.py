@@ -15,8 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from discovery.errors import DiscoveryError
-from discovery.family_store import control, is_member_number, resolve
-from discovery.model import control_number, parse_control_number
+from discovery.family_store import internal_row, is_member_number, resolve
+from discovery.model import parse_control_number
 from discovery.tags import normalise_tag
 from discovery.tui.session import Filters
 from discovery.tui.widgets import DialogInput
@@ -244,9 +244,8 @@ class GotoScreen(_Dialog):
         if mid is None or mid > MAX_MESSAGE_ID:
             self.show_error(DiscoveryError(f"{event.value.strip()!r} is not a control number"))
             return
-        if not is_member_number(text):
-            shown = control(self.app.session.matter.store.db, mid)  # type: ignore[attr-defined]
-            if shown != control_number(mid):  # a member's row id is internal
-                self.show_error(DiscoveryError(f"no message {text} here (did you mean {shown}?)"))
-                return
+        db = self.app.session.matter.store.db  # type: ignore[attr-defined]
+        if not is_member_number(text) and (shown := internal_row(db, mid)):
+            self.show_error(DiscoveryError(f"no message {text} here (did you mean {shown}?)"))
+            return
         self.dismiss(mid)
