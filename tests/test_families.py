@@ -560,7 +560,7 @@ def test_a_privileged_parent_withholds_its_attachments_in_a_production(tmp_path:
     inner = b"quokka legal advice from counsel"
     src.write_bytes(mail(1, "quokka cover note", [("advice.txt", inner)]))
     run(home, "ingest", str(src))
-    run(home, "tag", '"cover note"', "--add", "privileged")  # the parent only
+    run(home, "tag", '"cover note"', "--add", "privileged", "--description", "Legal advice")
     out = tmp_path / "prod"
     run(
         home, "produce", "--query", "quokka", "--out", str(out), "--prefix", "P", "--format", "text"
@@ -569,8 +569,14 @@ def test_a_privileged_parent_withholds_its_attachments_in_a_production(tmp_path:
     # a privileged mail is withheld with its attachments: no word of the family is produced
     assert "legal advice" not in produced and "cover note" not in produced
     with (out / "PRIVILEGE_LOG.csv").open(encoding="utf-8-sig", newline="") as f:
-        log = {r["control_number"]: r["privilege_type"] for r in csv.DictReader(f)}
-    assert log == {"MSG-00000001": "privileged", "MSG-00000001-A001": "privileged"}
+        log = {
+            r["control_number"]: (r["privilege_type"], r["description"]) for r in csv.DictReader(f)
+        }
+    # the parent only was tagged and described: its attachment is logged as the family
+    assert log == {
+        "MSG-00000001": ("privileged", "Legal advice"),
+        "MSG-00000001-A001": ("privileged", "Legal advice"),
+    }
 
 
 def test_a_thread_replys_attachments_are_in_its_thread_not_the_main_line(tmp_path: Path) -> None:

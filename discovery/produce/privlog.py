@@ -98,10 +98,15 @@ def build_rows(
                 tuple(dict.fromkeys(d for _, d in where)),
                 participants.get(m.conversation_id, ()),
                 held[m.id],
-                descriptions.get(m.id, ""),
+                descriptions.get(m.id) or _family_description(m, descriptions),
             )
         )
     return rows
+
+
+def _family_description(m: Message, descriptions: Mapping[int, str]) -> str:
+    """An attachment without a description of its own has its withheld parent's."""
+    return "" if m.family is None else descriptions.get(m.family.parent_id, "")
 
 
 def csv_bytes(rows: Sequence[LogRow], tz: tzinfo) -> bytes:
