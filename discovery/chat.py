@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from discovery import family_store
 from discovery.model import UNDATED
 from discovery.query.ast import UNIT_SECONDS, ChatNear
 from discovery.store import Store, to_us
@@ -68,13 +69,20 @@ class ChatOrder:
         conv, sent, root, system = cols
         n = len(conv)
         ids = np.arange(1, n + 1, dtype=np.int64)
+        # A family member sits where its parent does: a reply's attachments in its thread.
+        pairs = np.array(family_store.parent_pairs(self.store.db), dtype=np.int64).reshape(-1, 2)
+        pairs = pairs[pairs[:, 0] <= n]  # members stored after the columns were read
+        members, parents = pairs[:, 0] - 1, pairs[:, 1] - 1
+        root[members] = root[parents]
         reply = root > 0
         live = system == 0
         has_replies = np.zeros(n + 1, dtype=bool)
         has_replies[root[reply]] = True
         thread = np.where(reply, root, ids)
+        threaded = reply | has_replies[1:]
+        thread[members], threaded[members] = thread[parents], threaded[parents]
         main = _ranked(conv, sent, ids, live & ~reply)
-        in_thread = _ranked(thread, sent, ids, live & (reply | has_replies[1:]))
+        in_thread = _ranked(thread, sent, ids, live & threaded)
         zero = np.zeros(n, dtype=np.int64)
         timed = _Sequence(conv, sent, live & (sent != UNDATED_US))
         self._units = {

@@ -100,14 +100,20 @@ def store(db: sqlite3.Connection, source_id: int) -> int:
         " WHERE true ORDER BY p.id, s.ordinal, s.seq ON CONFLICT (dedup) DO NOTHING"
     )
     (after,) = db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+    # A parent stored before with other members (the same mail held with another
+    # attachment): the new ones are numbered after those, so no control number is reused.
     db.execute(
         "INSERT OR IGNORE INTO main.family_members (message_id, parent_id, ordinal, container,"
         " path, name, kind, media_type, size, sha256, ocr, ocr_confidence, sections, problems,"
-        " metadata) SELECT m.id, p.id, s.ordinal, s.container, s.path, s.name, s.kind,"
+        " metadata) SELECT m.id, p.id, s.ordinal + coalesce(o.top, 0),"
+        " CASE WHEN s.container > 0 THEN s.container + coalesce(o.top, 0) ELSE 0 END,"
+        " s.path, s.name, s.kind,"
         " s.media_type, s.size, s.sha256, s.ocr, s.ocr_confidence, s.sections, s.problems,"
         " s.metadata FROM stage.members s JOIN main.messages p ON p.dedup = s.parent_dedup"
-        " JOIN main.messages m ON m.dedup = s.dedup WHERE m.id > ?",
-        (before,),
+        " JOIN main.messages m ON m.dedup = s.dedup LEFT JOIN (SELECT parent_id,"
+        " max(ordinal) AS top FROM main.family_members WHERE message_id <= ? GROUP BY parent_id)"
+        " o ON o.parent_id = p.id WHERE m.id > ?",
+        (before, before),
     )
     db.execute(
         "INSERT OR IGNORE INTO main.message_sources (message_id, source_id, location)"
@@ -205,6 +211,13 @@ def all_member_ids(db: sqlite3.Connection) -> set[int]:
     return {r[0] for r in db.execute("SELECT message_id FROM family_members")}
 
 
+def parent_pairs(db: sqlite3.Connection) -> list[tuple[int, int]]:
+    """(member id, parent id) of every family member, by member id."""
+    if not _has_table(db):
+        return []
+    return list(db.execute("SELECT message_id, parent_id FROM family_members ORDER BY 1"))
+
+
 def names(db: sqlite3.Connection) -> list[tuple[int, str]]:
     """(member id, file name) of every family member (``attachment:``)."""
     if not _has_table(db):
@@ -218,6 +231,13 @@ def control(db: sqlite3.Connection, message_id: int) -> str:
     if f is None:
         return control_number(message_id)
     return f"{control_number(f.parent_id)}-A{f.ordinal:03d}"
+
+
+def internal_row(db: sqlite3.Connection, message_id: int) -> str | None:
+    """The member's own number when ``MSG-…`` of ``message_id`` is a member's internal row
+    id (no message has that control number), else None."""
+    shown = control(db, message_id)
+    return None if shown == control_number(message_id) else shown
 
 
 def is_member_number(text: str) -> bool:

@@ -919,13 +919,15 @@ class Store:
     ) -> list[int]:
         """Up to ``n`` ids of the conversation's main line (no thread replies, no system
         events) just before (or, ``later``, after) the message at (``sent_us``, ``message_id``),
-        nearest first."""
+        nearest first. A thread reply's attachments are in its thread, not the main line."""
         op, order = (">", "ASC") if later else ("<", "DESC")
         return [
             r[0]
             for r in self.db.execute(
                 "SELECT id FROM messages WHERE conversation_id = ? AND thread_root IS NULL"
-                f" AND system = 0 AND (sent_us, id) {op} (?, ?)"
+                f" AND system = 0 AND (sent_us, id) {op} (?, ?) AND NOT EXISTS (SELECT 1"
+                " FROM family_members f JOIN messages p ON p.id = f.parent_id"
+                " WHERE f.message_id = messages.id AND p.thread_root IS NOT NULL)"
                 f" ORDER BY sent_us {order}, id {order} LIMIT ?",
                 (conv_id, sent_us, message_id, n),
             )

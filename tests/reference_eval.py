@@ -212,6 +212,8 @@ def refs_from_matter(matter: Matter) -> list[RefMessage]:
             "SELECT message_id, parent_id, name FROM family_members"
         )
     }
+    stored = matter.store.messages(range(1, matter.store.max_message_id() + 1))
+    roots = {m.id: m.thread_root for m in stored}
     return [
         RefMessage(
             list(m.searchable_versions()),
@@ -227,11 +229,12 @@ def refs_from_matter(matter: Matter) -> list[RefMessage]:
             m.sent_at,
             id=m.id,
             conversation=m.conversation_id,
-            thread_root=m.thread_root,
+            # an attachment sits where its parent does: a reply's attachments in its thread
+            thread_root=roots[members[m.id][0]] if m.id in members else m.thread_root,
             system=m.system,
             parent=members[m.id][0] if m.id in members else None,
         )
-        for m in matter.store.messages(range(1, matter.store.max_message_id() + 1))
+        for m in stored
     ]
 
 
@@ -532,7 +535,7 @@ def _sequences(refs: list[RefMessage]) -> dict[int, list[tuple[int, int]]]:
                 lines.setdefault(("thread", r.thread_root), []).append(r)
             else:
                 lines.setdefault(("main", r.conversation), []).append(r)
-                if r.id in with_replies:
+                if (r.parent or r.id) in with_replies:
                     lines.setdefault(("thread", r.id), []).append(r)
         holding: dict[int, list[tuple[int, int]]] = {}
         for number, members in enumerate(lines.values()):
@@ -544,7 +547,7 @@ def _sequences(refs: list[RefMessage]) -> dict[int, list[tuple[int, int]]]:
 
 
 def _thread(r: RefMessage) -> int:
-    return r.thread_root or r.id
+    return r.thread_root or r.parent or r.id
 
 
 def _placed(a: RefMessage, node: ChatNear, refs: list[RefMessage]) -> bool:

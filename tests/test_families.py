@@ -383,8 +383,8 @@ def test_review_screen_shows_the_family_and_jumps_between_parent_and_attachment(
 
     from discovery.matter import open_matter
     from discovery.tui import ReviewApp, Session
+    from tests.test_tui import goto, settle
     from tests.test_tui import search as tui_search
-    from tests.test_tui import settle
 
     shutil.copytree(built.home, discovery_home, dirs_exist_ok=True)
     parent = control_of_parent(built, "parentdocx")
@@ -408,6 +408,10 @@ def test_review_screen_shows_the_family_and_jumps_between_parent_and_attachment(
                 await pilot.press("a")
                 await settle(app, pilot)
                 assert app.message is not None and app.message.control == f"{parent}-A001"
+                # go-to with the member's internal row number is refused, naming its number
+                await goto(app, pilot, f"MSG-{app.message.id:08d}")
+                error = str(app.screen.query_one(".dialog-error").render())
+                assert f"did you mean {parent}-A001" in error
 
         try:
             asyncio.run(main())
@@ -548,3 +552,140 @@ def test_rsmf_whatsapp_slack_and_teams_hand_over_their_files(tmp_path: Path) -> 
             out = CliRunner().invoke(app, ["search", parent_word, "--json"]).stdout
             (parent,) = [json.loads(line) for line in out.splitlines()]
             assert hit["parent"] == parent["id"], word
+
+
+def test_a_privileged_parent_withholds_its_attachments_in_a_production(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    src = tmp_path / "mail.eml"
+    inner = b"quokka legal advice from counsel"
+    src.write_bytes(mail(1, "quokka cover note", [("advice.txt", inner)]))
+    run(home, "ingest", str(src))
+    run(home, "tag", '"cover note"', "--add", "privileged", "--description", "Legal advice")
+    out = tmp_path / "prod"
+    run(
+        home, "produce", "--query", "quokka", "--out", str(out), "--prefix", "P", "--format", "text"
+    )
+    produced = "".join(p.read_text(encoding="utf-8") for p in (out / "TEXT").glob("*.txt"))
+    # a privileged mail is withheld with its attachments: no word of the family is produced
+    assert "legal advice" not in produced and "cover note" not in produced
+    with (out / "PRIVILEGE_LOG.csv").open(encoding="utf-8-sig", newline="") as f:
+        log = {
+            r["control_number"]: (r["privilege_type"], r["description"]) for r in csv.DictReader(f)
+        }
+    # the parent only was tagged and described: its attachment is logged as the family
+    assert log == {
+        "MSG-00000001": ("privileged", "Legal advice"),
+        "MSG-00000001-A001": ("privileged", "Legal advice"),
+    }
+
+
+def test_a_thread_replys_attachments_are_in_its_thread_not_the_main_line(tmp_path: Path) -> None:
+    from tests.conftest import FIXTURES
+
+    folder = tmp_path / "slack"
+    shutil.copytree(FIXTURES / "slack" / "acme", folder)
+    user = "U04ACME0DW"
+    day = [  # after every message of the fixture's general channel
+        {"type": "message", "text": "alpha main", "user": user, "ts": "1680307200.000100"},
+        {
+            "type": "message",
+            "text": "rootmsg asks",
+            "user": user,
+            "ts": "1680307201.000100",
+            "thread_ts": "1680307201.000100",
+            "reply_count": 1,
+        },
+        {
+            "type": "message",
+            "text": "beta reply",
+            "user": user,
+            "ts": "1680307202.000100",
+            "thread_ts": "1680307201.000100",
+            "parent_user_id": user,
+            "files": [
+                {"id": "F1", "name": "one.txt", "size": 7},
+                {"id": "F2", "name": "two.txt", "size": 7},
+            ],
+        },
+        {"type": "message", "text": "gamma main", "user": user, "ts": "1680307203.000100"},
+    ]
+    (folder / "general" / "2023-04-01.json").write_text(json.dumps(day), encoding="utf-8")
+    (folder / "general" / "attachments").mkdir()
+    for name in ("F1-one.txt", "F2-two.txt"):
+        (folder / "general" / "attachments" / name).write_bytes(b"kestrel")
+    home = tmp_path / "home"
+    run(home, "ingest", str(folder))
+
+    def count(query: str) -> int:
+        return int(run(home, "search", query, "--count").strip())
+
+    assert count("kind:attachment") == 2
+    # main line: alpha, the thread root, gamma (the reply and its attachments are in the
+    # thread), so alpha and gamma are two messages apart
+    assert count("alpha w/2msg gamma") == 2
+    # thread: the root, the reply, its attachments right after it
+    assert count("kestrel w/1msg beta") == 2  # one.txt and the reply (two.txt is 2 apart)
+    assert count("kestrel w/2msg rootmsg") == 2  # one.txt, two.txt is 3 apart
+    assert count("kestrel w/thread rootmsg") == 3
+    from discovery.matter import open_matter
+    from discovery.query.parser import parse
+    from discovery.search import Searcher
+    from tests.reference_eval import evaluate_all, refs_from_matter
+
+    # --context 1 of gamma: the main-line message before it is the thread root, never an
+    # attachment of a reply in the thread
+    shown = re.findall(r"(MSG-\d{8}(?:-A\d{3})?) ", run(home, "search", "gamma", "--context", "1"))
+    (root,) = re.findall(r"(MSG-\d{8}) ", run(home, "search", "rootmsg"))
+    assert shown[0] == root and len(shown) == 2
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(home))
+        with open_matter("default") as matter:
+            refs = refs_from_matter(matter)
+            for query in ("alpha w/2msg gamma", "kestrel w/1msg beta", "kestrel w/thread rootmsg"):
+                expected = evaluate_all(parse(query), refs, matter.tz)
+                assert Searcher(matter).match(query)[1] == expected, query
+
+
+def test_a_copy_with_another_attachment_never_reuses_a_control_number(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    # the same mail (same Message-ID and body) held twice, its first attachment revised
+    (tmp_path / "a" / "m.eml").write_bytes(mail(1, "cover", [("plan.txt", b"heron first")]))
+    (tmp_path / "b" / "m.eml").write_bytes(mail(1, "cover", [("plan.txt", b"heron revised")]))
+    run(home, "ingest", str(tmp_path / "a"), "--custodian", "Dana")
+    run(home, "ingest", str(tmp_path / "b"), "--custodian", "Marcus")
+    out = run(home, "search", "heron", "--json")
+    hits = [json.loads(line) for line in out.splitlines() if line.strip()]
+    # two different attachments: two members, each with its own control number
+    assert len(hits) == 2
+    assert len({h["id"] for h in hits}) == 2
+    for h in hits:
+        shown = run(home, "show", str(h["id"]))
+        word = "first" if "Dana" in h["custodians"] else "revised"
+        assert re.search(rf"▶ {h['id']} .*\n\s+heron {word}", shown), shown
+
+
+def test_show_refuses_a_members_internal_row_number(built: Built) -> None:
+    (member,) = search(built, "gazelle")  # fine.txt, MSG-…-A003
+    parent = str(member["parent"])
+    internal = int(parent.removeprefix("MSG-")) + 3  # members are stored after their source
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DISCOVERY_HOME", str(built.home))
+        result = CliRunner().invoke(app, ["show", f"MSG-{internal:08d}"])
+    # no message has that control number: refused, naming the member's own number
+    assert result.exit_code != 0
+    assert str(member["id"]) in result.stderr
+
+
+def test_a_withheld_zip_withholds_the_files_in_it(built: Built, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(built.home, home)
+    run(home, "tag", "attachment:bundle", "--add", "privileged")  # bundle.zip, A001
+    out = tmp_path / "prod"
+    run(home, "produce", "--query", "okapi", "--out", str(out), "--prefix", "Z", "--format", "text")
+    produced = "".join(p.read_text(encoding="utf-8") for p in (out / "TEXT").glob("*.txt"))
+    assert "okapi" not in produced and "parentzip see attached" in produced  # parent produced
+    with (out / "PRIVILEGE_LOG.csv").open(encoding="utf-8-sig", newline="") as f:
+        logged = sorted(r["control_number"][-4:] for r in csv.DictReader(f))
+    assert logged == ["A001", "A002"]  # the zip and inner.docx

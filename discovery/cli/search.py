@@ -37,7 +37,7 @@ from discovery.cli.common import (
 )
 from discovery.context import ContextSpec, context_hash, parse_context, windows
 from discovery.errors import MessageNotFoundError, UsageError
-from discovery.family_store import families, is_member_number, resolve
+from discovery.family_store import families, internal_row, is_member_number, resolve
 from discovery.model import control_number, iso_time, parse_control_number
 
 DEFAULT_SHOWN = 20
@@ -341,6 +341,10 @@ def show(
                 mid = resolve(m.store.db, message)
                 if mid is None:
                     raise MessageNotFoundError(f"no attachment {message} in this matter")
+            elif shown := internal_row(m.store.db, mid):
+                raise MessageNotFoundError(
+                    f"no message {message} in this matter (did you mean {shown}?)"
+                )
             searcher = Searcher(m)
             node = searcher.prepare(query) if query else None
             if as_json:

@@ -10,7 +10,7 @@ withheld message's words cannot reach a produced file by any of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -140,7 +140,7 @@ def build_documents(
     needed = sorted({i for s in slices for i in s.ids})
     messages = {m.id: m for m in store.messages(needed)}
     fields = store.extra_fields(needed)
-    withhold = set(withhold_tags)
+    withheld = withhold_tags_of(messages, withhold_tags)
     conversations: dict[int, Conversation] = {}
     out = []
     for seq, s in enumerate(slices, 1):
@@ -154,7 +154,7 @@ def build_documents(
             for c in m.custodians:
                 if c not in custodians:
                     custodians.append(c)
-            held = sorted(withhold.intersection(m.tags))
+            held = withheld[mid]
             root = m.thread_root if m.thread_root in members and m.thread_root != m.id else None
             kind = event_kind(m, fields.get(mid, {}))
             if held:
@@ -185,6 +185,33 @@ def build_documents(
         out.append(
             Document(seq, s, conversations[s.conversation_id], tuple(entries), tuple(custodians))
         )
+    return out
+
+
+def withhold_tags_of(
+    messages: Mapping[int, Message], withhold_tags: Iterable[str]
+) -> dict[int, tuple[str, ...]]:
+    """The withhold tags each of ``messages`` is withheld for, sorted (empty: produced).
+
+    A family member is withheld for its own tags, its parent's and those of the
+    members holding it: a privileged mail withholds its attachments, a
+    privileged zip its files, so a privileged family is never produced in part.
+    (A production's slice always holds a member's whole family.)
+    """
+    withhold = set(withhold_tags)
+    by_place = {(m.family.parent_id, m.family.ordinal): m for m in messages.values() if m.family}
+    out = {}
+    for mid, m in messages.items():
+        tags = withhold.intersection(m.tags)
+        f = m.family
+        while f is not None:  # up through the members holding it to its parent
+            up = by_place.get((f.parent_id, f.container)) if f.container else None
+            up = up or messages.get(f.parent_id)
+            if up is None:
+                break
+            tags |= withhold.intersection(up.tags)
+            f = up.family
+        out[mid] = tuple(sorted(tags))
     return out
 
 

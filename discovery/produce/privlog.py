@@ -24,6 +24,7 @@ from datetime import UTC, datetime, tzinfo
 
 from discovery.export import neutralise, xlsx_text
 from discovery.model import UNDATED_TEXT, Message
+from discovery.produce.document import withhold_tags_of
 from discovery.produce.files import repack_zip
 from discovery.produce.transcript import zone_name
 
@@ -87,6 +88,7 @@ def build_rows(
 ) -> list[LogRow]:
     """One row per withheld message; ``places[id]`` lists (bates, document) where it stands."""
     rows = []
+    held = withhold_tags_of({m.id: m for m in messages}, withhold_tags)
     for m in sorted(messages, key=lambda m: (m.sent_at, m.id)):
         where = places.get(m.id, [])
         rows.append(
@@ -95,11 +97,16 @@ def build_rows(
                 tuple(dict.fromkeys(b for b, _ in where)),
                 tuple(dict.fromkeys(d for _, d in where)),
                 participants.get(m.conversation_id, ()),
-                tuple(t for t in sorted(set(withhold_tags)) if t in m.tags),
-                descriptions.get(m.id, ""),
+                held[m.id],
+                descriptions.get(m.id) or _family_description(m, descriptions),
             )
         )
     return rows
+
+
+def _family_description(m: Message, descriptions: Mapping[int, str]) -> str:
+    """An attachment without a description of its own has its withheld parent's."""
+    return "" if m.family is None else descriptions.get(m.family.parent_id, "")
 
 
 def csv_bytes(rows: Sequence[LogRow], tz: tzinfo) -> bytes:

@@ -15,7 +15,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Static
 
 from discovery.errors import DiscoveryError
-from discovery.family_store import is_member_number, resolve
+from discovery.family_store import internal_row, is_member_number, resolve
 from discovery.model import parse_control_number
 from discovery.tags import normalise_tag
 from discovery.tui.session import Filters
@@ -243,5 +243,9 @@ class GotoScreen(_Dialog):
                 return
         if mid is None or mid > MAX_MESSAGE_ID:
             self.show_error(DiscoveryError(f"{event.value.strip()!r} is not a control number"))
+            return
+        db = self.app.session.matter.store.db  # type: ignore[attr-defined]
+        if not is_member_number(text) and (shown := internal_row(db, mid)):
+            self.show_error(DiscoveryError(f"no message {text} here (did you mean {shown}?)"))
             return
         self.dismiss(mid)
