@@ -9,6 +9,7 @@ once into one matter; each test looks at the messages its own source holds.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -131,6 +132,21 @@ def test_every_real_file_has_a_case() -> None:
     named = {c.file for c in CASES}
     assert [p for p in _all_files() if not named.intersection((p, *p.parents))] == []
     assert len([c for c in CASES if c.path.startswith("real/")]) >= 40
+
+
+def test_every_real_file_has_its_own_sources_row() -> None:
+    """Each file has a row of its own: path, repository, path there, 40-hex commit, licence."""
+    rows: dict[str, list[str]] = {}
+    for line in (REAL / "SOURCES.md").read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 5:
+            rows[cells[0].split("`")[1]] = cells
+    files = [p.relative_to(REAL).as_posix() for p in sorted(REAL.rglob("*")) if p.is_file()]
+    missing = [f for f in files if f != "SOURCES.md" and f not in rows]
+    assert missing == []
+    for name in (f for f in files if f in rows):
+        _, repo, _, commit, licence = rows[name]
+        assert "/" in repo and re.fullmatch(r"`[0-9a-f]{40}`", commit) and licence, name
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.path)
