@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import ensure_matter
 from discovery import config
 from discovery.batch import parse_terms
 from discovery.matter import open_matter
@@ -87,14 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     terms = parse_terms(TERMS)
     assert len(terms) == 50, len(terms)
-    if not (config.matter_dir(args.matter) / "case.sqlite").exists():
-        from discovery.ingest import ingest
-        from discovery.synth import generate_slack_export
-
-        export = Path(tempfile.mkdtemp()) / "export"
-        generate_slack_export(export, args.messages, seed=7)
-        with open_matter(args.matter, create=True) as m:
-            ingest(m, [export], custodian="bench")
+    ensure_matter(args.matter, args.messages)
     zone = config.zone(args.tz)
     out = Path(tempfile.mkdtemp())
     with open_matter(args.matter) as m:

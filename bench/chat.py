@@ -20,12 +20,11 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from discovery import config
+from bench import ensure_matter
 from discovery.matter import open_matter
 from discovery.search import Searcher
 
@@ -60,14 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if args.home is not None:
         os.environ["DISCOVERY_HOME"] = str(args.home)
-    if not (config.matter_dir(args.matter) / "case.sqlite").exists():
-        from discovery.ingest import ingest
-        from discovery.synth import generate_slack_export
-
-        export = Path(tempfile.mkdtemp()) / "export"
-        generate_slack_export(export, args.messages, seed=7)
-        with open_matter(args.matter, create=True) as m:
-            ingest(m, [export], custodian="bench")
+    ensure_matter(args.matter, args.messages)
     rows = []
     with open_matter(args.matter) as m:
         searcher = Searcher(m)

@@ -21,11 +21,10 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from discovery import config
+from bench import ensure_matter
 from discovery.matter import open_matter
 from discovery.query.ast import terms
 from discovery.query.parser import parse
@@ -63,14 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--messages", type=int, default=200_000)
     ap.add_argument("--reps", type=int, default=21)
     args = ap.parse_args(argv)
-    if not (config.matter_dir(args.matter) / "case.sqlite").exists():
-        from discovery.ingest import ingest
-        from discovery.synth import generate_slack_export
-
-        export = Path(tempfile.mkdtemp()) / "export"
-        generate_slack_export(export, args.messages, seed=7)
-        with open_matter(args.matter, create=True) as m:
-            ingest(m, [export], custodian="bench")
+    ensure_matter(args.matter, args.messages)
     rows = []
     with open_matter(args.matter) as m:
         searcher = Searcher(m)
