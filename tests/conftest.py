@@ -30,6 +30,21 @@ def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
     return result
 
 
+def worker_pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every worker pool started from now on (:class:`discovery.workers.Workers`)."""
+    from discovery import workers
+
+    pools: list[int] = []
+    real = workers.Workers.__init__
+
+    def counted(self: workers.Workers, count: int) -> None:
+        pools.append(count)
+        real(self, count)
+
+    monkeypatch.setattr(workers.Workers, "__init__", counted)
+    return pools
+
+
 @pytest.fixture(autouse=True)
 def discovery_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home = tmp_path / "home"

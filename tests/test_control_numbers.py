@@ -28,7 +28,7 @@ import pytest
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.model import UNDATED_US
-from tests.conftest import CHAT_MESSAGES, FIXTURES
+from tests.conftest import CHAT_MESSAGES, FIXTURES, worker_pools
 from tests.control_numbers import CORPUS, corpus_digest, ingest_fixtures, numbered
 
 MAIN = json.loads((Path(__file__).parent / "data" / "control_numbers_main.json").read_text())
@@ -75,17 +75,9 @@ def test_the_corpus_in_small_batches_read_by_workers_is_mains(
 ) -> None:
     """The same corpus through the streaming paths at small sizes: 20 staging batches,
     the day files in parts read by two worker processes."""
-    from discovery import workers
     from discovery.synth import generate_slack_export
 
-    pools: list[int] = []
-    real = workers.Workers.__init__
-
-    def counted(self: workers.Workers, count: int) -> None:
-        pools.append(count)
-        real(self, count)
-
-    monkeypatch.setattr(workers.Workers, "__init__", counted)
+    pools = worker_pools(monkeypatch)
     for key, value in {
         "DISCOVERY_BATCH": "1000",
         "DISCOVERY_JOBS": "2",

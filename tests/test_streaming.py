@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 
-from discovery import workers
 from discovery.errors import ImportProblem
 from discovery.importers.base import ImportContext, RawMessage
 from discovery.importers.detect import IMPORTERS
@@ -26,7 +25,7 @@ from discovery.ingest import ingest
 from discovery.matter import WORK_DIR, open_matter
 from discovery.search import Searcher
 from discovery.synth import generate_slack_export
-from tests.conftest import ACME, FIXTURES
+from tests.conftest import ACME, FIXTURES, worker_pools
 
 MALFORMED = FIXTURES / "slack" / "malformed"
 JSONL = FIXTURES / "jsonl" / "messages.jsonl"
@@ -110,14 +109,7 @@ def run(name: str, sources: list[Path], env: dict[str, str], mp: pytest.MonkeyPa
 def test_batches_and_workers_store_and_index_what_one_batch_does(
     export: Path, ties: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    pools: list[int] = []
-    real = workers.Workers.__init__
-
-    def counted(self: workers.Workers, count: int) -> None:
-        pools.append(count)
-        real(self, count)
-
-    monkeypatch.setattr(workers.Workers, "__init__", counted)
+    pools = worker_pools(monkeypatch)
     sources = [export, ties, ACME, MALFORMED, JSONL]
     run("whole", sources, WHOLE, monkeypatch)
     assert pools == []
