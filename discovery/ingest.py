@@ -38,7 +38,7 @@ import os
 import stat
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, tzinfo
 from pathlib import Path
 from typing import Any
@@ -727,9 +727,13 @@ def _stored_message(raw: RawMessage, tz: tzinfo, shown: str, batch: Batch) -> Ne
         batch.repairs.append(ImportProblem(shown, at + describe(originals)))
     batch.refs.setdefault(fixed.conversation_key, fixed.platform)
     try:
-        return normalize(raw, tz, repaired=(fixed, originals))
-    except (ValueError, OverflowError) as exc:  # e.g. an offset beyond ±24 h
-        batch.repairs.append(ImportProblem(shown, f"{at}unusable time ({exc}); skipped"))
+        try:
+            return normalize(raw, tz, repaired=(fixed, originals))
+        except (ValueError, OverflowError) as exc:  # e.g. year 1 at +01:00 has no UTC time
+            batch.repairs.append(ImportProblem(shown, f"{at}unusable time ({exc}); kept undated"))
+            as_read = {"time_as_read": str(fixed.sent_at)}
+            fixed = replace(fixed, sent_at=None, extra={**fixed.extra, **as_read})
+            return normalize(replace(raw, sent_at=None), tz, repaired=(fixed, originals))
     except (TypeError, AttributeError) as exc:  # an importer handing over a wrong value
         batch.repairs.append(
             ImportProblem(shown, f"{at}unusable message ({type(exc).__name__}); skipped")

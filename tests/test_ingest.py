@@ -377,6 +377,41 @@ def test_an_unusable_time_keeps_that_message_undated(tmp_path: Path) -> None:
         assert bad.message.undated
 
 
+def test_a_time_with_no_utc_equivalent_keeps_that_message_undated(tmp_path: Path) -> None:
+    """Year 1 at +01:00 and 31 December 9999 at -05:00 parse, but have no UTC time: both
+    messages are kept, undated, with the time as read in their extra fields (they were
+    dropped with only a report)."""
+    src = write_jsonl(
+        tmp_path / "t.jsonl",
+        [
+            '{"conversation": "c", "speaker": "A", "time": "0001-01-01T00:00:00+01:00",'
+            ' "text": "tiny year"}',
+            '{"conversation": "c", "speaker": "A", "time": "9999-12-31T23:30:00-05:00",'
+            ' "text": "huge year"}',
+            '{"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00+01:00",'
+            ' "text": "good one"}',
+        ],
+    )
+    with open_matter("m", create=True) as m:
+        (rep,) = ingest(m, [src]).sources
+        assert (rep.added, rep.undated) == (3, 2)
+        assert sum("line 1: unusable time" in str(p) for p in rep.problems) == 1
+        assert sum("line 2: unusable time" in str(p) for p in rep.problems) == 1
+        hits = Searcher(m).search("year").hits
+        assert sorted(h.message.text for h in hits) == ["huge year", "tiny year"]
+        assert all(h.message.undated for h in hits)
+        extras = [
+            json.loads(e)
+            for (e,) in m.store.db.execute(
+                "SELECT extra FROM messages WHERE extra IS NOT NULL ORDER BY id"
+            )
+        ]
+        assert [e["fields"]["time_as_read"] for e in extras] == [
+            "0001-01-01 00:00:00+01:00",
+            "9999-12-31 23:30:00-05:00",
+        ]
+
+
 def one_message(path: Path, **fields: str) -> Path:
     """A JSONL file holding one message in conversation "c" by "A", plus ``fields``."""
     row = {"conversation": "c", "speaker": "A", "time": "2023-01-01T00:00:00Z", **fields}
