@@ -10,18 +10,25 @@ Each query runs ``python -m discovery search Q --matter M`` in a new process
   again (an editable install in a shell that sets that variable, as the
   workplace's shells do). They are compiled again afterwards.
 
-Then ``-X importtime`` of the first query, the least of each module's
-cumulative time over the runs: the packages a rare-word search imports.
+Each run's wall time and CPU time (user + system, of the child) are printed
+as a median and a range, with the load average before and after. Then ``-X
+importtime`` of the first query, the least of each module's cumulative time
+over the runs: the packages a rare-word search imports.
+
+``--python`` times another interpreter's copy of discovery, e.g. a regular
+(non-editable) ``pip install .`` in a fresh venv; the runs start in the
+matter's home, so no checkout in the working folder shadows the installed copy.
 
     python -m bench.startup --home /work/bench-data/b1m/home --runs 15
+    python -m bench.startup --home ... --python /tmp/venv/bin/python --bytecode-only
 """
 
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import re
+import resource
 import shutil
 import statistics
 import subprocess
@@ -29,31 +36,44 @@ import sys
 import time
 from pathlib import Path
 
-import discovery
-
 QUERIES = ["libgen", '"pirated books"']
 GROUPS = ("typer", "rich.console", "numpy", "regex", "sqlite3", "discovery.cli", "discovery.search")
 """Modules whose cumulative import time is printed (each includes what it imports first)."""
 
 
-def _runs(cmd: list[str], env: dict[str, str], n: int) -> list[float]:
-    subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)  # warm the page cache
-    samples = []
+def _cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def _runs(
+    cmd: list[str], env: dict[str, str], cwd: Path, n: int
+) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of ``n`` runs (after one that warms the page cache)."""
+    subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+    wall, cpu = [], []
     for _ in range(n):
-        t = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
-        samples.append(time.perf_counter() - t)
-    return samples
+        t, c = time.perf_counter(), _cpu()
+        subprocess.run(cmd, env=env, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+        wall.append(time.perf_counter() - t)
+        cpu.append(_cpu() - c)
+    return wall, cpu
 
 
-def _imports(cmd: list[str], env: dict[str, str], n: int) -> tuple[dict[str, float], set[str]]:
+def _spread(samples: list[float]) -> str:
+    return f"median {statistics.median(samples):.3f} s ({min(samples):.3f}–{max(samples):.3f})"
+
+
+def _imports(
+    cmd: list[str], env: dict[str, str], cwd: Path, n: int
+) -> tuple[dict[str, float], set[str]]:
     """Least cumulative import time (ms) of each module over ``n`` runs; the top-level ones."""
     best: dict[str, float] = {}
     top: set[str] = set()
     line = re.compile(r"import time:\s+\d+ \|\s+(\d+) \|( +)(\S+)")
     for _ in range(n):
         err = subprocess.run(
-            [cmd[0], "-X", "importtime", *cmd[1:]], env=env, capture_output=True, text=True
+            [cmd[0], "-X", "importtime", *cmd[1:]], env=env, cwd=cwd, capture_output=True, text=True
         ).stderr
         for m in line.finditer(err):
             us, name = int(m[1]), m[3]
@@ -68,30 +88,36 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--home", type=Path, required=True, help="$DISCOVERY_HOME of the matter")
     ap.add_argument("--matter", default="bench")
     ap.add_argument("--runs", type=int, default=11)
+    ap.add_argument("--python", default=sys.executable, help="the interpreter to time")
+    ap.add_argument("--bytecode-only", action="store_true", help="skip the no-bytecode runs")
     ap.add_argument("queries", nargs="*", default=QUERIES)
     args = ap.parse_args(argv)
     env = {**os.environ, "DISCOVERY_HOME": str(args.home), "DISCOVERY_TZ": "UTC"}
-    package = Path(discovery.__file__).parent
-    print(f"load average at start {os.getloadavg()[0]:.2f}; {args.runs} runs each")
+    cwd = args.home.resolve()
+    where = [args.python, "-c", "import discovery; print(discovery.__file__)"]
+    found = subprocess.run(where, cwd=cwd, capture_output=True, text=True, check=True)
+    package = Path(found.stdout.strip()).parent
+    print(f"{package} ({args.python}); {args.runs} runs each")
+    print(f"load average at start {os.getloadavg()[0]:.2f}")
     states = {
         "no bytecode": {**env, "PYTHONDONTWRITEBYTECODE": "1"},
         "bytecode": {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"},
     }
+    if args.bytecode_only:
+        del states["no bytecode"]
     for state, state_env in states.items():
         if state == "no bytecode":
             for cache in package.rglob("__pycache__"):
                 shutil.rmtree(cache)
         else:
-            compileall.compile_dir(package, quiet=1)
+            # by the timed interpreter, whose bytecode it is
+            subprocess.run([args.python, "-m", "compileall", "-q", str(package)], check=True)
         for q in args.queries:
-            cmd = [sys.executable, "-m", "discovery", "search", q, "--matter", args.matter]
-            s = _runs(cmd, state_env, args.runs)
-            print(
-                f"{state:12} {q:20} median {statistics.median(s):.3f} s"
-                f" (min {min(s):.3f}, max {max(s):.3f})"
-            )
-    cmd = [sys.executable, "-m", "discovery", "search", args.queries[0], "--matter", args.matter]
-    best, top = _imports(cmd, states["bytecode"], max(3, args.runs // 2))
+            cmd = [args.python, "-m", "discovery", "search", q, "--matter", args.matter]
+            wall, cpu = _runs(cmd, state_env, cwd, args.runs)
+            print(f"{state:12} {q:20} wall {_spread(wall)}, CPU {_spread(cpu)}")
+    cmd = [args.python, "-m", "discovery", "search", args.queries[0], "--matter", args.matter]
+    best, top = _imports(cmd, states["bytecode"], cwd, max(3, args.runs // 2))
     print("imports (bytecode; least over the runs, ms, each with what it imported first):")
     for name in GROUPS:
         if name in best:

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from discovery.model import UNDATED, UNDATED_TEXT, Message, control_number
@@ -25,6 +24,8 @@ from discovery.search import Hit, SearchResult, Snippet
 from discovery.text import version_tokens
 
 if TYPE_CHECKING:  # importing ingest loads every importer; the type is all we need
+    from rich.table import Table
+
     from discovery.explain import Explanation
     from discovery.ingest import IngestReport
     from discovery.store import StoredReport
@@ -111,6 +112,8 @@ def hits_view(hits: Sequence[Hit], tz: tzinfo, width: int) -> RenderableType:
 
 
 def hits_table(hits: Sequence[Hit], tz: tzinfo) -> Table:
+    from rich.table import Table  # a list of hits needs none (start-up)
+
     table = Table(expand=True, pad_edge=False)
     table.add_column("control", no_wrap=True, style="cyan")
     table.add_column("time", no_wrap=True)
@@ -386,6 +389,8 @@ def fitted_table(
         if total <= width or not optional:
             break
         keep.remove(max(optional, key=lambda i: (columns[i].drop, i)))
+    from rich.table import Table
+
     table = Table(
         title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, expand=False
     )
@@ -464,6 +469,8 @@ def explain_view(expl: Explanation) -> RenderableType:
 
 def stored_reports_table(reports: Sequence[StoredReport]) -> Table:
     """The stored ingest report of each source: one row each, the path last."""
+    from rich.table import Table
+
     table = Table(
         title="Sources and their ingest reports", box=box.SIMPLE_HEAD, pad_edge=False,
         collapse_padding=True,

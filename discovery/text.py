@@ -42,8 +42,10 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import regex
+if TYPE_CHECKING:
+    import regex
 
 TOKENIZER_VERSION = 2
 """1: runs of letters and digits, accents folded (before issue 8). 2: the rules above."""
@@ -119,16 +121,27 @@ _SOLO_CLASS = "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in SOLO_RANGES)
 
 
 @cache
+def _unicode_re(pattern: str) -> regex.Pattern[str]:
+    """``pattern`` compiled with the ``regex`` module (version 1), on first use.
+
+    Only text that is not ASCII needs these patterns (ASCII text has no invisible
+    character, no ``ʼ`` and no letter outside ``[A-Za-z0-9]``), so the module
+    itself (~15 ms) is imported then, not by every fresh ``discovery search``."""
+    import regex
+
+    return regex.compile(pattern, regex.V1)
+
+
+@cache
 def _word_re() -> regex.Pattern[str]:
     """What a word is (the module notes). Compiled on the first text that is not ASCII:
     it takes ~20 ms, a twentieth of a fresh ``discovery search``."""
-    return regex.compile(
+    return _unicode_re(
         rf"[[{_SOLO_CLASS}]&&[\p{{L}}\p{{N}}\p{{M}}]--[{_NEWER_CLASS}]][\p{{M}}--[{_NEWER_CLASS}]]*"
         # A mark always stays with the letter before it, even a mark from a solo range
         # (a kana voicing mark after a Latin letter).
         rf"|[[\p{{L}}\p{{N}}\p{{M}}]--[{_SOLO_CLASS}{_NEWER_CLASS}]]"
-        rf"(?:[[\p{{L}}\p{{N}}\p{{M}}]--[{_SOLO_CLASS}{_NEWER_CLASS}]]|[\p{{M}}--[{_NEWER_CLASS}]])*",
-        regex.V1,
+        rf"(?:[[\p{{L}}\p{{N}}\p{{M}}]--[{_SOLO_CLASS}{_NEWER_CLASS}]]|[\p{{M}}--[{_NEWER_CLASS}]])*"
     )
 
 
@@ -137,15 +150,15 @@ _ASCII_WORD_RE = re.compile(r"[A-Za-z0-9]+")
 _APOSTROPHE = "\u02bc"
 _FOLD_TRANS = str.maketrans(FOLD_TABLE)
 _INVISIBLE_CLASS = r"[\p{Cf}--\u200b]\u0640\u034f\ufe00-\ufe0f\U000e0100-\U000e01ef"
-_INVISIBLE_RE = regex.compile(f"[{_INVISIBLE_CLASS}]", regex.V1)
-_SPECIAL_RE = regex.compile(f"[{_INVISIBLE_CLASS}\u02bc]", regex.V1)
+_INVISIBLE = f"[{_INVISIBLE_CLASS}]"
+_SPECIAL = f"[{_INVISIBLE_CLASS}\u02bc]"
 _KEPT_MARKS = frozenset("\u3099\u309a")
 """Kana voicing marks: ガ and カ are different letters, not an accent apart."""
 
 
 def is_invisible(c: str) -> bool:
     """Whether ``c`` is dropped before words are found (see the module notes)."""
-    return _INVISIBLE_RE.fullmatch(c) is not None
+    return _unicode_re(_INVISIBLE).fullmatch(c) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,13 +206,13 @@ def _normalized(text: str) -> tuple[str, list[int] | None, list[int] | None]:
     characters the start and end offset in ``text`` of the piece it came from."""
     if text.isascii():
         return text, None, None
-    if unicodedata.is_normalized("NFKC", text) and not _SPECIAL_RE.search(text):
+    if unicodedata.is_normalized("NFKC", text) and not _unicode_re(_SPECIAL).search(text):
         return text, None, None
     out: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
     for a, b in _pieces(text):
-        piece = _INVISIBLE_RE.sub("", text[a:b])
+        piece = _unicode_re(_INVISIBLE).sub("", text[a:b])
         norm = unicodedata.normalize("NFKC", piece).replace(_APOSTROPHE, "'")
         out.append(norm)
         starts.extend([a] * len(norm))
@@ -240,7 +253,7 @@ SECOND_STARTERS = frozenset(
 def _starts_piece(c: str) -> bool:
     if c.isascii() or c == _APOSTROPHE:
         return True
-    if unicodedata.combining(c) or c in SECOND_STARTERS or _INVISIBLE_RE.match(c):
+    if unicodedata.combining(c) or c in SECOND_STARTERS or _unicode_re(_INVISIBLE).match(c):
         # An invisible character is dropped, so what follows it may compose with
         # what came before it ("a", soft hyphen, combining acute is "á").
         return False

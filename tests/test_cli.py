@@ -674,7 +674,7 @@ def test_console_entry_end_to_end(tmp_path: Path) -> None:
 ENTRY_REPORTING_MODULES = """
 import atexit, sys
 def loaded():
-    heavy = ("pydantic", "whoosh", "textual")
+    heavy = ("pydantic", "whoosh", "textual", "regex")
     names = [m for m in sys.modules if m.startswith("discovery.cli.") or m.split(".")[0] in heavy]
     sys.stderr.write("loaded: " + " ".join(sorted(names)) + "\\n")
 atexit.register(loaded)
@@ -702,7 +702,8 @@ def run_entry(
 
 def test_a_command_loads_only_its_own_module(acme: Path) -> None:
     """Start-up: `discovery search` builds the commands of cli/search.py alone, and loads
-    neither pydantic (typer < 0.29 builds no model per option) nor Whoosh nor Textual."""
+    neither pydantic (typer < 0.29 builds no model per option) nor Whoosh nor Textual,
+    nor the `regex` module for an ASCII query over ASCII hits (only other text needs it)."""
     r, loaded = run_entry(acme, "search", "libgen")
     assert r.returncode == 0, r.stderr
     assert len(CONTROL.findall(r.stdout)) == LIBGEN_HITS

@@ -322,3 +322,17 @@ def test_unparse_of_any_tree_parses_back(node: Node) -> None:
     text = unparse(node)
     assert parse(text) == node, text
     assert unparse(parse(text)) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+@example("".join(map(chr, range(128))))  # every ASCII character
+def test_ascii_query_text_is_cut_into_terms_as_the_full_pattern_cuts_it(s: str) -> None:
+    """An ASCII run is cut into terms without the `regex` module (start-up): the same
+    chunks, at the same offsets, as the pattern that reads every other run."""
+    from discovery.query import terms
+
+    def cut(rx: object) -> list[tuple[int, int]]:
+        return [m.span() for m in rx.finditer(s)]  # type: ignore[attr-defined]
+
+    assert cut(terms._ASCII_CHUNK_RE) == cut(terms._chunk_re())

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import sqlite3
 import sys
-import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -215,6 +213,9 @@ def output_file(path: Path, *, force: bool, closed: list[bool] | None = None) ->
                 ) from None
         yield path
         return
+    import shutil  # only an output to standard output needs these (start-up)
+    import tempfile
+
     with tempfile.TemporaryDirectory(prefix="discovery-out-") as folder:
         tmp = Path(folder) / "out"
         yield tmp

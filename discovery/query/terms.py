@@ -12,11 +12,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from decimal import Decimal
-
-import regex
+from functools import cache
+from typing import TYPE_CHECKING
 
 from discovery import text
 from discovery.errors import QuerySyntaxError
+
+if TYPE_CHECKING:
+    import regex
 
 MAX_FUZZ = 3
 """Most ``%`` (differences) in one fuzzy term."""
@@ -25,9 +28,21 @@ MAX_REGEX = 200
 """Longest regular expression (characters after ``##``)."""
 
 _TERM_CHARS = r"\p{L}\p{N}\p{M}\p{Cf}*?=%~"
-_CHUNK_RE = regex.compile(f"[{_TERM_CHARS}]+")
+_ASCII_CHUNK_RE = re.compile(r"[A-Za-z0-9*?=%~]+")
+"""The chunks of an ASCII run: :data:`_TERM_CHARS` on ASCII (no ASCII character is a mark
+or a format character), read without the ``regex`` module (start-up)."""
 _WILD_SPLIT_RE = re.compile(r"([*?=]+)")
 _RANGE_RE = re.compile(r"([0-9]+(?:\.[0-9]+)?)~~([0-9]+(?:\.[0-9]+)?)")
+
+
+@cache
+def _chunk_re() -> regex.Pattern[str]:
+    """The chunks of a run that is not ASCII: letters, digits, marks, format characters
+    and the operator characters."""
+    import regex
+
+    return regex.compile(f"[{_TERM_CHARS}]+")
+
 
 ErrorAt = Callable[[str, int, int], QuerySyntaxError]
 
@@ -60,6 +75,8 @@ class TermReader:
                 f" {text.fold(pattern[bad])!r} for {pattern[bad]!r}",
                 at + bad,
             )
+        import regex
+
         try:
             regex.compile(pattern)
         except regex.error as exc:
@@ -73,7 +90,8 @@ class TermReader:
             if "~~" in run.group():
                 out.append(self.range_term(run.group(), offset + run.start()))
                 continue
-            for m in _CHUNK_RE.finditer(run.group()):
+            chunks = _ASCII_CHUNK_RE if run.group().isascii() else _chunk_re()
+            for m in chunks.finditer(run.group()):
                 out.extend(self.chunk_terms(m.group(), offset + run.start() + m.start()))
         return tuple(out)
 

@@ -67,8 +67,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import regex
 import Stemmer
 
 from discovery import text
@@ -88,6 +88,9 @@ from discovery.query.ast import (
     term_kind,
 )
 from discovery.query.parser import FIELD_ALIASES
+
+if TYPE_CHECKING:
+    import regex
 
 REGEX_TIMEOUT = 0.05
 """Seconds one regular expression may spend on one word before the search is refused."""
@@ -169,6 +172,8 @@ class Doc:
 @lru_cache(maxsize=4096)
 def wildcard_regex(pattern: str) -> regex.Pattern[str]:
     """The anchored regex for a (folded) word pattern with ``*``, ``?`` and ``=``."""
+    import regex  # only wildcards and regular expressions need it (start-up)
+
     parts = []
     for c in pattern:
         if c == "*":
@@ -251,6 +256,8 @@ def term_matcher(term: str) -> Callable[[str], bool]:
         lo, hi = Decimal(lo_text), Decimal(hi_text)
         return lambda w: w.isdecimal() and lo <= Decimal(w) <= hi
     if kind == "regex":
+        import regex
+
         rx = regex.compile(term[2:])
 
         def match(w: str) -> bool:
