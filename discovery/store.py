@@ -4,7 +4,7 @@ The audit log lives beside the matters (:mod:`discovery.audit`), so it
 survives deleting and re-ingesting a matter.
 
 Message ids are SQLite rowids handed out in insertion order with no gaps
-(``INSERT OR IGNORE`` on the dedup key never consumes one), so the control
+(a duplicate, left out of the insert, never consumes one), so the control
 number of a message is fixed the moment it is first stored.
 """
 
