@@ -4,7 +4,7 @@ The audit log lives beside the matters (:mod:`discovery.audit`), so it
 survives deleting and re-ingesting a matter.
 
 Message ids are SQLite rowids handed out in insertion order with no gaps
-(``INSERT OR IGNORE`` on the dedup key never consumes one), so the control
+(a duplicate, left out of the insert, never consumes one), so the control
 number of a message is fixed the moment it is first stored.
 """
 
@@ -86,7 +86,7 @@ CREATE TABLE IF NOT EXISTS participants (
 );
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
-    dedup TEXT NOT NULL UNIQUE,
+    dedup TEXT NOT NULL,  -- unique: messages_dedup (see _unique_dedup)
     native_id TEXT NOT NULL,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id),
     thread_key TEXT,
@@ -271,6 +271,7 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
+            _unique_dedup(self.db)
             family_store.ensure(self.db)
             version = self.get_meta("schema_version")
             if version is None:
@@ -1040,9 +1041,12 @@ class Staging:
 
         Call it inside the source's write transaction (:meth:`Store.transaction`),
         so no other writer takes those ids meanwhile (one that did would make
-        the insert fail, never share an id). A batch of at least :data:`BULK`
-        messages, more than the store holds, drops the secondary indexes of
-        ``messages`` and builds them once afterwards, in the same transaction.
+        the insert fail, never share an id). The duplicates are found first
+        (:meth:`_find_duplicates`) and left out of the insert. A batch of at least
+        :data:`BULK` messages, more than the store holds, drops the secondary
+        indexes of ``messages`` (the dedup key's too, in a store made with it:
+        :func:`_unique_dedup`) and builds them once afterwards, in the same
+        transaction.
         """
         db = self._store.db
         before = self._store.max_message_id()
@@ -1055,6 +1059,7 @@ class Staging:
         old_cache = db.execute("PRAGMA main.cache_size").fetchone()[0]
         db.execute(f"PRAGMA main.cache_size = -{BULK_CACHE_KIB}")
         try:
+            self._find_duplicates(before)
             rebuild = self._store._drop_message_indexes() if bulk else []
             db.execute(
                 "INSERT INTO main.messages (dedup, native_id, conversation_id, thread_key,"
@@ -1062,9 +1067,12 @@ class Staging:
                 " system, extra) SELECT r.dedup, r.native_id, (SELECT c.id FROM"
                 " temp.stage_conversations c WHERE c.key = r.conversation), r.thread_key,"
                 " r.speaker_id, r.speaker, r.sent_us, r.utc_offset, r.text, r.versions, r.edited,"
-                " r.deleted, r.system, r.extra FROM stage.rows r WHERE true"
-                " ORDER BY r.sent_us, r.seq ON CONFLICT (dedup) DO NOTHING"
+                " r.deleted, r.system, r.extra FROM stage.rows r"
+                " WHERE r.seq NOT IN (SELECT seq FROM temp.stage_duplicates)"
+                " ORDER BY r.sent_us, r.seq"
             )
+            for statement in rebuild:
+                db.execute(statement)
             added = self._store.max_message_id() - before
             if added == self.count:
                 # No duplicate: the n-th staged message in that order is message before + n.
@@ -1081,12 +1089,45 @@ class Staging:
                     " ON m.dedup = r.dedup ORDER BY r.sent_us, r.seq",
                     (source_id,),
                 )
-            for statement in rebuild:
-                db.execute(statement)
             db.execute("DROP TABLE temp.stage_conversations")
+            db.execute("DROP TABLE temp.stage_duplicates")
         finally:
             db.execute(f"PRAGMA main.cache_size = {int(old_cache)}")
         return added, self.count - added
+
+    def _find_duplicates(self, stored: int) -> None:
+        """The staged messages not to add, in ``temp.stage_duplicates``: those whose dedup
+        key is stored (when ``stored``, messages, are), and those whose key comes earlier
+        in (time, staged order). Found before any index is dropped, with one sort of the
+        staged keys, so the insert that follows needs no look-up of its keys: with the
+        dedup index dropped for a bulk insert (:func:`_unique_dedup`), it takes no random
+        key, and the index rebuilt after it refuses (fails the source) a duplicate this
+        could have missed, never skips it."""
+        db = self._store.db
+        db.execute("CREATE TEMP TABLE stage_duplicates (seq INTEGER PRIMARY KEY)")
+        if stored:
+            db.execute(
+                "INSERT INTO temp.stage_duplicates SELECT r.seq FROM stage.rows r"
+                " WHERE EXISTS (SELECT 1 FROM main.messages m WHERE m.dedup = r.dedup)"
+            )
+        db.execute(
+            "INSERT OR IGNORE INTO temp.stage_duplicates SELECT seq FROM (SELECT r.seq,"
+            " row_number() OVER (PARTITION BY r.dedup ORDER BY r.sent_us, r.seq) AS n"
+            " FROM stage.rows r WHERE r.dedup IN (SELECT dedup FROM stage.rows"
+            " GROUP BY dedup HAVING count(*) > 1)) WHERE n > 1"
+        )
+
+
+def _unique_dedup(db: sqlite3.Connection) -> None:
+    """Make the dedup key unique by an index of its own (``messages_dedup``), unless it is
+    already (a store made before: ``UNIQUE`` in the table, an index that cannot be
+    dropped). A named index can be dropped for a bulk insert and built once after it,
+    sorted, instead of taking a million random keys one by one (:meth:`Staging.store`)."""
+    for _, name, unique, *_ in db.execute("PRAGMA main.index_list(messages)").fetchall():
+        columns = [r[2] for r in db.execute(f'PRAGMA main.index_info("{name}")')]
+        if unique and columns == ["dedup"]:
+            return
+    db.execute("CREATE UNIQUE INDEX main.messages_dedup ON messages (dedup)")
 
 
 class _StageOnly(Store):

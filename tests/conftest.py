@@ -37,9 +37,9 @@ def worker_pools(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     pools: list[int] = []
     real = workers.Workers.__init__
 
-    def counted(self: workers.Workers, count: int) -> None:
+    def counted(self: workers.Workers, count: int, **how: bool) -> None:
         pools.append(count)
-        real(self, count)
+        real(self, count, **how)
 
     monkeypatch.setattr(workers.Workers, "__init__", counted)
     return pools

@@ -90,27 +90,33 @@ STREAMING = {
 }
 
 
-def ingests_running(matter: str) -> list[int]:
-    """Processes of an ``ingest --matter MATTER`` still alive (its workers share its command)."""
+def ingests_running(home: Path) -> list[int]:
+    """Processes started by an ingest with ``home`` as its ``$DISCOVERY_HOME``, still alive:
+    the ingest and its workers, forked (its command) or spawned (another command, the same
+    environment), and what multiprocessing starts beside them; not this process's own
+    (an ``ingest`` run here starts workers too)."""
+    mark = f"DISCOVERY_HOME={home}".encode()
     found = []
     for proc in Path("/proc").iterdir():
         try:
-            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+            env = (proc / "environ").read_bytes().split(b"\0")
+            stat = (proc / "stat").read_bytes()
         except OSError:
             continue
-        if b"ingest" in cmd and matter.encode() in cmd:
+        ppid = int(stat[stat.rindex(b")") + 2 :].split()[1])
+        if mark in env and os.getpid() not in (int(proc.name), ppid):
             found.append(int(proc.name))
     return found
 
 
-def kill_9(p: subprocess.Popen[str], matter: str) -> None:
+def kill_9(p: subprocess.Popen[str], home: Path) -> None:
     """SIGKILL the ingest; its workers must not outlive it (they would write on)."""
     p.send_signal(signal.SIGKILL)
     p.communicate()
     deadline = time.monotonic() + 5
-    while ingests_running(matter) and time.monotonic() < deadline:
+    while ingests_running(home) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert ingests_running(matter) == []
+    assert ingests_running(home) == []
 
 
 def test_kill_9_at_ten_random_points_then_rerun_equals_a_clean_ingest(
@@ -130,14 +136,14 @@ def test_kill_9_at_ten_random_points_then_rerun_equals_a_clean_ingest(
     while not (staging.exists() and staging.stat().st_size > 3 * 4096):  # past the schema
         assert p.poll() is None, p.communicate()
         time.sleep(0.002)
-    kill_9(p, "killed")
+    kill_9(p, discovery_home)
     with open_matter("killed") as m:
         assert m.store.counts()["messages"] == 0  # nothing of the half-staged source
     rng = random.Random(13)
     for _ in range(10):
         p = cli(discovery_home, "ingest", *args, "--matter", "killed")
         time.sleep(rng.uniform(0.1, span))
-        kill_9(p, "killed")
+        kill_9(p, discovery_home)
     code, out, err = finished(cli(discovery_home, "ingest", *args, "--matter", "killed"))
     assert code == 1, err  # photo.bin is no format: reported, and the exit status says so
     assert "internal error" not in err and "photo.bin: not a format" in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from pathlib import Path
 
@@ -49,9 +50,26 @@ def _store(st: Store, work: Path, name: str, batches: list[list[NewMessage]]) ->
             return staged.store(source, {"C1": conv})
 
 
-@pytest.fixture
-def st(tmp_path: Path) -> Store:
-    return Store(tmp_path / "case.sqlite", create=True)
+OLD_DEDUP = "dedup TEXT NOT NULL UNIQUE,"  # how stores made before messages_dedup declare it
+
+
+@pytest.fixture(params=["new", "old"], ids=["store", "store made before messages_dedup"])
+def st(tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    path = tmp_path / "case.sqlite"
+    if request.param == "old":
+        schema = re.sub(r"dedup TEXT NOT NULL,[^\n]*", OLD_DEDUP, store_module._SCHEMA)
+        assert OLD_DEDUP in schema
+        sqlite3.connect(path).executescript(schema).close()
+    made = Store(path, create=True)
+    unique = [
+        name
+        for _, name, is_unique, *_ in made.db.execute("PRAGMA index_list(messages)")
+        if is_unique
+    ]
+    # One unique index on the dedup key: the table's own in an old store (none added).
+    own = "sqlite_autoindex_messages_1" if request.param == "old" else "messages_dedup"
+    assert unique == [own]
+    return made
 
 
 @pytest.mark.parametrize("bulk", [1, 10**9], ids=["bulk", "row-by-row"])
@@ -129,3 +147,24 @@ def test_staging_does_not_hold_the_case_store(st: Store, tmp_path: Path) -> None
         other.commit()
         st.db.execute("COMMIT")
     other.close()
+
+
+@pytest.mark.parametrize("bulk", [1, 10**9], ids=["bulk", "row-by-row"])
+def test_a_duplicate_not_found_before_the_insert_fails_the_source(
+    st: Store, tmp_path: Path, bulk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The unique dedup index refuses what finding the duplicates missed (here: all of
+    them), also when it was dropped for the insert: the source fails, nothing is skipped."""
+    monkeypatch.setattr(store_module, "BULK", bulk)
+    monkeypatch.setattr(
+        store_module.Staging,
+        "_find_duplicates",
+        lambda self, stored: self._store.db.execute(
+            "CREATE TEMP TABLE stage_duplicates (seq INTEGER PRIMARY KEY)"
+        ),
+    )
+    indexes = _indexes(st)
+    with pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: messages\.dedup"):
+        _store(st, tmp_path, "Ann", [[_msg("a", "1", 1), _msg("b", "2", 2), _msg("a", "3", 3)]])
+    assert st.max_message_id() == 0 and st.counts()["sources"] == 0
+    assert _indexes(st) == indexes

@@ -302,7 +302,7 @@ class WhooshEngine:
         added = 0
         try:
             tasks = ((str(self.path), read, lo, hi) for lo, hi in ranges)
-            with Workers(min(jobs, len(ranges))) as pool:
+            with Workers(min(jobs, len(ranges)), fresh=True) as pool:
                 for (lo, hi), (segments, count) in zip(
                     ranges, pool.ordered(_index_range, tasks), strict=False
                 ):
