@@ -2,4 +2,5 @@
 
 from discovery.cli import main
 
-main()
+if __name__ == "__main__":  # not when a spawned worker imports this module as __mp_main__
+    main()
