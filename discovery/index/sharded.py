@@ -186,20 +186,7 @@ class ShardedEngine:
         ``read`` is the case store's :class:`~discovery.store.IndexRows` (its
         ``owners`` says which source brought each message in).
         """
-        data = self.manifest()
-        done = data["assigned_through"]
-        # Runs past what the manifest says was assigned were left by a stopped catch-up.
-        runs = [[a, min(b, done), k] for a, b, k in _runs(self.path) if a <= done]
-        if through > done:
-            _assign(runs, data["sizes"], read.owners(done, through))  # type: ignore[attr-defined]
-            _write(self.path / RUNS, runs)
-            data["assigned_through"] = through
-            _write(self.path / MANIFEST, data)
-        tasks = []
-        for k, name in enumerate(data["shards"]):
-            mine = [(a, b) for a, b, s in runs if s == k and b > data["indexed_through"]]
-            if mine:
-                tasks.append((str(self.path / name), ShardRows(read, mine), through))
+        tasks = self.plan(read, through)
         self.close()  # the shards change under their engines
         added = 0
         for count in (self.runner or _local(jobs))(index_shard, tasks):
@@ -210,6 +197,37 @@ class ShardedEngine:
         data["indexed_through"] = max(through, data["indexed_through"])
         _write(self.path / MANIFEST, data)
         return added
+
+    def plan(
+        self,
+        read: Callable[[int, int], Iterable[tuple[int, Sequence[str]]]],
+        through: int,
+        since: int | None = None,
+    ) -> list[tuple[str, ShardRows, int]]:
+        """Give each source stored up to ``through`` and not yet placed a shard (recorded in
+        the manifest); return the :func:`index_shard` tasks of the shards holding runs past
+        ``since`` (None: past what every shard is indexed through), each up to ``through``.
+
+        Nothing is marked indexed: :meth:`add_range` does that once every shard has its
+        runs, so the tasks of an ingest's sources may run as they are stored, and the
+        shards be brought up to date at its end."""
+        data = self.manifest()
+        done = data["assigned_through"]
+        # Runs past what the manifest says was assigned were left by a stopped catch-up.
+        runs = [[a, min(b, done), k] for a, b, k in _runs(self.path) if a <= done]
+        if through > done:
+            _assign(runs, data["sizes"], read.owners(done, through))  # type: ignore[attr-defined]
+            _write(self.path / RUNS, runs)
+            data["assigned_through"] = through
+            _write(self.path / MANIFEST, data)
+        indexed = data["indexed_through"]
+        after = indexed if since is None else since
+        tasks = []
+        for k, name in enumerate(data["shards"]):
+            if any(s == k and b > after for a, b, s in runs):
+                mine = [(a, b) for a, b, s in runs if s == k and b > indexed]
+                tasks.append((str(self.path / name), ShardRows(read, mine), through))
+        return tasks
 
     # --- look-ups -----------------------------------------------------------
     def occurrences(self, words: Sequence[str]) -> np.ndarray | None:
