@@ -24,6 +24,7 @@ on from what each shard committed.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -133,7 +134,9 @@ def index_shard(folder: str, rows: ShardRows, through: int) -> int:
     shard's one writer, going on after what it committed."""
     engine = WhooshEngine(Path(folder))
     try:
-        return engine.add(rows(engine.indexed_through(), through))
+        new = iter(rows(engine.indexed_through(), through))
+        first = next(new, None)  # none: its earlier tasks indexed them all
+        return 0 if first is None else engine.add(itertools.chain([first], new))
     finally:
         engine.close()
 
