@@ -15,7 +15,8 @@ Indexing (:meth:`ShardedEngine.add_range`) first gives each source that got
 new ids a shard (the one holding the fewest messages, ties the lowest number),
 then indexes every shard's new runs, each shard by one task: in worker
 processes here, or on a Dask cluster's workers when a runner is set
-(:mod:`discovery.shards`). Only when every shard has its runs does the
+(:mod:`discovery.shards`, which starts a source's task as soon as it is
+stored, from :meth:`ShardedEngine.plan`). Only when every shard has its runs does the
 manifest say so: a search answers over ids up to ``indexed_through``, so it
 never sees a shard ahead of another, and a catch-up that stopped midway goes
 on from what each shard committed.

@@ -7,9 +7,10 @@ source's report. The coordinator stores the staged sources one by one in
 their ingest order, through the same :meth:`~discovery.store.Staging.store`
 as a one-process ingest: control numbers are allocated there, centrally, per
 source, and a message already stored from any source (on any shard) is
-deduplicated onto it with both custodians. Then each shard's new sources are
-indexed by one task on the cluster (:func:`runner`,
-:class:`~discovery.index.sharded.ShardedEngine`). See docs/SCALE.md.
+deduplicated onto it with both custodians. As soon as a source is stored, its
+shard is indexed by a task on the cluster while the next sources are staged
+(:class:`ShardIndexer`, :class:`~discovery.index.sharded.ShardedEngine`); the
+shards are shown as indexed when all are, at the end. See docs/SCALE.md.
 
 A worker that dies is replaced by Dask and its task run again on another one
 (a source is staged again from its beginning; a shard goes on from the
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from discovery.errors import ImportProblem, UsageError
-from discovery.index.sharded import MAX_SHARDS, ShardedEngine, ShardRows, index_shard
+from discovery.index.sharded import MAX_SHARDS, ShardedEngine, index_shard
 from discovery.ingest import SourceJob, SourceReport, Staged, Stager, stage_source
 from discovery.matter import Matter
 from discovery.store import IndexRows
@@ -165,9 +166,9 @@ def local_workers(workers: dict[str, Any], here: set[str]) -> list[str]:
     return sorted(w for w, info in workers.items() if str(info.get("host", "")) in here)
 
 
-def _index_after(_before: Any, folder: str, rows: ShardRows, through: int) -> int:
-    """:func:`index_shard`, once the shard's task before it (an argument: Dask waits) is done."""
-    return index_shard(folder, rows, through)
+def _after(_before: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, once the task before it (an argument: Dask waits for it) is done."""
+    return fn(*args)
 
 
 class ShardIndexer:
@@ -188,7 +189,8 @@ class ShardIndexer:
         self.through: int | None = None
         """The id through which tasks were started (None: none yet)."""
 
-    def _submit(self, tasks: list[tuple[str, ShardRows, int]]) -> None:
+    def _submit(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> None:
+        """Start ``fn(folder, ...)`` for every task, after the folder's task before it."""
         near = local_workers(self.client.scheduler_info().get("workers", {}), this_host())
         if not near:
             raise UsageError(
@@ -196,22 +198,19 @@ class ShardIndexer:
                 " (the case store can only be read on its own host: docs/SCALE.md); start"
                 f" one: dask worker {self.client.scheduler.address} --nworkers 1 --nthreads 1"
             )
-        for folder, rows, through in tasks:
-            before = self.last.get(folder)
-            future = self.client.submit(
-                _index_after, before, folder, rows, through, pure=False, workers=near
-            )
-            self.last[folder] = future
+        for args in tasks:
+            before = self.last.get(args[0])
+            future = self.client.submit(_after, before, fn, *args, pure=False, workers=near)
+            self.last[args[0]] = future
             self.started.append(future)
 
     def ahead(self, engine: ShardedEngine, read: IndexRows, through: int) -> None:
         """Start indexing what was stored up to ``through`` and is not being indexed."""
-        self._submit(engine.plan(read, through, since=self.through))
+        self._submit(index_shard, engine.plan(read, through, since=self.through))
         self.through = through
 
     def __call__(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
-        assert fn is index_shard
-        self._submit(tasks)
+        self._submit(fn, tasks)
         futures, self.started, self.last, self.through = self.started, [], {}, None
         try:
             for future in futures:
