@@ -73,6 +73,26 @@ def _queries(home: Path, names: list[str], reps: int) -> dict[str, Any]:
     return out
 
 
+def _summary(result: dict[str, Any]) -> str:
+    """The figures issue 15 asks for, against its targets, for docs/SCALE.md."""
+    lines = [f"{result['messages']:,} messages, {result['sources']} sources, {result['cpus']} CPUs"]
+    for name in ("one", "w1", "w2"):
+        r = result[name]
+        lines.append(
+            f"  {name}: {r['ingest_s']:.1f} s wall, {r['ingest_cpu_s']:.1f} CPU-s,"
+            f" peak PSS {r['peak_tree_pss_mb_ingest']:.0f} MB, {r['msgs_per_s']:,.0f} msg/s"
+            f" (load {r['load_before_ingest']:.1f} -> {r['load_after_ingest']:.1f})"
+        )
+    q = result["queries"]
+    lines += [
+        f"  speed-up w2 vs w1 {result['speedup_w2_vs_w1']:.2f}x (target >= 1.7x),"
+        f" w2 vs one {result['speedup_w2_vs_one']:.2f}x",
+        f"  query p50 one {q['one_p50_ms']} ms, w2 {q['w2_p50_ms']} ms:"
+        f" {result['query_p50_ratio']:.2f}x (target <= 1.5x); hit sets equal: {q['hits_equal']}",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(prog="python -m bench.shards", description=__doc__)
     ap.add_argument("--messages", type=int, default=200_000)
@@ -119,6 +139,7 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     (out / "shards.json").write_text(json.dumps(result, indent=2))
     print(json.dumps(result, indent=2))
+    print(_summary(result), file=sys.stderr)
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 

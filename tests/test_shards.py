@@ -283,6 +283,38 @@ def test_a_worker_killed_mid_ingest_loses_nothing(
             assert Searcher(m).search(query).ids == Searcher(one).search(query).ids
 
 
+def test_sources_are_indexed_as_they_are_stored_and_shown_when_every_shard_is(
+    client: Any, sources: dict[str, list[Path]], discovery_home: Path
+) -> None:
+    first_three = sources[ALICE][:3]  # ACME, a 5,000-message export, a WhatsApp chat
+    seen: list[tuple[int, int, int]] = []
+    with open_matter("ahead", create=True, shards=4) as m:
+        stage = on_cluster(m, client)
+        indexer = m.engine.runner
+        done = 0
+
+        def note(step: str, advance: int, total: int | None) -> None:
+            nonlocal done
+            if step != "sources":
+                return
+            done += 1
+            if done == 3:  # the first two are stored; their index tasks were started
+                distributed.wait(indexer.started, timeout=60)
+                shards = ShardedEngine(m.engine.path)
+                held = sum(sum(e._current().docs) for e in shards.engines())
+                seen.append((held, shards.indexed_through(), Searcher(m).count("the")))
+                shards.close()
+            elif done == 2:
+                seen.append((m.store.max_message_id(), 0, 0))
+
+        assert not ingest(m, first_three, custodian=ALICE, stage=stage, progress=note).failed
+        assert m.is_current() and m.store.max_message_id() > seen[0][0]
+    (stored_two, _, _), (held, indexed, found) = seen
+    # The shards held the first two sources while the third was read; searches saw
+    # none of it until every shard was indexed (one shard is never ahead of another).
+    assert stored_two > 5000 and held == stored_two and indexed == 0 and found == 0
+
+
 def test_shards_are_indexed_only_by_workers_on_this_host() -> None:
     workers = {
         "tcp://10.0.0.7:4000": {"host": "10.0.0.7"},

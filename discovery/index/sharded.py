@@ -15,7 +15,8 @@ Indexing (:meth:`ShardedEngine.add_range`) first gives each source that got
 new ids a shard (the one holding the fewest messages, ties the lowest number),
 then indexes every shard's new runs, each shard by one task: in worker
 processes here, or on a Dask cluster's workers when a runner is set
-(:mod:`discovery.shards`). Only when every shard has its runs does the
+(:mod:`discovery.shards`, which starts a source's task as soon as it is
+stored, from :meth:`ShardedEngine.plan`). Only when every shard has its runs does the
 manifest say so: a search answers over ids up to ``indexed_through``, so it
 never sees a shard ahead of another, and a catch-up that stopped midway goes
 on from what each shard committed.
@@ -24,6 +25,7 @@ on from what each shard committed.
 from __future__ import annotations
 
 import heapq
+import itertools
 import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -133,7 +135,9 @@ def index_shard(folder: str, rows: ShardRows, through: int) -> int:
     shard's one writer, going on after what it committed."""
     engine = WhooshEngine(Path(folder))
     try:
-        return engine.add(rows(engine.indexed_through(), through))
+        new = iter(rows(engine.indexed_through(), through))
+        first = next(new, None)  # none: its earlier tasks indexed them all
+        return 0 if first is None else engine.add(itertools.chain([first], new))
     finally:
         engine.close()
 
@@ -186,20 +190,7 @@ class ShardedEngine:
         ``read`` is the case store's :class:`~discovery.store.IndexRows` (its
         ``owners`` says which source brought each message in).
         """
-        data = self.manifest()
-        done = data["assigned_through"]
-        # Runs past what the manifest says was assigned were left by a stopped catch-up.
-        runs = [[a, min(b, done), k] for a, b, k in _runs(self.path) if a <= done]
-        if through > done:
-            _assign(runs, data["sizes"], read.owners(done, through))  # type: ignore[attr-defined]
-            _write(self.path / RUNS, runs)
-            data["assigned_through"] = through
-            _write(self.path / MANIFEST, data)
-        tasks = []
-        for k, name in enumerate(data["shards"]):
-            mine = [(a, b) for a, b, s in runs if s == k and b > data["indexed_through"]]
-            if mine:
-                tasks.append((str(self.path / name), ShardRows(read, mine), through))
+        tasks = self.plan(read, through)
         self.close()  # the shards change under their engines
         added = 0
         for count in (self.runner or _local(jobs))(index_shard, tasks):
@@ -210,6 +201,37 @@ class ShardedEngine:
         data["indexed_through"] = max(through, data["indexed_through"])
         _write(self.path / MANIFEST, data)
         return added
+
+    def plan(
+        self,
+        read: Callable[[int, int], Iterable[tuple[int, Sequence[str]]]],
+        through: int,
+        since: int | None = None,
+    ) -> list[tuple[str, ShardRows, int]]:
+        """Give each source stored up to ``through`` and not yet placed a shard (recorded in
+        the manifest); return the :func:`index_shard` tasks of the shards holding runs past
+        ``since`` (None: past what every shard is indexed through), each up to ``through``.
+
+        Nothing is marked indexed: :meth:`add_range` does that once every shard has its
+        runs, so the tasks of an ingest's sources may run as they are stored, and the
+        shards be brought up to date at its end."""
+        data = self.manifest()
+        done = data["assigned_through"]
+        # Runs past what the manifest says was assigned were left by a stopped catch-up.
+        runs = [[a, min(b, done), k] for a, b, k in _runs(self.path) if a <= done]
+        if through > done:
+            _assign(runs, data["sizes"], read.owners(done, through))  # type: ignore[attr-defined]
+            _write(self.path / RUNS, runs)
+            data["assigned_through"] = through
+            _write(self.path / MANIFEST, data)
+        indexed = data["indexed_through"]
+        after = indexed if since is None else since
+        tasks = []
+        for k, name in enumerate(data["shards"]):
+            if any(s == k and b > after for a, b, s in runs):
+                mine = [(a, b) for a, b, s in runs if s == k and b > indexed]
+                tasks.append((str(self.path / name), ShardRows(read, mine), through))
+        return tasks
 
     # --- look-ups -----------------------------------------------------------
     def occurrences(self, words: Sequence[str]) -> np.ndarray | None:

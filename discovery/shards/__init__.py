@@ -7,9 +7,10 @@ source's report. The coordinator stores the staged sources one by one in
 their ingest order, through the same :meth:`~discovery.store.Staging.store`
 as a one-process ingest: control numbers are allocated there, centrally, per
 source, and a message already stored from any source (on any shard) is
-deduplicated onto it with both custodians. Then each shard's new sources are
-indexed by one task on the cluster (:func:`runner`,
-:class:`~discovery.index.sharded.ShardedEngine`). See docs/SCALE.md.
+deduplicated onto it with both custodians. As soon as a source is stored, its
+shard is indexed by a task on the cluster while the next sources are staged
+(:class:`ShardIndexer`, :class:`~discovery.index.sharded.ShardedEngine`); the
+shards are shown as indexed when all are, at the end. See docs/SCALE.md.
 
 A worker that dies is replaced by Dask and its task run again on another one
 (a source is staged again from its beginning; a shard goes on from the
@@ -30,9 +31,10 @@ from pathlib import Path
 from typing import Any
 
 from discovery.errors import ImportProblem, UsageError
-from discovery.index.sharded import MAX_SHARDS
+from discovery.index.sharded import MAX_SHARDS, ShardedEngine, index_shard
 from discovery.ingest import SourceJob, SourceReport, Staged, Stager, stage_source
 from discovery.matter import Matter
+from discovery.store import IndexRows
 
 ALLOWED_FAILURES = 3
 """Workers that may die running one task before its source is reported as failed
@@ -61,6 +63,11 @@ def cluster(workers: int | None = None, scheduler: str | None = None) -> Iterato
             # A source or a shard is one long task: sampling its stack every 10 ms
             # for Dask's profile costs CPU and tells us nothing.
             "distributed.worker.profile.enabled": False,
+            # Every process of the cluster wakes on these to measure itself (every 20 ms
+            # and 100 ms by default): a few percent of a core each, taken from the ingest.
+            "distributed.admin.tick.interval": "1s",
+            "distributed.admin.system-monitor.interval": "2s",
+            "distributed.worker.memory.monitor-interval": "1s",
         }
     )
     if scheduler is not None:
@@ -109,8 +116,10 @@ def _waited(future: Any, job: SourceJob, path: str) -> Staged:
         return Staged(rep, "", 0, Path(path), None)
 
 
-def stager(client: Any) -> Stager:
-    """Reads and stages sources on the cluster of ``client``, a few per worker ahead."""
+def stager(client: Any, stored: Callable[[], None] | None = None) -> Stager:
+    """Reads and stages sources on the cluster of ``client``, a few per worker ahead;
+    ``stored`` is called each time the ingest asks for the next source (so the one
+    before it is stored)."""
 
     def stage(jobs: list[SourceJob], work: Path) -> Iterator[Callable[[], Staged]]:
         run = uuid.uuid4().hex
@@ -121,14 +130,19 @@ def stager(client: Any) -> Stager:
         def submit() -> None:
             for i, job in todo:
                 path = str(work / f"staged-{i:07d}.sqlite")
-                future = client.submit(_stage, job, path, key=f"stage-{run}-{i}")
+                # Before the index tasks: the sources feed the one process storing them.
+                future = client.submit(_stage, job, path, key=f"stage-{run}-{i}", priority=1)
                 pending.append((future, job, path))
                 return
 
         for _ in range(window):
             submit()
         try:
+            first = True
             while pending:
+                if not first and stored is not None:
+                    stored()
+                first = False
                 future, job, path = pending.popleft()
                 submit()
                 yield lambda future=future, job=job, path=path: _waited(future, job, path)
@@ -152,20 +166,52 @@ def local_workers(workers: dict[str, Any], here: set[str]) -> list[str]:
     return sorted(w for w, info in workers.items() if str(info.get("host", "")) in here)
 
 
-def runner(client: Any) -> Callable[[Callable[..., Any], list[tuple[Any, ...]]], Iterator[Any]]:
-    """Runs tasks on the workers of ``client``'s cluster that share this host (the index
-    tasks read the case store, whose WAL works only on one host); yields their results
-    in order."""
+def _after(_before: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """``fn(*args)``, once the task before it (an argument: Dask waits for it) is done."""
+    return fn(*args)
 
-    def run(fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
-        near = local_workers(client.scheduler_info().get("workers", {}), this_host())
+
+class ShardIndexer:
+    """Indexes shards on the workers of ``client``'s cluster that share this host (the
+    index tasks read the case store, whose WAL works only on one host).
+
+    :meth:`ahead` starts the tasks of sources already stored while the ingest goes
+    on (each shard's tasks one after the other: a shard has one writer); calling it
+    (the :data:`~discovery.index.sharded.Runner` of
+    :meth:`~discovery.index.sharded.ShardedEngine.add_range`) adds the last ones and
+    yields the results of all, in order."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.started: list[Any] = []
+        self.last: dict[str, Any] = {}
+        """Each shard folder's latest task, the one its next task waits for."""
+        self.through: int | None = None
+        """The id through which tasks were started (None: none yet)."""
+
+    def _submit(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> None:
+        """Start ``fn(folder, ...)`` for every task, after the folder's task before it."""
+        near = local_workers(self.client.scheduler_info().get("workers", {}), this_host())
         if not near:
             raise UsageError(
                 "no worker of the cluster runs on this host, and the shards are indexed here"
                 " (the case store can only be read on its own host: docs/SCALE.md); start"
-                f" one: dask worker {client.scheduler.address} --nworkers 1 --nthreads 1"
+                f" one: dask worker {self.client.scheduler.address} --nworkers 1 --nthreads 1"
             )
-        futures = [client.submit(fn, *args, pure=False, workers=near) for args in tasks]
+        for args in tasks:
+            before = self.last.get(args[0])
+            future = self.client.submit(_after, before, fn, *args, pure=False, workers=near)
+            self.last[args[0]] = future
+            self.started.append(future)
+
+    def ahead(self, engine: ShardedEngine, read: IndexRows, through: int) -> None:
+        """Start indexing what was stored up to ``through`` and is not being indexed."""
+        self._submit(index_shard, engine.plan(read, through, since=self.through))
+        self.through = through
+
+    def __call__(self, fn: Callable[..., Any], tasks: list[tuple[Any, ...]]) -> Iterator[Any]:
+        self._submit(fn, tasks)
+        futures, self.started, self.last, self.through = self.started, [], {}, None
         try:
             for future in futures:
                 yield future.result()
@@ -173,14 +219,16 @@ def runner(client: Any) -> Callable[[Callable[..., Any], list[tuple[Any, ...]]],
             for future in futures:
                 future.cancel()
 
-    return run
-
 
 def on_cluster(matter: Matter, client: Any) -> Stager:
-    """Make ``matter``'s shards indexed on the cluster; return the stager for its ingest."""
-    if hasattr(matter.engine, "runner"):
-        matter.engine.runner = runner(client)
-    return stager(client)
+    """Make ``matter``'s shards indexed on the cluster, each source's as soon as it is
+    stored; return the stager for its ingest."""
+    engine = matter.engine
+    if not isinstance(engine, ShardedEngine):
+        return stager(client)
+    indexer = engine.runner = ShardIndexer(client)
+    read = IndexRows(matter.store.path)
+    return stager(client, lambda: indexer.ahead(engine, read, matter.store.max_message_id()))
 
 
 def auto_shards(paths: list[Path]) -> int:
