@@ -30,7 +30,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import Reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError
@@ -39,6 +39,7 @@ from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
+from discovery.tui.hittable import HitTable
 from discovery.tui.keys import HoldsKeys, opens_dialog
 from discovery.tui.screens import (
     DescriptionScreen,
@@ -51,7 +52,6 @@ from discovery.tui.screens import (
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import (
     ConversationPane,
-    HitTable,
     KeysFooter,
     QueryBar,
     TextLine,
@@ -440,7 +440,7 @@ class ReviewApp(HoldsKeys):
         hit = self.hit
         return None if hit is None else hit.message
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_hit_table_highlighted(self, event: HitTable.Highlighted) -> None:
         if self.results is None or self.searching or event.cursor_row != self.table.cursor_row:
             return  # a move that later keys have already overtaken, or an emptied list
         self.looked_up = None
