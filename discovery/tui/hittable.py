@@ -11,6 +11,7 @@ the table it replaces: a header, zebra stripes, a row cursor, a hover row.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
@@ -138,8 +139,10 @@ class HitTable(ScrollView, can_focus=True):
         self._snippet_width = 20
         self._columns: list[tuple[str, str, int]] = []
         """(key, label, width) of each column, in order."""
-        self._rows: list[list[Text]] = []
+        self._hits: list[Hit] = []
         self._keys: list[str] = []
+        self._cells: dict[int, list[Text]] = {}
+        """Each drawn row's cells (made when the row is first drawn or asked for)."""
         self._lines: dict[tuple[int, str], list[Segment]] = {}
         """Each drawn row's segments, by (row, how it is drawn: even, odd, cursor, hover)."""
         self._styled: tuple[Style, ...] | None = None
@@ -172,12 +175,13 @@ class HitTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self._rows)
+        return len(self._hits)
 
     def clear(self) -> None:
         """No rows; the cursor on the first row, scrolled to the top."""
-        self._rows.clear()
+        self._hits.clear()
         self._keys.clear()
+        self._cells.clear()
         self._lines.clear()
         self.cursor_row = 0
         self.hover_row = None
@@ -187,20 +191,25 @@ class HitTable(ScrollView, can_focus=True):
 
     def add_hits(self, hits: Sequence[Hit], start: int) -> None:
         """Rows for ``hits``, the first being hit number ``start`` (its row's key)."""
-        first = len(self._rows)
-        for n, hit in enumerate(hits, start):
-            self._rows.append(self.cells(hit))
-            self._keys.append(str(n))
+        first = len(self._hits)
+        self._hits.extend(hits)
+        self._keys.extend(str(n) for n in range(start, start + len(hits)))
         self._sized()
         self.refresh_lines(first + 1, len(hits))
-        if not first and self._rows:
+        if not first and self._hits:
             self.post_message(self.Highlighted(self.cursor_row))  # a first row to be on
 
     def _sized(self) -> None:
         width = sum(w + 2 * PADDING for _, _, w in self._columns)
-        size = Size(width, len(self._rows) + 1)
+        size = Size(width, len(self._hits) + 1)
         if size != self.virtual_size:
             self.virtual_size = size
+
+    def _row_cells(self, row: int) -> list[Text]:
+        cells = self._cells.get(row)
+        if cells is None:
+            cells = self._cells[row] = self.cells(self._hits[row])
+        return cells
 
     def cells(self, hit: Hit) -> list[Text]:
         m = hit.message
@@ -217,7 +226,7 @@ class HitTable(ScrollView, can_focus=True):
 
     def get_cell(self, key: str, column: str) -> Text:
         """The cell of the row with ``key`` (its hit's place) in ``column``."""
-        return self._rows[self._keys.index(key)][self._column_index(column)]
+        return self._row_cells(self._keys.index(key))[self._column_index(column)]
 
     def _column_index(self, column: str) -> int:
         return [key for key, _, _ in self._columns].index(column)
@@ -225,10 +234,8 @@ class HitTable(ScrollView, can_focus=True):
     def update_tags(self, index: int, message: Message) -> None:
         """Show ``message``'s tags in the row of hit ``index``."""
         row = self._keys.index(str(index))
-        self._rows[row][self._column_index("tags")] = _tags(message)
-        self._forget(row)
-
-    def _forget(self, row: int) -> None:
+        self._hits[row] = dataclasses.replace(self._hits[row], message=message)
+        self._cells.pop(row, None)
         for kind in ("even", "odd", "cursor", "hover"):
             self._lines.pop((row, kind), None)
         self.refresh_line(row + 1)
@@ -236,7 +243,7 @@ class HitTable(ScrollView, can_focus=True):
     # --- the cursor --------------------------------------------------------------------
     def move_cursor(self, *, row: int, animate: bool = False) -> None:
         """Put the cursor on ``row`` (kept among the rows) and scroll it into view."""
-        row = max(0, min(row, len(self._rows) - 1))
+        row = max(0, min(row, len(self._hits) - 1))
         old, self.cursor_row = self.cursor_row, row
         if row != old:
             self.refresh_line(old + 1)
@@ -244,8 +251,13 @@ class HitTable(ScrollView, can_focus=True):
             self.post_message(self.Highlighted(row))
         self._scroll_to_cursor(animate)
 
+    @property
+    def rows_shown(self) -> int:
+        """Rows the list has room for (under its header)."""
+        return max(1, self.scrollable_content_region.height - 1)
+
     def _scroll_to_cursor(self, animate: bool = False) -> None:
-        shown = max(1, self.scrollable_content_region.height - 1)  # rows under the header
+        shown = self.rows_shown
         top = round(self.scroll_y)
         if self.cursor_row < top:
             self.scroll_to(y=self.cursor_row, animate=animate, force=True)
@@ -253,18 +265,17 @@ class HitTable(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor_row - shown + 1, animate=animate, force=True)
 
     def action_page(self, step: int) -> None:
-        shown = max(1, self.scrollable_content_region.height - 1)
-        self.move_cursor(row=self.cursor_row + step * shown)
+        self.move_cursor(row=self.cursor_row + step * self.rows_shown)
 
     def action_to_row(self, row: int) -> None:
-        self.move_cursor(row=row if row >= 0 else len(self._rows) - 1)
+        self.move_cursor(row=row if row >= 0 else len(self._hits) - 1)
 
     def _row_at(self, event: events.MouseEvent) -> int | None:
         offset = event.get_content_offset(self)
         if offset is None or offset.y < 1:
             return None  # the header, or off the rows
         row = offset.y - 1 + round(self.scroll_y)
-        return row if row < len(self._rows) else None
+        return row if row < len(self._hits) else None
 
     async def _on_click(self, event: events.Click) -> None:
         row = self._row_at(event)
@@ -287,7 +298,7 @@ class HitTable(ScrollView, can_focus=True):
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
-        if self._rows and new + self.size.height >= len(self._rows) - 5:
+        if self._hits and new + self.size.height >= len(self._hits) - 5:
             self.post_message(self.NearEnd())
         if new < old and new <= 5:
             self.post_message(self.NearStart())
@@ -314,7 +325,7 @@ class HitTable(ScrollView, can_focus=True):
             labels = [Text(label) for _, label, _ in self._columns]
             return self._strip(self._segments(labels, header, Style()), header, width)
         row = y - 1 + round(self.scroll_y)
-        if row >= len(self._rows):
+        if row >= len(self._hits):
             return Strip.blank(width, base)
         zebra = odd if row % 2 else even
         if row == self.cursor_row:
@@ -325,7 +336,7 @@ class HitTable(ScrollView, can_focus=True):
             kind, over = ("odd" if row % 2 else "even"), Style()
         segments = self._lines.get((row, kind))
         if segments is None:
-            segments = self._segments(self._rows[row], zebra + over, over)
+            segments = self._segments(self._row_cells(row), zebra + over, over)
             self._lines[(row, kind)] = segments
         return self._strip(segments, zebra + over, width)
 

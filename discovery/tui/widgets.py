@@ -157,7 +157,11 @@ class QueryBar(Vertical):
         return self.query_one("#query", Input)
 
     def show_error(self, exc: DiscoveryError | None) -> None:
+        """Show an error under the query, or none (nothing is redrawn when that is what
+        is shown already: every search clears it)."""
         shown = self.query_one("#query-error", Static)
+        if exc is None and not self.error_message and not shown.display:
+            return
         self.error_message = "" if exc is None else str(exc)
         shown.update(error_text(exc) if exc else "")
         shown.display = exc is not None
