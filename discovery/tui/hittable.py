@@ -3,10 +3,11 @@
 Textual's ``DataTable`` drew every visible cell of new rows through rich's
 padding and wrapping, about a quarter of the time a search took to reach the
 screen at 1M messages (docs/BENCHMARKS.md, "Review screen at 1M"). Here a
-row's cells are cut to their columns' widths and joined into one ``Text``,
-turned into segments once when the row is first drawn (rows below the fold
-never are), and kept until its tags change or the styles do. It looks like
-the table it replaces: a header, zebra stripes, a row cursor, a hover row.
+row's cells are made when the row is first drawn (rows below the fold never
+are), cut to their columns' widths and joined into one ``Text``, turned into
+segments once and kept until its tags change; the focus moving (which
+restyles every row) only lays the new row styles under them again. It looks
+like the table it replaces: a header, zebra stripes, a row cursor, a hover row.
 """
 
 from __future__ import annotations
@@ -141,10 +142,11 @@ class HitTable(ScrollView, can_focus=True):
         """(key, label, width) of each column, in order."""
         self._hits: list[Hit] = []
         self._keys: list[str] = []
-        self._cells: dict[int, list[Text]] = {}
-        """Each drawn row's cells (made when the row is first drawn or asked for)."""
+        self._plain: dict[int, list[Segment]] = {}
+        """Each drawn row's cells cut to their columns, as segments in their own styles."""
         self._lines: dict[tuple[int, str], list[Segment]] = {}
-        """Each drawn row's segments, by (row, how it is drawn: even, odd, cursor, hover)."""
+        """Each drawn row's segments, by (row, how it is drawn: even, odd, cursor, hover),
+        for the styles of :attr:`_styled`."""
         self._styled: tuple[Style, ...] | None = None
         """The styles the kept rows were drawn with."""
         self.cursor_row = 0
@@ -181,7 +183,7 @@ class HitTable(ScrollView, can_focus=True):
         """No rows; the cursor on the first row, scrolled to the top."""
         self._hits.clear()
         self._keys.clear()
-        self._cells.clear()
+        self._plain.clear()
         self._lines.clear()
         self.cursor_row = 0
         self.hover_row = None
@@ -205,12 +207,6 @@ class HitTable(ScrollView, can_focus=True):
         if size != self.virtual_size:
             self.virtual_size = size
 
-    def _row_cells(self, row: int) -> list[Text]:
-        cells = self._cells.get(row)
-        if cells is None:
-            cells = self._cells[row] = self.cells(self._hits[row])
-        return cells
-
     def cells(self, hit: Hit) -> list[Text]:
         m = hit.message
         tier, years = self._layout or (0, False)
@@ -226,7 +222,7 @@ class HitTable(ScrollView, can_focus=True):
 
     def get_cell(self, key: str, column: str) -> Text:
         """The cell of the row with ``key`` (its hit's place) in ``column``."""
-        return self._row_cells(self._keys.index(key))[self._column_index(column)]
+        return self.cells(self._hits[self._keys.index(key)])[self._column_index(column)]
 
     def _column_index(self, column: str) -> int:
         return [key for key, _, _ in self._columns].index(column)
@@ -235,7 +231,7 @@ class HitTable(ScrollView, can_focus=True):
         """Show ``message``'s tags in the row of hit ``index``."""
         row = self._keys.index(str(index))
         self._hits[row] = dataclasses.replace(self._hits[row], message=message)
-        self._cells.pop(row, None)
+        self._plain.pop(row, None)
         for kind in ("even", "odd", "cursor", "hover"):
             self._lines.pop((row, kind), None)
         self.refresh_line(row + 1)
@@ -323,7 +319,7 @@ class HitTable(ScrollView, can_focus=True):
         width = self.size.width
         if y == 0:
             labels = [Text(label) for _, label, _ in self._columns]
-            return self._strip(self._segments(labels, header, Style()), header, width)
+            return self._strip(self._styled_as(self._cut(labels), header, Style()), header, width)
         row = y - 1 + round(self.scroll_y)
         if row >= len(self._hits):
             return Strip.blank(width, base)
@@ -336,13 +332,14 @@ class HitTable(ScrollView, can_focus=True):
             kind, over = ("odd" if row % 2 else "even"), Style()
         segments = self._lines.get((row, kind))
         if segments is None:
-            segments = self._segments(self._row_cells(row), zebra + over, over)
-            self._lines[(row, kind)] = segments
+            plain = self._plain.get(row)
+            if plain is None:
+                plain = self._plain[row] = self._cut(self.cells(self._hits[row]))
+            segments = self._lines[(row, kind)] = self._styled_as(plain, zebra + over, over)
         return self._strip(segments, zebra + over, width)
 
-    def _segments(self, cells: Sequence[Text], style: Style, over: Style) -> list[Segment]:
-        """A row's cells cut to their columns, padded, as segments over ``style``; the
-        cursor's colour is laid over the cells' own (as Textual's table does)."""
+    def _cut(self, cells: Sequence[Text]) -> list[Segment]:
+        """A row's cells cut to their columns' widths and padded, as segments."""
         line = Text(no_wrap=True, end="")
         pad = " " * PADDING
         for (_, _, w), cell in zip(self._columns, cells, strict=True):
@@ -351,7 +348,12 @@ class HitTable(ScrollView, can_focus=True):
             line.append(pad)
             line.append_text(shown)
             line.append(pad)
-        segments = line.render(self.app.console)
+        return list(line.render(self.app.console))
+
+    @staticmethod
+    def _styled_as(segments: list[Segment], style: Style, over: Style) -> list[Segment]:
+        """Segments over ``style``, the cursor's colour laid over the cells' own (as
+        Textual's table does)."""
         post = Style.from_color(color=over.color) if over.color else None
         return list(Segment.apply_style(segments, style, post))
 
