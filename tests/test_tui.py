@@ -460,6 +460,26 @@ def test_large_hit_sets_load_page_by_page(
     drive(review, scenario)
 
 
+def test_the_first_page_is_what_the_list_shows_and_a_taller_screen_gets_more(
+    review: ReviewApp, matter: Matter
+) -> None:
+    expected = slack_hits_in_time_order(matter)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "platform:slack")
+        assert app.results is not None and app.results.total == len(expected)
+        shown = app.table.rows_shown
+        assert shown + 5 < len(expected)
+        assert len(app.results.hits) == app.table.row_count == shown + 5  # 5 fetched ahead
+        await pilot.resize_terminal(120, 80)
+        await settle(app, pilot)
+        assert app.table.rows_shown > shown + 5
+        assert app.table.row_count >= min(len(expected), app.table.rows_shown)
+        assert [h.message.id for h in app.results.hits] == expected[: len(app.results.hits)]
+
+    drive(review, scenario)
+
+
 def test_the_tui_command_opens_nothing_for_a_missing_matter() -> None:
     out = CliRunner().invoke(cli_app, ["tui", "--matter", "nosuch"])
     assert out.exit_code == 1

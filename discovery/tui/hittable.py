@@ -292,6 +292,10 @@ class HitTable(ScrollView, can_focus=True):
                     self.refresh_line(old + 1)
             self.hover_row = row
 
+    def on_resize(self, event: events.Resize) -> None:
+        if self._hits and len(self._hits) < self.rows_shown + 5:
+            self.post_message(self.NearEnd())  # room for more rows than were fetched
+
     def watch_scroll_y(self, old: float, new: float) -> None:
         super().watch_scroll_y(old, new)
         if self._hits and new + self.size.height >= len(self._hits) - 5:
