@@ -141,7 +141,8 @@ class HitTable(ScrollView, can_focus=True):
         self._columns: list[tuple[str, str, int]] = []
         """(key, label, width) of each column, in order."""
         self._hits: list[Hit] = []
-        self._keys: list[str] = []
+        self._first = 0
+        """The place among the hits of the first row's hit (the rows are consecutive hits)."""
         self._plain: dict[int, list[Segment]] = {}
         """Each drawn row's cells cut to their columns, as segments in their own styles."""
         self._lines: dict[tuple[int, str], list[Segment]] = {}
@@ -182,7 +183,6 @@ class HitTable(ScrollView, can_focus=True):
     def clear(self) -> None:
         """No rows; the cursor on the first row, scrolled to the top."""
         self._hits.clear()
-        self._keys.clear()
         self._plain.clear()
         self._lines.clear()
         self.cursor_row = 0
@@ -192,10 +192,14 @@ class HitTable(ScrollView, can_focus=True):
         self.refresh()
 
     def add_hits(self, hits: Sequence[Hit], start: int) -> None:
-        """Rows for ``hits``, the first being hit number ``start`` (its row's key)."""
+        """Rows for ``hits``, the first being hit number ``start`` (its place among the
+        hits, the row's key), following the rows there are."""
         first = len(self._hits)
+        if not first:
+            self._first = start
+        elif start != self._first + first:
+            raise ValueError(f"hit {start} does not follow the rows (hits {self._first}-)")
         self._hits.extend(hits)
-        self._keys.extend(str(n) for n in range(start, start + len(hits)))
         self._sized()
         self.refresh_lines(first + 1, len(hits))
         if not first and self._hits:
@@ -222,14 +226,20 @@ class HitTable(ScrollView, can_focus=True):
 
     def get_cell(self, key: str, column: str) -> Text:
         """The cell of the row with ``key`` (its hit's place) in ``column``."""
-        return self.cells(self._hits[self._keys.index(key)])[self._column_index(column)]
+        return self.cells(self._hits[self._row_of(int(key))])[self._column_index(column)]
+
+    def _row_of(self, index: int) -> int:
+        row = index - self._first
+        if not 0 <= row < len(self._hits):
+            raise KeyError(f"hit {index} is not among the rows")
+        return row
 
     def _column_index(self, column: str) -> int:
         return [key for key, _, _ in self._columns].index(column)
 
     def update_tags(self, index: int, message: Message) -> None:
         """Show ``message``'s tags in the row of hit ``index``."""
-        row = self._keys.index(str(index))
+        row = self._row_of(index)
         self._hits[row] = dataclasses.replace(self._hits[row], message=message)
         self._plain.pop(row, None)
         for kind in ("even", "odd", "cursor", "hover"):
