@@ -78,9 +78,26 @@ class SearchResult:
 
 
 def result_hash(ids: Iterable[int]) -> str:
-    """SHA-256 over the sorted hit ids: the same hits give the same hash."""
-    text = "\n".join(str(i) for i in sorted(ids))
-    return hashlib.sha256(text.encode()).hexdigest()
+    """SHA-256 over the sorted hit ids, one decimal a line: the same hits give the same
+    hash. The text is written by numpy (formatting 96,000 ids one by one in Python
+    took 20-30 ms of every common-word search, which logs its hash)."""
+    arr = np.sort(np.fromiter(ids, dtype=np.int64))
+    return hashlib.sha256(_decimal_lines(arr)).hexdigest()
+
+
+def _decimal_lines(arr: np.ndarray) -> bytes:
+    """``"\\n".join(str(i) for i in arr).encode()`` for sorted int64 ids: each id's
+    digits in a row of a fixed-width grid, the leading zeros left out."""
+    if not len(arr) or arr[0] < 0:
+        return "\n".join(map(str, arr.tolist())).encode()
+    width = len(str(int(arr[-1])))
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype=np.int64)
+    grid = np.full((len(arr), width + 1), ord("\n"), dtype=np.uint8)
+    grid[:, :width] = arr[:, None] // powers % 10 + ord("0")
+    keep = np.ones(grid.shape, dtype=bool)
+    keep[:, : width - 1] = arr[:, None] < powers[:-1]  # a leading zero
+    np.logical_not(keep[:, : width - 1], out=keep[:, : width - 1])
+    return grid[keep].tobytes()[:-1]
 
 
 def parse_query(text: str) -> Node:

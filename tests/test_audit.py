@@ -6,11 +6,14 @@ ingested again.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from discovery import __version__, audit, config
@@ -269,3 +272,13 @@ def test_tag_changes_are_logged_but_not_rerun() -> None:
     assert everything.exit_code == 0 and len(everything.stdout.strip().splitlines()) == 1
     listed = invoke("audit")
     assert listed.exit_code == 0 and "tag" in listed.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2**63 - 1)) | st.lists(st.integers(0, 10**7)))
+def test_the_result_hash_is_sha256_over_the_sorted_ids_one_decimal_a_line(ids: list[int]) -> None:
+    """The hash's definition: audit logs written before it was computed with numpy must
+    re-run to the same hash."""
+    text = "\n".join(str(i) for i in sorted(ids))
+    assert result_hash(ids) == hashlib.sha256(text.encode()).hexdigest()
+    assert result_hash(tuple(ids)) == result_hash(iter(ids))

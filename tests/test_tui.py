@@ -460,6 +460,26 @@ def test_large_hit_sets_load_page_by_page(
     drive(review, scenario)
 
 
+def test_the_first_page_is_what_the_list_shows_and_a_taller_screen_gets_more(
+    review: ReviewApp, matter: Matter
+) -> None:
+    expected = slack_hits_in_time_order(matter)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await search(app, pilot, "platform:slack")
+        assert app.results is not None and app.results.total == len(expected)
+        shown = app.table.rows_shown
+        assert shown + 5 < len(expected)
+        assert len(app.results.hits) == app.table.row_count == shown + 5  # 5 fetched ahead
+        await pilot.resize_terminal(120, 80)
+        await settle(app, pilot)
+        assert app.table.rows_shown > shown + 5
+        assert app.table.row_count >= min(len(expected), app.table.rows_shown)
+        assert [h.message.id for h in app.results.hits] == expected[: len(app.results.hits)]
+
+    drive(review, scenario)
+
+
 def test_the_tui_command_opens_nothing_for_a_missing_matter() -> None:
     out = CliRunner().invoke(cli_app, ["tui", "--matter", "nosuch"])
     assert out.exit_code == 1
@@ -592,8 +612,9 @@ def slack_hits_in_time_order(matter: Matter) -> list[int]:
     return [r[0] for r in rows]
 
 
-async def burst(app: ReviewApp, pilot: Pilot[Any], *keys: str) -> None:
-    """Deliver every key to the app before it handles any (no pause between them), then wait."""
+async def burst(app: ReviewApp, pilot: Pilot[Any], *keys: str, wait: bool = True) -> None:
+    """Deliver every key to the app before it handles any (no pause between them), then
+    wait (unless told not to) for what they started."""
     from textual import events
 
     driver = app._driver
@@ -601,7 +622,8 @@ async def burst(app: ReviewApp, pilot: Pilot[Any], *keys: str) -> None:
     for key in keys:
         char = {"enter": "\r", "colon": ":"}.get(key, key if len(key) == 1 else None)
         driver.send_message(events.Key(key, char))
-    await settle(app, pilot)
+    if wait:
+        await settle(app, pilot)
 
 
 def test_thirty_j_then_h_in_one_burst_tags_the_hit_on_screen(
@@ -650,6 +672,45 @@ def test_keys_pressed_while_a_search_runs_act_on_its_hits(
 
     drive(review, scenario)
     assert matter.store.ids_of_tags(["hot"]) == {39}
+
+
+def test_a_slow_search_shows_it_is_searching_and_a_quick_one_its_hits(
+    review: ReviewApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A search slower than the paint hold shows "searching…" with the old hits gone while
+    it runs; its hits and keys pressed meanwhile then land as ever, and painting is not
+    held after it (nor after a quick one)."""
+    import threading
+
+    from discovery.tui.app import PAINT_HOLD
+
+    go = threading.Event()
+    real = review.session.search
+
+    def slow(*args: Any) -> Any:
+        go.wait(10)
+        return real(*args)
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        await libgen_typed_over_other_hits(app, pilot)
+        assert app._batch_count == 0 and app.held is None
+        monkeypatch.setattr(app.session, "search", slow)
+        await burst(app, pilot, "enter", "j", wait=False)
+        await asyncio.sleep(PAINT_HOLD * 3)  # the search still waits
+        await pilot.pause()
+        assert app.searching and app.held is None and app._batch_count == 0
+        assert "searching" in str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
+        assert app.table.row_count == 0
+        go.set()
+        await settle(app, pilot)
+        assert controls(app) == LIBGEN and current(app) == LIBGEN[1]
+        assert app.held is None and app._batch_count == 0
+        monkeypatch.setattr(app.session, "search", real)
+        await search(app, pilot, "permission")
+        assert app.results is not None and app.results.query == "permission"
+        assert app.held is None and app._batch_count == 0
+
+    drive(review, scenario)
 
 
 def test_keys_typed_as_a_dialog_opens_are_the_dialogs(

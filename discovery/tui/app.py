@@ -29,8 +29,9 @@ from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import Reactive
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from discovery.context import ContextSpec
 from discovery.errors import DiscoveryError
@@ -39,6 +40,7 @@ from discovery.model import Message
 from discovery.safetext import visible
 from discovery.search import Hit, parse_query
 from discovery.tui.explain import open_explain
+from discovery.tui.hittable import HitTable
 from discovery.tui.keys import HoldsKeys, opens_dialog
 from discovery.tui.screens import (
     DescriptionScreen,
@@ -51,7 +53,6 @@ from discovery.tui.screens import (
 from discovery.tui.session import Filters, Results, Session
 from discovery.tui.widgets import (
     ConversationPane,
-    HitTable,
     KeysFooter,
     QueryBar,
     TextLine,
@@ -64,10 +65,16 @@ DEFAULT_CONTEXT = 3
 CONTEXT_KINDS = (None, ContextSpec("time", 600), ContextSpec("time", 7200), ContextSpec("thread"),
                  ContextSpec("day"))  # fmt: skip
 """What ``c`` cycles through: ±N messages (None: the +/- steps), ±10min, ±2h, thread, day."""
+AHEAD = 5
+"""Hits fetched ahead of the cursor: the next page is fetched this many hits before the end."""
 SCAN = 1000
 """Hit ids looked up at a time when looking for the next hit in the same conversation."""
 INGEST_POLL = 2.0
 """Seconds between two looks at whether an ingest is adding to the matter."""
+PAINT_HOLD = 0.1
+"""Seconds a search may run before the screen shows it searching (the old hits gone,
+"searching…"). A quicker one goes from the screen before it to its hits in one frame:
+the frame in between cost as much as the search itself (docs/BENCHMARKS.md)."""
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("/", "query bar: Enter searches, ↑ ↓ history, Esc leaves"),
@@ -206,6 +213,9 @@ class ReviewApp(HoldsKeys):
         self.ingest: View | None = None
         """What the last poll saw of the matter: an ingest running, messages not indexed."""
         self.exported: tuple[Path, int] | None = None
+        self.held: Timer | None = None
+        """While a search runs for less than :data:`PAINT_HOLD`: no frame is painted
+        (keys are read and acted on as ever), and this ends the hold if it is not over."""
         self.sub_title = f"matter {session.name}"
 
     # --- layout ------------------------------------------------------------------------
@@ -306,6 +316,7 @@ class ReviewApp(HoldsKeys):
             self.query_bar.show_error(None)
             return
         self.generation += 1
+        self._hold_paint()
         if not self.searching:
             self.put_back = (self.index, self.first_row, self.table.row_count)
         self.searching = True
@@ -314,12 +325,14 @@ class ReviewApp(HoldsKeys):
         self.table.clear()
         self.screen.set_focus(self.table)  # keys from now on act on the hits, not the query
         self.query_one("#totals", TextLine).show(Text("searching…", "dim italic"))
-        self._search(text, filter_query, self.generation)
+        # The first page is the rows the list shows and the few fetched ahead of the cursor.
+        first = self.table.rows_shown + AHEAD
+        self._search(text, filter_query, first, self.generation)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="search")
-    def _search(self, text: str, filter_query: str, generation: int) -> None:
+    def _search(self, text: str, filter_query: str, first: int, generation: int) -> None:
         try:
-            results = self.session.search(text, filter_query)
+            results = self.session.search(text, filter_query, first)
         except DiscoveryError as exc:
             self.call_from_thread(self._search_failed, generation, exc)
             return
@@ -370,7 +383,20 @@ class ReviewApp(HoldsKeys):
         self._refresh_hit()
         self._search_done()
 
+    def _hold_paint(self) -> None:
+        if self.held is None:
+            self._begin_batch()  # what App.delay_update does, ended here when the hits come
+            self.held = self.set_timer(PAINT_HOLD, self._release_paint, name="paint hold")
+
+    def _release_paint(self) -> None:
+        held, self.held = self.held, None
+        if held is not None:
+            held.stop()
+            self._end_batch()
+            self.screen.check_idle()  # the screen paints what changed meanwhile
+
     def _search_done(self) -> None:
+        self._release_paint()
         self.searching = False
         pending, self.deferred = self.deferred, []
         for action, args in pending:
@@ -440,7 +466,7 @@ class ReviewApp(HoldsKeys):
         hit = self.hit
         return None if hit is None else hit.message
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    def on_hit_table_highlighted(self, event: HitTable.Highlighted) -> None:
         if self.results is None or self.searching or event.cursor_row != self.table.cursor_row:
             return  # a move that later keys have already overtaken, or an emptied list
         self.looked_up = None
@@ -472,9 +498,9 @@ class ReviewApp(HoldsKeys):
         """Load pages of hits through ``index`` into the table (the next page, near the end)."""
         r = self.results
         end = self.first_row + self.table.row_count
-        if r is None or self.searching or end >= r.total or index < end - 5:
+        if r is None or self.searching or end >= r.total or index < end - AHEAD:
             return
-        self.session.load(r, end, index + 6)
+        self.session.load(r, end, index + AHEAD + 1)
         rows = []
         while (hit := r.hit_at(end + len(rows))) is not None:
             rows.append(hit)

@@ -212,9 +212,10 @@ class Session:
         return PAGE
 
     # --- searching (worker thread) ------------------------------------------------------
-    def search(self, typed: str, filter_query: str = "") -> Results:
+    def search(self, typed: str, filter_query: str = "", first: int = PAGE) -> Results:
         """All hit ids of the typed query ANDed with the filter, in review order, the
-        summary, and the first page of hits.
+        summary, and the first ``first`` hits (at most a page: what the hit list shows,
+        the next ones are fetched as the reviewer moves on).
 
         Raises:
             QuerySyntaxError: with its column in the typed text when the problem is there.
@@ -222,7 +223,8 @@ class Session:
         query = combine(typed, filter_query)
         with self._search_lock:
             try:
-                result = self._search_searcher.search(query, limit=PAGE, sort=self.sort)
+                limit = max(1, min(first, PAGE))
+                result = self._search_searcher.search(query, limit=limit, sort=self.sort)
             except QuerySyntaxError as exc:
                 raise typed_error(exc, typed, query) from None
             problem = _log(

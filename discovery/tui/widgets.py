@@ -1,9 +1,9 @@
-"""The review screen's panes: query bar, hit table, conversation pane."""
+"""The review screen's panes: query bar, text lines, footer, conversation pane (the hit
+list is in :mod:`discovery.tui.hittable`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import tzinfo
 from typing import ClassVar
 
@@ -12,22 +12,15 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.message import Message as TextualMessage
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import Footer, Input, Static
 
 from discovery.errors import DiscoveryError, QuerySyntaxError
 from discovery.model import UNDATED_TEXT, Message
-from discovery.render import snippet_text
 from discovery.safetext import visible
-from discovery.search import Hit, Snippet, parse_query
-from discovery.text import tokenize
+from discovery.search import parse_query
 from discovery.tui.conversation import Marks, conversation_lines
-
-TAG_LETTERS = {"hot": "H", "responsive": "R", "privileged": "P"}
-CHARS_PER_WORD_BEFORE = 16
-"""Snippet cells per word kept before the first match, so the match shows in the column."""
 
 
 def error_text(exc: DiscoveryError) -> Text:
@@ -164,7 +157,11 @@ class QueryBar(Vertical):
         return self.query_one("#query", Input)
 
     def show_error(self, exc: DiscoveryError | None) -> None:
+        """Show an error under the query, or none (nothing is redrawn when that is what
+        is shown already: every search clears it)."""
         shown = self.query_one("#query-error", Static)
+        if exc is None and not self.error_message and not shown.display:
+            return
         self.error_message = "" if exc is None else str(exc)
         shown.update(error_text(exc) if exc else "")
         shown.display = exc is not None
@@ -199,113 +196,6 @@ class QueryBar(Vertical):
         value = self.history[self._pos] if self._pos < len(self.history) else ""
         self.input.value = value
         self.input.cursor_position = len(value)
-
-
-class HitTable(DataTable[Text | str]):
-    """One row per hit; asks for the next page when the cursor nears the end.
-
-    The columns follow the width: from 120 cells the full time, conversation
-    and speaker; from 100 a short time and both names; below that the
-    conversation is left to the detail line and the snippet gets the room. The
-    year is shown whenever the hits span more than one year.
-    """
-
-    @dataclass
-    class NearEnd(TextualMessage):
-        pass
-
-    @dataclass
-    class NearStart(TextualMessage):
-        """Scrolled up to the first rows (which are not the first hits after a jump)."""
-
-    WIDE = 120
-    MEDIUM = 100
-
-    # Moves go through the app, so they reach past the rows loaded so far and wait
-    # for a search that is running.
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("down", "app.next_hit", "Next", show=False),
-        Binding("up", "app.prev_hit", "Prev", show=False),
-        Binding("home", "app.first_hit", "First", show=False),
-        Binding("end", "app.last_hit", "Last", show=False),
-    ]
-
-    def __init__(self, tz: tzinfo, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.tz = tz
-        self._layout: tuple[int, bool] | None = None
-        self._snippet_width = 20
-
-    def _tier(self, width: int) -> int:
-        return 2 if width >= self.WIDE else 1 if width >= self.MEDIUM else 0
-
-    def set_columns(self, width: int, years: bool = False) -> None:
-        """(Re)build the columns for a screen ``width`` wide; rows are cleared."""
-        tier = self._tier(width)
-        self._layout = (tier, years)
-        self.clear(columns=True)
-        time_w = 19 if tier == 2 else 16 if years else 11
-        names = {2: (20, 16), 1: (14, 12), 0: (0, 10)}[tier]
-        widths = [("control", 12), ("time", time_w)]
-        if names[0]:
-            widths.append(("conversation", names[0]))
-        widths += [("speaker", names[1]), ("tags", 3)]
-        used = sum(w for _, w in widths) + 2 * (len(widths) + 1) + 2  # padding, scrollbar
-        self._snippet_width = max(10, width - used)
-        for key, w in widths:
-            self.add_column("tag" if key == "tags" else key, width=w, key=key)
-        self.add_column("snippet", width=self._snippet_width, key="snippet")
-
-    def needs_columns(self, width: int, years: bool = False) -> bool:
-        return self._layout != (self._tier(width), years)
-
-    def add_hits(self, hits: Sequence[Hit], start: int) -> None:
-        for n, hit in enumerate(hits, start):
-            self.add_row(*self.cells(hit), key=str(n))
-
-    def cells(self, hit: Hit) -> list[Text | str]:
-        m = hit.message
-        tier, years = self._layout or (0, False)
-        local = m.sent_at.astimezone(self.tz)
-        fmt = "%Y-%m-%d %H:%M:%S" if tier == 2 else "%Y-%m-%d %H:%M" if years else "%m-%d %H:%M"
-        short = lead_trimmed(hit.snippet, max(1, self._snippet_width // CHARS_PER_WORD_BEFORE))
-        when = UNDATED_TEXT if m.undated else local.strftime(fmt)
-        row: list[Text | str] = [Text(m.control, "cyan"), when]
-        if tier:
-            row.append(_name(m.conversation, "green"))
-        row += [_name(m.speaker, "bold"), Text(tag_letters(m), "bold yellow"), snippet_text(short)]
-        return row
-
-    def update_tags(self, index: int, message: Message) -> None:
-        self.update_cell(str(index), "tags", Text(tag_letters(message), "bold yellow"))
-
-    def watch_scroll_y(self, old: float, new: float) -> None:
-        super().watch_scroll_y(old, new)
-        if self.row_count and new + self.size.height >= self.row_count - 5:
-            self.post_message(self.NearEnd())
-        if new < old and new <= 5:
-            self.post_message(self.NearStart())
-
-
-def lead_trimmed(snip: Snippet, words: int) -> Snippet:
-    """The snippet with at most ``words`` words before its first highlight, so the
-    match shows at the start of a narrow column and the rest of the width goes to
-    what follows it."""
-    if not snip.highlights:
-        return snip
-    first = min(start for start, _ in snip.highlights)
-    starts = [t.start for t in tokenize(snip.text[:first])]
-    if len(starts) <= words:
-        return snip
-    cut = starts[-words]
-    shift = 1 - cut
-    text = "…" + snip.text[cut:]
-    marks = tuple((a + shift, b + shift) for a, b in snip.highlights if a >= cut)
-    return Snippet(text, marks, snip.version)
-
-
-def _name(text: str, style: str) -> Text:
-    return Text(visible(text, one_line=True), style, no_wrap=True, overflow="ellipsis")
 
 
 def detail_text(m: Message, tz: tzinfo, family: Sequence[Message] = ()) -> Text:
@@ -352,14 +242,6 @@ def family_parts(m: Message, family: Sequence[Message]) -> list[tuple[str, str] 
         ]
         out += [("  family (a: next) ", "dim"), visible(", ".join(names), one_line=True)]
     return out
-
-
-def tag_letters(m: Message) -> str:
-    """H, R, P for the built-in tags, + for any other."""
-    letters = "".join(TAG_LETTERS[t] for t in ("hot", "responsive", "privileged") if t in m.tags)
-    if any(t not in TAG_LETTERS for t in m.tags):
-        letters += "+"
-    return letters
 
 
 class KeysFooter(Footer):
