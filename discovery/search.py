@@ -115,9 +115,11 @@ def parse_query(text: str) -> Node:
 class Searcher:
     """Runs queries against one open matter."""
 
-    def __init__(self, matter: Matter) -> None:
+    def __init__(self, matter: Matter, *, resident: bool = False) -> None:
+        """``resident``: this process will search again and again (the review screen), so
+        per-message columns are read into memory early (:mod:`discovery.columns`)."""
         self.matter = matter
-        self._columns = Columns(matter.store)
+        self._columns = Columns(matter.store, resident=resident)
         self._chat = ChatOrder(matter.store)
 
     def planner(self) -> Planner:

@@ -227,6 +227,33 @@ def test_ranking_is_the_same_with_and_without_the_sidecar(
     assert all(len(ids) > 20 for ids in orders[True])
 
 
+def test_a_one_shot_search_reads_no_arrays_until_it_has_asked_about_an_eighth(
+    corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the per-message arrays reads every message: a process answers from
+    SQLite while the ids it asked about stay within an eighth of the store (a fresh
+    search at 10M read 10M rows for a word in 10,000), then reads them once; the
+    review screen's searcher reads them at its second ask."""
+    matter, refs = corpus
+    monkeypatch.setattr(columns, "FROM_SQL", 0)
+    stored = matter.store.max_message_id()
+    want = {q: _reference(matter, refs, q) for q in ("libgen", "the")}
+    assert 0 < len(want["libgen"]) <= stored // 8 < len(want["the"])
+    searcher = Searcher(matter)
+    first = searcher.search("libgen", limit=1, include_system=True)
+    assert searcher._columns._conv is None
+    assert set(first.ids) == want["libgen"]
+    assert set(searcher.search("the", limit=1, include_system=True).ids) == want["the"]
+    assert searcher._columns._conv is not None
+    monkeypatch.setattr(columns, "FROM_SQL", len(want["libgen"]))
+    resident = Searcher(matter, resident=True)
+    resident.search("libgen", limit=1, include_system=True)
+    assert resident._columns._conv is None
+    again = resident.search("libgen", limit=1, include_system=True)
+    assert resident._columns._conv is not None
+    assert (again.ids, again.conversations) == (first.ids, first.conversations)
+
+
 def test_summaries_and_dates_from_arrays_equal_those_from_sqlite(
     corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -240,6 +267,7 @@ def test_summaries_and_dates_from_arrays_equal_those_from_sqlite(
     ]
     got = {}
     monkeypatch.setattr(columns, "FROM_SQL", 0)
+    monkeypatch.setattr(columns, "SQL_SHARE", 10**9)
     for arrays in (True, False):
         if not arrays:
             monkeypatch.setattr(columns.Columns, "_load", lambda self: False)

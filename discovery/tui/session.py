@@ -196,7 +196,7 @@ class Session:
         self._search_matter = Matter(
             matter.name, matter.path, self._search_store, matter.engine, matter.tz
         )
-        self._search_searcher = Searcher(self._search_matter)
+        self._search_searcher = Searcher(self._search_matter, resident=True)
 
     def close(self) -> None:
         with self._search_lock:
