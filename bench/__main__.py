@@ -135,7 +135,7 @@ def _queries(args: argparse.Namespace, work: Path) -> list[dict[str, Any]]:
     count_word = fts.word_near_doc_count(round(n * COUNT_SHARE))
     queries = [(label, q) for label, q in QUERIES if not args.quick or label in QUICK]
     queries.append((f"--count of a word in {COUNT_SHARE:.0%} ({count_word})", count_word))
-    searcher = Searcher(matter)
+    searcher = Searcher(matter, resident=True)  # warm: one process searching again and again
     reps = args.reps
     results = []
     for label, q in queries:

@@ -52,7 +52,7 @@ def main() -> None:
     from discovery.search import Searcher
 
     with open_matter(args.matter) as matter:
-        searcher = Searcher(matter)
+        searcher = Searcher(matter, resident=True)  # warm: one process searching again and again
         for q in args.queries:
 
             def run(q: str = q) -> object:

@@ -55,7 +55,7 @@ def _queries(home: Path, names: list[str], reps: int) -> dict[str, Any]:
     hits: dict[str, list[tuple[int, ...]]] = {}
     for name in names:
         with open_matter(name) as m:
-            s = Searcher(m)
+            s = Searcher(m, resident=True)  # warm, as the review screen
             times, found = [], []
             for q in QUERIES:
                 found.append(s.search(q, limit=20).ids)  # warm
