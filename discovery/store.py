@@ -509,8 +509,14 @@ class Store:
         """Link replies to their roots by native id; returns replies still without a root.
 
         Looks at every unlinked reply, so a root that arrives in a later source
-        adopts the replies stored before it.
+        adopts the replies stored before it. The unlinked replies have an index of
+        their own (``messages_unlinked``, made by the first ingest that needs it), so
+        this reads them alone, not every message of the store at every source.
         """
+        self.db.execute(
+            "CREATE INDEX IF NOT EXISTS main.messages_unlinked ON messages (id)"
+            " WHERE thread_key IS NOT NULL AND thread_root IS NULL"
+        )
         self.db.execute(
             "UPDATE messages SET thread_root = ("
             "  SELECT r.id FROM messages r WHERE r.conversation_id = messages.conversation_id"
