@@ -114,10 +114,14 @@ def _near(node: Near, occ: Occurrences, expand: Expand) -> np.ndarray | None:
     if not len(a0) or not len(b0):
         return a0[:0]
     if len(b0) <= len(a0):
+        if not node.ordered and a0 is a1 and b0 is b1:  # two words, either order
+            return message_ids(b0[_around(a0, b0, n)])
         ok = _within(_sorted(a1), b0 - n, b0 - 1)  # a ends just before b starts
         if not node.ordered:
             ok |= _within(a0, b1 + 1, b1 + n)
         return message_ids(b0[ok])
+    if not node.ordered and a0 is a1 and b0 is b1:
+        return message_ids(a0[_around(b0, a0, n)])
     ok = _within(b0, a1 + 1, a1 + n)  # b starts just after a ends
     if not node.ordered:
         ok |= _within(_sorted(b1), a0 - n, a0 - 1)
@@ -131,6 +135,22 @@ def _within(sorted_keys: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarr
     at = np.searchsorted(sorted_keys, lo)
     found = sorted_keys[np.minimum(at, len(sorted_keys) - 1)]
     return (at < len(sorted_keys)) & (found <= hi)
+
+
+def _around(sorted_keys: np.ndarray, at: np.ndarray, n: int) -> np.ndarray:
+    """For each key k of ``at``, whether some key lies in ``[k - n, k - 1]`` or in
+    ``[k + 1, k + n]``: the two tests of ``_within`` for one-word spans, in one binary
+    search (the first key from ``k - n`` on is within n of k and not k itself, or it is k
+    and the keys after k are searched: only for those)."""
+    if not len(sorted_keys):
+        return np.zeros(len(at), dtype=bool)
+    where = np.searchsorted(sorted_keys, at - n)
+    first = sorted_keys[np.minimum(where, len(sorted_keys) - 1)]
+    ok = (where < len(sorted_keys)) & (first <= at + n)
+    same = np.flatnonzero(ok & (first == at))
+    if len(same):
+        ok[same] = _within(sorted_keys, at[same] + 1, at[same] + n)
+    return ok
 
 
 def _sorted(a: np.ndarray) -> np.ndarray:
