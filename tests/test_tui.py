@@ -600,6 +600,46 @@ def test_the_screen_warns_when_a_search_is_not_logged(review: ReviewApp) -> None
     drive(review, scenario)
 
 
+def test_queries_entered_in_a_burst_show_the_last_and_every_search_is_logged_in_order(
+    review: ReviewApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several queries typed and entered faster than they are searched, then h: the screen
+    shows the last query's hits, h tags its first hit, and the log has an entry for every
+    search that ran, in order, with the tag after them."""
+    from discovery import audit
+
+    ran: list[str] = []
+    real = review.session.search
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        results = real(*args, **kwargs)
+        ran.append(results.query)
+        return results
+
+    queries = ["permission", "libgen", "books", "libgen"]
+    keys = [k for q in queries for k in ("slash", "ctrl+u", *q, "enter")]
+
+    async def scenario(app: ReviewApp, pilot: Pilot[Any]) -> None:
+        monkeypatch.setattr(app.session, "search", counted)
+        for _ in range(3):
+            await burst(app, pilot, *keys, "h")
+            assert app.results is not None and app.results.query == "libgen"
+            assert controls(app) == LIBGEN and current(app) == LIBGEN[0]
+            assert app.table.row_count == 4 and app.pane.focus_id == 16
+            assert "4 messages in 4 conversations" in str(app.query_one("#totals").visual)  # type: ignore[attr-defined]
+            assert app.query_bar.input.value == "libgen"
+
+    drive(review, scenario)
+    log = audit.entries("default")
+    searches = [e.query for e in log if e.command == "search"]
+    assert searches == ran and ran[-1] == "libgen"
+    assert all(q in queries for q in ran)
+    # h three times: tagged, untagged, tagged; each after the searches of its burst.
+    assert [e.command for e in log if e.command != "search"] == ["tag", "untag", "tag"]
+    assert log[-1].command == "tag" and log[-2].command == "search"
+    assert log[-2].hits == 4 and log[-2].result_hash == result_hash([16, 29, 39, 45])
+
+
 # --- keys in bursts, and what the screen shows (issue 10) ----------------------------------------
 
 

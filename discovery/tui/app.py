@@ -571,7 +571,11 @@ class ReviewApp(HoldsKeys):
         open_explain(self)
 
     def action_focus_query(self) -> None:
+        """To the query bar; keys typed after ``/`` in the same burst are typed into it
+        (held until it has the focus: on the hit list ``e``, ``h``, ``p`` would act)."""
+        self.hold_keys()
         self.query_bar.input.focus()
+        self.call_later(self.release_keys)  # read after the focus has moved
 
     @on_shown_hits
     def action_next_hit(self) -> None:
