@@ -40,6 +40,10 @@ MAGIC = b"DPOS\x01\x00\x00\x00"
 SHIFT = 32
 """Bits of a key below the message id: the position."""
 _POSITION = (1 << SHIFT) - 1
+SCAN_RATIO = 12
+"""A word's keys are read in a row when at most this many times as many as the messages
+asked about (:meth:`SegmentPositions.positions_at`), else bisected at each message (at
+1M messages the two cost the same at about 12)."""
 
 _ARRAYS = (
     ("terms", "u1"),
@@ -197,9 +201,18 @@ class SegmentPositions:
         return int(self._key_off[i + 1]) - int(self._key_off[i])
 
     def positions_at(self, i: int, mids: Sequence[int]) -> Iterator[tuple[int, list[int]]]:
-        """Each of sorted ``mids`` holding word ``i``, with its positions, found by
-        bisecting the word's keys (read without numpy)."""
+        """Each of sorted ``mids`` holding word ``i``, with its positions, read without
+        numpy: from the word's keys in a row when they are few beside ``mids``, else
+        by bisecting them at each of ``mids``."""
         view, lo, hi = self._key_view, int(self._key_off[i]), int(self._key_off[i + 1])
+        if hi - lo <= SCAN_RATIO * len(mids):
+            wanted = set(mids)
+            held: dict[int, list[int]] = {}
+            for key in view[lo:hi].tolist():
+                if key >> SHIFT in wanted:
+                    held.setdefault(key >> SHIFT, []).append(key & _POSITION)
+            yield from held.items()
+            return
         for mid in mids:
             if self.first_id <= mid <= self.last_id:
                 lo = bisect_left(view, mid << SHIFT, lo, hi)

@@ -671,10 +671,10 @@ def bm25(
     return (ranked if limit is None else ranked[:limit]).tolist()
 
 
-FEW_KEYS = 50_000
-"""Up to this many occurrences of a word, :func:`bm25` may read them without numpy ..."""
 FEW_PROBES = 5_000
-"""... and for a word with more, up to this many messages are looked up in its keys."""
+"""Up to this many messages, :func:`bm25` looks their words up without numpy ..."""
+FEW_KEYS = 50_000
+"""... and for more, it reads up to this many occurrences of a word without numpy."""
 
 
 def _few_bm25(
@@ -687,8 +687,8 @@ def _few_bm25(
 ) -> list[int] | None:
     """:func:`bm25` in plain Python over sorted ``wanted``: the same operations on the
     same float64 values in the same order, so the same scores, bit for bit, and the
-    same ranking. None when a word has more than :data:`FEW_KEYS` occurrences and
-    more than :data:`FEW_PROBES` messages are wanted."""
+    same ranking. None past :data:`FEW_PROBES` messages when a word has more than
+    :data:`FEW_KEYS` occurrences."""
     total = dict.fromkeys(wanted, 0.0)
     common = n / 10
     b, k1 = BM25_B, BM25_K1
@@ -696,18 +696,18 @@ def _few_bm25(
     for w in set(words):
         if not 0 < pos.doc_count(w) <= common:
             continue
-        keys = pos.few_keys([w], FEW_KEYS)
-        tf: dict[int, int] = {}
-        if keys is not None:
+        if len(wanted) <= FEW_PROBES:
+            found = pos.few_positions([w], wanted)
+            tf = {mid: len(held[w]) for mid, held in found.items() if w in held}
+        else:
+            keys = pos.few_keys([w], FEW_KEYS)
+            if keys is None:
+                return None
+            tf = {}
             for key in keys:
                 mid = key >> SHIFT
                 if mid in total:
                     tf[mid] = tf.get(mid, 0) + 1
-        elif len(wanted) <= FEW_PROBES:
-            found = pos.few_positions([w], wanted)
-            tf = {mid: len(held[w]) for mid, held in found.items() if w in held}
-        else:
-            return None
         idf = log(n / (pos.doc_count(w) + 1)) + 1  # whoosh.scoring.WeightingModel.idf
         for mid, count in tf.items():
             weight, fl = float(count), pos.length_of(mid)
