@@ -14,7 +14,7 @@ our verifier, never by the engine's span or slop rules.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import tzinfo
 from functools import cache
 from typing import TYPE_CHECKING
@@ -92,8 +92,10 @@ class Planner:
         store: Store,
         tz: tzinfo,
         columns: Columns | None = None,
-        chat: ChatOrder | None = None,
+        chat: Callable[[], ChatOrder] | None = None,
     ) -> None:
+        """``chat`` gives the chat order of the matter's messages (made when a chat-aware
+        group first needs it, so that a caller can keep it for the next query)."""
         self.engine = engine
         self.store = store
         self.tz = tz
@@ -194,10 +196,11 @@ class Planner:
         if self._chat_order is None:
             from discovery.chat import ChatOrder
 
-            self._chat_order = ChatOrder(self.store)
+            made = ChatOrder(self.store)
+            self._chat_order = lambda: made
         indexed = self.engine.indexed_through()
         left, right = (self._sorted_ids(side) for side in (node.left, node.right))
-        return self._chat_order.near(node, left[left <= indexed], right[right <= indexed])
+        return self._chat_order().near(node, left[left <= indexed], right[right <= indexed])
 
     def _sorted_ids(self, node: Node) -> np.ndarray:
         import numpy as np

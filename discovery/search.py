@@ -143,7 +143,6 @@ class Searcher:
             self.matter.engine, self.matter.store, self.matter.tz, self._columns, self._chat_order
         )
 
-    @property
     def _chat_order(self) -> ChatOrder:
         """The chat order, kept for the next query (made at first use: it imports numpy)."""
         if self._chat is None:
