@@ -1,24 +1,26 @@
 """The hit set of a query whose words are rare, in plain Python, without numpy.
 
-A fresh ``discovery search`` for a rare word or phrase spends more time
+A fresh ``discovery search`` for a rare word or phrase spent more time
 importing numpy than searching (docs/BENCHMARKS.md, "Fresh `discovery search`
-process"). When every word of a text-only query has at most :data:`LIMIT`
+process"). When every word of a text-only query, or the rarest word group of
+each of its phrases and proximity groups, has at most :data:`LIMIT`
 occurrences, its hit set is computed here from the occurrence keys read as
 plain ints (:meth:`discovery.index.TextEngine.few_occurrences`):
 
 * a word: the messages holding one of its index words;
-* a phrase or proximity group: the messages holding a word of every group it
-  needs, each checked by :func:`discovery.query.verify.matches` on its
-  positions, as the verifier's path of :class:`discovery.candidates.Planner`
-  does (the verifier stays the one definition of what a phrase or ``w/N``
-  means);
+* a phrase or proximity group: the messages holding a word of its rarest
+  required group, each checked by :func:`discovery.query.verify.matches` on
+  the positions of the group's words at those messages
+  (:meth:`~discovery.index.TextEngine.few_positions`), as the verifier's path
+  of :class:`discovery.candidates.Planner` does (the verifier stays the one
+  definition of what a phrase or ``w/N`` means);
 * AND, OR and NOT inside an AND: set algebra.
 
 Anything else (fields, dates, a bare NOT, ``xfirstword``, a chat-aware group,
 more occurrences than :data:`LIMIT`, an index without a positions sidecar)
 answers None and the caller takes the array path. The engine tests run every
-query through this path forced on and forced off against the reference
-evaluator.
+query through this path, the array path and the verifier's path, each forced
+in turn, against the reference evaluator.
 """
 
 from __future__ import annotations
