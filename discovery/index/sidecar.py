@@ -28,7 +28,7 @@ import os
 import re
 import sys
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -200,26 +200,26 @@ class SegmentPositions:
     def key_count(self, i: int) -> int:
         return int(self._key_off[i + 1]) - int(self._key_off[i])
 
-    def positions_at(self, i: int, mids: Sequence[int]) -> Iterator[tuple[int, list[int]]]:
-        """Each of sorted ``mids`` holding word ``i``, with its positions, read without
+    def positions_at(self, i: int, mids: Sequence[int]) -> dict[int, list[int]]:
+        """Each of sorted ``mids`` holding word ``i`` -> its positions, read without
         numpy: from the word's keys in a row when they are few beside ``mids``, else
         by bisecting them at each of ``mids``."""
         view, lo, hi = self._key_view, int(self._key_off[i]), int(self._key_off[i + 1])
+        held: dict[int, list[int]] = {}
         if hi - lo <= SCAN_RATIO * len(mids):
             wanted = set(mids)
-            held: dict[int, list[int]] = {}
             for key in view[lo:hi].tolist():
                 if key >> SHIFT in wanted:
                     held.setdefault(key >> SHIFT, []).append(key & _POSITION)
-            yield from held.items()
-            return
+            return held
         for mid in mids:
             if self.first_id <= mid <= self.last_id:
                 lo = bisect_left(view, mid << SHIFT, lo, hi)
                 end = bisect_left(view, (mid + 1) << SHIFT, lo, hi)
                 if end > lo:
-                    yield mid, [k & _POSITION for k in view[lo:end].tolist()]
+                    held[mid] = [k & _POSITION for k in view[lo:end].tolist()]
                 lo = end
+        return held
 
     def key_list(self, i: int) -> list[int]:
         """:meth:`keys` as a list, read without numpy."""
@@ -242,11 +242,12 @@ class SegmentPositions:
 
         return self._array("lengths")[np.searchsorted(self.doc_ids, ids)]
 
-    def length_of(self, mid: int) -> int:
-        """The length of message ``mid`` (in this segment), read without numpy."""
-        if self.last_id - self.first_id + 1 == len(self._ids):  # no gap: the place is known
-            return int(self._length_view[mid - self.first_id])
-        return int(self._length_view[bisect_left(self._ids, mid)])
+    def length_list(self, mids: Sequence[int]) -> list[float]:
+        """:meth:`lengths` of sorted ``mids`` (all in this segment), read without numpy."""
+        view, first = self._length_view, self.first_id
+        if self.last_id - first + 1 == len(self._ids):  # no gap: each place is known
+            return [float(view[mid - first]) for mid in mids]
+        return [float(view[bisect_left(self._ids, mid)]) for mid in mids]
 
     def close(self) -> None:
         # Arrays still viewing the map keep it alive; closing would fail then.
@@ -284,6 +285,7 @@ class Positions:
                 raise ValueError("positions sidecars overlap")
         self._cache: dict[str, np.ndarray] = {}
         self._places_of: dict[str, list[tuple[SegmentPositions, int]]] = {}
+        self._at: dict[str, tuple[set[int], dict[int, list[int]]]] = {}
 
     @classmethod
     def open(cls, folder: Path, segment_ids: Sequence[str]) -> Positions | None:
@@ -351,12 +353,23 @@ class Positions:
         self, words: Sequence[str], mids: Sequence[int]
     ) -> dict[int, dict[str, list[int]]]:
         """For each of sorted ``mids``: each of ``words`` it holds -> its sorted positions
-        (as :func:`discovery.index.whoosh_engine._positions_of`), read without numpy."""
+        (as :func:`discovery.index.whoosh_engine._positions_of`), read without numpy.
+        The last look-up of each word is kept (ranking asks again at the hits of the
+        search that asked first)."""
         out: dict[int, dict[str, list[int]]] = {mid: {} for mid in mids}
+        asked = set(mids)
         for w in dict.fromkeys(words):
-            for seg, i in self._places(w):
-                for mid, found in seg.positions_at(i, mids):
-                    out[mid][w] = found
+            kept = self._at.get(w)
+            if kept is None or not asked <= kept[0]:
+                found: dict[int, list[int]] = {}
+                for seg, i in self._places(w):
+                    found.update(seg.positions_at(i, mids))
+                if len(self._at) > 64:
+                    self._at.clear()
+                kept = self._at[w] = (asked, found)
+            for mid, held in kept[1].items():
+                if mid in out:
+                    out[mid][w] = held
         return out
 
     def doc_count(self, word: str) -> int:
@@ -377,10 +390,15 @@ class Positions:
                 out[lo:hi] = seg.lengths(ids[lo:hi])
         return out
 
-    def length_of(self, mid: int) -> float:
-        """:meth:`lengths` of one indexed message, read without numpy."""
-        firsts = [seg.first_id for seg in self.segments]
-        return float(self.segments[bisect_right(firsts, mid) - 1].length_of(mid))
+    def length_list(self, mids: Sequence[int]) -> list[float]:
+        """:meth:`lengths` of sorted indexed message ``mids``, read without numpy."""
+        out = [0.0] * len(mids)
+        for seg in self.segments:
+            lo = bisect_left(mids, seg.first_id)
+            hi = bisect_right(mids, seg.last_id, lo)
+            if hi > lo:
+                out[lo:hi] = seg.length_list(mids[lo:hi])
+        return out
 
     def expand(self, regex: str, prefix: str, limit: int) -> list[str] | None:
         pattern = re.compile(regex)
@@ -416,6 +434,7 @@ class Positions:
             seg.close()
         self._cache.clear()
         self._places_of.clear()
+        self._at.clear()
 
 
 def _empty() -> np.ndarray:

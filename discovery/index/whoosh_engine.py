@@ -673,7 +673,7 @@ def bm25(
 
 FEW_PROBES = 5_000
 """Up to this many messages, :func:`bm25` looks their words up without numpy ..."""
-FEW_KEYS = 50_000
+FEW_KEYS = 10_000
 """... and for more, it reads up to this many occurrences of a word without numpy."""
 
 
@@ -693,6 +693,7 @@ def _few_bm25(
     common = n / 10
     b, k1 = BM25_B, BM25_K1
     avgfl = total_length / (n or 1) or 1
+    lengths: dict[int, float] | None = None
     for w in set(words):
         if not 0 < pos.doc_count(w) <= common:
             continue
@@ -708,9 +709,11 @@ def _few_bm25(
                 mid = key >> SHIFT
                 if mid in total:
                     tf[mid] = tf.get(mid, 0) + 1
+        if lengths is None:
+            lengths = dict(zip(wanted, pos.length_list(wanted), strict=True))
         idf = log(n / (pos.doc_count(w) + 1)) + 1  # whoosh.scoring.WeightingModel.idf
         for mid, count in tf.items():
-            weight, fl = float(count), pos.length_of(mid)
+            weight, fl = float(count), lengths[mid]
             total[mid] += idf * ((weight * (k1 + 1)) / (weight + k1 * ((1 - b) + b * fl / avgfl)))
     ranked = sorted(wanted, key=lambda mid: -total[mid])  # stable: ties in id order
     return ranked if limit is None else ranked[:limit]
