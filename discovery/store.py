@@ -509,8 +509,14 @@ class Store:
         """Link replies to their roots by native id; returns replies still without a root.
 
         Looks at every unlinked reply, so a root that arrives in a later source
-        adopts the replies stored before it.
+        adopts the replies stored before it. The unlinked replies have an index of
+        their own (``messages_unlinked``, made by the first ingest that needs it), so
+        this reads them alone, not every message of the store at every source.
         """
+        self.db.execute(
+            "CREATE INDEX IF NOT EXISTS main.messages_unlinked ON messages (id)"
+            " WHERE thread_key IS NOT NULL AND thread_root IS NULL"
+        )
         self.db.execute(
             "UPDATE messages SET thread_root = ("
             "  SELECT r.id FROM messages r WHERE r.conversation_id = messages.conversation_id"
@@ -1176,16 +1182,31 @@ class IndexRows:
         finally:
             db.close()
 
-    def owners(self, after: int, through: int) -> Iterator[tuple[int, int]]:
-        """(message id, the source that brought it in) for ids in ``(after, through]``, in
-        id order (a sharded index gives each source's new messages one shard)."""
+    def owner_runs(self, after: int, through: int) -> list[tuple[int, int, int]]:
+        """(first id, last id, source) of each run of ids in ``(after, through]`` brought in by
+        one source (the least source id holding the message), in id order; a run holds no
+        gap (a sharded index gives each source's new messages one shard). A source's new
+        messages take consecutive ids, so one look per source usually says it all; where a
+        source's ids are not all its own (never in an ingest), they are read one by one."""
+        owned = (
+            "SELECT message_id AS mid, min(source_id) AS src FROM message_sources"
+            " WHERE message_id > ? AND message_id <= ? GROUP BY message_id"
+        )
         db = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT)
         try:
-            yield from db.execute(
-                "SELECT message_id, min(source_id) FROM message_sources WHERE message_id > ?"
-                " AND message_id <= ? GROUP BY message_id ORDER BY message_id",
+            spans = db.execute(
+                f"SELECT min(mid), max(mid), src, count(*) FROM ({owned}) GROUP BY src ORDER BY 1",
                 (after, through),
-            )
+            ).fetchall()
+            if all(last - first + 1 == n for first, last, _, n in spans):
+                return [(first, last, src) for first, last, src, _ in spans]
+            runs: list[tuple[int, int, int]] = []
+            for mid, src in db.execute(f"{owned} ORDER BY message_id", (after, through)):
+                if runs and runs[-1][2] == src and runs[-1][1] == mid - 1:
+                    runs[-1] = (runs[-1][0], mid, src)
+                else:
+                    runs.append((mid, mid, src))
+            return runs
         finally:
             db.close()
 

@@ -141,6 +141,27 @@ def test_an_output_that_is_a_folder_or_under_a_file_is_refused(acme: None, tmp_p
     assert plain.read_text() == "x"
 
 
+@pytest.mark.parametrize("ending", ["/", "/.", "/.."])
+def test_a_missing_folder_given_as_the_output_file_is_refused(
+    acme: None, tmp_path: Path, ending: str
+) -> None:
+    # "new/" names a folder; a Path of it is "new", so without this check a file named
+    # like the folder would be written where the user expects a folder.
+    out = tmp_path / "out"
+    out.mkdir()
+    typed = f"{out / 'new'}{ending}"
+    for args in (
+        ("exhibits", "--tag", "hot", "--prefix", "PX", "--out", typed),
+        ("export", "libgen", "--out", typed),
+        ("batch", str(FIXTURES / "batch" / "terms.txt"), "--report", typed),
+    ):
+        result = invoke(*args)
+        assert result.exit_code == 2, args
+        assert "names a folder: give the name of the file to write in it" in result.stderr
+        assert result.stdout == ""
+        assert list(out.iterdir()) == []
+
+
 def test_an_unknown_tag_is_an_error_naming_the_tags_there_are(acme: None, tmp_path: Path) -> None:
     out = tmp_path / "ex.csv"
     result = invoke("exhibits", "--tag", "nothing", "--prefix", "PX", "--out", str(out))

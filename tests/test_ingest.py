@@ -136,6 +136,48 @@ def test_control_numbers_are_stable_across_matters(tmp_path: Path) -> None:
 # --- threads --------------------------------------------------------------------------------------
 
 
+def test_a_root_in_a_later_source_adopts_the_replies_stored_before_it(tmp_path: Path) -> None:
+    def jsonl(name: str, *rows: str) -> Path:
+        path = tmp_path / name
+        path.write_text("".join(r + "\n" for r in rows), encoding="utf-8")
+        return path
+
+    conv = '"conversation": "deal", "platform": "teams"'
+    replies = jsonl(
+        "replies.jsonl",
+        f'{{{conv}, "sender": "B", "timestamp": "2023-03-08T10:05:00Z", "content": "yes",'
+        ' "id": "r1", "thread": "root"}',
+        f'{{{conv}, "sender": "C", "timestamp": "2023-03-08T10:06:00Z", "content": "no",'
+        ' "id": "r2", "thread": "gone"}',
+    )
+    root = jsonl(
+        "root.jsonl",
+        f'{{{conv}, "sender": "A", "timestamp": "2023-03-08T10:00:00Z", "content": "go?",'
+        ' "id": "root"}',
+    )
+    later = jsonl(
+        "later.jsonl",
+        f'{{{conv}, "sender": "D", "timestamp": "2023-03-08T11:00:00Z", "content": "late",'
+        ' "id": "r3", "thread": "root"}',
+    )
+    with open_matter("adopt", create=True) as m:
+        first, second, third = ingest(m, [replies, root, later]).sources
+        assert (first.unthreaded, second.unthreaded, third.unthreaded) == (2, 0, 0)
+        top = by_native(m, "root")
+        assert by_native(m, "r1").thread_root == top.id  # stored before its root
+        assert by_native(m, "r3").thread_root == top.id  # stored after it
+        assert by_native(m, "r2").thread_root is None  # its root is in no source
+        # Each source looks at the unlinked replies alone, not at every message.
+        (plan,) = {
+            r[3]
+            for r in m.store.db.execute(
+                "EXPLAIN QUERY PLAN UPDATE messages SET thread_root = 1"
+                " WHERE thread_key IS NOT NULL AND thread_root IS NULL"
+            )
+        }
+        assert "messages_unlinked" in plan
+
+
 def test_thread_roots_across_days_and_tombstones() -> None:
     with open_matter("m", create=True) as m:
         (rep,) = ingest(m, [ACME]).sources

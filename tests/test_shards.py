@@ -326,3 +326,26 @@ def test_shards_are_indexed_only_by_workers_on_this_host() -> None:
         "tcp://127.0.0.1:4001",
     ]
     assert local_workers(workers, {"192.168.1.2"}) == []
+
+
+def test_owner_runs_are_each_sources_runs_of_ids_in_id_order(tmp_path: Path) -> None:
+    import sqlite3
+
+    from discovery.store import IndexRows
+
+    path = tmp_path / "owners.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE message_sources (message_id, source_id, location)")
+    # Source 1 brought 1-3, source 2 brought 4-5 and also holds 2 (a duplicate: still 1's);
+    # 6 has no holder (a gap); source 3 brought 7-8.
+    held = [(1, 1), (2, 1), (3, 1), (4, 2), (5, 2), (2, 2), (7, 3), (8, 3)]
+    db.executemany("INSERT INTO message_sources VALUES (?, ?, 'x')", held)
+    db.commit()
+    rows = IndexRows(path)
+    assert rows.owner_runs(0, 8) == [(1, 3, 1), (4, 5, 2), (7, 8, 3)]
+    assert rows.owner_runs(2, 7) == [(3, 3, 1), (4, 5, 2), (7, 7, 3)]
+    # Interleaved (never in an ingest): read one by one, a run per change of source.
+    db.executemany("INSERT INTO message_sources VALUES (?, ?, 'x')", [(9, 1), (10, 3), (11, 1)])
+    db.commit()
+    assert rows.owner_runs(6, 11) == [(7, 8, 3), (9, 9, 1), (10, 10, 3), (11, 11, 1)]
+    db.close()

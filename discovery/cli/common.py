@@ -164,6 +164,17 @@ def pipe_closed_ok() -> Iterator[list[bool]]:
         closed[0] = True
 
 
+def file_path(text: str) -> Path:
+    """An output file's path as typed (the ``parser`` of a file option). A path ending in a
+    separator, ``.`` or ``..`` names a folder, which :class:`~pathlib.Path` would quietly
+    turn into a file of the folder's name: refused."""
+    if text != STDOUT and text.replace(os.sep, "/").rsplit("/", 1)[-1] in ("", ".", ".."):
+        raise typer.BadParameter(
+            f"{visible(text)} names a folder: give the name of the file to write in it"
+        )
+    return Path(text)
+
+
 def check_new(path: Path | None, force: bool) -> None:
     """Refuse an output file that cannot be written, before any work is done.
 

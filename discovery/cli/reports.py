@@ -19,6 +19,7 @@ from discovery.cli.common import (
     audited,
     check_new,
     err_console,
+    file_path,
     guard,
     open_existing,
     out_console,
@@ -150,10 +151,19 @@ def batch(
         Path, typer.Argument(help="TERMS file: one query per line ('name: query'), or CSV.")
     ],
     report: Annotated[
-        Path, typer.Option("--report", help="Search term report CSV to write ('-': stdout).")
+        Path,
+        typer.Option(
+            "--report",
+            help="Search term report CSV to write ('-': stdout).",
+            parser=file_path,
+            metavar="<path>",
+        ),
     ],
     matter: MatterOpt = None,
-    xlsx: Annotated[Path | None, typer.Option(help="Also write the report as XLSX.")] = None,
+    xlsx: Annotated[
+        Path | None,
+        typer.Option(help="Also write the report as XLSX.", parser=file_path, metavar="<path>"),
+    ] = None,
     tz: Annotated[
         str | None, typer.Option(help="Zone for days and dates (default $DISCOVERY_TZ or UTC).")
     ] = None,
@@ -254,7 +264,14 @@ def batch(
 @app.command()
 def exhibits(
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Exhibit list CSV to write ('-': stdout).")
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Exhibit list CSV to write ('-': stdout).",
+            parser=file_path,
+            metavar="<path>",
+        ),
     ],
     prefix: Annotated[str, typer.Option(help="Exhibit number prefix: PX gives PX-000001.")],
     tag: Annotated[
@@ -268,7 +285,11 @@ def exhibits(
     ] = None,
     loadfile: Annotated[
         Path | None,
-        typer.Option(help="Also write a Concordance DAT load file (texts in TEXT/ beside it)."),
+        typer.Option(
+            help="Also write a Concordance DAT load file (texts in TEXT/ beside it).",
+            parser=file_path,
+            metavar="<path>",
+        ),
     ] = None,
     bom: Annotated[bool, typer.Option(help="Start the CSV with a BOM (for Excel).")] = False,
     as_json: Annotated[

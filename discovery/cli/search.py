@@ -23,6 +23,7 @@ from discovery.cli.common import (
     app,
     audited,
     check_new,
+    file_path,
     guard,
     open_existing,
     out_console,
@@ -361,7 +362,16 @@ def show(
 @app.command(cls=QueryCommand)
 def export(
     query: Annotated[str, typer.Argument(help="The query whose hits to export.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="CSV file to write ('-': stdout).")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            help="CSV file to write ('-': stdout).",
+            parser=file_path,
+            metavar="<path>",
+        ),
+    ],
     matter: MatterOpt = None,
     bom: Annotated[bool, typer.Option(help="Start the file with a BOM (for Excel).")] = False,
     system: Annotated[bool, typer.Option("--system", help="Include system events.")] = False,

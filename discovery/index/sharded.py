@@ -189,7 +189,7 @@ class ShardedEngine:
         """Give each newly stored source a shard, then index every shard's new runs.
 
         ``read`` is the case store's :class:`~discovery.store.IndexRows` (its
-        ``owners`` says which source brought each message in).
+        ``owner_runs`` says which source brought each message in).
         """
         tasks = self.plan(read, through)
         self.close()  # the shards change under their engines
@@ -221,7 +221,7 @@ class ShardedEngine:
         # Runs past what the manifest says was assigned were left by a stopped catch-up.
         runs = [[a, min(b, done), k] for a, b, k in _runs(self.path) if a <= done]
         if through > done:
-            _assign(runs, data["sizes"], read.owners(done, through))  # type: ignore[attr-defined]
+            _assign(runs, data["sizes"], read.owner_runs(done, through))  # type: ignore[attr-defined]
             _write(self.path / RUNS, runs)
             data["assigned_through"] = through
             _write(self.path / MANIFEST, data)
@@ -356,18 +356,21 @@ class _AllShards:
         return out
 
 
-def _assign(ranges: list[list[int]], sizes: list[int], owners: Iterable[tuple[int, int]]) -> None:
-    """Give each source's run of new ids the shard holding the fewest messages."""
+def _assign(
+    ranges: list[list[int]], sizes: list[int], owned: Iterable[tuple[int, int, int]]
+) -> None:
+    """Give each source's runs of new ids (``owned``: first, last, source, in id order) the
+    shard holding the fewest messages when its first run comes."""
     shard_of: dict[int, int] = {}
-    for mid, source in owners:
+    for first, last, source in owned:
         shard = shard_of.get(source)
         if shard is None:
             shard = shard_of[source] = min(range(len(sizes)), key=lambda k: (sizes[k], k))
-        sizes[shard] += 1
-        if ranges and ranges[-1][2] == shard and ranges[-1][1] == mid - 1:
-            ranges[-1][1] = mid
+        sizes[shard] += last - first + 1
+        if ranges and ranges[-1][2] == shard and ranges[-1][1] == first - 1:
+            ranges[-1][1] = last
         else:
-            ranges.append([mid, mid, shard])
+            ranges.append([first, last, shard])
 
 
 def _merged(parts: list[np.ndarray]) -> np.ndarray:
