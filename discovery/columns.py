@@ -78,7 +78,7 @@ class Columns:
     def conversations(self, ids: np.ndarray | Sequence[int]) -> int:
         """How many conversations ``ids`` (sorted, stored) fall in."""
         if not self._arrays(len(ids)):
-            return len({r[1] for r in self.store.summary_rows(_listed(ids))})
+            return len({r[1] for r in self.store.summary_rows(listed(ids))})
         import numpy as np
 
         assert self._conv is not None
@@ -87,7 +87,7 @@ class Columns:
     def by_time(self, ids: np.ndarray | Sequence[int]) -> list[int]:
         """``ids`` (sorted, stored) oldest first; ties in id order."""
         if not self._arrays(len(ids)):
-            rows = self.store.summary_rows(_listed(ids))
+            rows = self.store.summary_rows(listed(ids))
             return [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
         import numpy as np
 
@@ -118,6 +118,6 @@ class Columns:
         return set(ids[keep].tolist())
 
 
-def _listed(ids: np.ndarray | Sequence[int]) -> list[int]:
+def listed(ids: np.ndarray | Sequence[int]) -> list[int]:
     """``ids`` as a list of ints (a numpy array's ``tolist``)."""
     return ids.tolist() if hasattr(ids, "tolist") else list(ids)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Literal
 
 from discovery import fewhits
 from discovery.candidates import Planner, TooBroadError, positive_words
-from discovery.columns import Columns
+from discovery.columns import Columns, listed
 from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
 from discovery.family_store import families
 from discovery.matter import Matter, View
@@ -144,7 +144,7 @@ class Searcher:
         )
 
     def _chat_order(self) -> ChatOrder:
-        """The chat order, kept for the next query (made at first use: it imports numpy)."""
+        """The chat order, kept for the next query (made when a chat-aware group first needs it)."""
         if self._chat is None:
             from discovery.chat import ChatOrder
 
@@ -170,7 +170,7 @@ class Searcher:
         never waited for.
         """
         node, found, _ = self._match(query, include_system, view or self.matter.view())
-        return node, set(_listed(found))
+        return node, set(listed(found))
 
     def _match(
         self, query: str, include_system: bool, view: View
@@ -242,7 +242,7 @@ class Searcher:
         if summary and len(found):
             names = store.custodian_names()  # one custodian: no need to list the ids
             custodians = (
-                len(names) if len(names) <= 1 else len(store.custodians_among(_listed(found)))
+                len(names) if len(names) <= 1 else len(store.custodians_among(listed(found)))
             )
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(
@@ -273,11 +273,6 @@ class Searcher:
                 positions = frozenset(verify.hit_positions(node, doc, self.matter.tz))
             out.append(Hit(m, snippet(m, positions, tokens=tokens), positions))
         return out
-
-
-def _listed(ids: np.ndarray | list[int]) -> list[int]:
-    """Hit ids as a list of ints (a numpy array's ``tolist``)."""
-    return ids if isinstance(ids, list) else ids.tolist()
 
 
 def _has_fields(node: Node) -> bool:
