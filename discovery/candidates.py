@@ -14,15 +14,12 @@ our verifier, never by the engine's span or slop rules.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import tzinfo
 from functools import cache
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from discovery import family_store, positional
-from discovery.chat import ChatOrder
+from discovery import family_store
 from discovery.errors import DiscoveryError
 from discovery.index import TextEngine
 from discovery.model import UNDATED
@@ -43,6 +40,9 @@ from discovery.query.ast import (
 from discovery.store import EPOCH, Store, to_us
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from discovery.chat import ChatOrder
     from discovery.columns import Columns
 
 MAX_EXPANSION = 1000
@@ -92,8 +92,10 @@ class Planner:
         store: Store,
         tz: tzinfo,
         columns: Columns | None = None,
-        chat: ChatOrder | None = None,
+        chat: Callable[[], ChatOrder] | None = None,
     ) -> None:
+        """``chat`` gives the chat order of the matter's messages (made when a chat-aware
+        group first needs it, so that a caller can keep it for the next query)."""
         self.engine = engine
         self.store = store
         self.tz = tz
@@ -153,6 +155,10 @@ class Planner:
         return self._array(node)
 
     def _array(self, node: Node) -> np.ndarray | None:
+        import numpy as np
+
+        from discovery import positional
+
         occurrences = self.engine.occurrences
         if isinstance(node, ChatNear):
             return self._chat(node)
@@ -188,12 +194,17 @@ class Planner:
         """Hits of a chat-aware proximity group (:mod:`discovery.chat`): each side is a
         whole query, answered over what is indexed."""
         if self._chat_order is None:
-            self._chat_order = ChatOrder(self.store)
+            from discovery.chat import ChatOrder
+
+            made = ChatOrder(self.store)
+            self._chat_order = lambda: made
         indexed = self.engine.indexed_through()
         left, right = (self._sorted_ids(side) for side in (node.left, node.right))
-        return self._chat_order.near(node, left[left <= indexed], right[right <= indexed])
+        return self._chat_order().near(node, left[left <= indexed], right[right <= indexed])
 
     def _sorted_ids(self, node: Node) -> np.ndarray:
+        import numpy as np
+
         found = self.id_array(node)
         if found is None:
             found = np.fromiter(self.ids(node), dtype=np.int64)
@@ -251,9 +262,11 @@ class Planner:
         when it has them and :mod:`discovery.positional` handles the node's
         shape; else the verifier checks candidates one by one (:meth:`_verified`).
         """
-        if _uses_edges(node):
+        if uses_edges(node):
             return self._edge_positional(node)
         if FAST_POSITIONAL:
+            from discovery import positional
+
             occurrences = self.engine.occurrences
             if occurrences(()) is not None:
                 found = positional.matching_ids(node, occurrences, self.expand)
@@ -264,7 +277,7 @@ class Planner:
     def _edge_positional(self, node: Phrase | Near) -> IdSet:
         """``xfirstword``/``xlastword`` need each version's first and last word:
         check the candidates on their stored texts."""
-        groups = _required(node, self)
+        groups = required_groups(node, self)
         if not groups or not all(groups):  # a term that matches no word of the matter
             return set()
         candidates = self.engine.all_of(groups)
@@ -286,7 +299,7 @@ class Planner:
         index, so both give the same positions; the engine test runs both).
         """
         # A long phrase repeats its words: size and intersect each group once.
-        required = {tuple(g): g for g in _required(node, self)}.values()
+        required = {tuple(g): g for g in required_groups(node, self)}.values()
         sized = sorted((sum(self.engine.doc_count(w) for w in g), g) for g in required)
         if not sized or sized[0][0] == 0:
             return set()
@@ -294,7 +307,7 @@ class Planner:
         candidates = self.engine.all_of(groups)
         if not candidates:
             return set()
-        words = list(dict.fromkeys(w for g in _groups(node, self) for w in g))
+        words = list(dict.fromkeys(w for g in word_groups(node, self) for w in g))
         if sized[-1][0] > SELECTIVE * len(candidates):
             # A common word: re-reading the few candidates' texts is cheaper than
             # decoding that word's postings.
@@ -390,13 +403,13 @@ def _digit_blocks() -> tuple[tuple[str, str], ...]:
     return tuple((z, chr(ord(z) + 9)) for z in zeros)
 
 
-def _uses_edges(node: Node) -> bool:
+def uses_edges(node: Node) -> bool:
     if isinstance(node, Word):
         return term_kind(node.text) == "edge"
     if isinstance(node, Near):
-        return _uses_edges(node.left) or _uses_edges(node.right)
+        return uses_edges(node.left) or uses_edges(node.right)
     if isinstance(node, And | Or):
-        return any(_uses_edges(i) for i in node.items)
+        return any(uses_edges(i) for i in node.items)
     return False
 
 
@@ -404,7 +417,7 @@ def _array_shape(node: Node) -> bool:
     """Whether :meth:`Planner.id_array` may answer ``node`` (text only, no bare NOT, no
     ``xfirstword``/``xlastword``, which need each version's first and last word)."""
     if isinstance(node, Word | Phrase | Near):
-        return not _uses_edges(node)
+        return not uses_edges(node)
     if isinstance(node, ChatNear):
         return True
     if isinstance(node, Or):
@@ -416,33 +429,33 @@ def _array_shape(node: Node) -> bool:
     return False
 
 
-def _groups(node: Node, planner: Planner) -> list[list[str]]:
+def word_groups(node: Node, planner: Planner) -> list[list[str]]:
     """Every word group (one per query word, expanded) under a phrase or proximity node."""
     if isinstance(node, Word):
         return [planner.expand(node.text)]
     if isinstance(node, Phrase):
         return [planner.expand(w) for w in node.words]
     if isinstance(node, Or | And):
-        return [g for i in node.items for g in _groups(i, planner)]
+        return [g for i in node.items for g in word_groups(i, planner)]
     if isinstance(node, Near):
-        return _groups(node.left, planner) + _groups(node.right, planner)
+        return word_groups(node.left, planner) + word_groups(node.right, planner)
     raise TypeError(f"{type(node).__name__} cannot be inside a phrase or proximity group")
 
 
-def _required(node: Node, planner: Planner) -> list[list[str]]:
+def required_groups(node: Node, planner: Planner) -> list[list[str]]:
     """Word groups a match must hold one word of each (a necessary condition)."""
     if isinstance(node, Word):
-        return [] if term_kind(node.text) == "edge" else _groups(node, planner)
+        return [] if term_kind(node.text) == "edge" else word_groups(node, planner)
     if isinstance(node, Phrase):
-        return _groups(node, planner)
+        return word_groups(node, planner)
     if isinstance(node, Or):
         # Any branch may match: the message holds some word of some branch.
-        return [[w for g in _groups(node, planner) for w in g]]
+        return [[w for g in word_groups(node, planner) for w in g]]
     if isinstance(node, And):
-        return [g for i in node.items for g in _required(i, planner)]
+        return [g for i in node.items for g in required_groups(i, planner)]
     if isinstance(node, Near):
-        left = _required(node.left, planner)
-        return left if node.negated else left + _required(node.right, planner)
+        left = required_groups(node.left, planner)
+        return left if node.negated else left + required_groups(node.right, planner)
     raise TypeError(f"{type(node).__name__} cannot be inside a phrase or proximity group")
 
 
@@ -457,7 +470,7 @@ def _in(store: Store, column: str, values: Sequence[object]) -> IdSet:
 def positive_words(node: Node, planner: Planner) -> list[str]:
     """Index words of the parts of ``node`` that must be present (for ranking)."""
     if isinstance(node, Word | Phrase):
-        return [w for g in _groups(node, planner) for w in g]
+        return [w for g in word_groups(node, planner) for w in g]
     if isinstance(node, And | Or):
         return [w for i in node.items for w in positive_words(i, planner)]
     if isinstance(node, Near | ChatNear):

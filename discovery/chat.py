@@ -32,13 +32,15 @@ again when the store has grown.
 from __future__ import annotations
 
 from dataclasses import dataclass
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from discovery import family_store
 from discovery.model import UNDATED
 from discovery.query.ast import UNIT_SECONDS, ChatNear
 from discovery.store import Store, to_us
+
+if TYPE_CHECKING:
+    import numpy as np
 
 UNDATED_US = to_us(UNDATED)
 
@@ -62,6 +64,8 @@ class ChatOrder:
         self._units: dict[str, tuple[_Sequence, ...]] = {}
 
     def _load(self) -> None:
+        import numpy as np
+
         top = self.store.max_message_id()
         if top == self._through:
             return
@@ -95,6 +99,8 @@ class ChatOrder:
 
     def near(self, node: ChatNear, left: np.ndarray, right: np.ndarray) -> np.ndarray:
         """Sorted ids of the hits of ``node`` given the sorted ids of its two sides."""
+        import numpy as np
+
         self._load()
         unit = "time" if node.unit in UNIT_SECONDS else node.unit
         if node.unit in UNIT_SECONDS:
@@ -126,6 +132,8 @@ class ChatOrder:
 
 def _ranked(group: np.ndarray, sent: np.ndarray, ids: np.ndarray, member: np.ndarray) -> _Sequence:
     """Each member's place (0, 1, 2 ...) within its group, by time then id."""
+    import numpy as np
+
     rank = np.full(len(group), -1, dtype=np.int64)
     chosen = ids[member]
     order = chosen[np.lexsort((chosen, sent[chosen - 1], group[chosen - 1]))]
@@ -147,6 +155,8 @@ def _any_within(
     targets of its value and a high bound after them; the targets counted up
     to each bound then give how many lie between a query's two bounds.
     """
+    import numpy as np
+
     nq, nt = len(q_group), len(t_group)
     if not nq or not nt:
         return np.zeros(nq, dtype=bool)

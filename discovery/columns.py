@@ -20,9 +20,13 @@ them at its second ask.
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from discovery.store import Store
+
+if TYPE_CHECKING:
+    import numpy as np
 
 FROM_SQL = 5000
 """Up to this many ids asked about, a process answers from SQLite (see above)."""
@@ -60,6 +64,8 @@ class Columns:
         return self._load()
 
     def _load(self) -> bool:
+        import numpy as np
+
         top = self.store.max_message_id()
         if top != self._through:
             conv = np.fromstring(self.store.joined_column("conversation_id"), np.int64, sep=" ")
@@ -69,18 +75,22 @@ class Columns:
             self._through = top
         return self._conv is not None
 
-    def conversations(self, ids: np.ndarray) -> int:
+    def conversations(self, ids: np.ndarray | Sequence[int]) -> int:
         """How many conversations ``ids`` (sorted, stored) fall in."""
         if not self._arrays(len(ids)):
-            return len({r[1] for r in self.store.summary_rows(ids.tolist())})
+            return len({r[1] for r in self.store.summary_rows(listed(ids))})
+        import numpy as np
+
         assert self._conv is not None
         return int(np.unique(self._conv[np.asarray(ids, dtype=np.int64) - 1]).size)
 
-    def by_time(self, ids: np.ndarray) -> list[int]:
+    def by_time(self, ids: np.ndarray | Sequence[int]) -> list[int]:
         """``ids`` (sorted, stored) oldest first; ties in id order."""
         if not self._arrays(len(ids)):
-            rows = self.store.summary_rows(ids.tolist())
+            rows = self.store.summary_rows(listed(ids))
             return [r[0] for r in sorted(rows, key=lambda r: (r[2], r[0]))]
+        import numpy as np
+
         assert self._sent is not None
         arr = np.asarray(ids, dtype=np.int64)
         return arr[np.argsort(self._sent[arr - 1], kind="stable")].tolist()
@@ -90,6 +100,8 @@ class Columns:
     ) -> set[int] | None:
         """The ids (of ``within``, or of all) sent in ``[lo, hi)`` (µs; None is open);
         None when SQLite should answer (see :data:`FROM_SQL`)."""
+        import numpy as np
+
         if not self._arrays(FROM_SQL + 1 if within is None else len(within)):
             return None
         assert self._sent is not None
@@ -104,3 +116,8 @@ class Columns:
         if hi is not None:
             keep &= sent < hi
         return set(ids[keep].tolist())
+
+
+def listed(ids: np.ndarray | Sequence[int]) -> list[int]:
+    """``ids`` as a list of ints (a numpy array's ``tolist``)."""
+    return ids.tolist() if hasattr(ids, "tolist") else list(ids)

@@ -8,16 +8,15 @@ left out unless asked for.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator, Sequence
+from bisect import bisect_right
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import numpy as np
-
+from discovery import fewhits
 from discovery.candidates import Planner, TooBroadError, positive_words
-from discovery.chat import ChatOrder
-from discovery.columns import Columns
+from discovery.columns import Columns, listed
 from discovery.errors import QuerySyntaxError, UsageError, WildcardTooBroadError
 from discovery.family_store import families
 from discovery.matter import Matter, View
@@ -29,6 +28,11 @@ from discovery.query.parser import lexemes, parse
 from discovery.query.unparse import unparse
 from discovery.query.verify import RegexTimeoutError
 from discovery.text import Token, version_tokens
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from discovery.chat import ChatOrder
 
 Sort = Literal["relevance", "time"]
 SORTS: tuple[str, ...] = ("relevance", "time")
@@ -79,15 +83,27 @@ class SearchResult:
 
 def result_hash(ids: Iterable[int]) -> str:
     """SHA-256 over the sorted hit ids, one decimal a line: the same hits give the same
-    hash. The text is written by numpy (formatting 96,000 ids one by one in Python
-    took 20-30 ms of every common-word search, which logs its hash)."""
-    arr = np.sort(np.fromiter(ids, dtype=np.int64))
+    hash. Past :data:`HASH_IN_PYTHON` ids the text is written by numpy (formatting
+    96,000 ids one by one in Python took 20-30 ms of every common-word search,
+    which logs its hash)."""
+    held = ids if isinstance(ids, Collection) else list(ids)
+    if len(held) <= HASH_IN_PYTHON:
+        return hashlib.sha256("\n".join(map(str, sorted(held))).encode()).hexdigest()
+    import numpy as np
+
+    arr = np.sort(np.fromiter(held, dtype=np.int64, count=len(held)))
     return hashlib.sha256(_decimal_lines(arr)).hexdigest()
+
+
+HASH_IN_PYTHON = 5000
+"""Up to this many ids, :func:`result_hash` writes them in Python (no numpy to import)."""
 
 
 def _decimal_lines(arr: np.ndarray) -> bytes:
     """``"\\n".join(str(i) for i in arr).encode()`` for sorted int64 ids: each id's
     digits in a row of a fixed-width grid, the leading zeros left out."""
+    import numpy as np
+
     if not len(arr) or arr[0] < 0:
         return "\n".join(map(str, arr.tolist())).encode()
     width = len(str(int(arr[-1])))
@@ -120,12 +136,20 @@ class Searcher:
         per-message columns are read into memory early (:mod:`discovery.columns`)."""
         self.matter = matter
         self._columns = Columns(matter.store, resident=resident)
-        self._chat = ChatOrder(matter.store)
+        self._chat: ChatOrder | None = None
 
     def planner(self) -> Planner:
         return Planner(
-            self.matter.engine, self.matter.store, self.matter.tz, self._columns, self._chat
+            self.matter.engine, self.matter.store, self.matter.tz, self._columns, self._chat_order
         )
+
+    def _chat_order(self) -> ChatOrder:
+        """The chat order, kept for the next query (made when a chat-aware group first needs it)."""
+        if self._chat is None:
+            from discovery.chat import ChatOrder
+
+            self._chat = ChatOrder(self.matter.store)
+        return self._chat
 
     def prepare(self, query: str, planner: Planner | None = None) -> Node:
         """Parse ``query`` and expand every term, as a search would (same errors, same carets)."""
@@ -146,14 +170,26 @@ class Searcher:
         never waited for.
         """
         node, found, _ = self._match(query, include_system, view or self.matter.view())
-        return node, set(found.tolist())
+        return node, set(listed(found))
 
     def _match(
         self, query: str, include_system: bool, view: View
-    ) -> tuple[Node, np.ndarray, Planner]:
-        """The parsed query, its hit ids (sorted) and the planner that expanded it."""
+    ) -> tuple[Node, np.ndarray | list[int], Planner]:
+        """The parsed query, its hit ids (sorted) and the planner that expanded it.
+
+        The ids are a list when every word of the query is rare
+        (:mod:`discovery.fewhits`, no numpy), else a numpy array."""
         planner = self.planner()
         node = self.prepare(query, planner)
+        with _caret(query):
+            few = fewhits.matching_ids(node, planner)
+        if few is not None:
+            if not include_system and few:
+                system = self.matter.store.system_ids()
+                few = [i for i in few if i not in system]
+            return node, few[: bisect_right(few, view.indexed)], planner
+        import numpy as np
+
         with _caret(query):
             found = planner.id_array(node)
             if found is None:
@@ -198,7 +234,7 @@ class Searcher:
             ordered = self.matter.engine.scores(words, found, None)
         if family:
             ordered = families(store.db, list(ordered))
-            found = np.array(sorted(ordered), dtype=np.int64)
+            found = sorted(ordered)
         conversations = 0
         if (summary or sort == "time") and len(found):
             conversations = self._columns.conversations(found)
@@ -206,7 +242,7 @@ class Searcher:
         if summary and len(found):
             names = store.custodian_names()  # one custodian: no need to list the ids
             custodians = (
-                len(names) if len(names) <= 1 else len(store.custodians_among(found.tolist()))
+                len(names) if len(names) <= 1 else len(store.custodians_among(listed(found)))
             )
         page_ids = ordered[offset : None if limit is None else offset + limit]
         return SearchResult(

@@ -712,6 +712,57 @@ def test_a_command_loads_only_its_own_module(acme: Path) -> None:
     assert r.returncode == 0 and loaded == ["discovery.cli.common", "discovery.cli.tags"]
 
 
+ENTRY_REPORTING_NUMPY = """
+import atexit, sys
+atexit.register(lambda: sys.stderr.write(f"numpy: {'numpy' in sys.modules}\\n"))
+sys.argv[0] = "discovery"
+from discovery.cli import main
+main()
+"""
+
+
+def numpy_loaded(home: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], bool]:
+    """Run the console entry; whether numpy was imported by the time it exited."""
+    r = subprocess.run(
+        [sys.executable, "-c", ENTRY_REPORTING_NUMPY, *args],
+        env={**os.environ, "DISCOVERY_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    return r, r.stderr.splitlines()[-1] == "numpy: True"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("libgen",),
+        ("libgen", "--json"),
+        ("libgen", "--sort", "time"),
+        ('"ask forgiveness" OR pirat*',),
+        ("forgiveness w/5 permission", "--count"),
+    ],
+)
+def test_a_rare_word_search_does_not_import_numpy(acme: Path, args: tuple[str, ...]) -> None:
+    """Start-up: a search whose words are rare (:mod:`discovery.fewhits`) is answered,
+    ranked, summarised and logged without importing numpy."""
+    r, loaded = numpy_loaded(acme, "search", *args)
+    assert not loaded
+    if args[0] == "libgen":
+        assert len(CONTROL.findall(r.stdout)) == LIBGEN_HITS
+    elif "--count" in args:
+        assert int(r.stdout) > 0
+    else:
+        assert CONTROL.findall(r.stdout)
+
+
+def test_a_date_range_search_still_imports_numpy(acme: Path) -> None:
+    """What the probe above would see: a date range is answered over the arrays."""
+    r, loaded = numpy_loaded(acme, "search", "libgen AND sent:2023-03-01..2023-03-31")
+    assert loaded and CONTROL.findall(r.stdout)
+
+
 def test_help_and_completion_still_see_every_command(acme: Path) -> None:
     from discovery.cli import COMMANDS, MODULES
 

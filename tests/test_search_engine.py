@@ -14,8 +14,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from discovery import candidates, columns
-from discovery.index import whoosh_engine
+from discovery import candidates, columns, fewhits
+from discovery.index import sidecar, whoosh_engine
 from discovery.ingest import ingest
 from discovery.matter import Matter, open_matter
 from discovery.query.parser import parse
@@ -118,6 +118,33 @@ def _fast_path(monkeypatch: pytest.MonkeyPatch, on: bool) -> None:
     monkeypatch.setattr(whoosh_engine, "USE_SIDECAR", on)
 
 
+PATHS = {
+    # every text query the plain-Python path can answer, answered there, its positions
+    # read from each word's keys in a row, or bisected at each candidate
+    "few": (True, 10**9, 10**9),
+    "few-bisected": (True, 10**9, 0),
+    "arrays": (True, 0, 12),  # numpy over the sidecar's arrays
+    "verifier": (False, 0, 12),  # Whoosh's postings, each candidate checked by the verifier
+}
+"""Each way to a hit set: (occurrence arrays on, :data:`discovery.fewhits.LIMIT`,
+:data:`discovery.index.sidecar.SCAN_RATIO`)."""
+
+
+def _path(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    on, limit, ratio = PATHS[name]
+    _fast_path(monkeypatch, on)
+    monkeypatch.setattr(fewhits, "LIMIT", limit)
+    monkeypatch.setattr(sidecar, "SCAN_RATIO", ratio)
+    monkeypatch.setattr(whoosh_engine, "FEW_KEYS", limit)
+    monkeypatch.setattr(whoosh_engine, "FEW_PROBES", limit)
+
+
+def _answered_by_few(matter: Matter, query: str) -> bool:
+    searcher = Searcher(matter)
+    planner = searcher.planner()
+    return fewhits.matching_ids(searcher.prepare(query, planner), planner) is not None
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("query", "may_be_empty"), QUERIES)
 def test_hits_equal_reference(
@@ -126,13 +153,17 @@ def test_hits_equal_reference(
     may_be_empty: bool,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """With the fast path forced on and forced off: the same set, the reference's."""
+    """Through the plain-Python path, the occurrence arrays and the verifier, each forced
+    in turn: the same set, the reference's. The plain-Python path answers every
+    text-only query (no field, date, bare NOT or first/last word), and only those."""
     matter, refs = corpus
     expected = _reference(matter, refs, query)
-    for on in (True, False):
-        _fast_path(monkeypatch, on)
+    for name in PATHS:
+        _path(monkeypatch, name)
         _, got = Searcher(matter).match(query, include_system=True)
-        assert got == expected, f"fast path {'on' if on else 'off'}"
+        assert got == expected, f"{name} path"
+    _path(monkeypatch, "few")
+    assert _answered_by_few(matter, query) == candidates._array_shape(parse(query))
     assert len(expected) < len(refs)
     if not may_be_empty:
         assert expected
@@ -216,15 +247,19 @@ def test_both_position_sources_equal_reference(
 def test_ranking_is_the_same_with_and_without_the_sidecar(
     corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Relevance order computed over the sidecar's arrays is Whoosh's own."""
+    """Relevance order computed over the sidecar's arrays, or over its keys in plain
+    Python, is Whoosh's own."""
     matter, _ = corpus
     queries = ["libgen", "pirat* OR books", "books w/8 (the OR data)", "permission OR linea"]
     orders = {}
-    for on in (True, False):
-        _fast_path(monkeypatch, on)
-        orders[on] = [Searcher(matter).search(q, limit=None).ids for q in queries]
-    assert orders[True] == orders[False]
-    assert all(len(ids) > 20 for ids in orders[True])
+    for name in PATHS:
+        _path(monkeypatch, name)
+        orders[name] = [Searcher(matter).search(q, limit=None).ids for q in queries]
+    _path(monkeypatch, "few")
+    monkeypatch.setattr(whoosh_engine, "FEW_PROBES", 0)  # every word's keys read in a row
+    orders["read"] = [Searcher(matter).search(q, limit=None).ids for q in queries]
+    assert all(orders[name] == orders["arrays"] for name in orders)
+    assert all(len(ids) > 20 for ids in orders["few"])
 
 
 def test_a_one_shot_search_reads_no_arrays_until_it_has_asked_about_an_eighth(

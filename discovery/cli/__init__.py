@@ -16,12 +16,12 @@ A new command module goes in :data:`MODULES`; a new command in
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import sys
 from typing import Any
 
-from discovery.cli.common import MAX_CONTEXT, MAX_LIMIT, MAX_SHOW_CONTEXT
 from discovery.errors import ExitStatus
 
 __all__ = ["MAX_CONTEXT", "MAX_LIMIT", "MAX_SHOW_CONTEXT", "app", "main"]
@@ -70,6 +70,10 @@ def _wanted(argv: list[str]) -> tuple[str, ...]:
 def __getattr__(name: str) -> Any:
     if name == "app":
         return register()
+    if name in ("MAX_CONTEXT", "MAX_LIMIT", "MAX_SHOW_CONTEXT"):
+        from discovery.cli import common
+
+        return getattr(common, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
@@ -79,7 +83,19 @@ def main() -> None:
     # loaded; nothing here uses BLAS, and on a busy machine those threads cost
     # start-up time (docs/BENCHMARKS.md, "Fresh `discovery search` process").
     os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-    app = register(_wanted(sys.argv[1:]))
+    # typer, rich and the command's module make some 100,000 objects that live as long
+    # as the process; the cyclic garbage collector went over them again and again while
+    # they were made (about 30 ms of a fresh search, docs/BENCHMARKS.md). They are made
+    # with it paused, then frozen (left out of every later collection); what the
+    # command itself makes is collected as usual.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        app = register(_wanted(sys.argv[1:]))
+    finally:
+        gc.freeze()
+        if collecting:
+            gc.enable()
     try:
         app()
     except KeyboardInterrupt:

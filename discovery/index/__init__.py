@@ -57,6 +57,18 @@ class TextEngine(Protocol):
         verifier checks phrases and proximity from :meth:`positions`)."""
         ...
 
+    def few_occurrences(self, words: Sequence[str], limit: int) -> list[int] | None:
+        """:meth:`occurrences` as a sorted list of ints, read without numpy; None when
+        there are more than ``limit`` of them or this index cannot give them."""
+        ...
+
+    def few_positions(
+        self, words: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, dict[str, list[int]]] | None:
+        """:meth:`positions` at sorted ``ids``, read without numpy; None when this index
+        cannot give them so."""
+        ...
+
     def positions(self, words: Sequence[str], ids: set[int]) -> dict[int, dict[str, list[int]]]:
         """For each of ``ids``: each of ``words`` it holds -> the word's sorted positions."""
         ...

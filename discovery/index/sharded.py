@@ -30,14 +30,15 @@ import json
 import os
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from discovery import files
 from discovery.errors import StoreError
 from discovery.index.whoosh_engine import WhooshEngine, bm25
 from discovery.workers import Workers
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MANIFEST = "shards.json"
 RUNS = "runs.json"
@@ -252,6 +253,26 @@ class ShardedEngine:
         self._cache[key] = merged
         return merged
 
+    def few_occurrences(self, words: Sequence[str], limit: int) -> list[int] | None:
+        """The shards' :meth:`WhooshEngine.few_occurrences` merged; None past ``limit``."""
+        parts = [e.few_occurrences(words, limit) for e in self._live()]
+        if any(p is None for p in parts) or sum(map(len, parts)) > limit:  # type: ignore[arg-type]
+            return None
+        return sorted(k for p in parts for k in p)  # type: ignore[union-attr]
+
+    def few_positions(
+        self, words: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, dict[str, list[int]]] | None:
+        """Each shard's :meth:`WhooshEngine.few_positions` (a message is in one shard)."""
+        out: dict[int, dict[str, list[int]]] = {i: {} for i in ids}
+        for e in self._live():
+            found = e.few_positions(words, ids)
+            if found is None:
+                return None
+            for i, held in found.items():
+                out[i].update(held)
+        return out
+
     def word_ids(self, words: Sequence[str]) -> set[int]:
         return set().union(*(e.word_ids(words) for e in self._live()))
 
@@ -319,6 +340,8 @@ class _AllShards:
 
     def lengths(self, ids: np.ndarray) -> np.ndarray:
         """The ranking lengths of sorted ``ids``, each from the segment holding it."""
+        import numpy as np
+
         out = np.zeros(len(ids), dtype=np.float64)
         for seg in (seg for p in self.shards for seg in p.segments):
             lo, hi = np.searchsorted(ids, [seg.first_id, seg.last_id + 1])
@@ -352,6 +375,8 @@ def _assign(
 
 def _merged(parts: list[np.ndarray]) -> np.ndarray:
     """One sorted array of the shards' sorted ``parts`` (the sort merges their runs)."""
+    import numpy as np
+
     kept = [p for p in parts if len(p)]
     if len(kept) <= 1:
         return kept[0] if kept else np.empty(0, dtype="<i8")

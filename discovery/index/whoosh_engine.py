@@ -35,14 +35,14 @@ from math import log
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from discovery import files
 from discovery.errors import DiskFullError, IndexBusyError, StoreError
 from discovery.index.sidecar import SHIFT, Positions
 from discovery.workers import Workers, tuned
 
 if TYPE_CHECKING:
+    import numpy as np
+
     from discovery.index.segment import SegmentBuilder
 
 POSTINGS_PER_SEGMENT = 2_000_000
@@ -385,6 +385,20 @@ class WhooshEngine:
         pos = self._sidecar()
         return None if pos is None else pos.keys(words)
 
+    def few_occurrences(self, words: Sequence[str], limit: int) -> list[int] | None:
+        """:meth:`occurrences` as a list, read without numpy; None when there are more
+        than ``limit`` or the index has no positions sidecar."""
+        pos = self._sidecar()
+        return None if pos is None else pos.few_keys(words, limit)
+
+    def few_positions(
+        self, words: Sequence[str], ids: Sequence[int]
+    ) -> dict[int, dict[str, list[int]]] | None:
+        """:meth:`positions` at sorted ``ids``, read without numpy; None when the index
+        has no positions sidecar."""
+        pos = self._sidecar()
+        return None if pos is None else pos.few_positions(words, ids)
+
     def word_ids(self, words: Sequence[str]) -> set[int]:
         pos = self._sidecar()
         if pos is not None:
@@ -407,6 +421,8 @@ class WhooshEngine:
         pos = self._sidecar()
         if pos is None:
             return self._ids(self._intersect([list(g) for g in groups]))
+        import numpy as np
+
         found = None
         for g in sorted(groups, key=lambda g: sum(pos.doc_count(w) for w in g)):
             ids = pos.ids(g)
@@ -504,8 +520,8 @@ class WhooshEngine:
             assert self._contents is not None
             n, length = sum(self._contents.docs), sum(self._contents.lengths)
             return bm25(n, length, pos, words, ids, limit)
-        if isinstance(ids, np.ndarray):
-            ids = set(ids.tolist())
+        if _is_array(ids):
+            ids = set(ids.tolist())  # type: ignore[union-attr]
         from whoosh.query import Term
 
         s = self._s()
@@ -596,13 +612,13 @@ def _docmap_of(pos: Positions, contents: _Contents) -> list[int] | None:
     """The message id of each document number, None when it is ``number + 1``."""
     n = sum(contents.docs)
     by_id = {seg.path.name.split(".")[0]: seg for seg in pos.segments}
-    ids = [by_id[sid].doc_ids for sid in contents.segments]
+    segs = [by_id[sid] for sid in contents.segments]
     expected = 1
-    for arr in ids:
-        if int(arr[0]) != expected or int(arr[-1]) != expected + len(arr) - 1:
-            return [int(i) for a in ids for i in a.tolist()]
-        expected += len(arr)
-    return None if expected - 1 == n else [int(i) for a in ids for i in a.tolist()]
+    for seg in segs:  # each segment's ids increase: its first, last and count tell
+        if seg.first_id != expected or seg.last_id != expected + len(seg) - 1:
+            return [i for s in segs for i in s.id_list()]
+        expected += len(seg)
+    return None if expected - 1 == n else [i for s in segs for i in s.id_list()]
 
 
 def bm25(
@@ -623,7 +639,13 @@ def bm25(
     test compares them. ``pos`` is a :class:`Positions` (``doc_count``, ``keys``,
     ``lengths``), or the same over several shards (:mod:`discovery.index.sharded`).
     """
-    if isinstance(ids, np.ndarray):
+    if not _is_array(ids) and isinstance(pos, Positions):
+        ranked = _few_bm25(n, total_length, pos, words, sorted(ids), limit)
+        if ranked is not None:
+            return ranked
+    import numpy as np
+
+    if _is_array(ids):
         wanted = ids  # sorted, distinct
     else:
         wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
@@ -649,9 +671,64 @@ def bm25(
     return (ranked if limit is None else ranked[:limit]).tolist()
 
 
+FEW_PROBES = 5_000
+"""Up to this many messages, :func:`bm25` looks their words up without numpy ..."""
+FEW_KEYS = 10_000
+"""... and for more, it reads up to this many occurrences of a word without numpy."""
+
+
+def _few_bm25(
+    n: int,
+    total_length: int,
+    pos: Positions,
+    words: Sequence[str],
+    wanted: list[int],
+    limit: int | None,
+) -> list[int] | None:
+    """:func:`bm25` in plain Python over sorted ``wanted``: the same operations on the
+    same float64 values in the same order, so the same scores, bit for bit, and the
+    same ranking. None past :data:`FEW_PROBES` messages when a word has more than
+    :data:`FEW_KEYS` occurrences."""
+    total = dict.fromkeys(wanted, 0.0)
+    common = n / 10
+    b, k1 = BM25_B, BM25_K1
+    avgfl = total_length / (n or 1) or 1
+    lengths: dict[int, float] | None = None
+    for w in set(words):
+        if not 0 < pos.doc_count(w) <= common:
+            continue
+        if len(wanted) <= FEW_PROBES:
+            found = pos.few_positions([w], wanted)
+            tf = {mid: len(held[w]) for mid, held in found.items() if w in held}
+        else:
+            keys = pos.few_keys([w], FEW_KEYS)
+            if keys is None:
+                return None
+            tf = {}
+            for key in keys:
+                mid = key >> SHIFT
+                if mid in total:
+                    tf[mid] = tf.get(mid, 0) + 1
+        if lengths is None:
+            lengths = dict(zip(wanted, pos.length_list(wanted), strict=True))
+        idf = log(n / (pos.doc_count(w) + 1)) + 1  # whoosh.scoring.WeightingModel.idf
+        for mid, count in tf.items():
+            weight, fl = float(count), lengths[mid]
+            total[mid] += idf * ((weight * (k1 + 1)) / (weight + k1 * ((1 - b) + b * fl / avgfl)))
+    ranked = sorted(wanted, key=lambda mid: -total[mid])  # stable: ties in id order
+    return ranked if limit is None else ranked[:limit]
+
+
+def _is_array(ids: object) -> bool:
+    """Whether ``ids`` is a numpy array (told without importing numpy)."""
+    return type(ids).__module__ == "numpy"
+
+
 def _positions_of(
     pos: Positions, words: Sequence[str], ids: set[int]
 ) -> dict[int, dict[str, list[int]]]:
+    import numpy as np
+
     wanted = np.fromiter(ids, dtype=np.int64, count=len(ids))
     wanted.sort()
     out: dict[int, dict[str, list[int]]] = {i: {} for i in wanted.tolist()}

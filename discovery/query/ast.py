@@ -20,6 +20,7 @@ saved in batches and the audit log; parsing it again gives an equal tree.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 WILDCARDS = "*?="
@@ -42,8 +43,10 @@ def has_wildcard(word: str) -> bool:
     return term_kind(word) not in ("word", "edge")
 
 
+@lru_cache(maxsize=4096)
 def term_kind(term: str) -> TermKind:
-    """Which kind of term ``term`` is (see the module notes)."""
+    """Which kind of term ``term`` is (see the module notes). Kept for the terms asked
+    about again: the verifier asks about each term of a query at every candidate."""
     if term.startswith("##"):
         return "regex"
     if term in (FIRST_WORD, LAST_WORD):
