@@ -134,6 +134,7 @@ def _path(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     on, limit, ratio = PATHS[name]
     _fast_path(monkeypatch, on)
     monkeypatch.setattr(fewhits, "LIMIT", limit)
+    monkeypatch.setattr(fewhits, "WITH_NUMPY", True)  # this process has numpy
     monkeypatch.setattr(sidecar, "SCAN_RATIO", ratio)
     monkeypatch.setattr(whoosh_engine, "FEW_KEYS", limit)
     monkeypatch.setattr(whoosh_engine, "FEW_PROBES", limit)
@@ -244,6 +245,26 @@ def test_both_position_sources_equal_reference(
 
 
 @pytest.mark.slow
+def test_the_plain_python_path_stands_aside_once_numpy_is_imported(
+    corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its gain is numpy's import: a process that has numpy (this one) takes the arrays.
+    A shape it cannot answer is told before any occurrence is read."""
+    matter, _ = corpus
+    _path(monkeypatch, "few")
+    assert _answered_by_few(matter, "libgen")
+    monkeypatch.setattr(fewhits, "WITH_NUMPY", False)
+    assert not _answered_by_few(matter, "libgen")
+    monkeypatch.setattr(fewhits, "WITH_NUMPY", True)
+
+    def unread(*args: object) -> None:
+        raise AssertionError("occurrences read for a query the path cannot answer")
+
+    monkeypatch.setattr(whoosh_engine.WhooshEngine, "few_occurrences", unread)
+    for query in ('"pirated books" AND sent:2023-01-01..2023-12-31', "libgen OR speaker:ana"):
+        assert not _answered_by_few(matter, query)
+
+
 def test_ranking_is_the_same_with_and_without_the_sidecar(
     corpus: tuple[Matter, list[RefMessage]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
