@@ -150,7 +150,7 @@ class Planner:
         A chat-aware proximity group is always answered as an array."""
         if isinstance(node, ChatNear):
             return self._chat(node)
-        if not FAST_POSITIONAL or not _array_shape(node) or self.engine.occurrences(()) is None:
+        if not FAST_POSITIONAL or not array_shape(node) or self.engine.occurrences(()) is None:
             return None
         return self._array(node)
 
@@ -413,18 +413,19 @@ def uses_edges(node: Node) -> bool:
     return False
 
 
-def _array_shape(node: Node) -> bool:
+def array_shape(node: Node, *, chat: bool = True) -> bool:
     """Whether :meth:`Planner.id_array` may answer ``node`` (text only, no bare NOT, no
-    ``xfirstword``/``xlastword``, which need each version's first and last word)."""
+    ``xfirstword``/``xlastword``, which need each version's first and last word); with
+    ``chat`` False, no chat-aware group either (what :mod:`discovery.fewhits` answers)."""
     if isinstance(node, Word | Phrase | Near):
         return not uses_edges(node)
     if isinstance(node, ChatNear):
-        return True
+        return chat
     if isinstance(node, Or):
-        return all(_array_shape(i) for i in node.items)
+        return all(array_shape(i, chat=chat) for i in node.items)
     if isinstance(node, And):
         return any(not isinstance(i, Not) for i in node.items) and all(
-            _array_shape(i.item if isinstance(i, Not) else i) for i in node.items
+            array_shape(i.item if isinstance(i, Not) else i, chat=chat) for i in node.items
         )
     return False
 

@@ -54,29 +54,18 @@ rare phrase or ``w/N`` 10-20x faster (at 1M, warm: 0.4-1 ms against 7-12 ms)."""
 def matching_ids(node: Node, planner: Planner) -> list[int] | None:
     """Sorted ids of the messages matching ``node``; None when this path cannot tell, or
     should not (:data:`WITH_NUMPY`)."""
-    if LIMIT <= 0 or (not WITH_NUMPY and "numpy" in sys.modules) or not _answerable(node):
+    if LIMIT <= 0 or (not WITH_NUMPY and "numpy" in sys.modules) or not _shape(node):
         return None
     found = _ids(node, planner)
     return None if found is None else sorted(found)
 
 
-def _answerable(node: Node) -> bool:
-    """Whether :func:`_ids` may answer ``node``, told from its shape before any
-    occurrence is read (a date or a field beside a phrase would waste the phrase's work:
-    the arrays answer it)."""
-    from discovery.candidates import uses_edges
+def _shape(node: Node) -> bool:
+    """Whether :func:`_ids` may answer ``node``, told from its shape before any occurrence
+    is read (a date or a field beside a phrase would waste the phrase's work)."""
+    from discovery.candidates import array_shape
 
-    if isinstance(node, Word):
-        return term_kind(node.text) != "edge"
-    if isinstance(node, Phrase | Near):
-        return not uses_edges(node)
-    if isinstance(node, Or):
-        return all(_answerable(i) for i in node.items)
-    if isinstance(node, And):
-        return any(not isinstance(i, Not) for i in node.items) and all(
-            _answerable(i.item if isinstance(i, Not) else i) for i in node.items
-        )
-    return False
+    return array_shape(node, chat=False)
 
 
 def _ids(node: Node, planner: Planner) -> set[int] | None:

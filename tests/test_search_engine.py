@@ -164,7 +164,7 @@ def test_hits_equal_reference(
         _, got = Searcher(matter).match(query, include_system=True)
         assert got == expected, f"{name} path"
     _path(monkeypatch, "few")
-    assert _answered_by_few(matter, query) == candidates._array_shape(parse(query))
+    assert _answered_by_few(matter, query) == candidates.array_shape(parse(query), chat=False)
     assert len(expected) < len(refs)
     if not may_be_empty:
         assert expected
