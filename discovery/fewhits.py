@@ -27,15 +27,12 @@ in turn, against the reference evaluator.
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING
 
+from discovery.candidates import Planner, array_shape, required_groups, word_groups
 from discovery.index.sidecar import SHIFT
 from discovery.query import verify
-from discovery.query.ast import And, Near, Node, Not, Or, Phrase, Word, term_kind
+from discovery.query.ast import And, Near, Node, Not, Or, Phrase, Word
 from discovery.store import EPOCH
-
-if TYPE_CHECKING:
-    from discovery.candidates import Planner
 
 LIMIT = 10_000
 """The most occurrences of a word (or of the rarest word group of a phrase or
@@ -54,24 +51,18 @@ rare phrase or ``w/N`` 10-20x faster (at 1M, warm: 0.4-1 ms against 7-12 ms)."""
 def matching_ids(node: Node, planner: Planner) -> list[int] | None:
     """Sorted ids of the messages matching ``node``; None when this path cannot tell, or
     should not (:data:`WITH_NUMPY`)."""
-    if LIMIT <= 0 or (not WITH_NUMPY and "numpy" in sys.modules) or not _shape(node):
+    if LIMIT <= 0 or (not WITH_NUMPY and "numpy" in sys.modules):
+        return None
+    if not array_shape(node, chat=False):  # told before any occurrence is read
         return None
     found = _ids(node, planner)
     return None if found is None else sorted(found)
 
 
-def _shape(node: Node) -> bool:
-    """Whether :func:`_ids` may answer ``node``, told from its shape before any occurrence
-    is read (a date or a field beside a phrase would waste the phrase's work)."""
-    from discovery.candidates import array_shape
-
-    return array_shape(node, chat=False)
-
-
 def _ids(node: Node, planner: Planner) -> set[int] | None:
+    """The ids matching ``node``, of a shape :func:`array_shape` accepts (no edge word, a
+    positive item in every AND); None past :data:`LIMIT` or without a sidecar."""
     if isinstance(node, Word):
-        if term_kind(node.text) == "edge":
-            return None
         keys = _keys(planner.expand(node.text), planner)
         return None if keys is None else {k >> SHIFT for k in keys}
     if isinstance(node, Phrase | Near):
@@ -83,8 +74,6 @@ def _ids(node: Node, planner: Planner) -> set[int] | None:
         return set().union(*parts)  # type: ignore[arg-type]
     if isinstance(node, And):
         positives = [i for i in node.items if not isinstance(i, Not)]
-        if not positives:
-            return None
         negatives = [i.item for i in node.items if isinstance(i, Not)]
         parts = [_ids(i, planner) for i in positives + negatives]
         if any(p is None for p in parts):
@@ -102,10 +91,6 @@ def _positional(node: Phrase | Near, planner: Planner) -> set[int] | None:
     """The messages holding a word of the rarest group the match needs, each checked on
     its positions (the other words' positions are looked up at those messages only, so
     a common word beside a rare one costs little)."""
-    from discovery.candidates import required_groups, uses_edges, word_groups
-
-    if uses_edges(node):
-        return None
     engine = planner.engine
     required = {tuple(g): g for g in required_groups(node, planner)}.values()
     sized = sorted((sum(engine.doc_count(w) for w in g), g) for g in required)
