@@ -113,6 +113,11 @@ class StoreBusyError(StoreError):
     """The case store stayed locked by another process longer than the busy timeout."""
 
 
+class DuplicateKeyError(DiscoveryError):
+    """Storing a source would have held a message twice (its dedup key is stored): the
+    source fails and is rolled back (never a message silently repeated)."""
+
+
 class MatterBusyError(DiscoveryError):
     """Another ingest is writing the matter; this one was asked not to wait."""
 

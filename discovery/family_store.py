@@ -20,6 +20,7 @@ import re
 import sqlite3
 from collections.abc import Sequence
 
+from discovery.dedup import refuse_duplicates
 from discovery.model import CONTROL_PREFIX, FamilyInfo, control_number
 
 SCHEMA = """
@@ -74,6 +75,10 @@ def ensure(db: sqlite3.Connection) -> None:
     db.executescript(SCHEMA)
 
 
+_PARENT = "p.dedup_hash = dedup_hash(s.parent_dedup) AND p.dedup = s.parent_dedup"
+_MEMBER = "m.dedup_hash = dedup_hash(s.dedup) AND m.dedup = s.dedup"
+"""A staged member's parent ``p`` and its stored self ``m``, found by the key's number."""
+
 STAGE_INSERT = (
     "INSERT INTO stage.members (parent_dedup, dedup, location, ordinal, container, path,"
     " name, kind, media_type, size, sha256, ocr, ocr_confidence, text, sections,"
@@ -91,14 +96,21 @@ def store(db: sqlite3.Connection, source_id: int) -> int:
     if has is None:
         return 0
     (before,) = db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
+    # A member already stored, or staged twice (its parent held twice by the source),
+    # is added once: the first in (parent, ordinal, staged order); it is the same
+    # member (same parent, place, path and hash), so its first staging is its earliest.
     db.execute(
         "INSERT INTO main.messages (dedup, native_id, conversation_id, thread_key, speaker_id,"
-        " speaker, sent_us, utc_offset, text, versions, edited, deleted, system, extra)"
+        " speaker, sent_us, utc_offset, text, versions, edited, deleted, system, extra,"
+        " dedup_hash)"
         " SELECT s.dedup, p.native_id || '!' || s.path, p.conversation_id, NULL, p.speaker_id,"
-        " p.speaker, p.sent_us, p.utc_offset, s.text, NULL, 0, 0, 0, NULL"
-        " FROM stage.members s JOIN main.messages p ON p.dedup = s.parent_dedup"
-        " WHERE true ORDER BY p.id, s.ordinal, s.seq ON CONFLICT (dedup) DO NOTHING"
+        " p.speaker, p.sent_us, p.utc_offset, s.text, NULL, 0, 0, 0, NULL, dedup_hash(s.dedup)"
+        f" FROM stage.members s JOIN main.messages p ON {_PARENT}"
+        " WHERE s.seq IN (SELECT min(seq) FROM stage.members GROUP BY dedup)"
+        " AND NOT EXISTS (SELECT 1 FROM main.messages m"
+        f" WHERE {_MEMBER}) ORDER BY p.id, s.ordinal, s.seq"
     )
+    refuse_duplicates(db, before)
     (after,) = db.execute("SELECT coalesce(max(id), 0) FROM messages").fetchone()
     # A parent stored before with other members (the same mail held with another
     # attachment): the new ones are numbered after those, so no control number is reused.
@@ -109,8 +121,8 @@ def store(db: sqlite3.Connection, source_id: int) -> int:
         " CASE WHEN s.container > 0 THEN s.container + coalesce(o.top, 0) ELSE 0 END,"
         " s.path, s.name, s.kind,"
         " s.media_type, s.size, s.sha256, s.ocr, s.ocr_confidence, s.sections, s.problems,"
-        " s.metadata FROM stage.members s JOIN main.messages p ON p.dedup = s.parent_dedup"
-        " JOIN main.messages m ON m.dedup = s.dedup LEFT JOIN (SELECT parent_id,"
+        f" s.metadata FROM stage.members s JOIN main.messages p ON {_PARENT}"
+        f" JOIN main.messages m ON {_MEMBER} LEFT JOIN (SELECT parent_id,"
         " max(ordinal) AS top FROM main.family_members WHERE message_id <= ? GROUP BY parent_id)"
         " o ON o.parent_id = p.id WHERE m.id > ?",
         (before, before),
@@ -118,7 +130,7 @@ def store(db: sqlite3.Connection, source_id: int) -> int:
     db.execute(
         "INSERT OR IGNORE INTO main.message_sources (message_id, source_id, location)"
         " SELECT m.id, ?, s.location FROM stage.members s JOIN main.messages m"
-        " ON m.dedup = s.dedup",
+        f" ON {_MEMBER}",
         (source_id,),
     )
     return int(after) - int(before)

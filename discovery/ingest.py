@@ -471,6 +471,7 @@ def _read_source(
         # like): the source failed; only its report is kept, so a fixed copy imports later.
         rep.status = "failed"
         return None
+    staged.finish()
     return source
 
 

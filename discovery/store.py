@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from discovery import family_store, files
+from discovery.dedup import dedup_hash, refuse_duplicates
 from discovery.errors import (
     DiscoveryError,
     DiskFullError,
@@ -86,7 +87,7 @@ CREATE TABLE IF NOT EXISTS participants (
 );
 CREATE TABLE IF NOT EXISTS messages (
     id INTEGER PRIMARY KEY,
-    dedup TEXT NOT NULL,  -- unique: messages_dedup (see _unique_dedup)
+    dedup TEXT NOT NULL,  -- unique: checked by Staging.store (see dedup_hash)
     native_id TEXT NOT NULL,
     conversation_id INTEGER NOT NULL REFERENCES conversations(id),
     thread_key TEXT,
@@ -100,7 +101,8 @@ CREATE TABLE IF NOT EXISTS messages (
     edited INTEGER NOT NULL DEFAULT 0,
     deleted INTEGER NOT NULL DEFAULT 0,
     system INTEGER NOT NULL DEFAULT 0,
-    extra TEXT
+    extra TEXT,
+    dedup_hash INTEGER NOT NULL  -- dedup_hash(dedup), indexed: messages_dedup_hash
 );
 CREATE INDEX IF NOT EXISTS messages_conv_time ON messages (conversation_id, sent_us, id);
 CREATE INDEX IF NOT EXISTS messages_native ON messages (conversation_id, native_id);
@@ -140,7 +142,7 @@ CREATE TABLE IF NOT EXISTS failed_sources (
 
 _STAGED_COLUMNS = (
     "dedup, native_id, conversation, thread_key, speaker_id, speaker, sent_us, utc_offset,"
-    " text, versions, edited, deleted, system, extra, location"
+    " text, versions, edited, deleted, system, extra, location, dedup_hash"
 )
 _STAGE_SCHEMA = """
 CREATE TABLE stage.rows (
@@ -159,13 +161,21 @@ CREATE TABLE stage.rows (
     deleted INTEGER NOT NULL,
     system INTEGER NOT NULL,
     extra TEXT,
-    location TEXT NOT NULL
+    location TEXT NOT NULL,
+    dedup_hash INTEGER NOT NULL
 );
 CREATE INDEX stage.rows_time ON rows (sent_us, seq);
 """
+_REPEATS = (
+    "CREATE TABLE stage.repeats (seq INTEGER PRIMARY KEY)",
+    "INSERT INTO stage.repeats SELECT seq FROM (SELECT r.seq,"
+    " row_number() OVER (PARTITION BY r.dedup ORDER BY r.sent_us, r.seq) AS n"
+    " FROM stage.rows r WHERE r.dedup IN (SELECT dedup FROM stage.rows"
+    " GROUP BY dedup HAVING count(*) > 1)) WHERE n > 1",
+)
+"""A staged source's own repeats (:meth:`Staging.finish`)."""
 # The staged columns are NOT NULL where the messages table's are, so a value the
-# store could not take fails the source when it is staged, as it did when stored,
-# and the insert's ON CONFLICT (dedup) DO NOTHING can only ever skip a duplicate.
+# store could not take fails the source when it is staged, as it did when stored.
 
 _MESSAGE_COLUMNS = (
     "m.id, m.native_id, m.conversation_id, c.name, c.platform, m.thread_root, m.speaker_id,"
@@ -238,6 +248,7 @@ class NewMessage(NamedTuple):
             self.system,
             self.extra,
             self.location,
+            dedup_hash(self.dedup),
         )
 
 
@@ -267,11 +278,12 @@ class Store:
             self.db = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT
             )
+            self.db.create_function("dedup_hash", 1, dedup_hash, deterministic=True)
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
-            _unique_dedup(self.db)
+            _dedup_index(self.db)
             family_store.ensure(self.db)
             version = self.get_meta("schema_version")
             if version is None:
@@ -1009,7 +1021,7 @@ class Staging:
         """Stage a batch of rows (:meth:`NewMessage.row`), in the source's order."""
         self._write(
             f"INSERT INTO stage.rows ({_STAGED_COLUMNS}) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self.count += len(rows)
@@ -1019,19 +1031,38 @@ class Staging:
         if rows:
             self._write(family_store.STAGE_INSERT, rows, family_store.STAGE_TABLE)
 
+    def finish(self) -> None:
+        """Note the source's own repeats once it is all staged (``stage.repeats``): the
+        messages whose dedup key comes earlier in the source, in (time, staged order).
+        They depend on the source alone, so a worker of a sharded ingest finds them
+        where it staged it, not the one process storing every source
+        (:meth:`_find_duplicates` reads them; it finds them itself if need be)."""
+        with self._writing() as db:
+            for statement in _REPEATS:
+                db.execute(statement)
+
     def _write(self, insert: str, rows: Sequence[tuple[object, ...]], table: str = "") -> None:
-        """Insert ``rows`` in one transaction (deferred: only the staging database is
-        written), creating ``table`` first when given."""
+        """Insert ``rows``, creating ``table`` first when given."""
+        with self._writing() as db:
+            if table:
+                db.execute(table)
+            db.executemany(insert, rows)
+
+    @contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """One transaction (deferred: only the staging database is written), or the
+        store's when one is open (storing the source)."""
         db = self._store.db
+        own = not db.in_transaction
         with self._store.guarded(self.needed):
-            db.execute("BEGIN")
+            if own:
+                db.execute("BEGIN")
             try:
-                if table:
-                    db.execute(table)
-                db.executemany(insert, rows)
-                db.execute("COMMIT")
+                yield db
+                if own:
+                    db.execute("COMMIT")
             except BaseException:
-                if db.in_transaction:
+                if own and db.in_transaction:
                     db.execute("ROLLBACK")
                 raise
 
@@ -1048,10 +1079,10 @@ class Staging:
         Call it inside the source's write transaction (:meth:`Store.transaction`),
         so no other writer takes those ids meanwhile (one that did would make
         the insert fail, never share an id). The duplicates are found first
-        (:meth:`_find_duplicates`) and left out of the insert. A batch of at least
+        (:meth:`_find_duplicates`) and left out of the insert, and the insert is
+        checked to have added none (:func:`refuse_duplicates`). A batch of at least
         :data:`BULK` messages, more than the store holds, drops the secondary
-        indexes of ``messages`` (the dedup key's too, in a store made with it:
-        :func:`_unique_dedup`) and builds them once afterwards, in the same
+        indexes of ``messages`` and builds them once afterwards, in the same
         transaction.
         """
         db = self._store.db
@@ -1070,15 +1101,16 @@ class Staging:
             db.execute(
                 "INSERT INTO main.messages (dedup, native_id, conversation_id, thread_key,"
                 " speaker_id, speaker, sent_us, utc_offset, text, versions, edited, deleted,"
-                " system, extra) SELECT r.dedup, r.native_id, (SELECT c.id FROM"
+                " system, extra, dedup_hash) SELECT r.dedup, r.native_id, (SELECT c.id FROM"
                 " temp.stage_conversations c WHERE c.key = r.conversation), r.thread_key,"
                 " r.speaker_id, r.speaker, r.sent_us, r.utc_offset, r.text, r.versions, r.edited,"
-                " r.deleted, r.system, r.extra FROM stage.rows r"
+                " r.deleted, r.system, r.extra, r.dedup_hash FROM stage.rows r"
                 " WHERE r.seq NOT IN (SELECT seq FROM temp.stage_duplicates)"
                 " ORDER BY r.sent_us, r.seq"
             )
             for statement in rebuild:
                 db.execute(statement)
+            refuse_duplicates(db, before)
             added = self._store.max_message_id() - before
             if added == self.count:
                 # No duplicate: the n-th staged message in that order is message before + n.
@@ -1092,7 +1124,8 @@ class Staging:
                 db.execute(
                     "INSERT OR IGNORE INTO main.message_sources (message_id, source_id, location)"
                     " SELECT m.id, ?, r.location FROM stage.rows r JOIN main.messages m"
-                    " ON m.dedup = r.dedup ORDER BY r.sent_us, r.seq",
+                    " ON m.dedup_hash = r.dedup_hash AND m.dedup = r.dedup"
+                    " ORDER BY r.sent_us, r.seq",
                     (source_id,),
                 )
             db.execute("DROP TABLE temp.stage_conversations")
@@ -1105,35 +1138,53 @@ class Staging:
         """The staged messages not to add, in ``temp.stage_duplicates``: those whose dedup
         key is stored (when ``stored``, messages, are), and those whose key comes earlier
         in (time, staged order). Found before any index is dropped, with one sort of the
-        staged keys, so the insert that follows needs no look-up of its keys: with the
-        dedup index dropped for a bulk insert (:func:`_unique_dedup`), it takes no random
-        key, and the index rebuilt after it refuses (fails the source) a duplicate this
-        could have missed, never skips it."""
+        staged keys: the insert that follows takes every other staged message, and
+        :func:`refuse_duplicates` fails the source should this have missed one (it
+        never skips one)."""
         db = self._store.db
         db.execute("CREATE TEMP TABLE stage_duplicates (seq INTEGER PRIMARY KEY)")
         if stored:
             db.execute(
                 "INSERT INTO temp.stage_duplicates SELECT r.seq FROM stage.rows r"
-                " WHERE EXISTS (SELECT 1 FROM main.messages m WHERE m.dedup = r.dedup)"
+                " WHERE EXISTS (SELECT 1 FROM main.messages m"
+                " WHERE m.dedup_hash = r.dedup_hash AND m.dedup = r.dedup)"
             )
-        db.execute(
-            "INSERT OR IGNORE INTO temp.stage_duplicates SELECT seq FROM (SELECT r.seq,"
-            " row_number() OVER (PARTITION BY r.dedup ORDER BY r.sent_us, r.seq) AS n"
-            " FROM stage.rows r WHERE r.dedup IN (SELECT dedup FROM stage.rows"
-            " GROUP BY dedup HAVING count(*) > 1)) WHERE n > 1"
-        )
+        if not db.execute(
+            "SELECT 1 FROM stage.sqlite_master WHERE type = 'table' AND name = 'repeats'"
+        ).fetchone():
+            self.finish()
+        db.execute("INSERT OR IGNORE INTO temp.stage_duplicates SELECT seq FROM stage.repeats")
 
 
-def _unique_dedup(db: sqlite3.Connection) -> None:
-    """Make the dedup key unique by an index of its own (``messages_dedup``), unless it is
-    already (a store made before: ``UNIQUE`` in the table, an index that cannot be
-    dropped). A named index can be dropped for a bulk insert and built once after it,
-    sorted, instead of taking a million random keys one by one (:meth:`Staging.store`)."""
-    for _, name, unique, *_ in db.execute("PRAGMA main.index_list(messages)").fetchall():
-        columns = [r[2] for r in db.execute(f'PRAGMA main.index_info("{name}")')]
-        if unique and columns == ["dedup"]:
-            return
-    db.execute("CREATE UNIQUE INDEX main.messages_dedup ON messages (dedup)")
+def _dedup_index(db: sqlite3.Connection) -> None:
+    """Index the dedup keys by their numbers (``messages_dedup_hash``), numbering them first
+    in a store made before (one transaction, once), whose unique index of the full
+    keys (``messages_dedup``) then goes: :func:`refuse_duplicates` keeps them unique.
+    (A store made before that index declares the key ``UNIQUE`` in its table: that
+    one cannot be dropped, and stays beside the numbers.)"""
+
+    def ready() -> bool:
+        names = {r[0] for r in db.execute("SELECT name FROM main.sqlite_master WHERE type='index'")}
+        return "messages_dedup_hash" in names and "messages_dedup" not in names
+
+    if ready():
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not ready():  # another process may have done it meanwhile
+            columns = {r[1] for r in db.execute("PRAGMA main.table_info(messages)")}
+            if "dedup_hash" not in columns:
+                db.execute("ALTER TABLE main.messages ADD COLUMN dedup_hash INTEGER")
+                db.execute("UPDATE main.messages SET dedup_hash = dedup_hash(dedup)")
+            db.execute(
+                "CREATE INDEX IF NOT EXISTS main.messages_dedup_hash ON messages (dedup_hash)"
+            )
+            db.execute("DROP INDEX IF EXISTS main.messages_dedup")
+        db.execute("COMMIT")
+    except BaseException:
+        if db.in_transaction:
+            db.execute("ROLLBACK")
+        raise
 
 
 class _StageOnly(Store):

@@ -481,7 +481,8 @@ def test_search_answers_over_what_is_indexed_while_an_ingest_writes(tmp_path: Pa
     with open_matter("m") as writer, writer.writing():  # this test is the running ingest
         writer.store.db.execute(  # a stored but not yet indexed message
             "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
-            " sent_us, text) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra')"
+            " sent_us, text, dedup_hash) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra',"
+            " dedup_hash('x'))"
         )
         with open_matter("m") as m:  # opening does not wait for the writer
             view = m.view()

@@ -105,7 +105,8 @@ def test_tag_and_produce_during_an_ingest_say_what_they_saw(acme: Path, tmp_path
     with open_matter("default") as writer, writer.writing():  # this test is the running ingest
         writer.store.db.execute(  # stored, not yet indexed: no search sees it yet
             "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
-            " sent_us, text) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra')"
+            " sent_us, text, dedup_hash) VALUES ('x', 'n', 1, 'u', 'U', 0, 'libgen extra',"
+            " dedup_hash('x'))"
         )
         tagged = invoke("tag", "libgen", "--add", "hot")
         produced = _produce(tmp_path / "prod")

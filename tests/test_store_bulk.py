@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from discovery import store as store_module
+from discovery.dedup import dedup_hash
+from discovery.errors import DuplicateKeyError
 from discovery.store import NewMessage, Store
 
 
@@ -50,26 +52,83 @@ def _store(st: Store, work: Path, name: str, batches: list[list[NewMessage]]) ->
             return staged.store(source, {"C1": conv})
 
 
-OLD_DEDUP = "dedup TEXT NOT NULL UNIQUE,"  # how stores made before messages_dedup declare it
+OLD_DEDUP = "dedup TEXT NOT NULL UNIQUE,"  # how the first stores declare the key
+NUMBER = "    dedup_hash INTEGER NOT NULL"  # the column a store made before the numbers lacks
+KINDS = ["new", "named", "old"]
+KIND_IDS = ["store", "store with the unique key index", "store with the key unique in its table"]
 
 
-@pytest.fixture(params=["new", "old"], ids=["store", "store made before messages_dedup"])
+def _made_before(path: Path, kind: str, stored: str = "") -> None:
+    """A case store as made before the keys were numbered (``kind``: with the unique index
+    ``messages_dedup``, or, older, the key ``UNIQUE`` in the table), holding the message
+    ``stored`` if given."""
+    schema = re.sub(r",\n" + NUMBER + r"[^\n]*", "", store_module._SCHEMA)
+    assert "dedup_hash INTEGER" not in schema
+    if kind == "old":
+        schema = re.sub(r"dedup TEXT NOT NULL,[^\n]*", OLD_DEDUP, schema)
+        assert OLD_DEDUP in schema
+    else:
+        schema += "CREATE UNIQUE INDEX messages_dedup ON messages (dedup);"
+    db = sqlite3.connect(path)
+    db.executescript(schema)
+    if stored:
+        db.execute("INSERT INTO conversations VALUES (1, 'slack', 'C1', 'channel', 'general')")
+        db.execute(
+            "INSERT INTO messages (dedup, native_id, conversation_id, speaker_id, speaker,"
+            " sent_us, text) VALUES (?, ?, 1, 'u', 'U', 9, 'old')",
+            (stored, stored),
+        )
+    db.commit()
+    db.close()
+
+
+def _unique_indexes(st: Store) -> list[str]:
+    return [n for _, n, unique, *_ in st.db.execute("PRAGMA index_list(messages)") if unique]
+
+
+@pytest.fixture(params=KINDS, ids=KIND_IDS)
 def st(tmp_path: Path, request: pytest.FixtureRequest) -> Store:
     path = tmp_path / "case.sqlite"
-    if request.param == "old":
-        schema = re.sub(r"dedup TEXT NOT NULL,[^\n]*", OLD_DEDUP, store_module._SCHEMA)
-        assert OLD_DEDUP in schema
-        sqlite3.connect(path).executescript(schema).close()
+    if request.param != "new":
+        _made_before(path, request.param)
     made = Store(path, create=True)
-    unique = [
-        name
-        for _, name, is_unique, *_ in made.db.execute("PRAGMA index_list(messages)")
-        if is_unique
-    ]
-    # One unique index on the dedup key: the table's own in an old store (none added).
-    own = "sqlite_autoindex_messages_1" if request.param == "old" else "messages_dedup"
-    assert unique == [own]
+    made.kind = request.param  # type: ignore[attr-defined]
+    # The keys are indexed by number; only the oldest stores keep a unique index too
+    # (the table's own, which cannot be dropped).
+    names = [r[1] for r in made.db.execute("PRAGMA index_list(messages)")]
+    assert "messages_dedup_hash" in names and "messages_dedup" not in names
+    old = request.param == "old"
+    assert _unique_indexes(made) == (["sqlite_autoindex_messages_1"] if old else [])
     return made
+
+
+@pytest.mark.parametrize("kind", ["named", "old"])
+def test_a_store_made_before_numbers_its_keys_once_and_still_finds_them(
+    tmp_path: Path, kind: str
+) -> None:
+    path = tmp_path / "case.sqlite"
+    _made_before(path, kind, stored="z")
+    with Store(path) as st:
+        assert st.db.execute("SELECT dedup, dedup_hash FROM messages").fetchall() == [
+            ("z", dedup_hash("z"))
+        ]
+        # The stored message is found by its number: held, not added again.
+        assert _store(st, tmp_path, "Ann", [[_msg("y", "1", 1), _msg("z", "2", 2)]]) == (1, 1)
+        holders = st.db.execute("SELECT message_id FROM message_sources ORDER BY 1").fetchall()
+        assert holders == [(1,), (2,)]
+    schema = sqlite3.connect(path).execute("SELECT sql FROM sqlite_master").fetchall()
+    with Store(path) as again:  # opening again changes nothing
+        assert again.db.execute("SELECT sql FROM sqlite_master").fetchall() == schema
+
+
+def test_the_number_of_a_key_is_fixed_and_spreads() -> None:
+    """Written into stores: it must never change between versions or processes."""
+    key = "e1d7d61e7ef4295d1f68006abb92e52f0ef56b07a0239b4a69462ea22e2038de"
+    assert dedup_hash(key) == 0x31A4857A3DF89BCD  # BLAKE2b, 8 bytes, of the key's UTF-8
+    assert dedup_hash("ask forgiveness") == 0x983748D3C9C5AEC2 - (1 << 64)  # signed
+    numbers = {dedup_hash(f"key {i}") for i in range(10_000)}
+    assert len(numbers) == 10_000 and min(numbers) < 0 < max(numbers)
+    assert dedup_hash("a\udc80") != dedup_hash("a")  # a lone surrogate is a key too
 
 
 @pytest.mark.parametrize("bulk", [1, 10**9], ids=["bulk", "row-by-row"])
@@ -138,10 +197,11 @@ def test_staging_does_not_hold_the_case_store(st: Store, tmp_path: Path) -> None
     other = sqlite3.connect(st.path, timeout=0)
     with st.staging(tmp_path / "staging.sqlite"):
         st.db.execute("BEGIN")  # as Staging.add does, held open
+        row = _msg("a", "1").row()
         st.db.execute(
             f"INSERT INTO stage.rows ({store_module._STAGED_COLUMNS}) VALUES"
-            " (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _msg("a", "1").row(),
+            f" ({', '.join('?' * len(row))})",
+            row,
         )
         other.execute("INSERT INTO meta (key, value) VALUES ('x', 'y')")  # no 'locked'
         other.commit()
@@ -153,8 +213,8 @@ def test_staging_does_not_hold_the_case_store(st: Store, tmp_path: Path) -> None
 def test_a_duplicate_not_found_before_the_insert_fails_the_source(
     st: Store, tmp_path: Path, bulk: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The unique dedup index refuses what finding the duplicates missed (here: all of
-    them), also when it was dropped for the insert: the source fails, nothing is skipped."""
+    """What finding the duplicates missed (here: all of them) is refused after the insert,
+    also when the indexes were dropped for it: the source fails, nothing is skipped."""
     monkeypatch.setattr(store_module, "BULK", bulk)
     monkeypatch.setattr(
         store_module.Staging,
@@ -164,7 +224,27 @@ def test_a_duplicate_not_found_before_the_insert_fails_the_source(
         ),
     )
     indexes = _indexes(st)
-    with pytest.raises(sqlite3.IntegrityError, match=r"UNIQUE constraint failed: messages\.dedup"):
+    # The number check (or, in the oldest stores, the table's unique key) refuses it.
+    refused = sqlite3.IntegrityError if st.kind == "old" else DuplicateKeyError  # type: ignore[attr-defined]
+    with pytest.raises(refused, match=r"messages\.dedup|would repeat message 1"):
         _store(st, tmp_path, "Ann", [[_msg("a", "1", 1), _msg("b", "2", 2), _msg("a", "3", 3)]])
     assert st.max_message_id() == 0 and st.counts()["sources"] == 0
     assert _indexes(st) == indexes
+
+
+def test_a_source_notes_its_own_repeats_where_it_is_staged(st: Store, tmp_path: Path) -> None:
+    """finish() (run where the source is read: a worker of a sharded ingest) lists the
+    repeats; storing takes that list, and what it lacks is refused, not stored twice."""
+    rows = [_msg("b", "1", 2), _msg("a", "2", 1), _msg("b", "3", 1), _msg("b", "4", 1)]
+    with st.staging(tmp_path / "staging.sqlite") as staged:
+        staged.add([m.row() for m in rows])
+        staged.finish()
+        # In (time, staged order): b@3 comes first, so b@4 and b@1 repeat it.
+        repeats = st.db.execute("SELECT seq FROM stage.repeats ORDER BY 1").fetchall()
+        assert repeats == [(1,), (4,)]
+        st.db.execute("DELETE FROM stage.repeats WHERE seq = 4")  # as if the worker missed it
+        refused = sqlite3.IntegrityError if st.kind == "old" else DuplicateKeyError  # type: ignore[attr-defined]
+        with pytest.raises(refused), st.transaction():
+            source = st.add_source("Ann", "sha-Ann", 1, "slack", "Ann", "UTC")
+            staged.store(source, {"C1": st.upsert_conversation("slack", "C1", "channel", "g")})
+    assert st.max_message_id() == 0 and st.counts()["sources"] == 0
