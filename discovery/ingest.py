@@ -250,6 +250,7 @@ def ingest(
     report = IngestReport() if report is None else report
     forced = None if fmt == "auto" else IMPORTERS[fmt]
     with matter.writing(wait=wait, on_wait=on_wait):
+        matter.store.number_keys()  # a store made before the numbers: once
         _catch_up(matter, progress)  # what an earlier ingest stored but did not index
         with matter.workspace() as work:
             units = []

@@ -283,7 +283,8 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
-            _dedup_index(self.db)
+            if _numbered(self.db):  # a store of this version: its index, once
+                _dedup_index(self.db)
             family_store.ensure(self.db)
             version = self.get_meta("schema_version")
             if version is None:
@@ -367,6 +368,14 @@ class Store:
             with suppress(sqlite3.Error):
                 self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raise
+
+    def number_keys(self) -> None:
+        """Make the store ready to store sources: a store made before the dedup keys were
+        numbered gets their numbers and their index, once (every message is rewritten:
+        about 15 s at 5M messages; :func:`_dedup_index`). Only storing needs them, so an
+        ingest does this, not every command that opens the store."""
+        with self.guarded():
+            _dedup_index(self.db)
 
     def source_hashes(self, custodian: str) -> frozenset[str]:
         """The SHA-256 of every source imported for ``custodian``."""
@@ -1154,6 +1163,11 @@ class Staging:
         ).fetchone():
             self.finish()
         db.execute("INSERT OR IGNORE INTO temp.stage_duplicates SELECT seq FROM stage.repeats")
+
+
+def _numbered(db: sqlite3.Connection) -> bool:
+    """Whether the messages hold their dedup keys' numbers (stores made since they do)."""
+    return any(r[1] == "dedup_hash" for r in db.execute("PRAGMA main.table_info(messages)"))
 
 
 def _dedup_index(db: sqlite3.Connection) -> None:
