@@ -41,7 +41,10 @@ from discovery.model import (
     control_number,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+"""2: the dedup keys are numbered (``dedup_hash``). A store of version 1 is read as it is
+and brought to 2 by its next ingest (:meth:`Store.number_keys`); a discovery that reads
+only version 1 refuses a store of 2, so it never writes messages without their numbers."""
 BUSY_TIMEOUT = 30.0
 """Seconds a write waits for another process's transaction (an ingest storing a
 source) before giving up with :class:`~discovery.errors.StoreBusyError`."""
@@ -283,17 +286,17 @@ class Store:
             self.db.execute("PRAGMA synchronous=NORMAL")
             self.db.execute("PRAGMA foreign_keys=ON")
             self.db.executescript(_SCHEMA)
-            if _numbered(self.db):  # a store of this version: its index, once
-                _dedup_index(self.db)
-            family_store.ensure(self.db)
             version = self.get_meta("schema_version")
-            if version is None:
+            if version is None:  # a new store, made numbered
                 self.set_meta("schema_version", str(SCHEMA_VERSION))
-            elif int(version) != SCHEMA_VERSION:
+            elif not 1 <= int(version) <= SCHEMA_VERSION:
                 raise StoreError(
                     f"{path} is a case store of version {version}; this discovery reads"
-                    f" version {SCHEMA_VERSION}"
+                    f" versions 1 to {SCHEMA_VERSION}"
                 )
+            if _numbered(self.db):  # made numbered: its index and version, once
+                _dedup_index(self.db)
+            family_store.ensure(self.db)
             self._fold_tags()
 
     @contextmanager
@@ -1173,13 +1176,18 @@ def _numbered(db: sqlite3.Connection) -> bool:
 def _dedup_index(db: sqlite3.Connection) -> None:
     """Index the dedup keys by their numbers (``messages_dedup_hash``), numbering them first
     in a store made before (one transaction, once), whose unique index of the full
-    keys (``messages_dedup``) then goes: :func:`refuse_duplicates` keeps them unique.
+    keys (``messages_dedup``) then goes (:func:`refuse_duplicates` keeps them unique),
+    and whose version becomes :data:`SCHEMA_VERSION`.
     (A store made before that index declares the key ``UNIQUE`` in its table: that
     one cannot be dropped, and stays beside the numbers.)"""
 
     def ready() -> bool:
         names = {r[0] for r in db.execute("SELECT name FROM main.sqlite_master WHERE type='index'")}
-        return "messages_dedup_hash" in names and "messages_dedup" not in names
+        (version,) = db.execute(
+            "SELECT coalesce(max(value), '') FROM main.meta WHERE key = 'schema_version'"
+        ).fetchone()
+        done = version == str(SCHEMA_VERSION)
+        return done and "messages_dedup_hash" in names and "messages_dedup" not in names
 
     if ready():
         return
@@ -1187,13 +1195,21 @@ def _dedup_index(db: sqlite3.Connection) -> None:
     try:
         if not ready():  # another process may have done it meanwhile
             columns = {r[1] for r in db.execute("PRAGMA main.table_info(messages)")}
-            if "dedup_hash" not in columns:
+            if "dedup_hash" not in columns:  # numbered first, then indexed once, sorted
                 db.execute("ALTER TABLE main.messages ADD COLUMN dedup_hash INTEGER")
-                db.execute("UPDATE main.messages SET dedup_hash = dedup_hash(dedup)")
+            # Every message without its number: all in a store being numbered; any an older
+            # discovery stored meanwhile, as it could before version 2 refused it.
+            db.execute(
+                "UPDATE main.messages SET dedup_hash = dedup_hash(dedup) WHERE dedup_hash IS NULL"
+            )
             db.execute(
                 "CREATE INDEX IF NOT EXISTS main.messages_dedup_hash ON messages (dedup_hash)"
             )
             db.execute("DROP INDEX IF EXISTS main.messages_dedup")
+            db.execute(
+                "INSERT OR REPLACE INTO main.meta (key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
         db.execute("COMMIT")
     except BaseException:
         if db.in_transaction:

@@ -10,7 +10,7 @@ import pytest
 
 from discovery import store as store_module
 from discovery.dedup import dedup_hash
-from discovery.errors import DuplicateKeyError
+from discovery.errors import DuplicateKeyError, StoreError
 from discovery.store import NewMessage, Store
 
 
@@ -71,6 +71,7 @@ def _made_before(path: Path, kind: str, stored: str = "") -> None:
         schema += "CREATE UNIQUE INDEX messages_dedup ON messages (dedup);"
     db = sqlite3.connect(path)
     db.executescript(schema)
+    db.execute("INSERT INTO meta VALUES ('schema_version', '1')")
     if stored:
         db.execute("INSERT INTO conversations VALUES (1, 'slack', 'C1', 'channel', 'general')")
         db.execute(
@@ -113,10 +114,12 @@ def test_a_store_made_before_numbers_its_keys_once_and_still_finds_them(
         # Opening it numbers nothing (a search need not wait): only storing needs numbers.
         columns = [r[1] for r in st.db.execute("PRAGMA table_info(messages)")]
         assert "dedup_hash" not in columns and "messages_dedup_hash" not in str(_indexes(st))
+        assert st.get_meta("schema_version") == "1"
         st.number_keys()
         assert st.db.execute("SELECT dedup, dedup_hash FROM messages").fetchall() == [
             ("z", dedup_hash("z"))
         ]
+        assert st.get_meta("schema_version") == "2"  # a discovery reading 1 refuses it now
         # The stored message is found by its number: held, not added again.
         assert _store(st, tmp_path, "Ann", [[_msg("y", "1", 1), _msg("z", "2", 2)]]) == (1, 1)
         holders = st.db.execute("SELECT message_id FROM message_sources ORDER BY 1").fetchall()
@@ -254,3 +257,34 @@ def test_a_source_notes_its_own_repeats_where_it_is_staged(st: Store, tmp_path: 
             source = st.add_source("Ann", "sha-Ann", 1, "slack", "Ann", "UTC")
             staged.store(source, {"C1": st.upsert_conversation("slack", "C1", "channel", "g")})
     assert st.max_message_id() == 0 and st.counts()["sources"] == 0
+
+
+def test_messages_an_older_discovery_stored_without_numbers_get_them(tmp_path: Path) -> None:
+    """A store numbered while still of version 1 (so a discovery reading only 1 could open
+    it and store messages without numbers): they get theirs, and the version 2."""
+    path = tmp_path / "case.sqlite"
+    _made_before(path, "named", stored="z")
+    db = sqlite3.connect(path)  # numbered, yet still of version 1 (as an interim build left it)
+    db.execute("ALTER TABLE messages ADD COLUMN dedup_hash INTEGER")
+    db.execute("CREATE INDEX messages_dedup_hash ON messages (dedup_hash)")
+    db.execute("DROP INDEX messages_dedup")
+    db.commit()
+    db.close()
+    with Store(path) as st:
+        assert st.db.execute("SELECT dedup_hash FROM messages").fetchall() == [(dedup_hash("z"),)]
+        assert st.get_meta("schema_version") == "2"
+        assert _store(st, tmp_path, "Ann", [[_msg("z", "1", 1)]]) == (0, 1)
+
+
+def test_a_store_of_a_later_version_is_refused_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "case.sqlite"
+    Store(path, create=True).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+    db.execute("DROP INDEX messages_dedup_hash")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="version 3; this discovery reads versions 1 to 2"):
+        Store(path)
+    names = [r[0] for r in sqlite3.connect(path).execute("SELECT name FROM sqlite_master")]
+    assert "messages_dedup_hash" not in names
