@@ -2,10 +2,10 @@
 
 Every message has a dedup key (:func:`discovery.ingest.normalize`: a SHA-256 of
 what makes it the same message in any source). The case store indexes the keys
-by a 64-bit number of each, not by the 64-character keys themselves: a fifth of
-the index and a sixth of the time to take a source's new keys (docs/SCALE.md,
-"Storing"). A number says where to look; the full key says whether it is the
-same message.
+by a 64-bit number of each, not by the 64-character keys themselves: about a
+fifth of the index, and the index of the keys was most of the time storing a
+source took (docs/SCALE.md, "Fourth session"). A number says where to look;
+the full key says whether it is the same message.
 """
 
 from __future__ import annotations
@@ -20,9 +20,7 @@ def dedup_hash(key: str) -> int:
     """A dedup key as the signed 64-bit number the store indexes it by (the first 8 bytes
     of its BLAKE2b hash). Equal keys have equal numbers; two messages are the same
     message only when their full keys are equal too, so a number shared by two keys
-    costs one more comparison, never a wrong match. The index of these numbers is
-    about a fifth of one of the keys (64 hexadecimal digits), and taking a source's
-    new keys costs a sixth of the time (docs/SCALE.md)."""
+    costs one more comparison, never a wrong match."""
     digest = hashlib.blake2b(key.encode("utf-8", "surrogatepass"), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
