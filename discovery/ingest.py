@@ -238,8 +238,8 @@ def ingest(
             (what was committed before stays; the report so far is in ``report``).
     """
     if fmt != "auto" and fmt not in IMPORTERS:
-        known = ", ".join(["auto", *sorted(IMPORTERS)])
-        raise UsageError(f"unknown format {fmt!r}: use one of {known}")
+        choices = ", ".join(["auto", *sorted(IMPORTERS)])
+        raise UsageError(f"unknown format {fmt!r}: use one of {choices}")
     if date_order is not None and date_order.upper() not in DATE_ORDERS:
         raise UsageError(f"unknown date order {date_order!r}: use one of {', '.join(DATE_ORDERS)}")
     order = None if date_order is None else date_order.upper()

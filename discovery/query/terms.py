@@ -74,6 +74,7 @@ class TermReader:
                 f"regular expressions match folded words (lower case, no accents): write"
                 f" {text.fold(pattern[bad])!r} for {pattern[bad]!r}",
                 at + bad,
+                1,
             )
         import regex
 
