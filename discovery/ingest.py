@@ -45,7 +45,14 @@ from typing import Any
 
 from discovery import family_store
 from discovery.custodians import CustodianMap
-from discovery.errors import DiscoveryError, DiskFullError, ImportProblem, StoreError, UsageError
+from discovery.errors import (
+    DiscoveryError,
+    DiskFullError,
+    DuplicateKeyError,
+    ImportProblem,
+    StoreError,
+    UsageError,
+)
 from discovery.families import FamilyStats, family_rows, options_for
 from discovery.importers.base import (
     DATE_ORDERS,
@@ -360,6 +367,9 @@ def _ingest_unit(
         except (DiskFullError, StoreError) as exc:
             # No other source would get past it either: the run stops, and says where.
             stop = exc
+            problem = ImportProblem(shown, f"not imported: {exc}")
+            rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
+        except DuplicateKeyError as exc:  # rolled back; the others go on
             problem = ImportProblem(shown, f"not imported: {exc}")
             rep = SourceReport(shown, unit.importer.name, "failed", problems=[problem])
         except Exception as exc:

@@ -515,3 +515,24 @@ def test_the_search_summary_counts_the_custodians_holding_the_hits() -> None:
         assert searcher.search('"pirated books"').custodians == 2
         assert searcher.search("noon").custodians == 1
         assert searcher.search("zzzunknown").custodians == 0
+
+
+def test_a_message_that_would_be_stored_twice_fails_its_source_and_says_why(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Should finding the duplicates miss one, the check refuses the source by name and
+    the ingest goes on (here it misses all: the second copy of acme repeats every one)."""
+    with open_matter("m", create=True) as m:
+        ingest(m, [ACME], custodian="Ann")
+        monkeypatch.setattr(
+            Staging,
+            "_find_duplicates",
+            lambda self, stored: self._store.db.execute(
+                "CREATE TEMP TABLE stage_duplicates (seq INTEGER PRIMARY KEY)"
+            ),
+        )
+        report = ingest(m, [ACME], custodian="Bob")
+        (rep,) = report.sources
+        assert rep.status == "failed"
+        assert "would repeat message 1 (the same dedup key)" in rep.problems[0].reason
+        assert m.store.max_message_id() == 50 and m.store.counts()["sources"] == 1

@@ -87,6 +87,12 @@ def _unique_indexes(st: Store) -> list[str]:
     return [n for _, n, unique, *_ in st.db.execute("PRAGMA index_list(messages)") if unique]
 
 
+def _refusal(st: Store) -> type[Exception]:
+    """What refuses a message stored twice: the number check, or in the oldest stores the
+    table's unique key first."""
+    return sqlite3.IntegrityError if st.kind == "old" else DuplicateKeyError  # type: ignore[attr-defined]
+
+
 @pytest.fixture(params=KINDS, ids=KIND_IDS)
 def st(tmp_path: Path, request: pytest.FixtureRequest) -> Store:
     path = tmp_path / "case.sqlite"
@@ -233,9 +239,7 @@ def test_a_duplicate_not_found_before_the_insert_fails_the_source(
         ),
     )
     indexes = _indexes(st)
-    # The number check (or, in the oldest stores, the table's unique key) refuses it.
-    refused = sqlite3.IntegrityError if st.kind == "old" else DuplicateKeyError  # type: ignore[attr-defined]
-    with pytest.raises(refused, match=r"messages\.dedup|would repeat message 1"):
+    with pytest.raises(_refusal(st), match=r"messages\.dedup|would repeat message 1"):
         _store(st, tmp_path, "Ann", [[_msg("a", "1", 1), _msg("b", "2", 2), _msg("a", "3", 3)]])
     assert st.max_message_id() == 0 and st.counts()["sources"] == 0
     assert _indexes(st) == indexes
@@ -252,8 +256,7 @@ def test_a_source_notes_its_own_repeats_where_it_is_staged(st: Store, tmp_path: 
         repeats = st.db.execute("SELECT seq FROM stage.repeats ORDER BY 1").fetchall()
         assert repeats == [(1,), (4,)]
         st.db.execute("DELETE FROM stage.repeats WHERE seq = 4")  # as if the worker missed it
-        refused = sqlite3.IntegrityError if st.kind == "old" else DuplicateKeyError  # type: ignore[attr-defined]
-        with pytest.raises(refused), st.transaction():
+        with pytest.raises(_refusal(st)), st.transaction():
             source = st.add_source("Ann", "sha-Ann", 1, "slack", "Ann", "UTC")
             staged.store(source, {"C1": st.upsert_conversation("slack", "C1", "channel", "g")})
     assert st.max_message_id() == 0 and st.counts()["sources"] == 0
